@@ -1,0 +1,58 @@
+# Baton — see README.md. Every target that needs PostgreSQL/RabbitMQ starts them
+# under .run/ with scripts/services.sh (installing the Debian packages if missing).
+SHELL := /bin/bash
+SERVICES := scripts/services.sh
+SERVICE_ENV = $(shell $(SERVICES) env)
+SWIFT_TEST_FLAGS ?=
+
+.PHONY: all build test test-unit services-start services-stop services-status run-scheduler run-worker demo format lint clean bench
+
+all: build
+
+build: deps
+	swift build
+
+deps:
+	@$(SERVICES) install
+
+services-start:
+	@$(SERVICES) start
+
+services-stop:
+	@$(SERVICES) stop
+
+services-status:
+	@$(SERVICES) status
+
+# The whole suite against real PostgreSQL and RabbitMQ; services are stopped afterwards
+# whether the tests pass or not.
+test:
+	@$(SERVICES) start
+	@start=$$(date +%s); status=0; \
+	env $(SERVICE_ENV) swift test $(SWIFT_TEST_FLAGS) || status=$$?; \
+	$(SERVICES) stop; \
+	echo "make test: $$(( $$(date +%s) - start )) s, exit $$status"; exit $$status
+
+# Pure tests only (no services needed).
+test-unit:
+	swift test --skip BatonIntegrationTests
+
+run-scheduler: services-start
+	env $(SERVICE_ENV) swift run baton-scheduler --config config/configuration_scheduler.yaml
+
+run-worker: services-start
+	env $(SERVICE_ENV) swift run baton-worker --config config/configuration_worker.yaml
+
+# Starts the services, a scheduler and a worker, runs one 5-step workflow through
+# them with the CLI, prints its result, and stops everything.
+demo:
+	@scripts/demo.sh
+
+format:
+	swift format --in-place --recursive Sources Tests Package.swift
+
+lint:
+	swift format lint --strict --recursive Sources Tests Package.swift
+
+clean:
+	rm -rf .build

@@ -1,0 +1,99 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "baton",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "baton-scheduler", targets: ["BatonSchedulerDaemon"]),
+        .executable(name: "baton-worker", targets: ["BatonWorkerDaemon"]),
+        .executable(name: "baton", targets: ["BatonCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // C libraries, each seen only by its one wrapper module.
+        .systemLibrary(
+            name: "CRabbitMQ", path: "Sources/CRabbitMQ", pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]),
+        .systemLibrary(
+            name: "CPostgres", path: "Sources/CPostgres", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        .target(name: "ThreadConfinement", swiftSettings: strict),
+        .target(name: "BatonAMQP", dependencies: ["CRabbitMQ", "ThreadConfinement"], swiftSettings: strict),
+        .target(name: "BatonPostgres", dependencies: ["CPostgres", "ThreadConfinement"], swiftSettings: strict),
+        .target(name: "BatonHTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
+
+        .target(name: "BatonContracts", swiftSettings: strict),
+        .target(name: "BatonWorkflow", dependencies: ["BatonContracts"], swiftSettings: strict),
+        .target(name: "BatonGraph", dependencies: ["BatonContracts"], swiftSettings: strict),
+        .target(name: "BatonAgents", dependencies: ["BatonGraph", "BatonContracts"], swiftSettings: strict),
+        .target(
+            name: "BatonConfiguration",
+            dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
+
+        .target(
+            name: "BatonScheduler",
+            dependencies: [
+                "BatonContracts", "BatonWorkflow", "BatonAMQP", "BatonPostgres", "BatonConfiguration",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "BatonWorker",
+            dependencies: [
+                "BatonContracts", "BatonGraph", "BatonAgents", "BatonAMQP", "BatonConfiguration",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+
+        .executableTarget(
+            name: "BatonSchedulerDaemon",
+            dependencies: ["BatonScheduler", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "BatonWorkerDaemon",
+            dependencies: ["BatonWorker", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "BatonCLI",
+            dependencies: [
+                "BatonContracts", "BatonHTTPClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        .testTarget(name: "BatonContractsTests", dependencies: ["BatonContracts"], swiftSettings: strict),
+        .testTarget(name: "BatonWorkflowTests", dependencies: ["BatonWorkflow"], swiftSettings: strict),
+        .testTarget(name: "BatonGraphTests", dependencies: ["BatonGraph", "BatonAgents"], swiftSettings: strict),
+        .testTarget(
+            name: "BatonIntegrationTests",
+            dependencies: [
+                "BatonScheduler", "BatonWorker", "BatonAMQP", "BatonPostgres", "BatonHTTPClient", "BatonContracts",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+    ]
+)

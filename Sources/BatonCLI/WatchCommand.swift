@@ -1,0 +1,41 @@
+import ArgumentParser
+import BatonContracts
+import Foundation
+
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch", abstract: "Follow a workflow's progress until it finishes.")
+
+    @OptionGroup var scheduler: SchedulerOptions
+
+    @Argument(help: "The workflow id.")
+    var id: String
+
+    func run() async throws {
+        try await Self.follow(id, client: SchedulerClient(baseURL: scheduler.baseURL))
+    }
+
+    /// Prints each change of status or progress, then the result; fails unless completed.
+    static func follow(_ id: String, client: SchedulerClient) async throws {
+        var last = ""
+        while true {
+            let view = try await client.workflow(id)
+            let line =
+                "\(view.status.rawValue) attempt=\(view.attempt) step=\(view.checkpointStep ?? 0)"
+                + (view.progress?.node.map { " node=\($0)" } ?? "")
+            if line != last {
+                print(line)
+                last = line
+            }
+            if view.status.isTerminal {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                if let result = view.result { print(String(decoding: try encoder.encode(result), as: UTF8.self)) }
+                if let error = view.error { print("error: \(error.kind): \(error.message)") }
+                if view.status != .completed { throw ExitCode(1) }
+                return
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+}

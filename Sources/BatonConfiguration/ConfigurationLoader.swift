@@ -1,0 +1,96 @@
+import Foundation
+import Yams
+
+/// Reads a YAML configuration file into a `Decodable` value, then applies
+/// `BATON_*` environment overrides and validates the result, all before start.
+public enum ConfigurationLoader {
+    /// Decodes `path` (missing file is an error naming it). Keys are snake_case in YAML.
+    public static func load<Configuration: Decodable>(
+        _: Configuration.Type, from path: String
+    ) throws(ConfigurationError)
+        -> Configuration
+    {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(
+                source: path, problems: ["the file cannot be read; pass --config with the path of a YAML file"])
+        }
+        return try decode(Configuration.self, yaml: String(decoding: data, as: UTF8.self), source: path)
+    }
+
+    /// Decodes YAML text; `source` names it in errors.
+    public static func decode<Configuration: Decodable>(
+        _: Configuration.Type, yaml: String, source: String
+    ) throws(ConfigurationError) -> Configuration {
+        do {
+            return try YAMLDecoder().decode(Configuration.self, from: yaml)
+        } catch let error as DecodingError {
+            throw ConfigurationError(source: source, problems: [describe(error)])
+        } catch {
+            throw ConfigurationError(source: source, problems: ["not valid YAML: \(error)"])
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let parent = path(context)
+            return "missing key '\(parent.isEmpty ? "" : parent + ".")\(key.stringValue)'"
+        case .typeMismatch(let type, let context):
+            return "'\(path(context))' should be \(type)"
+        case .valueNotFound(let type, let context):
+            return "'\(path(context))' is empty, expected \(type)"
+        case .dataCorrupted(let context):
+            return "'\(path(context))': \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+/// Collects validation problems so that all of them are reported at once.
+public struct ConfigurationValidator {
+    public private(set) var problems: [String] = []
+
+    public init() {}
+
+    public mutating func require(_ condition: Bool, _ problem: @autoclosure () -> String) {
+        if !condition { problems.append(problem()) }
+    }
+
+    public func check(source: String) throws(ConfigurationError) {
+        if !problems.isEmpty { throw ConfigurationError(source: source, problems: problems) }
+    }
+}
+
+/// Environment overrides: `BATON_AMQP_URL=…` beats the file, so secrets and ports
+/// need not be written into it.
+public struct EnvironmentOverrides: Sendable {
+    public let values: [String: String]
+
+    public init(_ values: [String: String] = ProcessInfo.processInfo.environment) {
+        self.values = values
+    }
+
+    public func string(_ name: String) -> String? {
+        values[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    public func int(_ name: String) throws(ConfigurationError) -> Int? {
+        guard let text = string(name) else { return nil }
+        guard let value = Int(text) else {
+            throw ConfigurationError(source: "environment", problems: ["\(name)='\(text)' is not an integer"])
+        }
+        return value
+    }
+
+    public func double(_ name: String) throws(ConfigurationError) -> Double? {
+        guard let text = string(name) else { return nil }
+        guard let value = Double(text) else {
+            throw ConfigurationError(source: "environment", problems: ["\(name)='\(text)' is not a number"])
+        }
+        return value
+    }
+}

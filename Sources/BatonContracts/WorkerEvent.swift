@@ -1,0 +1,99 @@
+import Foundation
+
+/// An event a worker publishes about one attempt of a workflow.
+public struct WorkerEvent: Sendable, Hashable {
+    /// Unique per event; a redelivered event keeps its id, which makes applying it idempotent.
+    public var eventId: UUID
+    public var workflowId: String
+    public var attempt: Int
+    public var workerId: String
+    public var kind: Kind
+
+    public enum Kind: Sendable, Hashable {
+        case started
+        case heartbeat(ActivityProgress?)
+        case checkpointed(Checkpoint)
+        case progress(ActivityProgress)
+        case interrupted(JSONValue)
+        case completed(output: JSONValue)
+        case failed(ActivityFailure)
+    }
+
+    public init(eventId: UUID = UUID(), workflowId: String, attempt: Int, workerId: String, kind: Kind) {
+        self.eventId = eventId
+        self.workflowId = workflowId
+        self.attempt = attempt
+        self.workerId = workerId
+        self.kind = kind
+    }
+
+    public static let knownTypes = [
+        "started", "heartbeat", "checkpointed", "progress", "interrupted", "completed", "failed",
+    ]
+
+    /// The wire name of this event's kind.
+    public var type: String {
+        switch kind {
+        case .started: "started"
+        case .heartbeat: "heartbeat"
+        case .checkpointed: "checkpointed"
+        case .progress: "progress"
+        case .interrupted: "interrupted"
+        case .completed: "completed"
+        case .failed: "failed"
+        }
+    }
+}
+
+extension WorkerEvent {
+    private struct Body: Codable {
+        var eventId: UUID
+        var workflowId: String
+        var attempt: Int
+        var workerId: String
+        var progress: ActivityProgress?
+        var checkpoint: Checkpoint?
+        var request: JSONValue?
+        var output: JSONValue?
+        var failure: ActivityFailure?
+    }
+
+    /// The wire form: `{"version": 1, "type": "checkpointed", "eventId": …, …}`.
+    public func encoded() -> Data {
+        var body = Body(eventId: eventId, workflowId: workflowId, attempt: attempt, workerId: workerId)
+        switch kind {
+        case .started: break
+        case .heartbeat(let progress): body.progress = progress
+        case .checkpointed(let checkpoint): body.checkpoint = checkpoint
+        case .progress(let progress): body.progress = progress
+        case .interrupted(let request): body.request = request
+        case .completed(let output): body.output = output
+        case .failed(let failure): body.failure = failure
+        }
+        return MessageCodec.encode(type: type, body: body)
+    }
+
+    public static func decode(_ data: Data) throws(ContractError) -> WorkerEvent {
+        let type = try MessageCodec.header(of: data)
+        guard knownTypes.contains(type) else { throw .unknownType(type, known: knownTypes) }
+        let body = try MessageCodec.body(Body.self, from: data)
+        func require<T>(_ value: T?, _ field: String) throws(ContractError) -> T {
+            guard let value else { throw .malformed("a '\(type)' event needs the field '\(field)'") }
+            return value
+        }
+        let kind: Kind
+        switch type {
+        case "started": kind = .started
+        case "heartbeat": kind = .heartbeat(body.progress)
+        case "checkpointed": kind = .checkpointed(try require(body.checkpoint, "checkpoint"))
+        case "progress": kind = .progress(try require(body.progress, "progress"))
+        case "interrupted": kind = .interrupted(try require(body.request, "request"))
+        case "completed": kind = .completed(output: try require(body.output, "output"))
+        default: kind = .failed(try require(body.failure, "failure"))
+        }
+        guard body.attempt >= 1 else { throw .malformed("attempt must be 1 or more, got \(body.attempt)") }
+        return WorkerEvent(
+            eventId: body.eventId, workflowId: body.workflowId, attempt: body.attempt, workerId: body.workerId,
+            kind: kind)
+    }
+}

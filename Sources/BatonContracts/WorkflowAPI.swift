@@ -1,0 +1,88 @@
+import Foundation
+
+/// Where a workflow is in its life. The last four are terminal: a workflow reaches
+/// exactly one of them, once.
+public enum WorkflowStatus: String, Sendable, Hashable, Codable, CaseIterable {
+    case pending
+    case dispatched
+    case running
+    case awaitingInput = "awaiting_input"
+    case completed
+    case failed
+    case cancelled
+    case timedOut = "timed_out"
+
+    public var isTerminal: Bool {
+        switch self {
+        case .completed, .failed, .cancelled, .timedOut: true
+        case .pending, .dispatched, .running, .awaitingInput: false
+        }
+    }
+}
+
+/// `POST /v1/workflows`.
+public struct SubmitWorkflowRequest: Sendable, Hashable, Codable {
+    /// Client-chosen id: submitting the same id again returns the existing workflow.
+    public var id: String?
+    public var agent: String
+    public var input: JSONValue?
+
+    public init(id: String? = nil, agent: String, input: JSONValue? = nil) {
+        self.id = id
+        self.agent = agent
+        self.input = input
+    }
+
+    /// Ids travel in URLs and AMQP messages: keep them short and unambiguous.
+    public static let idPattern = "1 to 128 characters among letters, digits, '-', '_', '.' and ':'"
+
+    /// Nil when the request is acceptable, else what is wrong with it.
+    public func validationError() -> String? {
+        if let id {
+            let allowed = id.unicodeScalars.allSatisfy {
+                ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
+                    || "-_.:".unicodeScalars.contains($0)
+            }
+            if id.isEmpty || id.count > 128 || !allowed {
+                return "invalid workflow id '\(id.prefix(140))': use \(Self.idPattern)"
+            }
+        }
+        if agent.isEmpty || agent.count > 128 {
+            return "'agent' must name an agent (1 to 128 characters)"
+        }
+        return nil
+    }
+}
+
+/// What `GET /v1/workflows/{id}` returns.
+public struct WorkflowView: Sendable, Hashable, Codable {
+    public var id: String
+    public var agent: String
+    public var status: WorkflowStatus
+    public var attempt: Int
+    public var input: JSONValue
+    public var progress: ActivityProgress?
+    public var result: JSONValue?
+    public var error: ActivityFailure?
+    public var checkpointStep: Int?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        id: String, agent: String, status: WorkflowStatus, attempt: Int, input: JSONValue,
+        progress: ActivityProgress?, result: JSONValue?, error: ActivityFailure?, checkpointStep: Int?,
+        createdAt: Date, updatedAt: Date
+    ) {
+        self.id = id
+        self.agent = agent
+        self.status = status
+        self.attempt = attempt
+        self.input = input
+        self.progress = progress
+        self.result = result
+        self.error = error
+        self.checkpointStep = checkpointStep
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}

@@ -1,0 +1,99 @@
+import CCurl
+import Foundation
+
+/// An HTTP request for `HTTPClient`.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    public var url: String
+    public var headers: [String: String]
+    public var body: Data?
+    public var timeout: Duration
+
+    public init(
+        method: String = "GET", url: String, headers: [String: String] = [:], body: Data? = nil,
+        timeout: Duration = .seconds(30)
+    ) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+    }
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var body: Data
+}
+
+/// Why a request got no HTTP response. Carries libcurl's own message.
+public struct HTTPClientError: Error, CustomStringConvertible {
+    public var url: String
+    public var reason: String
+    public var description: String { "request to \(url) failed: \(reason)" }
+}
+
+/// A small blocking HTTP client over libcurl, exposed as async: each request runs
+/// on a thread of its own so that it never blocks Swift's cooperative pool.
+public enum HTTPClient {
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    public static func send(_ request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse {
+        _ = globalInit
+        let result: Result<HTTPResponse, HTTPClientError> = await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: perform(request)) }
+            thread.start()
+        }
+        return try result.get()
+    }
+
+    private static func perform(_ request: HTTPRequest) -> Result<HTTPResponse, HTTPClientError> {
+        guard let handle = curl_easy_init() else {
+            return .failure(HTTPClientError(url: request.url, reason: "curl_easy_init failed"))
+        }
+        defer { curl_easy_cleanup(handle) }
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+        for (name, value) in request.headers {
+            headerList = curl_slist_append(headerList, "\(name): \(value)")
+        }
+        let sink = ResponseSink()
+        let unmanaged = Unmanaged.passRetained(sink)
+        defer { unmanaged.release() }
+        let milliseconds =
+            request.timeout.components.seconds * 1000 + request.timeout.components.attoseconds / 1_000_000_000_000_000
+        let body = request.body ?? Data()
+        let code: CURLcode = body.withUnsafeBytes { bodyBytes in
+            _ = baton_curl_set_string(handle, CURLOPT_URL, request.url)
+            _ = baton_curl_set_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
+            _ = baton_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
+            _ = baton_curl_set_long(handle, CURLOPT_TIMEOUT_MS, Int(milliseconds))
+            _ = baton_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(min(milliseconds, 10_000)))
+            _ = baton_curl_set_slist(handle, CURLOPT_HTTPHEADER, headerList)
+            if request.body != nil {
+                _ = baton_curl_set_long(handle, CURLOPT_POSTFIELDSIZE, bodyBytes.count)
+                _ = baton_curl_set_pointer(
+                    handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bodyBytes.baseAddress))
+            }
+            _ = baton_curl_set_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque())
+            _ = baton_curl_set_write_callback(handle) { pointer, size, count, context in
+                guard let pointer, let context else { return 0 }
+                let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+                sink.data.append(UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: size * count)
+                return size * count
+            }
+            return curl_easy_perform(handle)
+        }
+        guard code == CURLE_OK else {
+            return .failure(HTTPClientError(url: request.url, reason: String(cString: curl_easy_strerror(code))))
+        }
+        var status = 0
+        _ = baton_curl_get_response_code(handle, &status)
+        return .success(HTTPResponse(status: status, body: sink.data))
+    }
+}
+
+/// Collects a response body inside libcurl's write callback (one request, one thread).
+private final class ResponseSink {
+    var data = Data()
+}

@@ -1,0 +1,133 @@
+import CPostgres
+import Foundation
+import ThreadConfinement
+
+/// One libpq connection, confined to a thread of its own.
+///
+/// Every statement goes through `PQexecParams` with parameters sent separately from
+/// the SQL text, so values are never spliced into SQL. Methods are synchronous on the
+/// actor's thread; group several into one transaction with `transaction(_:)`, whose
+/// body runs isolated to the connection and so cannot interleave with other callers.
+public actor PostgresConnection {
+    private let executor: DedicatedThreadExecutor
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    private var connection: OpaquePointer?
+    private let connectionString: String
+
+    private init(connectionString: String, name: String) {
+        self.connectionString = connectionString
+        self.executor = DedicatedThreadExecutor(name: "pg-\(name)")
+    }
+
+    /// Connects with a libpq connection string (`postgresql://…` URL or `key=value` pairs).
+    public static func connect(
+        _ connectionString: String, name: String
+    ) async throws(PostgresError)
+        -> PostgresConnection
+    {
+        let connection = PostgresConnection(connectionString: connectionString, name: name)
+        try await connection.open()
+        return connection
+    }
+
+    isolated deinit {
+        if let connection { PQfinish(connection) }
+        executor.shutdown()
+    }
+
+    private func open() throws(PostgresError) {
+        let connection = PQconnectdb(connectionString)
+        guard let connection, PQstatus(connection) == CONNECTION_OK else {
+            let reason = connection.map { Self.message(PQerrorMessage($0)) } ?? "out of memory"
+            PQfinish(connection)
+            throw .connectionFailed(reason: reason)
+        }
+        self.connection = connection
+        _ = try query("SET application_name = 'baton'")
+    }
+
+    /// Closes the connection. Safe to call more than once.
+    public func close() {
+        if let connection { PQfinish(connection) }
+        connection = nil
+    }
+
+    /// Runs one statement with `$1, $2, …` parameters (nil is SQL NULL).
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> PostgresRows {
+        guard let connection else { throw .connectionClosed }
+        if PQstatus(connection) != CONNECTION_OK {
+            // The server went away since the last statement: try once to come back.
+            PQreset(connection)
+            guard PQstatus(connection) == CONNECTION_OK else {
+                throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
+            }
+        }
+        let result = Self.execute(connection, sql, parameters)
+        guard let result else { throw .connectionFailed(reason: Self.message(PQerrorMessage(connection))) }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return Self.rows(of: result)
+        default:
+            if PQstatus(connection) != CONNECTION_OK {
+                throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
+            }
+            let field = { (code: Character) -> String? in
+                PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
+            }
+            throw .statementFailed(
+                sqlState: field("C") ?? "?????", message: field("M") ?? Self.message(PQresultErrorMessage(result)),
+                detail: field("D"))
+        }
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    public func transaction<T: Sendable>(
+        _ body: @Sendable (isolated PostgresConnection) throws -> T
+    ) throws -> T {
+        try query("BEGIN")
+        do {
+            let value = try body(self)
+            try query("COMMIT")
+            return value
+        } catch {
+            if let connection, PQstatus(connection) == CONNECTION_OK {
+                _ = try? query("ROLLBACK")
+            }
+            throw error
+        }
+    }
+
+    private static func execute(_ connection: OpaquePointer, _ sql: String, _ parameters: [String?]) -> OpaquePointer? {
+        // strdup'd copies outlive the call; Swift's temporary C strings would not.
+        let values: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.flatMap { strdup($0) } }
+        defer { values.forEach { free($0) } }
+        return values.map { UnsafePointer($0) }.withUnsafeBufferPointer { buffer in
+            PQexecParams(connection, sql, Int32(parameters.count), nil, buffer.baseAddress, nil, nil, 0)
+        }
+    }
+
+    private static func rows(of result: OpaquePointer) -> PostgresRows {
+        let columnCount = Int(PQnfields(result))
+        let rowCount = Int(PQntuples(result))
+        let columns = (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
+        var rows: [[String?]] = []
+        rows.reserveCapacity(rowCount)
+        for row in 0..<rowCount {
+            rows.append(
+                (0..<columnCount).map { column in
+                    PQgetisnull(result, Int32(row), Int32(column)) != 0
+                        ? nil : String(cString: PQgetvalue(result, Int32(row), Int32(column)))
+                })
+        }
+        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+        return PostgresRows(columns: columns, rows: rows, affectedRows: affected)
+    }
+
+    private static func message(_ text: UnsafePointer<CChar>?) -> String {
+        guard let text else { return "unknown error" }
+        return String(cString: text).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -1,0 +1,102 @@
+import BatonAMQP
+import BatonContracts
+import BatonPostgres
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Applies worker events to workflows, many per transaction when they arrive in bursts.
+///
+/// Deliveries are acknowledged only after the transaction that applied them commits,
+/// so a crash redelivers them; each event's id makes re-applying it a no-op.
+/// Events that cannot be read or applied go to `<events queue>.dead` with the reason.
+struct EventConsumer: Service {
+    let pool: PostgresPool
+    let consumer: AMQPConnection
+    let publisher: AMQPConnection
+    let queue: String
+    let batchSize: Int
+    let context: WorkflowStore.Context
+    let relayWake: WakeSignal
+    let logger: Logger
+    private let applied = Counter(label: "baton_events_applied_total")
+    private let deadLettered = Counter(label: "baton_events_dead_lettered_total")
+
+    init(
+        pool: PostgresPool, consumer: AMQPConnection, publisher: AMQPConnection, queue: String, batchSize: Int,
+        context: WorkflowStore.Context, relayWake: WakeSignal, logger: Logger
+    ) {
+        self.pool = pool
+        self.consumer = consumer
+        self.publisher = publisher
+        self.queue = queue
+        self.batchSize = batchSize
+        self.context = context
+        self.relayWake = relayWake
+        self.logger = logger
+    }
+
+    func run() async throws {
+        try await consumer.setPrefetch(UInt16(min(batchSize * 2, Int(UInt16.max))))
+        try await consumer.consume(queue)
+        while !Task.isShuttingDownGracefully {
+            guard let first = try await consumer.nextDelivery(timeout: .milliseconds(200)) else { continue }
+            var batch = [first]
+            while batch.count < batchSize, let next = try await consumer.nextDelivery(timeout: .zero) {
+                batch.append(next)
+            }
+            try await process(batch)
+        }
+    }
+
+    private func process(_ deliveries: [AMQPDelivery]) async throws {
+        var events: [WorkerEvent] = []
+        for delivery in deliveries {
+            do {
+                events.append(try WorkerEvent.decode(delivery.body))
+            } catch {
+                try await deadLetter(delivery, reason: "\(error)")
+            }
+        }
+        do {
+            let outcomes = try await applyAll(events)
+            if outcomes.contains(.applied(dispatched: true)) { relayWake.signal() }
+        } catch {
+            // One bad event must not hold back the batch: apply one by one to find it.
+            logger.warning(
+                "batch of \(events.count) events failed; applying one by one", metadata: ["error": "\(error)"])
+            for (event, delivery) in zip(events, deliveries.filter { (try? WorkerEvent.decode($0.body)) != nil }) {
+                do {
+                    _ = try await applyAll([event])
+                    relayWake.signal()
+                } catch let error as PostgresError where !error.isTransient {
+                    try await deadLetter(delivery, reason: "cannot apply event: \(error)")
+                }
+            }
+        }
+        if let last = deliveries.last {
+            try await consumer.ack(last.deliveryTag, multiple: true)
+        }
+    }
+
+    private func applyAll(_ events: [WorkerEvent]) async throws -> [WorkflowStore.ApplyOutcome] {
+        guard !events.isEmpty else { return [] }
+        let context = context
+        let outcomes = try await pool.transaction { db in
+            let now = Date()
+            return try events.map { try WorkflowStore.apply($0, now: now, context: context, on: db) }
+        }
+        for (event, outcome) in zip(events, outcomes) where outcome == .unknownWorkflow {
+            logger.warning("event for an unknown workflow ignored", metadata: ["workflow": "\(event.workflowId)"])
+        }
+        applied.increment(by: events.count)
+        return outcomes
+    }
+
+    private func deadLetter(_ delivery: AMQPDelivery, reason: String) async throws {
+        logger.error("dead-lettering an event", metadata: ["reason": "\(reason)"])
+        deadLettered.increment()
+        try await publisher.publish([DeadLetter.message(for: delivery, from: queue, reason: reason)])
+    }
+}

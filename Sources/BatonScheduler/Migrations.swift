@@ -1,0 +1,87 @@
+import BatonPostgres
+
+/// The scheduler's schema, as ordered migrations. Each runs once, in a transaction,
+/// under an advisory lock so that replicas starting together do not race.
+enum Migrations {
+    static let all: [(version: Int, statements: [String])] = [
+        (
+            1,
+            [
+                """
+                CREATE TABLE workflows (
+                    id text PRIMARY KEY,
+                    agent text NOT NULL,
+                    input jsonb NOT NULL,
+                    fingerprint text NOT NULL,
+                    status text NOT NULL,
+                    attempt integer NOT NULL,
+                    machine jsonb NOT NULL,
+                    checkpoint_step integer,
+                    progress jsonb,
+                    interrupt jsonb,
+                    result jsonb,
+                    error jsonb,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    updated_at timestamptz NOT NULL DEFAULT now(),
+                    last_heartbeat_at timestamptz,
+                    finished_at timestamptz
+                )
+                """,
+                "CREATE INDEX workflows_open ON workflows (status) WHERE finished_at IS NULL",
+                """
+                CREATE TABLE workflow_events (
+                    seq bigserial PRIMARY KEY,
+                    workflow_id text NOT NULL REFERENCES workflows (id),
+                    event_id uuid UNIQUE,
+                    attempt integer NOT NULL,
+                    type text NOT NULL,
+                    outcome text NOT NULL,
+                    payload jsonb,
+                    recorded_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                "CREATE INDEX workflow_events_by_workflow ON workflow_events (workflow_id, seq)",
+                """
+                CREATE TABLE checkpoints (
+                    workflow_id text NOT NULL REFERENCES workflows (id),
+                    step integer NOT NULL,
+                    attempt integer NOT NULL,
+                    next_nodes jsonb NOT NULL,
+                    state jsonb NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (workflow_id, step)
+                )
+                """,
+                """
+                CREATE TABLE outbox (
+                    id bigserial PRIMARY KEY,
+                    workflow_id text NOT NULL,
+                    routing_key text NOT NULL,
+                    body text NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+            ]
+        )
+    ]
+
+    /// Brings the schema up to date; returns the versions applied now.
+    @discardableResult
+    static func run(on pool: PostgresPool) async throws -> [Int] {
+        try await pool.transaction { db in
+            // An arbitrary constant: the lock id of "baton migrations".
+            try db.query("SELECT pg_advisory_xact_lock(7261001)")
+            try db.query(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            let done = Set(try db.query("SELECT version FROM schema_migrations").all.map { try $0.int("version") })
+            var applied: [Int] = []
+            for migration in all where !done.contains(migration.version) {
+                for statement in migration.statements { try db.query(statement) }
+                try db.query("INSERT INTO schema_migrations (version) VALUES ($1)", [String(migration.version)])
+                applied.append(migration.version)
+            }
+            return applied
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import BatonAMQP
+import BatonPostgres
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Publishes committed outbox rows to the broker with confirms, then deletes them.
+///
+/// Rows are locked with `FOR UPDATE SKIP LOCKED`, so any number of scheduler replicas
+/// can relay at once without sending a row twice; a crash between the broker's
+/// confirm and the delete re-sends that batch (at-least-once), which the fencing and
+/// idempotence of commands absorb.
+struct OutboxRelay: Service {
+    let pool: PostgresPool
+    let broker: AMQPConnection
+    let wake: WakeSignal
+    let logger: Logger
+    let batchSize = 256
+    private let published = Counter(label: "baton_outbox_published_total")
+
+    init(pool: PostgresPool, broker: AMQPConnection, wake: WakeSignal, logger: Logger) {
+        self.pool = pool
+        self.broker = broker
+        self.wake = wake
+        self.logger = logger
+    }
+
+    func run() async throws {
+        var failures = 0
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let count = try await relayBatch()
+                failures = 0
+                if count < batchSize { await wake.wait(upTo: .milliseconds(250)) }
+            } catch let error as AMQPError where error == .connectionClosed {
+                throw error
+            } catch {
+                failures += 1
+                logger.error("outbox relay failed; will retry", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(min(5000, 100 << min(failures, 6))))
+            }
+        }
+    }
+
+    /// Relays one batch; returns the number of rows sent.
+    func relayBatch() async throws -> Int {
+        try await pool.withConnection { db in
+            try await db.query("BEGIN")
+            do {
+                let rows = try await db.query(
+                    "SELECT id, routing_key, body FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                    [String(batchSize)])
+                guard !rows.isEmpty else {
+                    try await db.query("COMMIT")
+                    return 0
+                }
+                let messages = try rows.all.map { row in
+                    AMQPMessage(routingKey: try row.string("routing_key"), body: Data(try row.string("body").utf8))
+                }
+                try await broker.publish(messages)
+                let ids = try rows.all.map { try $0.string("id") }
+                try await db.query(
+                    "DELETE FROM outbox WHERE id = ANY($1::bigint[])", ["{\(ids.joined(separator: ","))}"])
+                try await db.query("COMMIT")
+                published.increment(by: rows.count)
+                return rows.count
+            } catch {
+                _ = try? await db.query("ROLLBACK")
+                throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import BatonAMQP
+import BatonConfiguration
+
+/// `config/configuration_scheduler.yaml`, decoded and validated at start.
+public struct SchedulerConfiguration: Sendable, Codable, Equatable {
+    public var httpHost: String
+    /// 0 picks a free port (tests).
+    public var httpPort: Int
+    /// A libpq connection string or `postgresql://` URL.
+    public var postgresURL: String
+    public var postgresPoolSize: Int
+    public var brokerURL: String
+    /// The command queue workers consume (DESIGN.md: `agents`).
+    public var queue: String
+    public var eventsQueue: String
+    /// Events applied per transaction at most.
+    public var eventBatchSize: Int
+    public var maxAttempts: Int
+    public var heartbeatIntervalSeconds: Double
+    /// Largest accepted API request body.
+    public var maxRequestBytes: Int
+    public var logLevel: String
+
+    enum CodingKeys: String, CodingKey {
+        case httpHost = "http_host"
+        case httpPort = "http_port"
+        case postgresURL = "postgres_url"
+        case postgresPoolSize = "postgres_pool_size"
+        case brokerURL = "broker_url"
+        case queue
+        case eventsQueue = "events_queue"
+        case eventBatchSize = "event_batch_size"
+        case maxAttempts = "max_attempts"
+        case heartbeatIntervalSeconds = "heartbeat_interval_seconds"
+        case maxRequestBytes = "max_request_bytes"
+        case logLevel = "log_level"
+    }
+
+    public init(
+        httpHost: String = "127.0.0.1", httpPort: Int = 8080,
+        postgresURL: String = "postgresql://postgres@127.0.0.1:5432/baton", postgresPoolSize: Int = 4,
+        brokerURL: String = "amqp://guest:guest@127.0.0.1:5672", queue: String = "agents",
+        eventsQueue: String = "baton.events", eventBatchSize: Int = 256, maxAttempts: Int = 3,
+        heartbeatIntervalSeconds: Double = 5, maxRequestBytes: Int = 1_048_576, logLevel: String = "info"
+    ) {
+        self.httpHost = httpHost
+        self.httpPort = httpPort
+        self.postgresURL = postgresURL
+        self.postgresPoolSize = postgresPoolSize
+        self.brokerURL = brokerURL
+        self.queue = queue
+        self.eventsQueue = eventsQueue
+        self.eventBatchSize = eventBatchSize
+        self.maxAttempts = maxAttempts
+        self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
+        self.maxRequestBytes = maxRequestBytes
+        self.logLevel = logLevel
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let d = SchedulerConfiguration()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        httpHost = try c.decodeIfPresent(String.self, forKey: .httpHost) ?? d.httpHost
+        httpPort = try c.decodeIfPresent(Int.self, forKey: .httpPort) ?? d.httpPort
+        postgresURL = try c.decodeIfPresent(String.self, forKey: .postgresURL) ?? d.postgresURL
+        postgresPoolSize = try c.decodeIfPresent(Int.self, forKey: .postgresPoolSize) ?? d.postgresPoolSize
+        brokerURL = try c.decodeIfPresent(String.self, forKey: .brokerURL) ?? d.brokerURL
+        queue = try c.decodeIfPresent(String.self, forKey: .queue) ?? d.queue
+        eventsQueue = try c.decodeIfPresent(String.self, forKey: .eventsQueue) ?? d.eventsQueue
+        eventBatchSize = try c.decodeIfPresent(Int.self, forKey: .eventBatchSize) ?? d.eventBatchSize
+        maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
+        heartbeatIntervalSeconds =
+            try c.decodeIfPresent(Double.self, forKey: .heartbeatIntervalSeconds) ?? d.heartbeatIntervalSeconds
+        maxRequestBytes = try c.decodeIfPresent(Int.self, forKey: .maxRequestBytes) ?? d.maxRequestBytes
+        logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? d.logLevel
+    }
+
+    /// `BATON_POSTGRES_URL`, `BATON_BROKER_URL`, `BATON_HTTP_PORT`, … override the file.
+    public mutating func apply(_ environment: EnvironmentOverrides) throws(ConfigurationError) {
+        if let value = environment.string("BATON_HTTP_HOST") { httpHost = value }
+        if let value = try environment.int("BATON_HTTP_PORT") { httpPort = value }
+        if let value = environment.string("BATON_POSTGRES_URL") { postgresURL = value }
+        if let value = environment.string("BATON_BROKER_URL") { brokerURL = value }
+        if let value = environment.string("BATON_QUEUE") { queue = value }
+        if let value = environment.string("BATON_EVENTS_QUEUE") { eventsQueue = value }
+        if let value = environment.string("BATON_LOG_LEVEL") { logLevel = value }
+    }
+
+    public func validate(source: String) throws(ConfigurationError) {
+        var validator = ConfigurationValidator()
+        do {
+            _ = try AMQPEndpoint(url: brokerURL)
+        } catch {
+            validator.require(false, "broker_url: \(error)")
+        }
+        validator.require(!httpHost.isEmpty, "http_host must not be empty")
+        validator.require((0...65535).contains(httpPort), "http_port must be between 0 and 65535, got \(httpPort)")
+        validator.require(
+            postgresURL.hasPrefix("postgresql://") || postgresURL.hasPrefix("postgres://") || postgresURL.contains("="),
+            "postgres_url must be a postgresql:// URL or a libpq key=value string")
+        validator.require((1...100).contains(postgresPoolSize), "postgres_pool_size must be between 1 and 100")
+        validator.require(!queue.isEmpty, "queue must not be empty")
+        validator.require(
+            !eventsQueue.isEmpty && eventsQueue != queue, "events_queue must be set and differ from queue")
+        validator.require((1...10_000).contains(eventBatchSize), "event_batch_size must be between 1 and 10000")
+        validator.require((1...100).contains(maxAttempts), "max_attempts must be between 1 and 100")
+        validator.require(
+            heartbeatIntervalSeconds > 0 && heartbeatIntervalSeconds <= 3600,
+            "heartbeat_interval_seconds must be in (0, 3600]")
+        validator.require(
+            (1024...67_108_864).contains(maxRequestBytes), "max_request_bytes must be between 1 KiB and 64 MiB")
+        validator.require(
+            ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel),
+            "log_level must be one of trace, debug, info, notice, warning, error, critical")
+        try validator.check(source: source)
+    }
+}

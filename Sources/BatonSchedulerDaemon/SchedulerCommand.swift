@@ -1,0 +1,48 @@
+import ArgumentParser
+import BatonConfiguration
+import BatonScheduler
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+@main
+struct SchedulerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "baton-scheduler",
+        abstract: "Baton's control plane: workflow state in PostgreSQL, commands on AMQP, the HTTP API.")
+
+    @Option(help: "YAML configuration file.")
+    var config = "config/configuration_scheduler.yaml"
+
+    func run() async throws {
+        var configuration: SchedulerConfiguration
+        do {
+            configuration = try ConfigurationLoader.load(SchedulerConfiguration.self, from: config)
+            try configuration.apply(EnvironmentOverrides())
+            try configuration.validate(source: config)
+        } catch {
+            print("baton-scheduler: \(error)")
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "baton.scheduler")
+        let app: any Service
+        do {
+            app = try await Scheduler.makeApplication(configuration: configuration, logger: logger, metrics: registry)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(69)  // EX_UNAVAILABLE
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,110 @@
+import BatonAMQP
+import BatonAgents
+import BatonContracts
+import BatonGraph
+import Logging
+import Synchronization
+
+/// Runs one `RunActivity` command: started, heartbeats on a timer, a confirmed
+/// checkpoint after every graph step, then completed or failed.
+struct ActivityRunner: Sendable {
+    let registry: AgentRegistry
+    let publisher: EventPublisher
+    let workerId: String
+    let logger: Logger
+
+    /// Returns when the outcome is published. Throws when the broker is unreachable or
+    /// the worker is stopping: the delivery must then stay unacknowledged so that it is
+    /// redelivered.
+    func run(_ command: RunActivity) async throws {
+        let emit: @Sendable (WorkerEvent.Kind) async throws(AMQPError) -> Void = { kind in
+            try await publisher.publish(
+                WorkerEvent(workflowId: command.workflowId, attempt: command.attempt, workerId: workerId, kind: kind))
+        }
+        var logger = logger
+        logger[metadataKey: "workflow"] = "\(command.workflowId)"
+        logger[metadataKey: "attempt"] = "\(command.attempt)"
+        try await emit(.started)
+        guard let agent = registry.agent(named: command.agent) else {
+            let failure = ActivityFailure(
+                kind: "unknown_agent",
+                message:
+                    "this worker has no agent named '\(command.agent)'; it has: \(registry.names.joined(separator: ", "))",
+                retryable: false)
+            logger.warning("\(failure.message)")
+            try await emit(.failed(failure))
+            return
+        }
+        logger.info(
+            "activity started",
+            metadata: ["agent": "\(command.agent)", "resume_step": "\(command.checkpoint?.step ?? 0)"])
+        let latestProgress = LatestProgress()
+        let hooks = GraphRunHooks(
+            nodeStarted: { latestProgress.set($0) },
+            progress: { progress in
+                latestProgress.set(progress)
+                try? await emit(.progress(progress))
+            },
+            checkpoint: { checkpoint in
+                latestProgress.set(ActivityProgress(step: checkpoint.step))
+                try await emit(.checkpointed(checkpoint))
+            })
+        let outcome: Result<JSONValue, any Error>
+        do {
+            outcome = .success(
+                try await withThrowingTaskGroup(of: JSONValue?.self) { group in
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: .seconds(command.heartbeatIntervalSeconds))
+                            try await emit(.heartbeat(latestProgress.get()))
+                        }
+                    }
+                    group.addTask {
+                        try await agent.run(
+                            AgentRun(
+                                workflowId: command.workflowId, attempt: command.attempt, input: command.input,
+                                checkpoint: command.checkpoint), hooks: hooks)
+                    }
+                    defer { group.cancelAll() }
+                    // The heartbeat child never returns a value; the first value is the agent's.
+                    while let value = try await group.next() {
+                        if let output = value { return output }
+                    }
+                    throw CancellationError()
+                })
+        } catch let error as AMQPError {
+            throw error
+        } catch {
+            outcome = .failure(error)
+        }
+        switch outcome {
+        case .success(let output):
+            try await emit(.completed(output: output))
+            logger.info("activity completed")
+        case .failure(let error):
+            if error is CancellationError { throw error }
+            let failure = Self.classify(error)
+            logger.warning("activity failed", metadata: ["kind": "\(failure.kind)", "error": "\(failure.message)"])
+            try await emit(.failed(failure))
+        }
+    }
+
+    /// Input and graph errors will fail again; anything else might not.
+    static func classify(_ error: any Error) -> ActivityFailure {
+        switch error {
+        case let error as ActivityFailure: error
+        case let error as AgentInputError:
+            ActivityFailure(kind: "invalid_input", message: error.description, retryable: false)
+        case let error as GraphError: ActivityFailure(kind: "graph_error", message: error.description, retryable: false)
+        default: ActivityFailure(kind: "agent_error", message: "\(error)", retryable: true)
+        }
+    }
+}
+
+/// The newest progress of one activity, read by its heartbeat timer.
+final class LatestProgress: Sendable {
+    private let value = Mutex<ActivityProgress?>(nil)
+
+    func set(_ progress: ActivityProgress) { value.withLock { $0 = progress } }
+    func get() -> ActivityProgress? { value.withLock { $0 } }
+}

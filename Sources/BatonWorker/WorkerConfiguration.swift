@@ -1,0 +1,107 @@
+import BatonAMQP
+import BatonConfiguration
+
+/// `config/configuration_worker.yaml`, decoded and validated at start.
+public struct WorkerConfiguration: Sendable, Codable, Equatable {
+    /// The command queue (DESIGN.md: `agents`).
+    public var queue: String
+    /// Where events go back to the scheduler.
+    public var eventsQueue: String
+    public var brokerURL: String
+    /// Activities run at once by this process; also the consumer prefetch.
+    public var concurrency: Int
+    public var heartbeatIntervalSeconds: Double
+    public var drainTimeoutSeconds: Double
+    /// Agent names this worker serves; empty means every built-in agent.
+    public var agents: [String]
+    public var logStore: String
+    public var kpiStore: String
+    public var logLevel: String
+
+    enum CodingKeys: String, CodingKey {
+        case queue
+        case eventsQueue = "events_queue"
+        case brokerURL = "broker_url"
+        case concurrency
+        case heartbeatIntervalSeconds = "heartbeat_interval_seconds"
+        case drainTimeoutSeconds = "drain_timeout_seconds"
+        case agents
+        case logStore = "log_store"
+        case kpiStore = "kpi_store"
+        case logLevel = "log_level"
+    }
+
+    public init(
+        queue: String = "agents", eventsQueue: String = "baton.events",
+        brokerURL: String = "amqp://guest:guest@127.0.0.1:5672", concurrency: Int = 16,
+        heartbeatIntervalSeconds: Double = 5, drainTimeoutSeconds: Double = 30, agents: [String] = [],
+        logStore: String = "stdout", kpiStore: String = "log", logLevel: String = "info"
+    ) {
+        self.queue = queue
+        self.eventsQueue = eventsQueue
+        self.brokerURL = brokerURL
+        self.concurrency = concurrency
+        self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
+        self.drainTimeoutSeconds = drainTimeoutSeconds
+        self.agents = agents
+        self.logStore = logStore
+        self.kpiStore = kpiStore
+        self.logLevel = logLevel
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let defaults = WorkerConfiguration()
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        queue = try container.decodeIfPresent(String.self, forKey: .queue) ?? defaults.queue
+        eventsQueue = try container.decodeIfPresent(String.self, forKey: .eventsQueue) ?? defaults.eventsQueue
+        brokerURL = try container.decodeIfPresent(String.self, forKey: .brokerURL) ?? defaults.brokerURL
+        concurrency = try container.decodeIfPresent(Int.self, forKey: .concurrency) ?? defaults.concurrency
+        heartbeatIntervalSeconds =
+            try container.decodeIfPresent(Double.self, forKey: .heartbeatIntervalSeconds)
+            ?? defaults.heartbeatIntervalSeconds
+        drainTimeoutSeconds =
+            try container.decodeIfPresent(Double.self, forKey: .drainTimeoutSeconds) ?? defaults.drainTimeoutSeconds
+        agents = try container.decodeIfPresent([String].self, forKey: .agents) ?? defaults.agents
+        logStore = try container.decodeIfPresent(String.self, forKey: .logStore) ?? defaults.logStore
+        kpiStore = try container.decodeIfPresent(String.self, forKey: .kpiStore) ?? defaults.kpiStore
+        logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel) ?? defaults.logLevel
+    }
+
+    /// `BATON_BROKER_URL`, `BATON_QUEUE`, `BATON_WORKER_CONCURRENCY` override the file.
+    public mutating func apply(_ environment: EnvironmentOverrides) throws(ConfigurationError) {
+        if let value = environment.string("BATON_BROKER_URL") { brokerURL = value }
+        if let value = environment.string("BATON_QUEUE") { queue = value }
+        if let value = environment.string("BATON_EVENTS_QUEUE") { eventsQueue = value }
+        if let value = try environment.int("BATON_WORKER_CONCURRENCY") { concurrency = value }
+        if let value = environment.string("BATON_LOG_LEVEL") { logLevel = value }
+    }
+
+    /// Every problem at once, so an operator fixes the file in one go.
+    public func validate(source: String, knownAgents: [String]) throws(ConfigurationError) {
+        var validator = ConfigurationValidator()
+        do {
+            _ = try AMQPEndpoint(url: brokerURL)
+        } catch {
+            validator.require(false, "broker_url: \(error)")
+        }
+        validator.require(!queue.isEmpty, "queue must not be empty")
+        validator.require(
+            !eventsQueue.isEmpty && eventsQueue != queue, "events_queue must be set and differ from queue")
+        validator.require(
+            (1...1000).contains(concurrency), "concurrency must be between 1 and 1000, got \(concurrency)")
+        validator.require(
+            heartbeatIntervalSeconds > 0 && heartbeatIntervalSeconds <= 3600,
+            "heartbeat_interval_seconds must be in (0, 3600], got \(heartbeatIntervalSeconds)")
+        validator.require(drainTimeoutSeconds >= 0, "drain_timeout_seconds must not be negative")
+        for agent in agents where !knownAgents.contains(agent) {
+            validator.require(
+                false, "agents: unknown agent '\(agent)'; this build has: \(knownAgents.joined(separator: ", "))")
+        }
+        validator.require(logStore == "stdout", "log_store: only 'stdout' is supported, got '\(logStore)'")
+        validator.require(kpiStore == "log", "kpi_store: only 'log' is supported, got '\(kpiStore)'")
+        validator.require(
+            ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel),
+            "log_level must be one of trace, debug, info, notice, warning, error, critical")
+        try validator.check(source: source)
+    }
+}

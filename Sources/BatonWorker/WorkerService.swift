@@ -1,0 +1,102 @@
+import BatonAMQP
+import BatonAgents
+import BatonContracts
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The worker daemon's one service: consumes commands from `queue` with manual acks
+/// and a prefetch equal to its concurrency, so it never holds a command it has no
+/// slot for, and runs each as an activity.
+///
+/// A command's delivery is acknowledged only after the activity's outcome is
+/// published with confirms; if the worker dies first, the broker redelivers it.
+public struct WorkerService: Service {
+    public let configuration: WorkerConfiguration
+    public let registry: AgentRegistry
+    public let workerId: String
+    private let logger: Logger
+
+    public init(configuration: WorkerConfiguration, registry: AgentRegistry, logger: Logger) {
+        self.configuration = configuration
+        self.registry = registry
+        self.logger = logger
+        self.workerId =
+            "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    }
+
+    public func run() async throws {
+        let endpoint = try AMQPEndpoint(url: configuration.brokerURL)
+        let consumer = try await AMQPConnection.connect(to: endpoint, name: "commands")
+        let publishing = try await AMQPConnection.connect(to: endpoint, name: "events")
+        defer {
+            Task { await consumer.close() }
+            Task { await publishing.close() }
+        }
+        try await publishing.enableConfirms()
+        for queue in [
+            configuration.queue, DeadLetter.queue(for: configuration.queue), configuration.eventsQueue,
+        ] {
+            try await publishing.declareQueue(queue)
+        }
+        try await consumer.setPrefetch(UInt16(configuration.concurrency))
+        try await consumer.consume(configuration.queue)
+        logger.info(
+            "worker ready",
+            metadata: [
+                "broker": "\(endpoint)", "queue": "\(configuration.queue)",
+                "concurrency": "\(configuration.concurrency)",
+                "agents": "\(registry.names.joined(separator: ","))",
+            ])
+
+        let runner = ActivityRunner(
+            registry: registry,
+            publisher: EventPublisher(connection: publishing, queue: configuration.eventsQueue),
+            workerId: workerId, logger: logger)
+        do {
+            try await cancelWhenGracefulShutdown { try await consume(consumer, publishing, runner) }
+        } catch is CancellationError where Task.isShuttingDownGracefully {
+            // Activities still running leave their commands unacknowledged: the broker
+            // hands them to another worker when this connection closes.
+            logger.info("worker stopped")
+        }
+    }
+
+    private func consume(
+        _ consumer: AMQPConnection, _ publishing: AMQPConnection, _ runner: ActivityRunner
+    ) async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: .seconds(5))
+                    try await publishing.keepAlive()
+                }
+            }
+            while !Task.isCancelled {
+                guard let delivery = try await consumer.nextDelivery(timeout: .milliseconds(200)) else {
+                    continue
+                }
+                let command: WorkerCommand
+                do {
+                    command = try WorkerCommand.decode(delivery.body)
+                } catch {
+                    logger.error(
+                        "dead-lettering a command that cannot be read",
+                        metadata: ["reason": "\(error)", "queue": "\(configuration.queue)"])
+                    try await publishing.publish([
+                        DeadLetter.message(for: delivery, from: configuration.queue, reason: "\(error)")
+                    ])
+                    try await consumer.ack(delivery.deliveryTag)
+                    continue
+                }
+                switch command {
+                case .runActivity(let activity):
+                    group.addTask {
+                        try await runner.run(activity)
+                        try await consumer.ack(delivery.deliveryTag)
+                    }
+                }
+            }
+        }
+    }
+}

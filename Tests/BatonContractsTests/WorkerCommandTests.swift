@@ -1,0 +1,63 @@
+import BatonContracts
+import Foundation
+import Testing
+
+@Suite struct WorkerCommandTests {
+    let command = WorkerCommand.runActivity(
+        RunActivity(
+            workflowId: "wf-1", attempt: 2, agent: "chain", input: ["steps": 5],
+            checkpoint: Checkpoint(step: 3, nextNodes: ["step_3"], state: ["steps": []]), heartbeatIntervalSeconds: 5))
+
+    @Test func roundTripsThroughTheWireFormat() throws {
+        #expect(try WorkerCommand.decode(command.encoded()) == command)
+    }
+
+    @Test func carriesVersionAndTypeBesideItsFields() throws {
+        let object = try JSONDecoder().decode(JSONValue.self, from: command.encoded())
+        #expect(object["version"] == 1)
+        #expect(object["type"] == "run_activity")
+        #expect(object["workflowId"] == "wf-1")
+        #expect(object["attempt"] == 2)
+    }
+
+    @Test func rejectsAnUnknownVersionNamingIt() throws {
+        let body = Data(#"{"version": 99, "type": "run_activity", "workflowId": "x"}"#.utf8)
+        #expect(throws: ContractError.unsupportedVersion(found: 99, supported: [1])) {
+            try WorkerCommand.decode(body)
+        }
+        let error = ContractError.unsupportedVersion(found: 99, supported: [1])
+        #expect(error.description.contains("version 99"))
+    }
+
+    @Test func rejectsAMessageWithoutVersion() {
+        #expect(throws: ContractError.missingVersion) {
+            try WorkerCommand.decode(Data(#"{"type": "run_activity"}"#.utf8))
+        }
+    }
+
+    @Test func rejectsAnUnknownType() {
+        #expect(throws: ContractError.unknownType("explode", known: ["run_activity"])) {
+            try WorkerCommand.decode(Data(#"{"version": 1, "type": "explode"}"#.utf8))
+        }
+    }
+
+    @Test func rejectsBytesThatAreNotJSON() {
+        #expect(throws: ContractError.malformed("not valid JSON")) {
+            try WorkerCommand.decode(Data("this is not json".utf8))
+        }
+    }
+
+    @Test func namesTheMissingField() {
+        let body = Data(#"{"version": 1, "type": "run_activity", "workflowId": "x", "attempt": 1}"#.utf8)
+        #expect(throws: ContractError.malformed("missing field 'agent' in the message")) {
+            try WorkerCommand.decode(body)
+        }
+    }
+
+    @Test func refusesOversizedMessages() {
+        let body = Data(repeating: UInt8(ascii: " "), count: ContractVersion.maximumMessageBytes + 1)
+        #expect(throws: ContractError.tooLarge(bytes: body.count, limit: ContractVersion.maximumMessageBytes)) {
+            try WorkerCommand.decode(body)
+        }
+    }
+}

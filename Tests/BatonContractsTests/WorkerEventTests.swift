@@ -1,0 +1,45 @@
+import BatonContracts
+import Foundation
+import Testing
+
+@Suite struct WorkerEventTests {
+    static let kinds: [WorkerEvent.Kind] = [
+        .started,
+        .heartbeat(nil),
+        .heartbeat(ActivityProgress(node: "step_1", step: 1, phase: "gather", percent: 20, label: "reading")),
+        .checkpointed(Checkpoint(step: 1, nextNodes: ["step_1"], state: ["steps": [["node": "step_0"]]])),
+        .progress(ActivityProgress(step: 2)),
+        .interrupted(["question": "approve?"]),
+        .completed(output: ["ok": true]),
+        .failed(ActivityFailure(kind: "agent_error", message: "boom", retryable: true)),
+    ]
+
+    @Test(arguments: kinds) func roundTripsEveryKind(kind: WorkerEvent.Kind) throws {
+        let event = WorkerEvent(workflowId: "wf", attempt: 1, workerId: "w1", kind: kind)
+        #expect(try WorkerEvent.decode(event.encoded()) == event)
+    }
+
+    @Test func rejectsAnUnknownVersion() {
+        let body = Data(#"{"version": 2, "type": "started"}"#.utf8)
+        #expect(throws: ContractError.unsupportedVersion(found: 2, supported: [1])) {
+            try WorkerEvent.decode(body)
+        }
+    }
+
+    @Test func rejectsACheckpointEventWithoutItsCheckpoint() {
+        let event = WorkerEvent(workflowId: "wf", attempt: 1, workerId: "w1", kind: .started)
+        var object = try! JSONDecoder().decode([String: JSONValue].self, from: event.encoded())
+        object["type"] = "checkpointed"
+        let body = try! JSONEncoder().encode(object)
+        #expect(throws: ContractError.malformed("a 'checkpointed' event needs the field 'checkpoint'")) {
+            try WorkerEvent.decode(body)
+        }
+    }
+
+    @Test func rejectsAttemptZero() {
+        let event = WorkerEvent(workflowId: "wf", attempt: 0, workerId: "w1", kind: .started)
+        #expect(throws: ContractError.malformed("attempt must be 1 or more, got 0")) {
+            try WorkerEvent.decode(event.encoded())
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import BatonAgents
+import BatonContracts
+import BatonGraph
+import Testing
+
+@Suite struct ChainAgentTests {
+    @Test func appendsOneRecordPerStepInOrder() async throws {
+        let output = try await ChainAgent().run(
+            AgentRun(workflowId: "w", attempt: 1, input: ["steps": 5], checkpoint: nil), hooks: GraphRunHooks())
+        let nodes = output["steps"]?.arrayValue?.compactMap { $0["node"]?.stringValue }
+        #expect(nodes == ["step_0", "step_1", "step_2", "step_3", "step_4"])
+    }
+
+    @Test func resumesWithTheAttemptThatRanEachStep() async throws {
+        let checkpoint = Checkpoint(
+            step: 2, nextNodes: ["step_2"],
+            state: ["steps": [["node": "step_0", "attempt": 1], ["node": "step_1", "attempt": 1]]])
+        let output = try await ChainAgent().run(
+            AgentRun(workflowId: "w", attempt: 2, input: [:], checkpoint: checkpoint), hooks: GraphRunHooks())
+        let attempts = output["steps"]?.arrayValue?.compactMap { $0["attempt"]?.numberValue }
+        #expect(attempts == [1, 1, 2, 2, 2])
+    }
+
+    @Test func rejectsAnAbsurdStepCount() async {
+        await #expect(throws: AgentInputError.self) {
+            _ = try await ChainAgent().run(
+                AgentRun(workflowId: "w", attempt: 1, input: ["steps": 0], checkpoint: nil), hooks: GraphRunHooks())
+        }
+    }
+}

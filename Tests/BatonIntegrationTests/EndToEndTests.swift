@@ -1,0 +1,73 @@
+import BatonContracts
+import Foundation
+import Testing
+
+/// HTTP → PostgreSQL → RabbitMQ → worker → back, on the real services.
+@Suite struct EndToEndTests {
+    @Test func aChainWorkflowCompletesWithItsStepsInOrder() async throws {
+        try await Stack.run { stack in
+            let (status, submitted) = try await stack.submit(SubmitWorkflowRequest(agent: "chain", input: ["steps": 5]))
+            #expect(status == 201)
+            #expect(submitted.status == .dispatched)
+            let view = try await stack.waitUntilFinished(submitted.id)
+            #expect(view.status == .completed)
+            #expect(view.attempt == 1)
+            #expect(view.checkpointStep == 5)
+            let nodes = view.result?["steps"]?.arrayValue?.compactMap { $0["node"]?.stringValue }
+            #expect(nodes == ["step_0", "step_1", "step_2", "step_3", "step_4"])
+
+            let history = try await stack.query(
+                "SELECT type, outcome FROM workflow_events WHERE workflow_id = $1 ORDER BY seq", [submitted.id])
+            #expect(
+                history.all.map { $0["type"] } == [
+                    "submitted", "dispatched", "started", "checkpointed", "checkpointed", "checkpointed",
+                    "checkpointed", "checkpointed", "completed",
+                ])
+            #expect(history.all.allSatisfy { $0["outcome"] == "applied" })
+            let checkpoints = try await stack.query(
+                "SELECT step, state FROM checkpoints WHERE workflow_id = $1 ORDER BY step", [submitted.id])
+            #expect(checkpoints.all.map { $0["step"] } == ["1", "2", "3", "4", "5"])
+            let outbox = try await stack.query("SELECT count(*) AS n FROM outbox")
+            #expect(outbox.first?["n"] == "0")
+        }
+    }
+
+    @Test func manyWorkflowsAllComplete() async throws {
+        try await Stack.run(concurrency: 8) { stack in
+            var ids: [String] = []
+            for index in 0..<20 {
+                ids.append(
+                    try await stack.submit(SubmitWorkflowRequest(id: "many-\(index)", agent: "chain")).view.id)
+            }
+            for id in ids {
+                let view = try await stack.waitUntilFinished(id)
+                #expect(view.status == .completed, "\(id)")
+                #expect(view.result?["steps"]?.arrayValue?.count == 5)
+            }
+            let results = try await stack.query(
+                "SELECT count(*) AS n FROM workflow_events WHERE type = 'completed' AND outcome = 'applied'")
+            #expect(results.first?["n"] == "20")
+        }
+    }
+
+    @Test func anUnknownAgentFailsWithAClearNonRetryableError() async throws {
+        try await Stack.run { stack in
+            let submitted = try await stack.submit(SubmitWorkflowRequest(agent: "no-such-agent")).view
+            let view = try await stack.waitUntilFinished(submitted.id)
+            #expect(view.status == .failed)
+            #expect(view.attempt == 1)
+            #expect(view.error?.kind == "unknown_agent")
+            #expect(view.error?.message.contains("no agent named 'no-such-agent'") == true)
+        }
+    }
+
+    @Test func badAgentInputFailsWithoutRetry() async throws {
+        try await Stack.run { stack in
+            let submitted = try await stack.submit(SubmitWorkflowRequest(agent: "chain", input: ["steps": -1])).view
+            let view = try await stack.waitUntilFinished(submitted.id)
+            #expect(view.status == .failed)
+            #expect(view.error?.kind == "invalid_input")
+            #expect(view.attempt == 1)
+        }
+    }
+}

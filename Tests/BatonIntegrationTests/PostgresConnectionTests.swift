@@ -1,0 +1,75 @@
+import BatonPostgres
+import Testing
+
+@Suite struct PostgresConnectionTests {
+    @Test func bindsParametersAndReadsNulls() async throws {
+        let db = try await TestServices.connectOrExplain(try await TestServices.freshDatabase())
+        let rows = try await db.query(
+            "SELECT $1::text AS a, $2::int + 1 AS b, $3::text AS c", ["it's; DROP TABLE x", "41", nil])
+        #expect(rows.first?["a"] == "it's; DROP TABLE x")
+        #expect(try rows.first?.int("b") == 42)
+        #expect(rows.first?["c"] == nil)
+        await db.close()
+    }
+
+    @Test func aFailedStatementCarriesSQLStateAndMessage() async throws {
+        let db = try await TestServices.connectOrExplain(try await TestServices.freshDatabase())
+        await #expect(
+            throws: PostgresError.statementFailed(
+                sqlState: "42P01", message: "relation \"missing\" does not exist", detail: nil)
+        ) {
+            try await db.query("SELECT * FROM missing")
+        }
+        // The connection stays usable.
+        #expect(try await db.query("SELECT 1 AS one").first?["one"] == "1")
+        await db.close()
+    }
+
+    @Test func aTransactionRollsBackWhenItsBodyThrows() async throws {
+        let db = try await TestServices.connectOrExplain(try await TestServices.freshDatabase())
+        try await db.query("CREATE TABLE t (id int PRIMARY KEY)")
+        struct Stop: Error {}
+        await #expect(throws: Stop.self) {
+            try await db.transaction { db in
+                try db.query("INSERT INTO t VALUES (1)")
+                throw Stop()
+            }
+        }
+        #expect(try await db.query("SELECT count(*) AS n FROM t").first?["n"] == "0")
+        try await db.transaction { db in _ = try db.query("INSERT INTO t VALUES (1)") }
+        await #expect(throws: PostgresError.self) { try await db.query("INSERT INTO t VALUES (1)") }
+        do {
+            try await db.query("INSERT INTO t VALUES (1)")
+        } catch {
+            #expect(error.isUniqueViolation)
+        }
+        await db.close()
+    }
+
+    @Test func aBadURLIsReportedWithLibpqsReason() async throws {
+        do {
+            _ = try await PostgresConnection.connect(
+                "postgresql://postgres:topsecret@127.0.0.1:1/x?connect_timeout=2", name: "t")
+            Issue.record("connected to port 1")
+        } catch {
+            #expect("\(error)".contains("cannot talk to PostgreSQL"))
+            #expect(!"\(error)".contains("topsecret"))
+        }
+    }
+
+    @Test func aPoolSharesConnectionsAmongManyCallers() async throws {
+        let pool = PostgresPool(connectionString: try await TestServices.freshDatabase(), size: 2)
+        let sum = try await withThrowingTaskGroup(of: Int.self) { group in
+            for value in 1...20 {
+                group.addTask {
+                    try await pool.withConnection { db in
+                        try await db.query("SELECT $1::int AS v, pg_sleep(0.01)", [String(value)]).first!.int("v")
+                    }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(sum == 210)
+        await pool.close()
+    }
+}

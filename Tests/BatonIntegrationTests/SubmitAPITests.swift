@@ -1,0 +1,73 @@
+import BatonContracts
+import Foundation
+import Testing
+
+@Suite struct SubmitAPITests {
+    @Test func theSameClientIdTwiceGivesOneWorkflow() async throws {
+        try await Stack.run { stack in
+            let request = SubmitWorkflowRequest(id: "order-42", agent: "chain", input: ["steps": 2])
+            let first = try await stack.submit(request)
+            let second = try await stack.submit(request)
+            #expect(first.status == 201)
+            #expect(second.status == 200)
+            #expect(first.view.id == "order-42")
+            #expect(second.view.id == "order-42")
+            _ = try await stack.waitUntilFinished("order-42")
+            let third = try await stack.submit(request)
+            #expect(third.status == 200)
+            #expect(third.view.status == .completed)
+
+            let rows = try await stack.query("SELECT count(*) AS n FROM workflows WHERE id = 'order-42'")
+            #expect(rows.first?["n"] == "1")
+            let dispatches = try await stack.query(
+                "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = 'order-42' AND type = 'dispatched'")
+            #expect(dispatches.first?["n"] == "1")
+        }
+    }
+
+    @Test func reusingAnIdForOtherInputIsAConflict() async throws {
+        try await Stack.run { stack in
+            _ = try await stack.submit(SubmitWorkflowRequest(id: "dup", agent: "chain", input: ["steps": 1]))
+            let response = try await stack.post(
+                "/v1/workflows", json: #"{"id": "dup", "agent": "chain", "input": {"steps": 2}}"#)
+            #expect(response.status == 409)
+            #expect(String(decoding: response.body, as: UTF8.self).contains("already exists with a different"))
+        }
+    }
+
+    @Test func badBodiesGetA400ThatSaysWhy() async throws {
+        try await Stack.run { stack in
+            let cases: [(String, String)] = [
+                ("not json", "not valid JSON"),
+                (#"{"input": {}}"#, "missing field 'agent'"),
+                (#"{"agent": 5}"#, "field 'agent' should be String"),
+                (#"{"agent": "chain", "id": "has space"}"#, "invalid workflow id"),
+            ]
+            for (body, message) in cases {
+                let response = try await stack.post("/v1/workflows", json: body)
+                #expect(response.status == 400, "\(body)")
+                #expect(String(decoding: response.body, as: UTF8.self).contains(message), "\(body)")
+            }
+            let rows = try await stack.query("SELECT count(*) AS n FROM workflows")
+            #expect(rows.first?["n"] == "0")
+        }
+    }
+
+    @Test func oversizedBodiesAreRefused() async throws {
+        try await Stack.run { stack in
+            let big = String(repeating: "x", count: 2_000_000)
+            let response = try await stack.post("/v1/workflows", json: #"{"agent": "chain", "input": "\#(big)"}"#)
+            #expect(response.status == 413)
+            let rows = try await stack.query("SELECT count(*) AS n FROM workflows")
+            #expect(rows.first?["n"] == "0")
+        }
+    }
+
+    @Test func anUnknownWorkflowIs404() async throws {
+        try await Stack.run { stack in
+            let response = try await stack.get("/v1/workflows/nope")
+            #expect(response.status == 404)
+            #expect(String(decoding: response.body, as: UTF8.self).contains("no workflow with id 'nope'"))
+        }
+    }
+}

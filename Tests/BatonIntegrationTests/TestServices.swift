@@ -1,0 +1,159 @@
+import BatonAMQP
+import BatonAgents
+import BatonContracts
+import BatonHTTPClient
+import BatonPostgres
+import BatonScheduler
+import BatonWorker
+import Foundation
+import Logging
+import ServiceLifecycle
+import Testing
+
+/// The real PostgreSQL and RabbitMQ started by `scripts/services.sh` (`make test` does
+/// it and exports their URLs). Each test gets its own database and queue names, so
+/// tests run in parallel without seeing each other.
+enum TestServices {
+    static let postgresURL =
+        ProcessInfo.processInfo.environment["BATON_POSTGRES_URL"] ?? "postgresql://postgres@127.0.0.1:55439/baton"
+    static let brokerURL =
+        ProcessInfo.processInfo.environment["BATON_BROKER_URL"] ?? "amqp://guest:guest@127.0.0.1:55672"
+
+    static var logger: Logger {
+        var logger = Logger(label: "baton.test")
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["BATON_TEST_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) }
+            ?? .critical
+        return logger
+    }
+
+    static func uniqueName(_ prefix: String) -> String {
+        "\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    /// Creates an empty database and returns its URL.
+    static func freshDatabase() async throws -> String {
+        let name = uniqueName("baton_test")
+        let admin = try await connectOrExplain(postgresURL)
+        try await admin.query("CREATE DATABASE \(name)")
+        await admin.close()
+        guard let slash = postgresURL.lastIndex(of: "/") else { return postgresURL }
+        return String(postgresURL[...slash]) + name
+    }
+
+    static func connectOrExplain(_ url: String) async throws -> PostgresConnection {
+        do {
+            return try await PostgresConnection.connect(url, name: "test")
+        } catch {
+            Issue.record("PostgreSQL is not reachable at \(url): start it with 'make services-start' (\(error))")
+            throw error
+        }
+    }
+
+    static func broker() async throws -> AMQPConnection {
+        try await AMQPConnection.connect(to: AMQPEndpoint(url: brokerURL), name: "test")
+    }
+}
+
+/// A scheduler and a worker running in this process against the test services.
+struct Stack: Sendable {
+    let baseURL: String
+    let databaseURL: String
+    let queue: String
+    let eventsQueue: String
+
+    /// Starts both, runs `body`, then shuts both down gracefully.
+    static func run(
+        workers: Int = 1, concurrency: Int = 4, _ body: @Sendable (Stack) async throws -> Void
+    ) async throws {
+        let databaseURL = try await TestServices.freshDatabase()
+        let queue = TestServices.uniqueName("agents")
+        let eventsQueue = queue + ".events"
+        let logger = TestServices.logger
+        let scheduler = SchedulerConfiguration(
+            httpHost: "127.0.0.1", httpPort: 0, postgresURL: databaseURL, postgresPoolSize: 4,
+            brokerURL: TestServices.brokerURL, queue: queue, eventsQueue: eventsQueue, heartbeatIntervalSeconds: 1)
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = try await Scheduler.makeApplication(
+            configuration: scheduler, logger: logger, onServerRunning: { portContinuation.yield($0) })
+        var services: [any Service] = [app]
+        for _ in 0..<workers {
+            services.append(
+                WorkerService(
+                    configuration: WorkerConfiguration(
+                        queue: queue, eventsQueue: eventsQueue, brokerURL: TestServices.brokerURL,
+                        concurrency: concurrency),
+                    registry: AgentRegistry.builtIn, logger: logger))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw CancellationError() }
+            let stack = Stack(
+                baseURL: "http://127.0.0.1:\(port)", databaseURL: databaseURL, queue: queue, eventsQueue: eventsQueue)
+            do {
+                try await body(stack)
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    // MARK: HTTP
+
+    func post(_ path: String, json: String) async throws -> HTTPResponse {
+        try await HTTPClient.send(
+            HTTPRequest(
+                method: "POST", url: baseURL + path, headers: ["Content-Type": "application/json"],
+                body: Data(json.utf8)))
+    }
+
+    func get(_ path: String) async throws -> HTTPResponse {
+        try await HTTPClient.send(HTTPRequest(url: baseURL + path))
+    }
+
+    func submit(_ request: SubmitWorkflowRequest) async throws -> (status: Int, view: WorkflowView) {
+        let response = try await post(
+            "/v1/workflows", json: String(decoding: try JSONEncoder().encode(request), as: UTF8.self))
+        return (response.status, try Self.decode(response))
+    }
+
+    func workflow(_ id: String) async throws -> WorkflowView {
+        try Self.decode(try await get("/v1/workflows/\(id)"))
+    }
+
+    /// Polls until the workflow is terminal. The deadline only stops a hung test; it asserts no timing.
+    func waitUntilFinished(_ id: String, deadline: Duration = .seconds(120)) async throws -> WorkflowView {
+        let end = ContinuousClock.now + deadline
+        while ContinuousClock.now < end {
+            let view = try await workflow(id)
+            if view.status.isTerminal { return view }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("workflow \(id) did not finish within \(deadline)")
+        return try await workflow(id)
+    }
+
+    static func decode(_ response: HTTPResponse) throws -> WorkflowView {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        do {
+            return try decoder.decode(WorkflowView.self, from: response.body)
+        } catch {
+            Issue.record("HTTP \(response.status): \(String(decoding: response.body, as: UTF8.self))")
+            throw error
+        }
+    }
+
+    // MARK: Database
+
+    func query(_ sql: String, _ parameters: [String?] = []) async throws -> PostgresRows {
+        let connection = try await PostgresConnection.connect(databaseURL, name: "test-read")
+        defer { Task { await connection.close() } }
+        return try await connection.query(sql, parameters)
+    }
+}

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Local PostgreSQL and RabbitMQ for Baton's tests, demo and daemons: installed when
+# missing, started on loopback under .run/ (git-ignored), stopped by PID.
+#
+#   scripts/services.sh install|start|stop|status|env
+#
+# Ports (override in the environment): BATON_PG_PORT=55439 BATON_AMQP_PORT=55672
+# BATON_AMQP_DIST_PORT=55673 BATON_EPMD_PORT=55674. Works as root without systemd.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUN="${BATON_RUN_DIR:-$ROOT/.run}"
+PG_PORT="${BATON_PG_PORT:-55439}"
+AMQP_PORT="${BATON_AMQP_PORT:-55672}"
+DIST_PORT="${BATON_AMQP_DIST_PORT:-55673}"
+EPMD_PORT="${BATON_EPMD_PORT:-55674}"
+PG_BIN="${BATON_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}"
+RABBIT_BIN=/usr/lib/rabbitmq/bin
+
+say() { printf 'services: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+install_packages() {
+    local missing=()
+    [ -x "${PG_BIN:-/nonexistent}/postgres" ] || missing+=(postgresql)
+    [ -f /usr/include/postgresql/libpq-fe.h ] || missing+=(libpq-dev)
+    [ -x "$RABBIT_BIN/rabbitmq-server" ] || missing+=(rabbitmq-server)
+    { [ -f /usr/include/amqp.h ] || [ -f /usr/include/rabbitmq-c/amqp.h ]; } || missing+=(librabbitmq-dev)
+    [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || missing+=(libcurl4-openssl-dev)
+    command -v pkg-config >/dev/null || missing+=(pkg-config)
+    if [ ${#missing[@]} -gt 0 ]; then
+        [ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]}; run 'sudo $0 install' once"
+        say "installing ${missing[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+        PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+    fi
+}
+
+# --- PostgreSQL -------------------------------------------------------------
+pg_pid() { [ -f "$RUN/pg/data/postmaster.pid" ] && head -1 "$RUN/pg/data/postmaster.pid" || true; }
+pg_running() { local p; p="$(pg_pid)"; [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+start_postgres() {
+    if pg_running; then say "PostgreSQL already running (pid $(pg_pid)) on port $PG_PORT"; return; fi
+    port_busy "$PG_PORT" && die "port $PG_PORT is taken by another program; set BATON_PG_PORT to a free port"
+    mkdir -p "$RUN/pg"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$RUN/pg" && chmod 700 "$RUN/pg"
+    if [ ! -f "$RUN/pg/data/PG_VERSION" ]; then
+        as_pg "$PG_BIN/initdb" -D "$RUN/pg/data" -U postgres --auth=trust -E UTF8 >"$RUN/pg/initdb.log" 2>&1 \
+            || die "initdb failed; see $RUN/pg/initdb.log"
+    fi
+    as_pg "$PG_BIN/pg_ctl" -D "$RUN/pg/data" -l "$RUN/pg/server.log" -w -t 60 start \
+        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $RUN/pg -c max_connections=300 -c fsync=on" >/dev/null \
+        || die "PostgreSQL did not start; see $RUN/pg/server.log"
+    psql_cmd -tAc "SELECT 1 FROM pg_database WHERE datname='baton'" | grep -q 1 \
+        || psql_cmd -qc "CREATE DATABASE baton" >/dev/null
+    say "PostgreSQL ready on 127.0.0.1:$PG_PORT (pid $(pg_pid))"
+}
+
+psql_cmd() { "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres "$@"; }
+
+stop_postgres() {
+    local p; p="$(pg_pid)"
+    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+        kill -INT "$p"
+        for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        say "PostgreSQL stopped"
+    fi
+}
+
+# --- RabbitMQ ---------------------------------------------------------------
+rabbit_env() {
+    export HOME="$RUN/rabbitmq/home"
+    export RABBITMQ_NODENAME=rabbit@localhost
+    export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+    export RABBITMQ_NODE_PORT="$AMQP_PORT"
+    export RABBITMQ_DIST_PORT="$DIST_PORT"
+    export ERL_EPMD_ADDRESS=127.0.0.1
+    export ERL_EPMD_PORT="$EPMD_PORT"
+    export RABBITMQ_MNESIA_BASE="$RUN/rabbitmq/mnesia"
+    export RABBITMQ_LOG_BASE="$RUN/rabbitmq/log"
+    export RABBITMQ_CONFIG_FILE="$RUN/rabbitmq/rabbitmq"
+    export RABBITMQ_ENABLED_PLUGINS_FILE="$RUN/rabbitmq/enabled_plugins"
+    export RABBITMQ_PID_FILE="$RUN/rabbitmq/rabbitmq.pid"
+    export RABBITMQ_CONF_ENV_FILE="$RUN/rabbitmq/rabbitmq-env.conf"
+    export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+}
+
+rabbit_pid() { [ -f "$RUN/rabbitmq/rabbitmq.pid" ] && cat "$RUN/rabbitmq/rabbitmq.pid" || true; }
+rabbit_running() { local p; p="$(rabbit_pid)"; [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+
+start_rabbitmq() {
+    if rabbit_running; then say "RabbitMQ already running (pid $(rabbit_pid)) on port $AMQP_PORT"; return; fi
+    port_busy "$AMQP_PORT" && die "port $AMQP_PORT is taken by another program; set BATON_AMQP_PORT to a free port"
+    mkdir -p "$RUN/rabbitmq/home" "$RUN/rabbitmq/log" "$RUN/rabbitmq/mnesia"
+    rabbit_env
+    # Long activities keep their command unacknowledged until they finish (the
+    # broker then redelivers the command of a worker that died): raise the 30-minute
+    # default consumer timeout to 7 days.
+    cat >"$RUN/rabbitmq/rabbitmq.conf" <<CONF
+listeners.tcp.default = 127.0.0.1:$AMQP_PORT
+loopback_users = none
+consumer_timeout = 604800000
+CONF
+    echo "[]." >"$RUN/rabbitmq/enabled_plugins"
+    : >"$RUN/rabbitmq/rabbitmq-env.conf"
+    setsid "$RABBIT_BIN/rabbitmq-server" >"$RUN/rabbitmq/log/stdout.log" 2>&1 < /dev/null &
+    if ! "$RABBIT_BIN/rabbitmqctl" wait --timeout 120 "$RABBITMQ_PID_FILE" >/dev/null 2>&1; then
+        die "RabbitMQ did not start; see $RUN/rabbitmq/log/"
+    fi
+    say "RabbitMQ ready on 127.0.0.1:$AMQP_PORT (pid $(rabbit_pid))"
+}
+
+stop_rabbitmq() {
+    local p; p="$(rabbit_pid)"
+    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+        kill -TERM "$p"
+        for _ in $(seq 1 200); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        say "RabbitMQ stopped"
+    fi
+    # epmd outlives the broker; stop the one started for our port only (its port is
+    # in its environment, not on its command line).
+    local e
+    for e in $(pgrep -x epmd 2>/dev/null); do
+        if tr '\0' '\n' <"/proc/$e/environ" 2>/dev/null | grep -qx "ERL_EPMD_PORT=$EPMD_PORT"; then
+            kill "$e" 2>/dev/null || true
+        fi
+    done
+}
+
+print_env() {
+    echo "BATON_POSTGRES_URL=postgresql://postgres@127.0.0.1:$PG_PORT/baton"
+    echo "BATON_BROKER_URL=amqp://guest:guest@127.0.0.1:$AMQP_PORT"
+}
+
+case "${1:-}" in
+    install) install_packages ;;
+    start) install_packages; start_postgres; start_rabbitmq ;;
+    stop) stop_rabbitmq; stop_postgres ;;
+    status)
+        if pg_running; then echo "postgresql: running, pid $(pg_pid), port $PG_PORT"; else echo "postgresql: stopped"; fi
+        if rabbit_running; then echo "rabbitmq: running, pid $(rabbit_pid), port $AMQP_PORT"; else echo "rabbitmq: stopped"; fi ;;
+    env) print_env ;;
+    *) echo "usage: $0 install|start|stop|status|env" >&2; exit 2 ;;
+esac
