@@ -51,22 +51,22 @@ struct EventConsumer: Service {
     }
 
     private func process(_ deliveries: [AMQPDelivery]) async throws {
-        var events: [WorkerEvent] = []
+        var readable: [(event: WorkerEvent, delivery: AMQPDelivery)] = []
         for delivery in deliveries {
             do {
-                events.append(try WorkerEvent.decode(delivery.body))
+                readable.append((try WorkerEvent.decode(delivery.body), delivery))
             } catch {
                 try await deadLetter(delivery, reason: "\(error)")
             }
         }
         do {
-            let outcomes = try await applyAll(events)
+            let outcomes = try await applyAll(readable.map(\.event))
             if outcomes.contains(.applied(dispatched: true)) { relayWake.signal() }
         } catch {
             // One bad event must not hold back the batch: apply one by one to find it.
             logger.warning(
-                "batch of \(events.count) events failed; applying one by one", metadata: ["error": "\(error)"])
-            for (event, delivery) in zip(events, deliveries.filter { (try? WorkerEvent.decode($0.body)) != nil }) {
+                "batch of \(readable.count) events failed; applying one by one", metadata: ["error": "\(error)"])
+            for (event, delivery) in readable {
                 do {
                     _ = try await applyAll([event])
                     relayWake.signal()

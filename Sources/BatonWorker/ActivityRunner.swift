@@ -46,7 +46,6 @@ struct ActivityRunner: Sendable {
                 try? await emit(.progress(progress))
             },
             checkpoint: { checkpoint in
-                latestProgress.set(ActivityProgress(step: checkpoint.step))
                 try await emit(.checkpointed(checkpoint))
             })
         let outcome: Result<JSONValue, any Error>

@@ -29,10 +29,6 @@ public struct WorkerService: Service {
         let endpoint = try AMQPEndpoint(url: configuration.brokerURL)
         let consumer = try await AMQPConnection.connect(to: endpoint, name: "commands")
         let publishing = try await AMQPConnection.connect(to: endpoint, name: "events")
-        defer {
-            Task { await consumer.close() }
-            Task { await publishing.close() }
-        }
         try await publishing.enableConfirms()
         for queue in [
             configuration.queue, DeadLetter.queue(for: configuration.queue), configuration.eventsQueue,
@@ -60,6 +56,8 @@ public struct WorkerService: Service {
             // hands them to another worker when this connection closes.
             logger.info("worker stopped")
         }
+        await consumer.close()
+        await publishing.close()
     }
 
     private func consume(

@@ -71,3 +71,22 @@ import Testing
         }
     }
 }
+
+@Suite struct HeartbeatTests {
+    /// Steps longer than the heartbeat interval (1 s in tests): the scheduler hears from
+    /// the activity between checkpoints, with the node it is in.
+    @Test func heartbeatsArriveDuringALongStep() async throws {
+        try await Stack.run { stack in
+            let submitted = try await stack.submit(
+                SubmitWorkflowRequest(agent: "chain", input: ["steps": 2, "sleep_ms": 1500])
+            ).view
+            let view = try await stack.waitUntilFinished(submitted.id)
+            #expect(view.status == .completed)
+            // Only heartbeats record progress for the chain agent (it reports none itself).
+            #expect(view.progress?.node?.hasPrefix("step_") == true)
+            let rows = try await stack.query(
+                "SELECT last_heartbeat_at IS NOT NULL AS seen FROM workflows WHERE id = $1", [submitted.id])
+            #expect(rows.first?["seen"] == "t")
+        }
+    }
+}
