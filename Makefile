@@ -5,7 +5,7 @@ SERVICES := scripts/services.sh
 SERVICE_ENV = $(shell $(SERVICES) env)
 SWIFT_TEST_FLAGS ?=
 
-.PHONY: all build test test-unit services-start services-stop services-status run-scheduler run-worker demo format lint clean bench
+.PHONY: all build test test-unit simulate services-start services-stop services-status run-scheduler run-worker demo format lint clean bench
 
 all: build
 
@@ -36,6 +36,13 @@ test:
 # Pure tests only (no services needed).
 test-unit:
 	swift test --skip BatonIntegrationTests
+
+# The workflow-core simulation at scale (release build): SEEDS seeds of STEPS steps each,
+# safety and liveness modes. A failure prints its seed; BATON_SIM_SEED=N replays it.
+SEEDS ?= 2000
+STEPS ?= 2500
+simulate:
+	BATON_SIM_SEEDS=$(SEEDS) BATON_SIM_STEPS=$(STEPS) swift test -c release --filter WorkflowSimulationTests
 
 run-scheduler: services-start
 	env $(SERVICE_ENV) swift run baton-scheduler --config config/configuration_scheduler.yaml

@@ -41,6 +41,10 @@ let package = Package(
         .target(name: "BatonHTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
 
         .target(name: "BatonContracts", swiftSettings: strict),
+        .target(
+            name: "BatonLifecycle",
+            dependencies: [.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strict),
         .target(name: "BatonWorkflow", dependencies: ["BatonContracts"], swiftSettings: strict),
         .target(name: "BatonGraph", dependencies: ["BatonContracts"], swiftSettings: strict),
         .target(name: "BatonAgents", dependencies: ["BatonGraph", "BatonContracts"], swiftSettings: strict),
@@ -51,7 +55,7 @@ let package = Package(
         .target(
             name: "BatonScheduler",
             dependencies: [
-                "BatonContracts", "BatonWorkflow", "BatonAMQP", "BatonPostgres", "BatonConfiguration",
+                "BatonContracts", "BatonWorkflow", "BatonAMQP", "BatonPostgres", "BatonConfiguration", "BatonLifecycle",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -62,7 +66,7 @@ let package = Package(
         .target(
             name: "BatonWorker",
             dependencies: [
-                "BatonContracts", "BatonGraph", "BatonAgents", "BatonAMQP", "BatonConfiguration",
+                "BatonContracts", "BatonGraph", "BatonAgents", "BatonAMQP", "BatonConfiguration", "BatonLifecycle",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -70,11 +74,15 @@ let package = Package(
 
         .executableTarget(
             name: "BatonSchedulerDaemon",
-            dependencies: ["BatonScheduler", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "BatonScheduler", "BatonLifecycle", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict),
         .executableTarget(
             name: "BatonWorkerDaemon",
-            dependencies: ["BatonWorker", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "BatonWorker", "BatonLifecycle", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict),
         .executableTarget(
             name: "BatonCLI",
@@ -91,6 +99,7 @@ let package = Package(
             name: "BatonIntegrationTests",
             dependencies: [
                 "BatonScheduler", "BatonWorker", "BatonAMQP", "BatonPostgres", "BatonHTTPClient", "BatonContracts",
+                "BatonLifecycle",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -87,11 +87,30 @@ public actor AMQPConnection {
     // MARK: Topology
 
     /// Declares a durable queue (idempotent when the arguments match).
-    public func declareQueue(_ name: String, arguments: [String: String] = [:]) throws(AMQPError) {
+    public func declareQueue(_ name: String, arguments: [String: AMQPArgument] = [:]) throws(AMQPError) {
         let state = try openState()
         let arena = CByteArena()
         _ = amqp_queue_declare(state, channel, arena.bytes(name), 0, 1, 0, 0, arena.table(arguments))
         try checkReply(operation: "queue.declare '\(name)'")
+    }
+
+    /// Declares a durable exchange of `type` (`fanout`, `direct`, `topic`).
+    public func declareExchange(_ name: String, type: String) throws(AMQPError) {
+        let state = try openState()
+        let arena = CByteArena()
+        _ = amqp_exchange_declare(state, channel, arena.bytes(name), arena.bytes(type), 0, 1, 0, 0, amqp_table_t())
+        try checkReply(operation: "exchange.declare '\(name)'")
+    }
+
+    /// Declares a queue only this connection uses, deleted when the connection closes,
+    /// and binds it to `exchange`. Returns the queue's name.
+    public func declareExclusiveQueue(_ name: String, boundTo exchange: String) throws(AMQPError) {
+        let state = try openState()
+        let arena = CByteArena()
+        _ = amqp_queue_declare(state, channel, arena.bytes(name), 0, 0, 1, 1, amqp_table_t())
+        try checkReply(operation: "queue.declare '\(name)'")
+        _ = amqp_queue_bind(state, channel, arena.bytes(name), arena.bytes(exchange), arena.bytes(""), amqp_table_t())
+        try checkReply(operation: "queue.bind '\(name)' to '\(exchange)'")
     }
 
     /// Deletes a queue and the messages in it.
@@ -141,7 +160,7 @@ public actor AMQPConnection {
             }
             let status = amqp_basic_publish(
                 state, channel, arena.bytes(message.exchange), arena.bytes(message.routingKey),
-                confirmsEnabled ? 1 : 0, 0, &properties, arena.bytes(message.body))
+                confirmsEnabled && message.mandatory ? 1 : 0, 0, &properties, arena.bytes(message.body))
             guard status == AMQP_STATUS_OK.rawValue else {
                 throw fail(.library(operation: "basic.publish", reason: Self.statusText(status)))
             }
@@ -263,7 +282,8 @@ public actor AMQPConnection {
             let properties = envelope.message.properties
             let hasHeaders = properties._flags & baton_amqp_basic_headers_flag != 0
             return AMQPDelivery(
-                deliveryTag: envelope.delivery_tag, routingKey: envelope.routing_key.string,
+                deliveryTag: envelope.delivery_tag, exchange: envelope.exchange.string,
+                routingKey: envelope.routing_key.string,
                 body: envelope.message.body.data, headers: hasHeaders ? properties.headers.stringEntries : [:],
                 redelivered: envelope.redelivered != 0)
         }
@@ -298,7 +318,8 @@ public actor AMQPConnection {
         defer { amqp_destroy_message(&message) }
         let hasHeaders = message.properties._flags & baton_amqp_basic_headers_flag != 0
         return AMQPDelivery(
-            deliveryTag: ok.delivery_tag, routingKey: ok.routing_key.string, body: message.body.data,
+            deliveryTag: ok.delivery_tag, exchange: ok.exchange.string, routingKey: ok.routing_key.string,
+            body: message.body.data,
             headers: hasHeaders ? message.properties.headers.stringEntries : [:], redelivered: ok.redelivered != 0)
     }
 

@@ -9,11 +9,15 @@ public struct AMQPMessage: Sendable, Equatable {
     public var headers: [String: String]
     public var persistent: Bool
     public var contentType: String
+    /// With confirms on, a mandatory message that reaches no queue makes `publish`
+    /// throw; broadcasts that may have no listener set this to false.
+    public var mandatory: Bool
 
     public init(
         routingKey: String, body: Data, exchange: String = "", headers: [String: String] = [:],
-        persistent: Bool = true, contentType: String = "application/json"
+        persistent: Bool = true, contentType: String = "application/json", mandatory: Bool = true
     ) {
+        self.mandatory = mandatory
         self.exchange = exchange
         self.routingKey = routingKey
         self.body = body
@@ -27,17 +31,30 @@ public struct AMQPMessage: Sendable, Equatable {
 /// connection that received it.
 public struct AMQPDelivery: Sendable, Equatable {
     public let deliveryTag: UInt64
+    /// The exchange the message was published to ("" for the default exchange).
+    public let exchange: String
     public let routingKey: String
     public let body: Data
     public let headers: [String: String]
     /// True when the broker delivered this message before and it was not acknowledged.
     public let redelivered: Bool
 
-    public init(deliveryTag: UInt64, routingKey: String, body: Data, headers: [String: String], redelivered: Bool) {
+    public init(
+        deliveryTag: UInt64, exchange: String = "", routingKey: String, body: Data, headers: [String: String],
+        redelivered: Bool
+    ) {
         self.deliveryTag = deliveryTag
+        self.exchange = exchange
         self.routingKey = routingKey
         self.body = body
         self.headers = headers
         self.redelivered = redelivered
     }
+}
+
+/// A value in a queue's declaration arguments (`x-single-active-consumer`, `x-queue-type`, …).
+public enum AMQPArgument: Sendable, Hashable {
+    case string(String)
+    case bool(Bool)
+    case int(Int64)
 }

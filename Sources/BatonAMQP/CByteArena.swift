@@ -29,16 +29,29 @@ final class CByteArena {
     }
 
     func table(_ headers: [String: String]) -> amqp_table_t {
-        guard !headers.isEmpty else { return amqp_table_t(num_entries: 0, entries: nil) }
-        let entries = UnsafeMutablePointer<amqp_table_entry_t>.allocate(capacity: headers.count)
+        table(headers.mapValues { AMQPArgument.string($0) })
+    }
+
+    func table(_ values: [String: AMQPArgument]) -> amqp_table_t {
+        guard !values.isEmpty else { return amqp_table_t(num_entries: 0, entries: nil) }
+        let entries = UnsafeMutablePointer<amqp_table_entry_t>.allocate(capacity: values.count)
         allocations.append(UnsafeMutableRawPointer(entries))
-        for (index, (key, value)) in headers.sorted(by: { $0.key < $1.key }).enumerated() {
+        for (index, (key, value)) in values.sorted(by: { $0.key < $1.key }).enumerated() {
             var field = amqp_field_value_t()
-            field.kind = UInt8(AMQP_FIELD_KIND_UTF8.rawValue)
-            field.value.bytes = bytes(value)
+            switch value {
+            case .string(let text):
+                field.kind = UInt8(AMQP_FIELD_KIND_UTF8.rawValue)
+                field.value.bytes = bytes(text)
+            case .bool(let flag):
+                field.kind = UInt8(AMQP_FIELD_KIND_BOOLEAN.rawValue)
+                field.value.boolean = flag ? 1 : 0
+            case .int(let number):
+                field.kind = UInt8(AMQP_FIELD_KIND_I64.rawValue)
+                field.value.i64 = number
+            }
             entries.advanced(by: index).initialize(to: amqp_table_entry_t(key: bytes(key), value: field))
         }
-        return amqp_table_t(num_entries: Int32(headers.count), entries: entries)
+        return amqp_table_t(num_entries: Int32(values.count), entries: entries)
     }
 
     deinit {

@@ -4,8 +4,24 @@ import Foundation
 public enum WorkerCommand: Sendable, Hashable {
     /// Run (or resume) one attempt of a workflow's agent as a single activity.
     case runActivity(RunActivity)
+    /// Stop the activity running `attempt` of a workflow, if this worker runs it.
+    /// Broadcast to every worker on the control exchange.
+    case cancelActivity(CancelActivity)
 
-    public static let knownTypes = ["run_activity"]
+    public static let knownTypes = ["run_activity", "cancel_activity"]
+
+    /// The fanout exchange that carries cancellations to every worker of `queue`.
+    public static func controlExchange(for queue: String) -> String { "\(queue).control" }
+}
+
+public struct CancelActivity: Sendable, Hashable, Codable {
+    public var workflowId: String
+    public var attempt: Int
+
+    public init(workflowId: String, attempt: Int) {
+        self.workflowId = workflowId
+        self.attempt = attempt
+    }
 }
 
 /// Everything a worker needs to run one attempt; it holds no other state.
@@ -18,12 +34,15 @@ public struct RunActivity: Sendable, Hashable, Codable {
     public var input: JSONValue
     /// Resume from here instead of the start; nil for a fresh run.
     public var checkpoint: Checkpoint?
+    /// A person's answer to the interrupt the checkpoint stopped at, if any.
+    public var humanInput: JSONValue?
     public var heartbeatIntervalSeconds: Double
 
     public init(
         workflowId: String, attempt: Int, agent: String, input: JSONValue, checkpoint: Checkpoint?,
-        heartbeatIntervalSeconds: Double
+        humanInput: JSONValue? = nil, heartbeatIntervalSeconds: Double
     ) {
+        self.humanInput = humanInput
         self.workflowId = workflowId
         self.attempt = attempt
         self.agent = agent
@@ -39,6 +58,8 @@ extension WorkerCommand {
         switch self {
         case .runActivity(let body):
             MessageCodec.encode(type: "run_activity", body: body)
+        case .cancelActivity(let body):
+            MessageCodec.encode(type: "cancel_activity", body: body)
         }
     }
 
@@ -47,6 +68,7 @@ extension WorkerCommand {
         let type = try MessageCodec.header(of: data)
         switch type {
         case "run_activity": return .runActivity(try MessageCodec.body(RunActivity.self, from: data))
+        case "cancel_activity": return .cancelActivity(try MessageCodec.body(CancelActivity.self, from: data))
         default: throw .unknownType(type, known: knownTypes)
         }
     }

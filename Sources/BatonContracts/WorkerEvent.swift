@@ -17,6 +17,9 @@ public struct WorkerEvent: Sendable, Hashable {
         case interrupted(JSONValue)
         case completed(output: JSONValue)
         case failed(ActivityFailure)
+        /// The broker delivered this attempt's command again: the worker that held it
+        /// is gone. The receiving worker reports it instead of running a stale command.
+        case redelivered
     }
 
     public init(eventId: UUID = UUID(), workflowId: String, attempt: Int, workerId: String, kind: Kind) {
@@ -28,7 +31,7 @@ public struct WorkerEvent: Sendable, Hashable {
     }
 
     public static let knownTypes = [
-        "started", "heartbeat", "checkpointed", "progress", "interrupted", "completed", "failed",
+        "started", "heartbeat", "checkpointed", "progress", "interrupted", "completed", "failed", "redelivered",
     ]
 
     /// The wire name of this event's kind.
@@ -41,6 +44,7 @@ public struct WorkerEvent: Sendable, Hashable {
         case .interrupted: "interrupted"
         case .completed: "completed"
         case .failed: "failed"
+        case .redelivered: "redelivered"
         }
     }
 }
@@ -62,7 +66,7 @@ extension WorkerEvent {
     public func encoded() -> Data {
         var body = Body(eventId: eventId, workflowId: workflowId, attempt: attempt, workerId: workerId)
         switch kind {
-        case .started: break
+        case .started, .redelivered: break
         case .heartbeat(let progress): body.progress = progress
         case .checkpointed(let checkpoint): body.checkpoint = checkpoint
         case .progress(let progress): body.progress = progress
@@ -89,6 +93,7 @@ extension WorkerEvent {
         case "progress": kind = .progress(try require(body.progress, "progress"))
         case "interrupted": kind = .interrupted(try require(body.request, "request"))
         case "completed": kind = .completed(output: try require(body.output, "output"))
+        case "redelivered": kind = .redelivered
         default: kind = .failed(try require(body.failure, "failure"))
         }
         guard body.attempt >= 1 else { throw .malformed("attempt must be 1 or more, got \(body.attempt)") }

@@ -6,7 +6,9 @@ public enum WorkflowStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case pending
     case dispatched
     case running
+    case backingOff = "backing_off"
     case awaitingInput = "awaiting_input"
+    case cancelling
     case completed
     case failed
     case cancelled
@@ -15,7 +17,7 @@ public enum WorkflowStatus: String, Sendable, Hashable, Codable, CaseIterable {
     public var isTerminal: Bool {
         switch self {
         case .completed, .failed, .cancelled, .timedOut: true
-        case .pending, .dispatched, .running, .awaitingInput: false
+        case .pending, .dispatched, .running, .backingOff, .awaitingInput, .cancelling: false
         }
     }
 }
@@ -26,11 +28,14 @@ public struct SubmitWorkflowRequest: Sendable, Hashable, Codable {
     public var id: String?
     public var agent: String
     public var input: JSONValue?
+    /// Retry policy and timeouts; missing fields take the scheduler's defaults.
+    public var options: WorkflowOptions?
 
-    public init(id: String? = nil, agent: String, input: JSONValue? = nil) {
+    public init(id: String? = nil, agent: String, input: JSONValue? = nil, options: WorkflowOptions? = nil) {
         self.id = id
         self.agent = agent
         self.input = input
+        self.options = options
     }
 
     /// Ids travel in URLs and AMQP messages: keep them short and unambiguous.
@@ -50,6 +55,7 @@ public struct SubmitWorkflowRequest: Sendable, Hashable, Codable {
         if agent.isEmpty || agent.count > 128 {
             return "'agent' must name an agent (1 to 128 characters)"
         }
+        if let problem = options?.validationError() { return "options: \(problem)" }
         return nil
     }
 }
@@ -65,14 +71,17 @@ public struct WorkflowView: Sendable, Hashable, Codable {
     public var result: JSONValue?
     public var error: ActivityFailure?
     public var checkpointStep: Int?
+    /// The question a person must answer while `status` is `awaiting_input`.
+    public var interrupt: JSONValue?
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(
         id: String, agent: String, status: WorkflowStatus, attempt: Int, input: JSONValue,
         progress: ActivityProgress?, result: JSONValue?, error: ActivityFailure?, checkpointStep: Int?,
-        createdAt: Date, updatedAt: Date
+        interrupt: JSONValue? = nil, createdAt: Date, updatedAt: Date
     ) {
+        self.interrupt = interrupt
         self.id = id
         self.agent = agent
         self.status = status
@@ -85,4 +94,18 @@ public struct WorkflowView: Sendable, Hashable, Codable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
+}
+
+/// `POST /v1/workflows/{id}/input`: the answer to the pending interrupt.
+public struct HumanInputRequest: Sendable, Hashable, Codable {
+    public var answer: JSONValue
+
+    public init(answer: JSONValue) { self.answer = answer }
+}
+
+/// `POST /v1/workflows/{id}/cancel`.
+public struct CancelWorkflowRequest: Sendable, Hashable, Codable {
+    public var reason: String?
+
+    public init(reason: String? = nil) { self.reason = reason }
 }

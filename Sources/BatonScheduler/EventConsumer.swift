@@ -11,6 +11,7 @@ import ServiceLifecycle
 /// Deliveries are acknowledged only after the transaction that applied them commits,
 /// so a crash redelivers them; each event's id makes re-applying it a no-op.
 /// Events that cannot be read or applied go to `<events queue>.dead` with the reason.
+/// With several replicas only one consumes at a time (`Topology.eventsQueueArguments`).
 struct EventConsumer: Service {
     let pool: PostgresPool
     let consumer: AMQPConnection
@@ -60,15 +61,15 @@ struct EventConsumer: Service {
             }
         }
         do {
-            let outcomes = try await applyAll(readable.map(\.event))
-            if outcomes.contains(.applied(dispatched: true)) { relayWake.signal() }
+            let outcomes = try await applyRetryingTransientErrors(readable.map(\.event))
+            if outcomes.contains(where: \.dispatched) { relayWake.signal() }
         } catch {
             // One bad event must not hold back the batch: apply one by one to find it.
             logger.warning(
                 "batch of \(readable.count) events failed; applying one by one", metadata: ["error": "\(error)"])
             for (event, delivery) in readable {
                 do {
-                    _ = try await applyAll([event])
+                    _ = try await applyRetryingTransientErrors([event])
                     relayWake.signal()
                 } catch let error as PostgresError where !error.isTransient {
                     try await deadLetter(delivery, reason: "cannot apply event: \(error)")
@@ -80,14 +81,36 @@ struct EventConsumer: Service {
         }
     }
 
-    private func applyAll(_ events: [WorkerEvent]) async throws -> [WorkflowStore.ApplyOutcome] {
+    /// Deadlocks, serialization failures and dropped connections pass: try again a few times.
+    private func applyRetryingTransientErrors(_ events: [WorkerEvent]) async throws -> [WorkflowStore.Outcome] {
+        var failures = 0
+        while true {
+            do {
+                return try await applyAll(events)
+            } catch let error as PostgresError where error.isTransient && failures < 5 {
+                failures += 1
+                logger.warning("transient database error; retrying", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(50 << failures))
+            }
+        }
+    }
+
+    private func applyAll(_ events: [WorkerEvent]) async throws -> [WorkflowStore.Outcome] {
         guard !events.isEmpty else { return [] }
         let context = context
+        // Workflows are locked in id order in every transaction, so batches of two
+        // replicas cannot deadlock; the sort is stable, keeping each workflow's order.
+        let ordered = events.enumerated().sorted {
+            ($0.element.workflowId, $0.offset) < ($1.element.workflowId, $1.offset)
+        }
+        .map(\.element)
         let outcomes = try await pool.transaction { db in
             let now = Date()
-            return try events.map { try WorkflowStore.apply($0, now: now, context: context, on: db) }
+            return try ordered.map {
+                try WorkflowStore.apply($0, now: now, random: Double.random(in: 0..<1), context: context, on: db)
+            }
         }
-        for (event, outcome) in zip(events, outcomes) where outcome == .unknownWorkflow {
+        for (event, outcome) in zip(ordered, outcomes) where outcome == .unknownWorkflow {
             logger.warning("event for an unknown workflow ignored", metadata: ["workflow": "\(event.workflowId)"])
         }
         applied.increment(by: events.count)

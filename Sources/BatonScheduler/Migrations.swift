@@ -62,7 +62,23 @@ enum Migrations {
                 )
                 """,
             ]
-        )
+        ),
+        (
+            2,
+            [
+                """
+                CREATE TABLE timers (
+                    workflow_id text NOT NULL REFERENCES workflows (id),
+                    kind text NOT NULL,
+                    attempt integer NOT NULL,
+                    fire_at timestamptz NOT NULL,
+                    PRIMARY KEY (workflow_id, kind)
+                )
+                """,
+                "CREATE INDEX timers_due ON timers (fire_at)",
+                "ALTER TABLE outbox ADD COLUMN exchange text NOT NULL DEFAULT ''",
+            ]
+        ),
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

@@ -49,14 +49,18 @@ struct OutboxRelay: Service {
             try await db.query("BEGIN")
             do {
                 let rows = try await db.query(
-                    "SELECT id, routing_key, body FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                    "SELECT id, exchange, routing_key, body FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
                     [String(batchSize)])
                 guard !rows.isEmpty else {
                     try await db.query("COMMIT")
                     return 0
                 }
                 let messages = try rows.all.map { row in
-                    AMQPMessage(routingKey: try row.string("routing_key"), body: Data(try row.string("body").utf8))
+                    let exchange = try row.string("exchange")
+                    // Cancellations are broadcast; with no worker listening there is nobody to stop.
+                    return AMQPMessage(
+                        routingKey: try row.string("routing_key"), body: Data(try row.string("body").utf8),
+                        exchange: exchange, mandatory: exchange.isEmpty)
                 }
                 try await broker.publish(messages)
                 let ids = try rows.all.map { try $0.string("id") }

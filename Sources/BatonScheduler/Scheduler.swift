@@ -1,4 +1,6 @@
 import BatonAMQP
+import BatonContracts
+import BatonLifecycle
 import BatonPostgres
 import BatonWorkflow
 import Foundation
@@ -8,16 +10,19 @@ import Prometheus
 import ServiceLifecycle
 
 /// Builds the scheduler: connects to PostgreSQL and the broker, migrates the schema,
-/// declares the queues, and returns the HTTP application that runs the outbox relay
-/// and the event consumer as services beside the server.
+/// declares the queues, and returns its services — outbox relay, event consumer, timer
+/// service and the HTTP application — ready for a `ServiceGroup`.
 ///
 /// Connecting happens here, before anything runs, so a wrong URL or a service that
-/// is down is reported at start.
+/// is down is reported at start. Each service, when it ends or fails, shuts the whole
+/// group down gracefully (never by cancellation, which can crash NIO's server while
+/// it accepts a connection: apple/swift-nio#2637), so the process exits cleanly and
+/// its supervisor restarts it.
 public enum Scheduler {
-    public static func makeApplication(
+    public static func makeServices(
         configuration: SchedulerConfiguration, logger: Logger, metrics: PrometheusCollectorRegistry? = nil,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) async throws -> some ApplicationProtocol {
+    ) async throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
         let endpoint = try AMQPEndpoint(url: configuration.brokerURL)
         let pool = PostgresPool(
             connectionString: configuration.postgresURL, size: configuration.postgresPoolSize, name: "scheduler")
@@ -27,19 +32,19 @@ public enum Scheduler {
         let publisher = try await AMQPConnection.connect(to: endpoint, name: "scheduler-publish")
         try await publisher.enableConfirms()
         for queue in [
-            configuration.queue, DeadLetter.queue(for: configuration.queue), configuration.eventsQueue,
+            configuration.queue, DeadLetter.queue(for: configuration.queue),
             DeadLetter.queue(for: configuration.eventsQueue),
         ] {
             try await publisher.declareQueue(queue)
         }
+        try await publisher.declareQueue(configuration.eventsQueue, arguments: Topology.eventsQueueArguments)
+        try await publisher.declareExchange(WorkerCommand.controlExchange(for: configuration.queue), type: "fanout")
         let consumer = try await AMQPConnection.connect(to: endpoint, name: "scheduler-events")
 
         let wake = WakeSignal()
         let context = WorkflowStore.Context(
-            commandQueue: configuration.queue,
-            options: WorkflowOptions(
-                maxAttempts: configuration.maxAttempts,
-                heartbeatIntervalSeconds: configuration.heartbeatIntervalSeconds))
+            commandQueue: configuration.queue, defaults: configuration.workflowDefaults,
+            checkpointRetention: configuration.checkpointRetention)
         let relay = OutboxRelay(pool: pool, broker: publisher, wake: wake, logger: logger)
         let events = EventConsumer(
             pool: pool, consumer: consumer, publisher: publisher, queue: configuration.eventsQueue,
@@ -67,11 +72,14 @@ public enum Scheduler {
                 "events_queue": "\(configuration.eventsQueue)",
                 "http": "\(configuration.httpHost):\(configuration.httpPort)",
             ])
-        return Application(
+        let http = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort)),
-            services: [relay, events],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.httpPort) },
             logger: logger)
+        let timers = TimerService(pool: pool, context: context, relayWake: wake, logger: logger)
+        // Started in this order, stopped in reverse: HTTP stops taking requests first.
+        let services: [any Service] = [relay, events, timers, http]
+        return services.map { $0.shutsDownGroupWhenDone }
     }
 }

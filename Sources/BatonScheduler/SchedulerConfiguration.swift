@@ -1,5 +1,6 @@
 import BatonAMQP
 import BatonConfiguration
+import BatonContracts
 
 /// `config/configuration_scheduler.yaml`, decoded and validated at start.
 public struct SchedulerConfiguration: Sendable, Codable, Equatable {
@@ -15,8 +16,13 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
     public var eventsQueue: String
     /// Events applied per transaction at most.
     public var eventBatchSize: Int
+    /// Defaults of `WorkflowOptions` for submissions that do not set their own.
     public var maxAttempts: Int
     public var heartbeatIntervalSeconds: Double
+    public var heartbeatTimeoutSeconds: Double
+    public var startToCloseTimeoutSeconds: Double
+    /// Checkpoints kept per running workflow (a finished one keeps its last).
+    public var checkpointRetention: Int
     /// Largest accepted API request body.
     public var maxRequestBytes: Int
     public var logLevel: String
@@ -32,6 +38,9 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         case eventBatchSize = "event_batch_size"
         case maxAttempts = "max_attempts"
         case heartbeatIntervalSeconds = "heartbeat_interval_seconds"
+        case heartbeatTimeoutSeconds = "heartbeat_timeout_seconds"
+        case startToCloseTimeoutSeconds = "start_to_close_timeout_seconds"
+        case checkpointRetention = "checkpoint_retention"
         case maxRequestBytes = "max_request_bytes"
         case logLevel = "log_level"
     }
@@ -41,8 +50,13 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         postgresURL: String = "postgresql://postgres@127.0.0.1:5432/baton", postgresPoolSize: Int = 4,
         brokerURL: String = "amqp://guest:guest@127.0.0.1:5672", queue: String = "agents",
         eventsQueue: String = "baton.events", eventBatchSize: Int = 256, maxAttempts: Int = 3,
-        heartbeatIntervalSeconds: Double = 5, maxRequestBytes: Int = 1_048_576, logLevel: String = "info"
+        heartbeatIntervalSeconds: Double = 5, heartbeatTimeoutSeconds: Double = 30,
+        startToCloseTimeoutSeconds: Double = 86_400, checkpointRetention: Int = 20, maxRequestBytes: Int = 1_048_576,
+        logLevel: String = "info"
     ) {
+        self.heartbeatTimeoutSeconds = heartbeatTimeoutSeconds
+        self.startToCloseTimeoutSeconds = startToCloseTimeoutSeconds
+        self.checkpointRetention = checkpointRetention
         self.httpHost = httpHost
         self.httpPort = httpPort
         self.postgresURL = postgresURL
@@ -71,6 +85,11 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
         heartbeatIntervalSeconds =
             try c.decodeIfPresent(Double.self, forKey: .heartbeatIntervalSeconds) ?? d.heartbeatIntervalSeconds
+        heartbeatTimeoutSeconds =
+            try c.decodeIfPresent(Double.self, forKey: .heartbeatTimeoutSeconds) ?? d.heartbeatTimeoutSeconds
+        startToCloseTimeoutSeconds =
+            try c.decodeIfPresent(Double.self, forKey: .startToCloseTimeoutSeconds) ?? d.startToCloseTimeoutSeconds
+        checkpointRetention = try c.decodeIfPresent(Int.self, forKey: .checkpointRetention) ?? d.checkpointRetention
         maxRequestBytes = try c.decodeIfPresent(Int.self, forKey: .maxRequestBytes) ?? d.maxRequestBytes
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? d.logLevel
     }
@@ -108,10 +127,23 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
             heartbeatIntervalSeconds > 0 && heartbeatIntervalSeconds <= 3600,
             "heartbeat_interval_seconds must be in (0, 3600]")
         validator.require(
+            heartbeatTimeoutSeconds > heartbeatIntervalSeconds,
+            "heartbeat_timeout_seconds must be larger than heartbeat_interval_seconds")
+        validator.require(startToCloseTimeoutSeconds > 0, "start_to_close_timeout_seconds must be positive")
+        validator.require(
+            (1...10_000).contains(checkpointRetention), "checkpoint_retention must be between 1 and 10000")
+        validator.require(
             (1024...67_108_864).contains(maxRequestBytes), "max_request_bytes must be between 1 KiB and 64 MiB")
         validator.require(
             ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel),
             "log_level must be one of trace, debug, info, notice, warning, error, critical")
         try validator.check(source: source)
+    }
+
+    /// The options a workflow gets when its submission sets none.
+    public var workflowDefaults: WorkflowOptions {
+        WorkflowOptions(
+            retry: RetryPolicy(maximumAttempts: maxAttempts), heartbeatIntervalSeconds: heartbeatIntervalSeconds,
+            heartbeatTimeoutSeconds: heartbeatTimeoutSeconds, startToCloseTimeoutSeconds: startToCloseTimeoutSeconds)
     }
 }

@@ -1,5 +1,6 @@
 import BatonContracts
 import BatonPostgres
+import BatonWorkflow
 import Foundation
 import Hummingbird
 import Logging
@@ -23,21 +24,12 @@ struct WorkflowController: Sendable {
     func addRoutes(to group: RouterGroup<BasicRequestContext>) {
         group.post(use: submit)
         group.get("{id}", use: get)
+        group.post("{id}/cancel", use: cancel)
+        group.post("{id}/input", use: answer)
     }
 
     @Sendable func submit(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: maxRequestBytes)
-        } catch {
-            throw HTTPError(.contentTooLarge, message: "request body exceeds \(maxRequestBytes) bytes")
-        }
-        let submission: SubmitWorkflowRequest
-        do {
-            submission = try JSONDecoder().decode(SubmitWorkflowRequest.self, from: Data(buffer: body))
-        } catch {
-            throw HTTPError(.badRequest, message: "invalid request body: \(Self.describe(error))")
-        }
+        let submission = try await decode(SubmitWorkflowRequest.self, from: request)
         if let problem = submission.validationError() { throw HTTPError(.badRequest, message: problem) }
         let id = submission.id ?? UUID().uuidString.lowercased()
         let storeContext = context
@@ -65,6 +57,63 @@ struct WorkflowController: Sendable {
             throw HTTPError(.notFound, message: "no workflow with id '\(id)'")
         }
         return try Self.json(view, status: .ok)
+    }
+
+    /// `POST /v1/workflows/{id}/cancel`: stops the workflow; 409 when it already ended.
+    @Sendable func cancel(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
+        let id = try requestContext.parameters.require("id")
+        let body = try await decode(CancelWorkflowRequest.self, from: request, emptyAllowed: true)
+        let reason = body?.reason ?? "cancelled through the API"
+        return try await transition(id, .cancelRequested(reason: reason)) { status in
+            "workflow '\(id)' already ended (\(status.rawValue)); there is nothing to cancel"
+        }
+    }
+
+    /// `POST /v1/workflows/{id}/input`: answers the pending interrupt; 409 when none is pending.
+    @Sendable func answer(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
+        let id = try requestContext.parameters.require("id")
+        let body = try await decode(HumanInputRequest.self, from: request)
+        return try await transition(id, .humanInput(body.answer)) { status in
+            "workflow '\(id)' is not waiting for input (it is \(status.rawValue))"
+        }
+    }
+
+    private func transition(
+        _ id: String, _ event: WorkflowEvent, conflict: @escaping @Sendable (WorkflowStatus) -> String
+    ) async throws -> Response {
+        let storeContext = context
+        let (outcome, view) = try await pool.transaction { db in
+            let outcome = try WorkflowStore.transition(
+                id, event, now: Date(), random: Double.random(in: 0..<1), context: storeContext, on: db)
+            return (outcome, try WorkflowStore.view(id: id, on: db))
+        }
+        guard let view else { throw HTTPError(.notFound, message: "no workflow with id '\(id)'") }
+        if case .applied(_, .some) = outcome { throw HTTPError(.conflict, message: conflict(view.status)) }
+        if outcome.dispatched { relayWake.signal() }
+        return try Self.json(view, status: .ok)
+    }
+
+    private func decode<Body: Decodable>(_: Body.Type, from request: Request) async throws -> Body {
+        guard let body = try await decode(Body.self, from: request, emptyAllowed: false) else {
+            throw HTTPError(.badRequest, message: "invalid request body: the body is empty")
+        }
+        return body
+    }
+
+    private func decode<Body: Decodable>(_: Body.Type, from request: Request, emptyAllowed: Bool) async throws -> Body?
+    {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maxRequestBytes)
+        } catch {
+            throw HTTPError(.contentTooLarge, message: "request body exceeds \(maxRequestBytes) bytes")
+        }
+        if buffer.readableBytes == 0 && emptyAllowed { return nil }
+        do {
+            return try JSONDecoder().decode(Body.self, from: Data(buffer: buffer))
+        } catch {
+            throw HTTPError(.badRequest, message: "invalid request body: \(Self.describe(error))")
+        }
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {

@@ -6,9 +6,12 @@ import Foundation
 /// The scheduler's reads and writes, each inside a caller's transaction.
 ///
 /// Every change follows one pattern: lock the workflow row, feed the event to its
-/// `WorkflowStateMachine`, execute the returned actions as SQL (a dispatch becomes
-/// an outbox row), save the machine. State and the commands it implies therefore
-/// commit together or not at all.
+/// `WorkflowStateMachine`, append the event to the history, execute the returned
+/// actions as SQL (a dispatch becomes an outbox row, a timer a `timers` row), save the
+/// machine. State and the commands it implies therefore commit together or not at all.
+///
+/// Transactions that touch several workflows lock them in workflow-id order (callers
+/// sort), and the timer scan skips locked rows, so replicas never deadlock.
 enum WorkflowStore {
     enum SubmitOutcome: Sendable {
         case created(WorkflowView)
@@ -17,24 +20,34 @@ enum WorkflowStore {
         case conflict(WorkflowView)
     }
 
-    enum ApplyOutcome: Sendable, Equatable {
-        /// Applied (or recorded as ignored); `dispatched` tells whether an outbox row was written.
-        case applied(dispatched: Bool)
+    enum Outcome: Sendable, Equatable {
+        /// Applied or recorded as ignored; `dispatched` tells whether an outbox row was written.
+        case applied(dispatched: Bool, ignored: WorkflowAction.IgnoreReason?)
         case duplicate
         case unknownWorkflow
+
+        var dispatched: Bool {
+            if case .applied(true, _) = self { return true }
+            return false
+        }
     }
 
     struct Context: Sendable {
         var commandQueue: String
-        var options: WorkflowOptions
+        var defaults: WorkflowOptions
+        /// Checkpoints kept per workflow (older ones are deleted); at least 1.
+        var checkpointRetention: Int
     }
+
+    // MARK: Submit
 
     static func submit(
         id: String, request: SubmitWorkflowRequest, now: Date, context: Context, on db: isolated PostgresConnection
     ) throws -> SubmitOutcome {
         let input = request.input ?? .object([:])
-        let fingerprint = JSONColumn.text(SubmitFingerprint(agent: request.agent, input: input))
-        var machine = WorkflowStateMachine(options: context.options)
+        let options = request.options ?? context.defaults
+        let fingerprint = JSONColumn.text(SubmitFingerprint(agent: request.agent, input: input, options: options))
+        let machine = WorkflowStateMachine(options: options)
         let inserted = try db.query(
             """
             INSERT INTO workflows (id, agent, input, fingerprint, status, attempt, machine, created_at, updated_at)
@@ -47,70 +60,98 @@ enum WorkflowStore {
             ])
         if inserted.affectedRows == 0 {
             let existing = try db.query("SELECT fingerprint FROM workflows WHERE id = $1", [id])
-            guard let view = try view(id: id, on: db) else {
-                throw PostgresError.unexpectedResult("workflow \(id) vanished during submit")
-            }
+            let view = try requireView(id: id, on: db)
             return try existing.first?.string("fingerprint") == fingerprint ? .existing(view) : .conflict(view)
         }
-        try record(
-            workflowId: id, eventId: nil, attempt: 0, type: "submitted", outcome: "applied", payload: nil, on: db)
-        let actions = machine.submitted(now: now)
-        try execute(
-            actions, machine: machine, workflowId: id, agent: request.agent, input: input, now: now, context: context,
-            on: db)
-        guard let view = try view(id: id, on: db) else {
-            throw PostgresError.unexpectedResult("workflow \(id) vanished during submit")
-        }
-        return .created(view)
+        _ = try transition(id, .submitted, now: now, random: 0, context: context, on: db)
+        return .created(try requireView(id: id, on: db))
     }
 
+    // MARK: Transitions
+
+    /// Applies a worker's event; a redelivered event (same `eventId`) changes nothing.
     static func apply(
-        _ event: WorkerEvent, now: Date, context: Context, on db: isolated PostgresConnection
-    ) throws
-        -> ApplyOutcome
-    {
+        _ event: WorkerEvent, now: Date, random: Double, context: Context, on db: isolated PostgresConnection
+    ) throws -> Outcome {
+        let recordable: Bool
+        if case .heartbeat = event.kind { recordable = false } else { recordable = true }
+        return try transition(
+            event.workflowId, .worker(event.kind, attempt: event.attempt, workerId: event.workerId), now: now,
+            random: random, context: context, on: db,
+            history: recordable
+                ? HistoryEntry(eventId: event.eventId, type: event.type, payload: historyPayload(event)) : nil)
+    }
+
+    /// Locks the workflow, runs the machine, records the event, executes the actions.
+    static func transition(
+        _ workflowId: String, _ event: WorkflowEvent, now: Date, random: Double, context: Context,
+        on db: isolated PostgresConnection, history: HistoryEntry? = nil
+    ) throws -> Outcome {
         let rows = try db.query(
-            "SELECT agent, input, machine FROM workflows WHERE id = $1 FOR UPDATE", [event.workflowId])
+            "SELECT agent, input, machine FROM workflows WHERE id = $1 FOR UPDATE", [workflowId])
         guard let row = rows.first else { return .unknownWorkflow }
-        var machine = try JSONColumn.value(WorkflowStateMachine.self, from: row["machine"])!
-        let input = try JSONColumn.value(JSONValue.self, from: row["input"]) ?? .null
-        let actions = machine.workerEvent(event.kind, attempt: event.attempt, now: now)
-        var outcome = "applied"
-        for case .ignore(let reason) in actions { outcome = "ignored: \(reason.rawValue)" }
-        // Heartbeats are many and idempotent by nature: they update the row, not the history.
-        if case .heartbeat = event.kind {
-        } else {
+        guard var machine = try JSONColumn.value(WorkflowStateMachine.self, from: row["machine"]) else {
+            throw PostgresError.unexpectedResult("workflow \(workflowId) has no state machine")
+        }
+        let attemptBefore = machine.attempt
+        let actions = machine.handle(event, now: now, random: random)
+        var ignored: WorkflowAction.IgnoreReason?
+        for case .ignore(let reason) in actions { ignored = reason }
+        let entry = history ?? HistoryEntry(eventId: nil, type: event.historyType, payload: event.historyPayload)
+        if history != nil || event.isRecordedByDefault {
             let recorded = try record(
-                workflowId: event.workflowId, eventId: event.eventId, attempt: event.attempt, type: event.type,
-                outcome: outcome, payload: historyPayload(event), on: db)
+                workflowId: workflowId, eventId: entry.eventId, attempt: event.attempt ?? attemptBefore,
+                type: entry.type, outcome: ignored.map { "ignored: \($0.rawValue)" } ?? "applied",
+                payload: entry.payload, on: db)
             if !recorded { return .duplicate }
         }
         try execute(
-            actions, machine: machine, workflowId: event.workflowId, agent: try row.string("agent"), input: input,
-            now: now, context: context, on: db)
-        return .applied(dispatched: actions.contains { if case .dispatch = $0 { true } else { false } })
+            actions, machine: machine, workflowId: workflowId, agent: try row.string("agent"),
+            input: try JSONColumn.value(JSONValue.self, from: row["input"]) ?? .null, now: now, context: context,
+            on: db)
+        let dispatched = actions.contains { if case .dispatch = $0 { true } else { false } }
+        return .applied(dispatched: dispatched, ignored: ignored)
+    }
+
+    struct HistoryEntry {
+        var eventId: UUID?
+        var type: String
+        var payload: String?
     }
 
     /// Runs the machine's actions as SQL and saves the machine.
     private static func execute(
-        _ actions: [WorkflowStateMachine.Action], machine: WorkflowStateMachine, workflowId: String, agent: String,
+        _ actions: [WorkflowAction], machine: WorkflowStateMachine, workflowId: String, agent: String,
         input: JSONValue, now: Date, context: Context, on db: isolated PostgresConnection
     ) throws {
-        var finished = false
+        var error: ActivityFailure?
+        var interrupt: JSONValue?? = .none
         for action in actions {
             switch action {
-            case .dispatch(let attempt, let step):
+            case .dispatch(let attempt, let step, let humanInput):
                 let checkpoint = try step.flatMap { try loadCheckpoint(workflowId: workflowId, step: $0, on: db) }
                 let command = WorkerCommand.runActivity(
                     RunActivity(
                         workflowId: workflowId, attempt: attempt, agent: agent, input: input, checkpoint: checkpoint,
-                        heartbeatIntervalSeconds: machine.options.heartbeatIntervalSeconds))
-                try db.query(
-                    "INSERT INTO outbox (workflow_id, routing_key, body) VALUES ($1, $2, $3)",
-                    [workflowId, context.commandQueue, String(decoding: command.encoded(), as: UTF8.self)])
+                        humanInput: humanInput, heartbeatIntervalSeconds: machine.options.heartbeatIntervalSeconds))
+                try enqueue(command, exchange: "", routingKey: context.commandQueue, workflowId: workflowId, on: db)
                 try record(
                     workflowId: workflowId, eventId: nil, attempt: attempt, type: "dispatched", outcome: "applied",
                     payload: JSONColumn.text(["resume_from_step": step]), on: db)
+                interrupt = .some(nil)
+            case .setTimer(let timer, let at, let attempt):
+                try db.query(
+                    """
+                    INSERT INTO timers (workflow_id, kind, attempt, fire_at) VALUES ($1, $2, $3, $4::timestamptz)
+                    ON CONFLICT (workflow_id, kind) DO UPDATE SET attempt = excluded.attempt, fire_at = excluded.fire_at
+                    """, [workflowId, timer.rawValue, String(attempt), timestamp(at)])
+            case .cancelTimer(let timer):
+                try db.query("DELETE FROM timers WHERE workflow_id = $1 AND kind = $2", [workflowId, timer.rawValue])
+            case .cancelActivity(let attempt, _):
+                try enqueue(
+                    .cancelActivity(CancelActivity(workflowId: workflowId, attempt: attempt)),
+                    exchange: WorkerCommand.controlExchange(for: context.commandQueue), routingKey: "",
+                    workflowId: workflowId, on: db)
             case .storeCheckpoint(let checkpoint):
                 try db.query(
                     """
@@ -121,37 +162,53 @@ enum WorkflowStore {
                         workflowId, String(checkpoint.step), String(machine.attempt),
                         JSONColumn.text(checkpoint.nextNodes), JSONColumn.text(checkpoint.state),
                     ])
+                if checkpoint.step > context.checkpointRetention {
+                    try db.query(
+                        "DELETE FROM checkpoints WHERE workflow_id = $1 AND step <= $2",
+                        [workflowId, String(checkpoint.step - context.checkpointRetention)])
+                }
             case .recordProgress(let progress):
                 try db.query(
                     "UPDATE workflows SET progress = $2::jsonb WHERE id = $1", [workflowId, JSONColumn.text(progress)])
             case .recordInterrupt(let request):
-                try db.query(
-                    "UPDATE workflows SET interrupt = $2::jsonb WHERE id = $1", [workflowId, JSONColumn.text(request)])
+                interrupt = .some(request)
             case .recordResult(let output):
-                finished = true
                 try db.query(
                     "UPDATE workflows SET result = $2::jsonb WHERE id = $1", [workflowId, JSONColumn.text(output)])
-            case .recordFailure(let failure):
-                finished = true
-                try db.query(
-                    "UPDATE workflows SET error = $2::jsonb WHERE id = $1", [workflowId, JSONColumn.text(failure)])
+            case .recordFailure(let failure), .recordTimedOut(let failure):
+                error = failure
+            case .recordCancelled(let reason):
+                error = ActivityFailure(kind: "cancelled", message: reason, retryable: false)
             case .ignore:
                 break
             }
         }
         var heartbeat: String?
-        if case .running(_, let lastHeartbeat) = machine.state { heartbeat = timestamp(lastHeartbeat) }
+        if case .running(_, _, let lastHeartbeat) = machine.state { heartbeat = timestamp(lastHeartbeat) }
         try db.query(
             """
             UPDATE workflows SET status = $2, attempt = $3, machine = $4::jsonb, checkpoint_step = $5,
                 updated_at = $6::timestamptz, last_heartbeat_at = COALESCE($7::timestamptz, last_heartbeat_at),
-                finished_at = CASE WHEN $8 THEN $6::timestamptz ELSE finished_at END
+                finished_at = CASE WHEN $8 THEN $6::timestamptz ELSE finished_at END,
+                error = COALESCE($9::jsonb, error),
+                interrupt = CASE WHEN $10 THEN $11::jsonb ELSE interrupt END
             WHERE id = $1
             """,
             [
                 workflowId, machine.status.rawValue, String(machine.attempt), JSONColumn.text(machine),
-                machine.checkpointStep.map(String.init), timestamp(now), heartbeat, finished ? "true" : "false",
+                machine.checkpointStep.map(String.init), timestamp(now), heartbeat,
+                machine.isTerminal ? "true" : "false", error.map(JSONColumn.text),
+                interrupt == nil ? "false" : "true", interrupt.flatMap { $0 }.map(JSONColumn.text),
             ])
+    }
+
+    private static func enqueue(
+        _ command: WorkerCommand, exchange: String, routingKey: String, workflowId: String,
+        on db: isolated PostgresConnection
+    ) throws {
+        try db.query(
+            "INSERT INTO outbox (workflow_id, exchange, routing_key, body) VALUES ($1, $2, $3, $4)",
+            [workflowId, exchange, routingKey, String(decoding: command.encoded(), as: UTF8.self)])
     }
 
     /// Appends to the history; false when an event with this id was recorded before.
@@ -174,12 +231,14 @@ enum WorkflowStore {
         switch event.kind {
         case .checkpointed(let checkpoint):
             JSONColumn.text(["step": checkpoint.step])
-        case .started, .heartbeat:
-            nil
+        case .started, .heartbeat, .redelivered:
+            JSONColumn.text(["worker": event.workerId])
         default:
             String(decoding: event.encoded(), as: UTF8.self)
         }
     }
+
+    // MARK: Reads
 
     static func loadCheckpoint(workflowId: String, step: Int, on db: isolated PostgresConnection) throws -> Checkpoint?
     {
@@ -194,11 +253,18 @@ enum WorkflowStore {
             state: try JSONColumn.value(JSONValue.self, from: row["state"]) ?? .null)
     }
 
+    static func requireView(id: String, on db: isolated PostgresConnection) throws -> WorkflowView {
+        guard let view = try view(id: id, on: db) else {
+            throw PostgresError.unexpectedResult("workflow \(id) vanished")
+        }
+        return view
+    }
+
     static func view(id: String, on db: isolated PostgresConnection) throws -> WorkflowView? {
         guard
             let row = try db.query(
                 """
-                SELECT id, agent, status, attempt, input, progress, result, error, checkpoint_step,
+                SELECT id, agent, status, attempt, input, progress, result, error, interrupt, checkpoint_step,
                     extract(epoch FROM created_at) AS created, extract(epoch FROM updated_at) AS updated
                 FROM workflows WHERE id = $1
                 """, [id]
@@ -214,6 +280,7 @@ enum WorkflowStore {
             result: try JSONColumn.value(JSONValue.self, from: row["result"]),
             error: try JSONColumn.value(ActivityFailure.self, from: row["error"]),
             checkpointStep: row["checkpoint_step"].flatMap { Int($0) },
+            interrupt: try JSONColumn.value(JSONValue.self, from: row["interrupt"]),
             createdAt: Date(timeIntervalSince1970: Double(try row.string("created")) ?? 0),
             updatedAt: Date(timeIntervalSince1970: Double(try row.string("updated")) ?? 0))
     }
@@ -233,4 +300,39 @@ enum WorkflowStore {
 private struct SubmitFingerprint: Encodable {
     var agent: String
     var input: JSONValue
+    var options: WorkflowOptions
+}
+
+extension WorkflowEvent {
+    /// The attempt an event speaks for, when it names one.
+    var attempt: Int? {
+        switch self {
+        case .worker(_, let attempt, _), .timerFired(_, let attempt): attempt
+        default: nil
+        }
+    }
+
+    /// Scheduler-side events are recorded in the history; worker events pass their own entry.
+    var isRecordedByDefault: Bool {
+        if case .worker = self { return false }
+        return true
+    }
+
+    var historyType: String {
+        switch self {
+        case .submitted: "submitted"
+        case .worker(let kind, _, _): WorkerEvent(workflowId: "", attempt: 0, workerId: "", kind: kind).type
+        case .humanInput: "human_input"
+        case .cancelRequested: "cancel_requested"
+        case .timerFired(let timer, _): "timer_\(timer.rawValue)"
+        }
+    }
+
+    var historyPayload: String? {
+        switch self {
+        case .humanInput(let answer): JSONColumn.text(["answer": answer])
+        case .cancelRequested(let reason): JSONColumn.text(["reason": reason])
+        default: nil
+        }
+    }
 }

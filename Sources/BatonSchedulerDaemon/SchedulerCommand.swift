@@ -1,5 +1,6 @@
 import ArgumentParser
 import BatonConfiguration
+import BatonLifecycle
 import BatonScheduler
 import Logging
 import Metrics
@@ -34,15 +35,16 @@ struct SchedulerCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "baton.scheduler")
-        let app: any Service
+        let services: [ServiceGroupConfiguration.ServiceConfiguration]
         do {
-            app = try await Scheduler.makeApplication(configuration: configuration, logger: logger, metrics: registry)
+            services = try await Scheduler.makeServices(configuration: configuration, logger: logger, metrics: registry)
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(69)  // EX_UNAVAILABLE
         }
-        let group = ServiceGroup(
-            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        var group = ServiceGroupConfiguration(services: services, logger: logger)
+        group.gracefulShutdownSignals = [.sigterm, .sigint]
+        group.maximumGracefulShutdownDuration = .seconds(30)
+        try await ServiceGroup(configuration: group).run()
     }
 }

@@ -11,6 +11,7 @@ struct ActivityRunner: Sendable {
     let registry: AgentRegistry
     let publisher: EventPublisher
     let workerId: String
+    let cancellations: ActivityCancellations
     let logger: Logger
 
     /// Returns when the outcome is published. Throws when the broker is unreachable or
@@ -38,6 +39,9 @@ struct ActivityRunner: Sendable {
         logger.info(
             "activity started",
             metadata: ["agent": "\(command.agent)", "resume_step": "\(command.checkpoint?.step ?? 0)"])
+        let key = ActivityCancellations.Key(workflowId: command.workflowId, attempt: command.attempt)
+        cancellations.register(key)
+        defer { cancellations.unregister(key) }
         let latestProgress = LatestProgress()
         let hooks = GraphRunHooks(
             nodeStarted: { latestProgress.set($0) },
@@ -57,6 +61,10 @@ struct ActivityRunner: Sendable {
                             try await Task.sleep(for: .seconds(command.heartbeatIntervalSeconds))
                             try await emit(.heartbeat(latestProgress.get()))
                         }
+                    }
+                    group.addTask {
+                        if await cancellations.waitForCancellation(of: key) { throw ActivityCancelled() }
+                        return nil
                     }
                     group.addTask {
                         try await agent.run(
@@ -92,6 +100,8 @@ struct ActivityRunner: Sendable {
     static func classify(_ error: any Error) -> ActivityFailure {
         switch error {
         case let error as ActivityFailure: error
+        case is ActivityCancelled:
+            ActivityFailure(kind: "cancelled", message: "the activity was cancelled", retryable: false)
         case let error as AgentInputError:
             ActivityFailure(kind: "invalid_input", message: error.description, retryable: false)
         case let error as GraphError: ActivityFailure(kind: "graph_error", message: error.description, retryable: false)
@@ -99,6 +109,9 @@ struct ActivityRunner: Sendable {
         }
     }
 }
+
+/// Thrown inside an activity whose workflow asked it to stop.
+struct ActivityCancelled: Error {}
 
 /// The newest progress of one activity, read by its heartbeat timer.
 final class LatestProgress: Sendable {

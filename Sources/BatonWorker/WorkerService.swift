@@ -16,13 +16,16 @@ public struct WorkerService: Service {
     public let registry: AgentRegistry
     public let workerId: String
     private let logger: Logger
+    private let cancellations = ActivityCancellations()
 
     public init(configuration: WorkerConfiguration, registry: AgentRegistry, logger: Logger) {
         self.configuration = configuration
         self.registry = registry
         self.logger = logger
-        self.workerId =
-            "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        // Unique per service start: a restarted worker must not inherit an old lease,
+        // and several workers may share a process (tests).
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        self.workerId = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(suffix)"
     }
 
     public func run() async throws {
@@ -30,13 +33,17 @@ public struct WorkerService: Service {
         let consumer = try await AMQPConnection.connect(to: endpoint, name: "commands")
         let publishing = try await AMQPConnection.connect(to: endpoint, name: "events")
         try await publishing.enableConfirms()
-        for queue in [
-            configuration.queue, DeadLetter.queue(for: configuration.queue), configuration.eventsQueue,
-        ] {
+        for queue in [configuration.queue, DeadLetter.queue(for: configuration.queue)] {
             try await publishing.declareQueue(queue)
         }
+        try await publishing.declareQueue(configuration.eventsQueue, arguments: Topology.eventsQueueArguments)
         try await consumer.setPrefetch(UInt16(configuration.concurrency))
         try await consumer.consume(configuration.queue)
+        // Cancellations are broadcast; each worker listens on a queue of its own.
+        let controlExchange = WorkerCommand.controlExchange(for: configuration.queue)
+        try await publishing.declareExchange(controlExchange, type: "fanout")
+        try await consumer.declareExclusiveQueue("\(controlExchange).\(workerId)", boundTo: controlExchange)
+        try await consumer.consume("\(controlExchange).\(workerId)")
         logger.info(
             "worker ready",
             metadata: [
@@ -48,7 +55,7 @@ public struct WorkerService: Service {
         let runner = ActivityRunner(
             registry: registry,
             publisher: EventPublisher(connection: publishing, queue: configuration.eventsQueue),
-            workerId: workerId, logger: logger)
+            workerId: workerId, cancellations: cancellations, logger: logger)
         do {
             try await cancelWhenGracefulShutdown { try await consume(consumer, publishing, runner) }
         } catch is CancellationError where Task.isShuttingDownGracefully {
@@ -88,11 +95,27 @@ public struct WorkerService: Service {
                     continue
                 }
                 switch command {
+                case .runActivity(let activity) where delivery.redelivered:
+                    // The worker that held this command is gone, and the command's checkpoint
+                    // may be stale: tell the scheduler, which dispatches the next attempt
+                    // from the latest checkpoint.
+                    logger.info(
+                        "command redelivered; handing it back to the scheduler",
+                        metadata: ["workflow": "\(activity.workflowId)", "attempt": "\(activity.attempt)"])
+                    try await runner.publisher.publish(
+                        WorkerEvent(
+                            workflowId: activity.workflowId, attempt: activity.attempt, workerId: workerId,
+                            kind: .redelivered))
+                    try await consumer.ack(delivery.deliveryTag)
                 case .runActivity(let activity):
                     group.addTask {
                         try await runner.run(activity)
                         try await consumer.ack(delivery.deliveryTag)
                     }
+                case .cancelActivity(let cancel):
+                    let found = cancellations.cancel(.init(workflowId: cancel.workflowId, attempt: cancel.attempt))
+                    if found { logger.info("cancelling activity", metadata: ["workflow": "\(cancel.workflowId)"]) }
+                    try await consumer.ack(delivery.deliveryTag)
                 }
             }
         }

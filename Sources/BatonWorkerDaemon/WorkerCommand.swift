@@ -1,6 +1,7 @@
 import ArgumentParser
 import BatonAgents
 import BatonConfiguration
+import BatonLifecycle
 import BatonWorker
 import Logging
 import ServiceLifecycle
@@ -35,8 +36,9 @@ struct WorkerDaemonCommand: AsyncParsableCommand {
             configuration.agents.isEmpty
             ? builtIn : AgentRegistry(configuration.agents.compactMap { builtIn.agent(named: $0) })
         let worker = WorkerService(configuration: configuration, registry: registry, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        var group = ServiceGroupConfiguration(services: [worker.shutsDownGroupWhenDone], logger: logger)
+        group.gracefulShutdownSignals = [.sigterm, .sigint]
+        group.maximumGracefulShutdownDuration = .seconds(configuration.drainTimeoutSeconds + 5)
+        try await ServiceGroup(configuration: group).run()
     }
 }

@@ -3,55 +3,47 @@ import Foundation
 
 /// The life of one workflow as a pure value: an event in, actions out.
 ///
-/// No I/O, no clock, no randomness: `now` is an argument, so the same events always
-/// give the same state and actions. The scheduler persists this value with the
+/// No I/O, no clock, no randomness: `now` and a uniform `random` draw are arguments,
+/// so the same inputs always give the same state and actions. That is what lets the
+/// simulation test drive millions of event orders, and any scheduler replica resume
+/// any workflow from its persisted value. The scheduler saves this value with the
 /// workflow row and executes the returned actions in the same transaction.
 public struct WorkflowStateMachine: Sendable, Hashable, Codable {
     public enum State: Sendable, Hashable, Codable {
         case pending
         /// A command for `attempt` is on its way to a worker.
         case dispatched(attempt: Int, since: Date)
-        case running(attempt: Int, lastHeartbeat: Date)
-        case awaitingInput(attempt: Int, request: JSONValue)
+        /// `lease` is the worker that started the attempt; only its events count.
+        case running(attempt: Int, lease: String, lastHeartbeat: Date)
+        /// Waiting before the next attempt, after `failure`.
+        case backingOff(until: Date, failure: ActivityFailure)
+        /// The graph asked a person; no worker is busy with it.
+        case awaitingInput(request: JSONValue)
+        /// The running attempt was asked to stop.
+        case cancelling(attempt: Int, lease: String?, reason: String)
         case completed
         case failed(ActivityFailure)
-    }
-
-    /// What the executor must do, in order, in the transaction that saves the new state.
-    public enum Action: Sendable, Hashable {
-        /// Publish a run command for `attempt`, resuming from the stored checkpoint of `resumeFromStep`.
-        case dispatch(attempt: Int, resumeFromStep: Int?)
-        case storeCheckpoint(Checkpoint)
-        case recordProgress(ActivityProgress)
-        case recordInterrupt(JSONValue)
-        case recordResult(JSONValue)
-        case recordFailure(ActivityFailure)
-        /// The event was valid but changes nothing; it is kept in the history with this reason.
-        case ignore(IgnoreReason)
-    }
-
-    public enum IgnoreReason: String, Sendable, Hashable, Codable {
-        /// The event belongs to an attempt that is no longer current (a zombie worker).
-        case staleAttempt = "stale_attempt"
-        /// The workflow already reached a terminal state.
-        case alreadyTerminal = "already_terminal"
-        /// The event repeats one already applied.
-        case duplicate
-        /// The event does not fit the current state (e.g. a checkpoint before any dispatch).
-        case unexpected
+        case cancelled(reason: String)
+        case timedOut(ActivityFailure)
     }
 
     public private(set) var state: State
-    /// The latest attempt dispatched; 0 before the first.
+    /// The fencing token: the latest attempt dispatched, 0 before the first. Never decreases.
     public private(set) var attempt: Int
+    /// Failed attempts so far (interrupt resumptions are not failures).
+    public private(set) var failures: Int
     /// The step of the newest stored checkpoint.
     public private(set) var checkpointStep: Int?
+    /// The latest human answer, handed to every attempt until the graph moves past it.
+    public private(set) var humanInput: JSONValue?
+    /// Timers armed and not yet fired or cancelled, so that only those are cancelled.
+    public private(set) var timers: Set<WorkflowTimer> = []
     public let options: WorkflowOptions
 
     public init(options: WorkflowOptions) {
         self.state = .pending
         self.attempt = 0
-        self.checkpointStep = nil
+        self.failures = 0
         self.options = options
     }
 
@@ -60,71 +52,270 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         case .pending: .pending
         case .dispatched: .dispatched
         case .running: .running
+        case .backingOff: .backingOff
         case .awaitingInput: .awaitingInput
+        case .cancelling: .cancelling
         case .completed: .completed
         case .failed: .failed
+        case .cancelled: .cancelled
+        case .timedOut: .timedOut
+        }
+    }
+
+    public var isTerminal: Bool { status.isTerminal }
+
+    /// Feeds one event. `random` is a uniform draw in [0, 1) used for retry jitter.
+    public mutating func handle(_ event: WorkflowEvent, now: Date, random: Double) -> [WorkflowAction] {
+        if case .timerFired(let timer, _) = event { timers.remove(timer) }
+        let actions = decide(event, now: now, random: random)
+        // Keep `timers` in step with what the executor will have stored, and drop
+        // cancellations of timers that are not armed: they would be wasted statements.
+        return actions.filter { action in
+            switch action {
+            case .setTimer(let timer, _, _):
+                timers.insert(timer)
+                return true
+            case .cancelTimer(let timer):
+                return timers.remove(timer) != nil
+            default:
+                return true
+            }
+        }
+    }
+
+    private mutating func decide(_ event: WorkflowEvent, now: Date, random: Double) -> [WorkflowAction] {
+        switch event {
+        case .submitted:
+            return submitted(now: now)
+        case .worker(let kind, let eventAttempt, let workerId):
+            return workerEvent(kind, attempt: eventAttempt, workerId: workerId, now: now, random: random)
+        case .humanInput(let answer):
+            return answered(answer, now: now)
+        case .cancelRequested(let reason):
+            return cancelRequested(reason: reason, now: now)
+        case .timerFired(let timer, let timerAttempt):
+            return timerFired(timer, attempt: timerAttempt, now: now, random: random)
         }
     }
 
     // MARK: Events
 
-    /// The workflow was accepted: dispatch its first attempt.
-    public mutating func submitted(now: Date) -> [Action] {
+    private mutating func submitted(now: Date) -> [WorkflowAction] {
         guard case .pending = state else { return [.ignore(.duplicate)] }
-        return dispatchNextAttempt(now: now)
+        var actions: [WorkflowAction] = []
+        if let limit = options.executionTimeoutSeconds {
+            actions.append(.setTimer(.execution, at: now.addingTimeInterval(limit), attempt: 0))
+        }
+        return actions + dispatchNextAttempt(now: now)
     }
 
-    /// A worker reported on `attempt`.
-    public mutating func workerEvent(_ kind: WorkerEvent.Kind, attempt eventAttempt: Int, now: Date) -> [Action] {
-        if status.isTerminal { return [.ignore(.alreadyTerminal)] }
+    private mutating func workerEvent(
+        _ kind: WorkerEvent.Kind, attempt eventAttempt: Int, workerId: String, now: Date, random: Double
+    ) -> [WorkflowAction] {
+        if isTerminal { return [.ignore(.alreadyTerminal)] }
         guard eventAttempt == attempt else { return [.ignore(.staleAttempt)] }
+        let lease: String?
+        switch state {
+        case .dispatched: lease = nil
+        case .running(_, let holder, _): lease = holder
+        case .cancelling(_, let holder, _): lease = holder
+        default: return [.ignore(.unexpected)]  // the attempt already ended (back-off, waiting for input)
+        }
+        // A redelivery means the lease holder lost its command: accepted from any worker.
+        if case .redelivered = kind {
+            return attemptFailed(
+                ActivityFailure(
+                    kind: "worker_lost", message: "the worker running the attempt went away", retryable: true),
+                now: now, random: random, retryAtOnce: true)
+        }
+        if let lease, lease != workerId { return [.ignore(.staleLease)] }
+
         switch kind {
         case .started:
             guard case .dispatched = state else { return [.ignore(.duplicate)] }
-            state = .running(attempt: attempt, lastHeartbeat: now)
-            return []
+            return started(by: workerId, now: now)
         case .heartbeat(let progress):
-            markAlive(now: now)
-            return progress.map { [.recordProgress($0)] } ?? []
+            var actions = markAlive(by: workerId, now: now)
+            if let progress { actions.append(.recordProgress(progress)) }
+            return actions
         case .progress(let progress):
-            markAlive(now: now)
-            return [.recordProgress(progress)]
+            return markAlive(by: workerId, now: now) + [.recordProgress(progress)]
         case .checkpointed(let checkpoint):
             if let checkpointStep, checkpoint.step <= checkpointStep { return [.ignore(.duplicate)] }
-            markAlive(now: now)
+            let actions = markAlive(by: workerId, now: now)
             checkpointStep = checkpoint.step
-            return [.storeCheckpoint(checkpoint)]
+            return actions + [.storeCheckpoint(checkpoint)]
         case .interrupted(let request):
-            if case .awaitingInput = state { return [.ignore(.duplicate)] }
-            state = .awaitingInput(attempt: attempt, request: request)
-            return [.recordInterrupt(request)]
+            if case .cancelling(_, _, let reason) = state { return finish(.cancelled(reason: reason)) }
+            state = .awaitingInput(request: request)
+            return cancelAttemptTimers() + [.recordInterrupt(request)]
         case .completed(let output):
             state = .completed
-            return [.recordResult(output)]
+            return cancelAllTimers() + [.recordResult(output)]
         case .failed(let failure):
-            if failure.retryable && attempt < options.maxAttempts {
-                return dispatchNextAttempt(now: now)
-            }
-            state = .failed(failure)
-            return [.recordFailure(failure)]
+            if case .cancelling(_, _, let reason) = state { return finish(.cancelled(reason: reason)) }
+            return attemptFailed(failure, now: now, random: random, retryAtOnce: false)
+        case .redelivered:
+            return []  // handled above
         }
     }
 
-    // MARK: Helpers
+    private mutating func answered(_ answer: JSONValue, now: Date) -> [WorkflowAction] {
+        if isTerminal { return [.ignore(.alreadyTerminal)] }
+        guard case .awaitingInput = state else { return [.ignore(.unexpected)] }
+        humanInput = answer
+        return dispatchNextAttempt(now: now)
+    }
 
-    private mutating func dispatchNextAttempt(now: Date) -> [Action] {
+    private mutating func cancelRequested(reason: String, now: Date) -> [WorkflowAction] {
+        switch state {
+        case .completed, .failed, .cancelled, .timedOut:
+            return [.ignore(.alreadyTerminal)]
+        case .cancelling:
+            return [.ignore(.duplicate)]
+        case .pending, .backingOff, .awaitingInput:
+            return finish(.cancelled(reason: reason))
+        case .dispatched(let current, _):
+            // The command may already be with a worker: ask it to stop if it starts.
+            return [.cancelActivity(attempt: current, lease: nil)] + finish(.cancelled(reason: reason))
+        case .running(let current, let lease, _):
+            state = .cancelling(attempt: current, lease: lease, reason: reason)
+            return cancelAttemptTimers() + [
+                .cancelActivity(attempt: current, lease: lease),
+                .setTimer(.cancelGrace, at: now.addingTimeInterval(options.cancelGraceSeconds), attempt: current),
+            ]
+        }
+    }
+
+    private mutating func timerFired(
+        _ timer: WorkflowTimer, attempt timerAttempt: Int, now: Date, random: Double
+    ) -> [WorkflowAction] {
+        if isTerminal { return [.ignore(.alreadyTerminal)] }
+        if timer == .execution {
+            let failure = ActivityFailure(
+                kind: "execution_timeout",
+                message:
+                    "the workflow ran longer than its execution timeout of \(options.executionTimeoutSeconds ?? 0) s",
+                retryable: false)
+            return stopRunningAttempt() + finish(.timedOut(failure))
+        }
+        guard timerAttempt == attempt else { return [.ignore(.staleTimer)] }
+        switch (timer, state) {
+        case (.backoff, .backingOff):
+            return dispatchNextAttempt(now: now)
+        case (.scheduleToStart, .dispatched):
+            return attemptFailed(
+                timeout(
+                    "schedule_to_start_timeout", "no worker started the attempt", options.scheduleToStartTimeoutSeconds),
+                now: now, random: random, retryAtOnce: false)
+        case (.startToClose, .running):
+            return stopRunningAttempt()
+                + attemptFailed(
+                    timeout("start_to_close_timeout", "the attempt ran too long", options.startToCloseTimeoutSeconds),
+                    now: now, random: random, retryAtOnce: false)
+        case (.heartbeat, .running(_, _, let lastHeartbeat)):
+            let deadline = lastHeartbeat.addingTimeInterval(options.heartbeatTimeoutSeconds)
+            if now < deadline {
+                // Heartbeats arrived since the timer was set: wait for the new deadline.
+                return [.setTimer(.heartbeat, at: deadline, attempt: attempt)]
+            }
+            return stopRunningAttempt()
+                + attemptFailed(
+                    timeout("heartbeat_timeout", "no heartbeat from the worker", options.heartbeatTimeoutSeconds),
+                    now: now, random: random, retryAtOnce: false)
+        case (.cancelGrace, .cancelling(_, _, let reason)):
+            return finish(.cancelled(reason: reason))
+        default:
+            return [.ignore(.staleTimer)]
+        }
+    }
+
+    // MARK: Transitions
+
+    private mutating func started(by workerId: String, now: Date) -> [WorkflowAction] {
+        state = .running(attempt: attempt, lease: workerId, lastHeartbeat: now)
+        var actions: [WorkflowAction] = [
+            .cancelTimer(.scheduleToStart),
+            .setTimer(.heartbeat, at: now.addingTimeInterval(options.heartbeatTimeoutSeconds), attempt: attempt),
+        ]
+        if let limit = options.startToCloseTimeoutSeconds {
+            actions.append(.setTimer(.startToClose, at: now.addingTimeInterval(limit), attempt: attempt))
+        }
+        return actions
+    }
+
+    /// Any sign of life from the current attempt means it runs; a heartbeat that beat
+    /// its `started` (reordering) starts it.
+    private mutating func markAlive(by workerId: String, now: Date) -> [WorkflowAction] {
+        switch state {
+        case .dispatched:
+            return started(by: workerId, now: now)
+        case .running(let current, let lease, _):
+            state = .running(attempt: current, lease: lease, lastHeartbeat: now)
+            return []
+        default:
+            return []
+        }
+    }
+
+    private mutating func attemptFailed(
+        _ failure: ActivityFailure, now: Date, random: Double, retryAtOnce: Bool
+    ) -> [WorkflowAction] {
+        failures += 1
+        let timers = cancelAttemptTimers()
+        guard options.retry.isRetryable(failure), failures < options.retry.maximumAttempts else {
+            return failure.kind.hasSuffix("_timeout") ? finish(.timedOut(failure)) : finish(.failed(failure))
+        }
+        if retryAtOnce { return timers + dispatchNextAttempt(now: now) }
+        let until = now.addingTimeInterval(options.retry.delay(afterFailure: failures, random: random))
+        state = .backingOff(until: until, failure: failure)
+        return timers + [.setTimer(.backoff, at: until, attempt: attempt)]
+    }
+
+    private mutating func dispatchNextAttempt(now: Date) -> [WorkflowAction] {
         attempt += 1
         state = .dispatched(attempt: attempt, since: now)
-        return [.dispatch(attempt: attempt, resumeFromStep: checkpointStep)]
+        var actions: [WorkflowAction] = [
+            .dispatch(attempt: attempt, resumeFromStep: checkpointStep, humanInput: humanInput)
+        ]
+        if let limit = options.scheduleToStartTimeoutSeconds {
+            actions.append(.setTimer(.scheduleToStart, at: now.addingTimeInterval(limit), attempt: attempt))
+        }
+        return actions
     }
 
-    /// Any sign of life from the current attempt means it is running.
-    private mutating func markAlive(now: Date) {
+    /// Asks the worker of a running attempt to stop (its later events are stale anyway).
+    private func stopRunningAttempt() -> [WorkflowAction] {
         switch state {
-        case .dispatched, .running:
-            state = .running(attempt: attempt, lastHeartbeat: now)
-        default:
-            break
+        case .running(let current, let lease, _): [.cancelActivity(attempt: current, lease: lease)]
+        case .dispatched(let current, _): [.cancelActivity(attempt: current, lease: nil)]
+        case .cancelling(let current, let lease, _): [.cancelActivity(attempt: current, lease: lease)]
+        default: []
         }
+    }
+
+    private mutating func finish(_ terminal: State) -> [WorkflowAction] {
+        state = terminal
+        var actions = cancelAllTimers()
+        switch terminal {
+        case .completed: break
+        case .failed(let failure): actions.append(.recordFailure(failure))
+        case .cancelled(let reason): actions.append(.recordCancelled(reason: reason))
+        case .timedOut(let failure): actions.append(.recordTimedOut(failure))
+        default: preconditionFailure("finish(\(terminal)) with a state that is not terminal")
+        }
+        return actions
+    }
+
+    private func cancelAttemptTimers() -> [WorkflowAction] {
+        [.cancelTimer(.scheduleToStart), .cancelTimer(.startToClose), .cancelTimer(.heartbeat)]
+    }
+
+    private func cancelAllTimers() -> [WorkflowAction] {
+        WorkflowTimer.allCases.map { .cancelTimer($0) }
+    }
+
+    private func timeout(_ kind: String, _ what: String, _ seconds: Double?) -> ActivityFailure {
+        ActivityFailure(kind: kind, message: "\(what) within \(seconds ?? 0) s", retryable: true)
     }
 }

@@ -36,7 +36,7 @@ import Testing
     }
 
     @Test func rejectsAnUnknownType() {
-        #expect(throws: ContractError.unknownType("explode", known: ["run_activity"])) {
+        #expect(throws: ContractError.unknownType("explode", known: WorkerCommand.knownTypes)) {
             try WorkerCommand.decode(Data(#"{"version": 1, "type": "explode"}"#.utf8))
         }
     }

@@ -2,6 +2,7 @@ import BatonAMQP
 import BatonAgents
 import BatonContracts
 import BatonHTTPClient
+import BatonLifecycle
 import BatonPostgres
 import BatonScheduler
 import BatonWorker
@@ -20,7 +21,8 @@ enum TestServices {
         ProcessInfo.processInfo.environment["BATON_BROKER_URL"] ?? "amqp://guest:guest@127.0.0.1:55672"
 
     static var logger: Logger {
-        var logger = Logger(label: "baton.test")
+        // Standard error is unbuffered: the lines survive a test run that hangs or crashes.
+        var logger = Logger(label: "baton.test", factory: { label in StreamLogHandler.standardError(label: label) })
         logger.logLevel =
             ProcessInfo.processInfo.environment["BATON_TEST_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) }
             ?? .critical
@@ -62,9 +64,13 @@ struct Stack: Sendable {
     let queue: String
     let eventsQueue: String
 
-    /// Starts both, runs `body`, then shuts both down gracefully.
+    /// Other scheduler replicas' base URLs (same database and queues).
+    var replicaURLs: [String] = []
+
+    /// Starts `schedulers` scheduler replicas and `workers` workers, runs `body`, then
+    /// shuts everything down gracefully.
     static func run(
-        workers: Int = 1, concurrency: Int = 4, _ body: @Sendable (Stack) async throws -> Void
+        schedulers: Int = 1, workers: Int = 1, concurrency: Int = 4, _ body: @Sendable (Stack) async throws -> Void
     ) async throws {
         let databaseURL = try await TestServices.freshDatabase()
         let queue = TestServices.uniqueName("agents")
@@ -72,26 +78,25 @@ struct Stack: Sendable {
         let logger = TestServices.logger
         let scheduler = SchedulerConfiguration(
             httpHost: "127.0.0.1", httpPort: 0, postgresURL: databaseURL, postgresPoolSize: 4,
-            brokerURL: TestServices.brokerURL, queue: queue, eventsQueue: eventsQueue, heartbeatIntervalSeconds: 1)
+            brokerURL: TestServices.brokerURL, queue: queue, eventsQueue: eventsQueue, heartbeatIntervalSeconds: 1,
+            heartbeatTimeoutSeconds: 10)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = try await Scheduler.makeApplication(
-            configuration: scheduler, logger: logger, onServerRunning: { portContinuation.yield($0) })
-        var services: [any Service] = [app]
-        for _ in 0..<workers {
-            services.append(
-                WorkerService(
-                    configuration: WorkerConfiguration(
-                        queue: queue, eventsQueue: eventsQueue, brokerURL: TestServices.brokerURL,
-                        concurrency: concurrency),
-                    registry: AgentRegistry.builtIn, logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        for _ in 0..<schedulers {
+            services += try await Scheduler.makeServices(
+                configuration: scheduler, logger: logger, onServerRunning: { portContinuation.yield($0) })
         }
+        services += workerServices(count: workers, queue: queue, eventsQueue: eventsQueue, concurrency: concurrency)
+            .map(\.shutsDownGroupWhenDone)
         let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
+            var urls: [String] = []
             var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CancellationError() }
+            while urls.count < schedulers, let port = await iterator.next() { urls.append("http://127.0.0.1:\(port)") }
             let stack = Stack(
-                baseURL: "http://127.0.0.1:\(port)", databaseURL: databaseURL, queue: queue, eventsQueue: eventsQueue)
+                baseURL: urls.first ?? "", databaseURL: databaseURL, queue: queue, eventsQueue: eventsQueue,
+                replicaURLs: Array(urls.dropFirst()))
             do {
                 try await body(stack)
             } catch {
@@ -100,6 +105,15 @@ struct Stack: Sendable {
             }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
+        }
+    }
+
+    static func workerServices(count: Int, queue: String, eventsQueue: String, concurrency: Int) -> [any Service] {
+        (0..<count).map { _ in
+            WorkerService(
+                configuration: WorkerConfiguration(
+                    queue: queue, eventsQueue: eventsQueue, brokerURL: TestServices.brokerURL, concurrency: concurrency),
+                registry: AgentRegistry.builtIn, logger: TestServices.logger)
         }
     }
 
@@ -116,9 +130,15 @@ struct Stack: Sendable {
         try await HTTPClient.send(HTTPRequest(url: baseURL + path))
     }
 
-    func submit(_ request: SubmitWorkflowRequest) async throws -> (status: Int, view: WorkflowView) {
-        let response = try await post(
-            "/v1/workflows", json: String(decoding: try JSONEncoder().encode(request), as: UTF8.self))
+    func submit(
+        _ request: SubmitWorkflowRequest, via baseURL: String? = nil
+    ) async throws -> (
+        status: Int, view: WorkflowView
+    ) {
+        let response = try await HTTPClient.send(
+            HTTPRequest(
+                method: "POST", url: (baseURL ?? self.baseURL) + "/v1/workflows",
+                headers: ["Content-Type": "application/json"], body: try JSONEncoder().encode(request)))
         return (response.status, try Self.decode(response))
     }
 
@@ -152,8 +172,28 @@ struct Stack: Sendable {
     // MARK: Database
 
     func query(_ sql: String, _ parameters: [String?] = []) async throws -> PostgresRows {
+        try await Self.query(databaseURL, sql, parameters)
+    }
+
+    static func query(_ databaseURL: String, _ sql: String, _ parameters: [String?] = []) async throws -> PostgresRows {
         let connection = try await PostgresConnection.connect(databaseURL, name: "test-read")
-        defer { Task { await connection.close() } }
-        return try await connection.query(sql, parameters)
+        let rows = try await connection.query(sql, parameters)
+        await connection.close()
+        return rows
+    }
+
+    /// Polls the database until `sql` (returning one column `n`) reaches `target`.
+    static func waitForCount(
+        _ databaseURL: String, _ sql: String, atLeast target: Int, deadline: Duration = .seconds(120)
+    ) async throws -> Int {
+        let end = ContinuousClock.now + deadline
+        var count = 0
+        while ContinuousClock.now < end {
+            count = Int(try await query(databaseURL, sql).first?["n"] ?? "0") ?? 0
+            if count >= target { return count }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("only \(count) of \(target) after \(deadline): \(sql)")
+        return count
     }
 }

@@ -5,119 +5,328 @@ import Testing
 
 /// Transcript-style: each line feeds one event and states the actions expected.
 @Suite struct WorkflowStateMachineTests {
-    let t0 = Date(timeIntervalSince1970: 1_000_000)
+    static let t0 = Date(timeIntervalSince1970: 1_000_000)
+    let t0 = Self.t0
     let checkpoint1 = Checkpoint(step: 1, nextNodes: ["b"], state: ["n": 1])
     let checkpoint2 = Checkpoint(step: 2, nextNodes: [], state: ["n": 2])
-    let retryable = ActivityFailure(kind: "agent_error", message: "flaky", retryable: true)
+    let flaky = ActivityFailure(kind: "agent_error", message: "flaky", retryable: true)
     let fatal = ActivityFailure(kind: "invalid_input", message: "bad", retryable: false)
+    static let options = WorkflowOptions(
+        retry: RetryPolicy(
+            initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 10, maximumAttempts: 3, jitter: 0),
+        heartbeatIntervalSeconds: 5, heartbeatTimeoutSeconds: 30, scheduleToStartTimeoutSeconds: 60,
+        startToCloseTimeoutSeconds: 600, executionTimeoutSeconds: nil, cancelGraceSeconds: 10)
 
-    func machine(maxAttempts: Int = 3) -> WorkflowStateMachine {
-        WorkflowStateMachine(options: WorkflowOptions(maxAttempts: maxAttempts, heartbeatIntervalSeconds: 5))
+    /// A machine with thin helpers so each line reads as event → actions.
+    struct Driver {
+        var machine = WorkflowStateMachine(options: WorkflowStateMachineTests.options)
+        var now = WorkflowStateMachineTests.t0
+
+        mutating func at(_ seconds: Double) -> Driver {
+            now = WorkflowStateMachineTests.t0.addingTimeInterval(seconds)
+            return self
+        }
+        mutating func submitted() -> [WorkflowAction] { machine.handle(.submitted, now: now, random: 0.5) }
+        mutating func worker(_ kind: WorkerEvent.Kind, attempt: Int, by worker: String = "w1") -> [WorkflowAction] {
+            machine.handle(.worker(kind, attempt: attempt, workerId: worker), now: now, random: 0.5)
+        }
+        mutating func timer(_ timer: WorkflowTimer, attempt: Int) -> [WorkflowAction] {
+            machine.handle(.timerFired(timer, attempt: attempt), now: now, random: 0.5)
+        }
+        mutating func cancel() -> [WorkflowAction] {
+            machine.handle(.cancelRequested(reason: "stop"), now: now, random: 0.5)
+        }
+        mutating func answer(_ value: JSONValue) -> [WorkflowAction] {
+            machine.handle(.humanInput(value), now: now, random: 0.5)
+        }
     }
 
+    func seconds(_ value: Double) -> Date { t0.addingTimeInterval(value) }
+
     @Test func happyPath() {
-        var m = machine()
-        #expect(m.status == .pending)
-        #expect(m.submitted(now: t0) == [.dispatch(attempt: 1, resumeFromStep: nil)])
-        #expect(m.status == .dispatched)
-        #expect(m.workerEvent(.started, attempt: 1, now: t0) == [])
-        #expect(m.status == .running)
-        #expect(m.workerEvent(.checkpointed(checkpoint1), attempt: 1, now: t0) == [.storeCheckpoint(checkpoint1)])
-        #expect(m.workerEvent(.checkpointed(checkpoint2), attempt: 1, now: t0) == [.storeCheckpoint(checkpoint2)])
-        #expect(m.checkpointStep == 2)
-        #expect(m.workerEvent(.completed(output: "done"), attempt: 1, now: t0) == [.recordResult("done")])
-        #expect(m.status == .completed)
+        var d = Driver()
+        #expect(d.machine.status == .pending)
+        #expect(
+            d.submitted() == [
+                .dispatch(attempt: 1, resumeFromStep: nil, humanInput: nil),
+                .setTimer(.scheduleToStart, at: seconds(60), attempt: 1),
+            ])
+        #expect(d.machine.status == .dispatched)
+        #expect(
+            d.worker(.started, attempt: 1) == [
+                .cancelTimer(.scheduleToStart), .setTimer(.heartbeat, at: seconds(30), attempt: 1),
+                .setTimer(.startToClose, at: seconds(600), attempt: 1),
+            ])
+        #expect(d.machine.status == .running)
+        #expect(d.worker(.checkpointed(checkpoint1), attempt: 1) == [.storeCheckpoint(checkpoint1)])
+        #expect(d.worker(.checkpointed(checkpoint2), attempt: 1) == [.storeCheckpoint(checkpoint2)])
+        #expect(d.machine.checkpointStep == 2)
+        #expect(
+            d.worker(.completed(output: "done"), attempt: 1) == [
+                .cancelTimer(.startToClose), .cancelTimer(.heartbeat), .recordResult("done"),
+            ])
+        #expect(d.machine.status == .completed)
+        #expect(d.machine.timers.isEmpty)
     }
 
     @Test func submittingTwiceDispatchesOnce() {
-        var m = machine()
-        _ = m.submitted(now: t0)
-        #expect(m.submitted(now: t0) == [.ignore(.duplicate)])
-        #expect(m.attempt == 1)
+        var d = Driver()
+        _ = d.submitted()
+        #expect(d.submitted() == [.ignore(.duplicate)])
+        #expect(d.machine.attempt == 1)
     }
 
     @Test func redeliveredEventsChangeNothing() {
-        var m = machine()
-        _ = m.submitted(now: t0)
-        _ = m.workerEvent(.started, attempt: 1, now: t0)
-        #expect(m.workerEvent(.started, attempt: 1, now: t0) == [.ignore(.duplicate)])
-        _ = m.workerEvent(.checkpointed(checkpoint2), attempt: 1, now: t0)
-        #expect(m.workerEvent(.checkpointed(checkpoint2), attempt: 1, now: t0) == [.ignore(.duplicate)])
-        #expect(m.workerEvent(.checkpointed(checkpoint1), attempt: 1, now: t0) == [.ignore(.duplicate)])
-        #expect(m.checkpointStep == 2)
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
+        #expect(d.worker(.started, attempt: 1) == [.ignore(.duplicate)])
+        _ = d.worker(.checkpointed(checkpoint2), attempt: 1)
+        #expect(d.worker(.checkpointed(checkpoint2), attempt: 1) == [.ignore(.duplicate)])
+        #expect(d.worker(.checkpointed(checkpoint1), attempt: 1) == [.ignore(.duplicate)])
+        #expect(d.machine.checkpointStep == 2)
+    }
+
+    @Test func aFailureBacksOffThenResumesFromTheLatestCheckpoint() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
+        _ = d.worker(.checkpointed(checkpoint1), attempt: 1)
+        _ = d.at(5)
+        #expect(
+            d.worker(.failed(flaky), attempt: 1) == [
+                .cancelTimer(.startToClose), .cancelTimer(.heartbeat), .setTimer(.backoff, at: seconds(6), attempt: 1),
+            ])
+        #expect(d.machine.status == .backingOff)
+        _ = d.at(6)
+        #expect(
+            d.timer(.backoff, attempt: 1) == [
+                .dispatch(attempt: 2, resumeFromStep: 1, humanInput: nil),
+                .setTimer(.scheduleToStart, at: seconds(66), attempt: 2),
+            ])
+    }
+
+    @Test func backOffGrowsAndIsCapped() {
+        let policy = RetryPolicy(initialIntervalSeconds: 1, backoffCoefficient: 2, maximumIntervalSeconds: 5, jitter: 0)
+        #expect((1...5).map { policy.delay(afterFailure: $0, random: 0.9) } == [1, 2, 4, 5, 5])
+        let jittered = RetryPolicy(initialIntervalSeconds: 10, jitter: 0.2)
+        #expect(jittered.delay(afterFailure: 1, random: 0) == 8)
+        #expect(jittered.delay(afterFailure: 1, random: 0.5) == 10)
+        #expect(jittered.delay(afterFailure: 1, random: 1) == 12)
     }
 
     @Test func eventsOfAStaleAttemptAreIgnored() {
-        var m = machine()
-        _ = m.submitted(now: t0)
-        _ = m.workerEvent(.started, attempt: 1, now: t0)
-        #expect(m.workerEvent(.failed(retryable), attempt: 1, now: t0) == [.dispatch(attempt: 2, resumeFromStep: nil)])
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
+        _ = d.worker(.redelivered, attempt: 1, by: "w2")  // w1 vanished: attempt 2 at once
+        #expect(d.machine.attempt == 2)
         // The zombie of attempt 1 completes late: recorded, changes nothing.
-        #expect(m.workerEvent(.completed(output: "late"), attempt: 1, now: t0) == [.ignore(.staleAttempt)])
-        #expect(m.workerEvent(.checkpointed(checkpoint1), attempt: 1, now: t0) == [.ignore(.staleAttempt)])
-        #expect(m.status == .dispatched)
-        #expect(m.attempt == 2)
+        #expect(d.worker(.completed(output: "late"), attempt: 1) == [.ignore(.staleAttempt)])
+        #expect(d.worker(.checkpointed(checkpoint1), attempt: 1) == [.ignore(.staleAttempt)])
+        #expect(d.machine.status == .dispatched)
     }
 
-    @Test func aRetryResumesFromTheLatestCheckpoint() {
-        var m = machine()
-        _ = m.submitted(now: t0)
-        _ = m.workerEvent(.checkpointed(checkpoint1), attempt: 1, now: t0)
-        #expect(m.workerEvent(.failed(retryable), attempt: 1, now: t0) == [.dispatch(attempt: 2, resumeFromStep: 1)])
+    @Test func aLostLeaseRedispatchesAtOnceFromTheLatestCheckpoint() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
+        _ = d.worker(.checkpointed(checkpoint1), attempt: 1)
+        #expect(
+            d.worker(.redelivered, attempt: 1, by: "w2") == [
+                .cancelTimer(.startToClose), .cancelTimer(.heartbeat),
+                .dispatch(attempt: 2, resumeFromStep: 1, humanInput: nil),
+                .setTimer(.scheduleToStart, at: seconds(60), attempt: 2),
+            ])
+        #expect(d.machine.failures == 1)
     }
 
-    @Test func retriesStopAtMaxAttempts() {
-        var m = machine(maxAttempts: 2)
-        _ = m.submitted(now: t0)
-        _ = m.workerEvent(.failed(retryable), attempt: 1, now: t0)
-        #expect(m.workerEvent(.failed(retryable), attempt: 2, now: t0) == [.recordFailure(retryable)])
-        #expect(m.status == .failed)
+    @Test func onlyTheLeaseHolderSpeaksForARunningAttempt() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1, by: "w1")
+        // A duplicate command reached w2 as well.
+        #expect(d.worker(.started, attempt: 1, by: "w2") == [.ignore(.staleLease)])
+        #expect(d.worker(.completed(output: "w2"), attempt: 1, by: "w2") == [.ignore(.staleLease)])
+        #expect(d.machine.status == .running)
+    }
+
+    @Test func retriesStopAtMaximumAttempts() {
+        var d = Driver()
+        _ = d.submitted()
+        for attempt in 1...2 {
+            _ = d.worker(.failed(flaky), attempt: attempt)
+            _ = d.timer(.backoff, attempt: attempt)
+        }
+        #expect(d.worker(.failed(flaky), attempt: 3) == [.cancelTimer(.scheduleToStart), .recordFailure(flaky)])
+        #expect(d.machine.status == .failed)
     }
 
     @Test func aNonRetryableFailureIsFinal() {
-        var m = machine()
-        _ = m.submitted(now: t0)
-        #expect(m.workerEvent(.failed(fatal), attempt: 1, now: t0) == [.recordFailure(fatal)])
-        #expect(m.status == .failed)
+        var d = Driver()
+        _ = d.submitted()
+        #expect(d.worker(.failed(fatal), attempt: 1) == [.cancelTimer(.scheduleToStart), .recordFailure(fatal)])
+        #expect(d.machine.status == .failed)
+    }
+
+    @Test func nonRetryableKindsOverrideTheWorker() {
+        var options = Self.options
+        options.retry.nonRetryableErrorKinds = ["agent_error"]
+        var machine = WorkflowStateMachine(options: options)
+        _ = machine.handle(.submitted, now: t0, random: 0)
+        _ = machine.handle(.worker(.failed(flaky), attempt: 1, workerId: "w"), now: t0, random: 0)
+        #expect(machine.status == .failed)
     }
 
     @Test func nothingHappensAfterATerminalState() {
-        var m = machine()
-        _ = m.submitted(now: t0)
-        _ = m.workerEvent(.completed(output: 1), attempt: 1, now: t0)
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.completed(output: 1), attempt: 1)
         let events: [WorkerEvent.Kind] = [
-            .started, .heartbeat(nil), .checkpointed(checkpoint1), .completed(output: 2), .failed(retryable),
+            .started, .heartbeat(nil), .checkpointed(checkpoint1), .completed(output: 2), .failed(flaky), .redelivered,
         ]
         for event in events {
-            #expect(m.workerEvent(event, attempt: 1, now: t0) == [.ignore(.alreadyTerminal)])
+            #expect(d.worker(event, attempt: 1) == [.ignore(.alreadyTerminal)])
         }
-        #expect(m.status == .completed)
+        #expect(d.cancel() == [.ignore(.alreadyTerminal)])
+        #expect(d.timer(.heartbeat, attempt: 1) == [.ignore(.alreadyTerminal)])
+        #expect(d.answer("yes") == [.ignore(.alreadyTerminal)])
+        #expect(d.machine.status == .completed)
     }
 
     @Test func heartbeatsKeepTheAttemptAliveAndCarryProgress() {
-        var m = machine()
-        _ = m.submitted(now: t0)
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
         let progress = ActivityProgress(node: "a", step: 0)
-        let later = t0.addingTimeInterval(5)
-        #expect(m.workerEvent(.heartbeat(progress), attempt: 1, now: later) == [.recordProgress(progress)])
-        #expect(m.state == .running(attempt: 1, lastHeartbeat: later))
-        #expect(m.workerEvent(.heartbeat(nil), attempt: 1, now: later) == [])
+        _ = d.at(20)
+        #expect(d.worker(.heartbeat(progress), attempt: 1) == [.recordProgress(progress)])
+        #expect(d.worker(.heartbeat(nil), attempt: 1) == [])
+        // The timer set at start fires at 30 s; the heartbeat at 20 s moved the deadline to 50 s.
+        _ = d.at(30)
+        #expect(d.timer(.heartbeat, attempt: 1) == [.setTimer(.heartbeat, at: seconds(50), attempt: 1)])
+        _ = d.at(50)
+        #expect(
+            d.timer(.heartbeat, attempt: 1) == [
+                .cancelActivity(attempt: 1, lease: "w1"), .cancelTimer(.startToClose),
+                .setTimer(.backoff, at: seconds(51), attempt: 1),
+            ])
+        #expect(d.machine.status == .backingOff)
     }
 
-    @Test func anInterruptWaitsForInput() {
-        var m = machine()
-        _ = m.submitted(now: t0)
-        _ = m.workerEvent(.started, attempt: 1, now: t0)
-        #expect(m.workerEvent(.interrupted(["q": "ok?"]), attempt: 1, now: t0) == [.recordInterrupt(["q": "ok?"])])
-        #expect(m.status == .awaitingInput)
-        #expect(m.workerEvent(.interrupted(["q": "ok?"]), attempt: 1, now: t0) == [.ignore(.duplicate)])
+    @Test func aHeartbeatBeforeStartedStartsTheAttempt() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.heartbeat(nil), attempt: 1)
+        #expect(d.machine.status == .running)
+        #expect(d.worker(.started, attempt: 1) == [.ignore(.duplicate)])
+    }
+
+    @Test func scheduleToStartTimesOutAnAttemptNobodyTook() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.at(60)
+        #expect(d.timer(.scheduleToStart, attempt: 1) == [.setTimer(.backoff, at: seconds(61), attempt: 1)])
+        #expect(d.machine.failures == 1)
+    }
+
+    @Test func timeoutsExhaustingRetriesEndAsTimedOut() {
+        var d = Driver()
+        _ = d.submitted()
+        for attempt in 1...3 {
+            _ = d.timer(.scheduleToStart, attempt: attempt)
+            if attempt < 3 { _ = d.timer(.backoff, attempt: attempt) }
+        }
+        #expect(d.machine.status == .timedOut)
+        guard case .timedOut(let failure) = d.machine.state else { return }
+        #expect(failure.kind == "schedule_to_start_timeout")
+    }
+
+    @Test func aStaleTimerChangesNothing() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
+        #expect(d.timer(.heartbeat, attempt: 7) == [.ignore(.staleTimer)])
+        #expect(d.timer(.backoff, attempt: 1) == [.ignore(.staleTimer)])
+        #expect(d.machine.status == .running)
+    }
+
+    @Test func theExecutionTimeoutEndsEverything() {
+        var options = Self.options
+        options.executionTimeoutSeconds = 100
+        var machine = WorkflowStateMachine(options: options)
+        #expect(
+            machine.handle(.submitted, now: t0, random: 0).first == .setTimer(.execution, at: seconds(100), attempt: 0))
+        _ = machine.handle(.worker(.started, attempt: 1, workerId: "w"), now: t0, random: 0)
+        let actions = machine.handle(.timerFired(.execution, attempt: 0), now: seconds(100), random: 0)
+        #expect(actions.first == .cancelActivity(attempt: 1, lease: "w"))
+        #expect(machine.status == .timedOut)
+        #expect(machine.timers.isEmpty)
+    }
+
+    @Test func cancellingARunningAttemptWaitsForTheWorkerThenEnds() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
+        #expect(
+            d.cancel() == [
+                .cancelTimer(.startToClose), .cancelTimer(.heartbeat), .cancelActivity(attempt: 1, lease: "w1"),
+                .setTimer(.cancelGrace, at: seconds(10), attempt: 1),
+            ])
+        #expect(d.machine.status == .cancelling)
+        #expect(d.cancel() == [.ignore(.duplicate)])
+        let stopped = ActivityFailure(kind: "cancelled", message: "stopped", retryable: false)
+        #expect(
+            d.worker(.failed(stopped), attempt: 1) == [.cancelTimer(.cancelGrace), .recordCancelled(reason: "stop")])
+        #expect(d.machine.status == .cancelled)
+    }
+
+    @Test func aCancelThatTheWorkerNeverAnswersEndsAfterTheGrace() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
+        _ = d.cancel()
+        #expect(d.timer(.cancelGrace, attempt: 1) == [.recordCancelled(reason: "stop")])
+        #expect(d.machine.status == .cancelled)
+    }
+
+    @Test func cancellingWhatIsNotRunningEndsAtOnce() {
+        var d = Driver()
+        _ = d.submitted()
+        #expect(
+            d.cancel() == [
+                .cancelActivity(attempt: 1, lease: nil), .cancelTimer(.scheduleToStart),
+                .recordCancelled(reason: "stop"),
+            ])
+        var pending = Driver()
+        #expect(pending.cancel() == [.recordCancelled(reason: "stop")])
+    }
+
+    @Test func anInterruptFreesTheWorkerAndTheAnswerResumes() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
+        _ = d.worker(.checkpointed(checkpoint1), attempt: 1)
+        #expect(
+            d.worker(.interrupted(["q": "ok?"]), attempt: 1) == [
+                .cancelTimer(.startToClose), .cancelTimer(.heartbeat), .recordInterrupt(["q": "ok?"]),
+            ])
+        #expect(d.machine.status == .awaitingInput)
+        #expect(d.worker(.interrupted(["q": "ok?"]), attempt: 1) == [.ignore(.unexpected)])
+        #expect(
+            d.answer("yes") == [
+                .dispatch(attempt: 2, resumeFromStep: 1, humanInput: "yes"),
+                .setTimer(.scheduleToStart, at: seconds(60), attempt: 2),
+            ])
+        #expect(d.machine.failures == 0)
+        #expect(d.answer("again") == [.ignore(.unexpected)])
     }
 
     @Test func theMachineSurvivesPersistence() throws {
-        var m = machine()
-        _ = m.submitted(now: t0)
-        _ = m.workerEvent(.checkpointed(checkpoint1), attempt: 1, now: t0)
-        let restored = try JSONDecoder().decode(WorkflowStateMachine.self, from: JSONEncoder().encode(m))
-        #expect(restored == m)
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.checkpointed(checkpoint1), attempt: 1)
+        let restored = try JSONDecoder().decode(WorkflowStateMachine.self, from: JSONEncoder().encode(d.machine))
+        #expect(restored == d.machine)
     }
 }

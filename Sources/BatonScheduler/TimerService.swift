@@ -1,0 +1,71 @@
+import BatonPostgres
+import BatonWorkflow
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Fires due timers from the `timers` table: heartbeat and start-to-close timeouts,
+/// back-off ends, schedule-to-start, execution and cancel-grace limits.
+///
+/// Timers live in the database, so a restarted scheduler (or any replica) fires every
+/// timer that came due while it was away. The scan locks the workflows of due timers
+/// with `SKIP LOCKED`: a workflow busy in another transaction is taken on the next pass,
+/// and the scan never waits for a lock, so it cannot deadlock with event batches.
+struct TimerService: Service {
+    let pool: PostgresPool
+    let context: WorkflowStore.Context
+    let relayWake: WakeSignal
+    let logger: Logger
+    let interval: Duration
+    let batchSize = 100
+    private let fired = Counter(label: "baton_timers_fired_total")
+
+    init(
+        pool: PostgresPool, context: WorkflowStore.Context, relayWake: WakeSignal, logger: Logger,
+        interval: Duration = .milliseconds(250)
+    ) {
+        self.pool = pool
+        self.context = context
+        self.relayWake = relayWake
+        self.logger = logger
+        self.interval = interval
+    }
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            do {
+                let count = try await fireDueTimers(now: Date())
+                if count == batchSize { continue }
+            } catch {
+                logger.error("firing timers failed; will retry", metadata: ["error": "\(error)"])
+            }
+            try await Task.sleep(for: interval)
+        }
+    }
+
+    /// Fires the timers due at `now`; returns how many fired.
+    func fireDueTimers(now: Date) async throws -> Int {
+        let context = context
+        let batchSize = batchSize
+        let outcomes = try await pool.transaction { db in
+            let due = try db.query(
+                """
+                SELECT t.workflow_id, t.kind, t.attempt FROM timers t JOIN workflows w ON w.id = t.workflow_id
+                WHERE t.fire_at <= $1::timestamptz ORDER BY t.workflow_id, t.kind LIMIT $2
+                FOR UPDATE OF w SKIP LOCKED
+                """, [WorkflowStore.timestamp(now), String(batchSize)])
+            return try due.all.compactMap { row -> WorkflowStore.Outcome? in
+                let workflowId = try row.string("workflow_id")
+                guard let timer = WorkflowTimer(rawValue: try row.string("kind")) else { return nil }
+                try db.query("DELETE FROM timers WHERE workflow_id = $1 AND kind = $2", [workflowId, timer.rawValue])
+                return try WorkflowStore.transition(
+                    workflowId, .timerFired(timer, attempt: try row.int("attempt")), now: now,
+                    random: Double.random(in: 0..<1), context: context, on: db)
+            }
+        }
+        if outcomes.contains(where: \.dispatched) { relayWake.signal() }
+        fired.increment(by: outcomes.count)
+        return outcomes.count
+    }
+}

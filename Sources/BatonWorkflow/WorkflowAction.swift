@@ -1,0 +1,38 @@
+import BatonContracts
+import Foundation
+
+/// What the executor must do, in order, in the transaction that saves the new state.
+public enum WorkflowAction: Sendable, Hashable {
+    /// Publish a run command for `attempt`, resuming from the stored checkpoint of
+    /// `resumeFromStep`, handing the graph `humanInput` when it waits for one.
+    case dispatch(attempt: Int, resumeFromStep: Int?, humanInput: JSONValue?)
+    /// Arm (or re-arm) the timer of this kind to fire at `at` for `attempt`.
+    case setTimer(WorkflowTimer, at: Date, attempt: Int)
+    case cancelTimer(WorkflowTimer)
+    /// Ask the worker running `attempt` to stop.
+    case cancelActivity(attempt: Int, lease: String?)
+    case storeCheckpoint(Checkpoint)
+    case recordProgress(ActivityProgress)
+    case recordInterrupt(JSONValue)
+    case recordResult(JSONValue)
+    case recordFailure(ActivityFailure)
+    case recordCancelled(reason: String)
+    case recordTimedOut(ActivityFailure)
+    /// The event was valid but changes nothing; the history keeps it with this reason.
+    case ignore(IgnoreReason)
+
+    public enum IgnoreReason: String, Sendable, Hashable, Codable {
+        /// From an attempt that is no longer current (a zombie worker).
+        case staleAttempt = "stale_attempt"
+        /// From a worker that does not hold the current attempt's lease (a duplicate command).
+        case staleLease = "stale_lease"
+        /// A timer armed for an earlier attempt or state.
+        case staleTimer = "stale_timer"
+        /// The workflow already reached a terminal state.
+        case alreadyTerminal = "already_terminal"
+        /// The event repeats one already applied.
+        case duplicate
+        /// The event does not fit the current state (e.g. an answer when no question is pending).
+        case unexpected
+    }
+}

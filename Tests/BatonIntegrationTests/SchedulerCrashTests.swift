@@ -1,0 +1,115 @@
+import BatonContracts
+import BatonHTTPClient
+import BatonLifecycle
+import Foundation
+import ServiceLifecycle
+import Testing
+
+/// The real `baton-scheduler` binary, killed with SIGKILL in the middle of a burst.
+@Suite struct SchedulerCrashTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    struct SchedulerProcess {
+        let process: Process
+        let baseURL: String
+
+        static func start(databaseURL: String, queue: String, eventsQueue: String, port: Int) async throws -> Self {
+            let binary = root.appendingPathComponent(".build/debug/baton-scheduler")
+            guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+                Issue.record("\(binary.path) is missing: build it with 'swift build' (make test does)")
+                throw CancellationError()
+            }
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = ["--config", root.appendingPathComponent("config/configuration_scheduler.yaml").path]
+            var environment = ProcessInfo.processInfo.environment
+            environment["BATON_POSTGRES_URL"] = databaseURL
+            environment["BATON_BROKER_URL"] = TestServices.brokerURL
+            environment["BATON_QUEUE"] = queue
+            environment["BATON_EVENTS_QUEUE"] = eventsQueue
+            environment["BATON_HTTP_PORT"] = String(port)
+            environment["BATON_LOG_LEVEL"] = "error"
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let baseURL = "http://127.0.0.1:\(port)"
+            for _ in 0..<300 {
+                if let response = try? await HTTPClient.send(
+                    HTTPRequest(url: baseURL + "/healthz", timeout: .seconds(1))),
+                    response.status == 200
+                {
+                    return SchedulerProcess(process: process, baseURL: baseURL)
+                }
+                if !process.isRunning { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            process.terminate()
+            Issue.record("baton-scheduler did not become healthy on port \(port)")
+            throw CancellationError()
+        }
+
+        func kill() {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    @Test func aSchedulerKilledMidBurstLosesAndDoublesNothing() async throws {
+        let databaseURL = try await TestServices.freshDatabase()
+        let queue = TestServices.uniqueName("agents")
+        let eventsQueue = queue + ".events"
+        let port = Int.random(in: 20_000..<40_000)
+        let workers = ServiceGroup(
+            configuration: .init(
+                services: Stack.workerServices(count: 1, queue: queue, eventsQueue: eventsQueue, concurrency: 8)
+                    .map(\.shutsDownGroupWhenDone),
+                logger: TestServices.logger))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await workers.run() }
+            let first = try await SchedulerProcess.start(
+                databaseURL: databaseURL, queue: queue, eventsQueue: eventsQueue, port: port)
+            let total = 40
+            for index in 0..<total {
+                let body = try JSONEncoder().encode(
+                    SubmitWorkflowRequest(id: "burst-\(index)", agent: "chain", input: ["sleep_ms": 20]))
+                let response = try await HTTPClient.send(
+                    HTTPRequest(method: "POST", url: first.baseURL + "/v1/workflows", body: body))
+                #expect(response.status == 201)
+            }
+            _ = try await Stack.waitForCount(
+                databaseURL, "SELECT count(*) AS n FROM workflows WHERE status = 'completed'", atLeast: 3)
+            first.kill()
+            let inFlight = try await Stack.query(
+                databaseURL, "SELECT count(*) AS n FROM workflows WHERE finished_at IS NULL")
+            let second = try await SchedulerProcess.start(
+                databaseURL: databaseURL, queue: queue, eventsQueue: eventsQueue, port: port)
+            let done = try await Stack.waitForCount(
+                databaseURL, "SELECT count(*) AS n FROM workflows WHERE status = 'completed'", atLeast: total)
+            #expect(done == total)
+            #expect(Int(inFlight.first?["n"] ?? "0") ?? 0 > 0, "the kill came after the burst had finished")
+
+            let perWorkflow = try await Stack.query(
+                databaseURL,
+                """
+                SELECT w.id, w.result,
+                    (SELECT count(*) FROM workflow_events e WHERE e.workflow_id = w.id AND e.type = 'completed'
+                        AND e.outcome = 'applied') AS completions,
+                    (SELECT count(*) FROM workflow_events e WHERE e.workflow_id = w.id AND e.type = 'dispatched') AS dispatches
+                FROM workflows w
+                """)
+            #expect(perWorkflow.count == total)
+            for row in perWorkflow.all {
+                #expect(row["completions"] == "1", "\(row["id"] ?? "")")
+                #expect(row["dispatches"] == "1", "\(row["id"] ?? "")")
+                let result = try JSONDecoder().decode(JSONValue.self, from: Data((row["result"] ?? "null").utf8))
+                let nodes = result["steps"]?.arrayValue?.compactMap { $0["node"]?.stringValue }
+                #expect(nodes == (0..<5).map { "step_\($0)" }, "\(row["id"] ?? "")")
+            }
+            second.process.terminate()
+            second.process.waitUntilExit()
+            await workers.triggerGracefulShutdown()
+            try await group.waitForAll()
+        }
+    }
+}
