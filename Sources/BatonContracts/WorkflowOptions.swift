@@ -35,19 +35,14 @@ public struct WorkflowOptions: Sendable, Hashable, Codable {
     public init(from decoder: any Decoder) throws {
         let d = WorkflowOptions()
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        retry = try c.decodeIfPresent(RetryPolicy.self, forKey: .retry) ?? d.retry
-        heartbeatIntervalSeconds =
-            try c.decodeIfPresent(Double.self, forKey: .heartbeatIntervalSeconds) ?? d.heartbeatIntervalSeconds
-        heartbeatTimeoutSeconds =
-            try c.decodeIfPresent(Double.self, forKey: .heartbeatTimeoutSeconds) ?? d.heartbeatTimeoutSeconds
-        scheduleToStartTimeoutSeconds =
-            try c.decodeIfPresent(Double.self, forKey: .scheduleToStartTimeoutSeconds)
-            ?? d.scheduleToStartTimeoutSeconds
-        startToCloseTimeoutSeconds =
-            try c.decodeIfPresent(Double.self, forKey: .startToCloseTimeoutSeconds) ?? d.startToCloseTimeoutSeconds
-        executionTimeoutSeconds =
-            try c.decodeIfPresent(Double.self, forKey: .executionTimeoutSeconds) ?? d.executionTimeoutSeconds
-        cancelGraceSeconds = try c.decodeIfPresent(Double.self, forKey: .cancelGraceSeconds) ?? d.cancelGraceSeconds
+        retry = try c.decode(.retry, default: d.retry)
+        heartbeatIntervalSeconds = try c.decode(.heartbeatIntervalSeconds, default: d.heartbeatIntervalSeconds)
+        heartbeatTimeoutSeconds = try c.decode(.heartbeatTimeoutSeconds, default: d.heartbeatTimeoutSeconds)
+        scheduleToStartTimeoutSeconds = try c.decode(
+            .scheduleToStartTimeoutSeconds, default: d.scheduleToStartTimeoutSeconds)
+        startToCloseTimeoutSeconds = try c.decode(.startToCloseTimeoutSeconds, default: d.startToCloseTimeoutSeconds)
+        executionTimeoutSeconds = try c.decode(.executionTimeoutSeconds, default: d.executionTimeoutSeconds)
+        cancelGraceSeconds = try c.decode(.cancelGraceSeconds, default: d.cancelGraceSeconds)
     }
 
     /// Nil when the options are usable, else what is wrong with them.
@@ -95,15 +90,12 @@ public struct RetryPolicy: Sendable, Hashable, Codable {
     public init(from decoder: any Decoder) throws {
         let d = RetryPolicy()
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        initialIntervalSeconds =
-            try c.decodeIfPresent(Double.self, forKey: .initialIntervalSeconds) ?? d.initialIntervalSeconds
-        backoffCoefficient = try c.decodeIfPresent(Double.self, forKey: .backoffCoefficient) ?? d.backoffCoefficient
-        maximumIntervalSeconds =
-            try c.decodeIfPresent(Double.self, forKey: .maximumIntervalSeconds) ?? d.maximumIntervalSeconds
-        maximumAttempts = try c.decodeIfPresent(Int.self, forKey: .maximumAttempts) ?? d.maximumAttempts
-        nonRetryableErrorKinds =
-            try c.decodeIfPresent([String].self, forKey: .nonRetryableErrorKinds) ?? d.nonRetryableErrorKinds
-        jitter = try c.decodeIfPresent(Double.self, forKey: .jitter) ?? d.jitter
+        initialIntervalSeconds = try c.decode(.initialIntervalSeconds, default: d.initialIntervalSeconds)
+        backoffCoefficient = try c.decode(.backoffCoefficient, default: d.backoffCoefficient)
+        maximumIntervalSeconds = try c.decode(.maximumIntervalSeconds, default: d.maximumIntervalSeconds)
+        maximumAttempts = try c.decode(.maximumAttempts, default: d.maximumAttempts)
+        nonRetryableErrorKinds = try c.decode(.nonRetryableErrorKinds, default: d.nonRetryableErrorKinds)
+        jitter = try c.decode(.jitter, default: d.jitter)
     }
 
     public func validationError() -> String? {

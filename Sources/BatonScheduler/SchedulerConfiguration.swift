@@ -74,24 +74,21 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
     public init(from decoder: any Decoder) throws {
         let d = SchedulerConfiguration()
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        httpHost = try c.decodeIfPresent(String.self, forKey: .httpHost) ?? d.httpHost
-        httpPort = try c.decodeIfPresent(Int.self, forKey: .httpPort) ?? d.httpPort
-        postgresURL = try c.decodeIfPresent(String.self, forKey: .postgresURL) ?? d.postgresURL
-        postgresPoolSize = try c.decodeIfPresent(Int.self, forKey: .postgresPoolSize) ?? d.postgresPoolSize
-        brokerURL = try c.decodeIfPresent(String.self, forKey: .brokerURL) ?? d.brokerURL
-        queue = try c.decodeIfPresent(String.self, forKey: .queue) ?? d.queue
-        eventsQueue = try c.decodeIfPresent(String.self, forKey: .eventsQueue) ?? d.eventsQueue
-        eventBatchSize = try c.decodeIfPresent(Int.self, forKey: .eventBatchSize) ?? d.eventBatchSize
-        maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
-        heartbeatIntervalSeconds =
-            try c.decodeIfPresent(Double.self, forKey: .heartbeatIntervalSeconds) ?? d.heartbeatIntervalSeconds
-        heartbeatTimeoutSeconds =
-            try c.decodeIfPresent(Double.self, forKey: .heartbeatTimeoutSeconds) ?? d.heartbeatTimeoutSeconds
-        startToCloseTimeoutSeconds =
-            try c.decodeIfPresent(Double.self, forKey: .startToCloseTimeoutSeconds) ?? d.startToCloseTimeoutSeconds
-        checkpointRetention = try c.decodeIfPresent(Int.self, forKey: .checkpointRetention) ?? d.checkpointRetention
-        maxRequestBytes = try c.decodeIfPresent(Int.self, forKey: .maxRequestBytes) ?? d.maxRequestBytes
-        logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? d.logLevel
+        httpHost = try c.decode(.httpHost, default: d.httpHost)
+        httpPort = try c.decode(.httpPort, default: d.httpPort)
+        postgresURL = try c.decode(.postgresURL, default: d.postgresURL)
+        postgresPoolSize = try c.decode(.postgresPoolSize, default: d.postgresPoolSize)
+        brokerURL = try c.decode(.brokerURL, default: d.brokerURL)
+        queue = try c.decode(.queue, default: d.queue)
+        eventsQueue = try c.decode(.eventsQueue, default: d.eventsQueue)
+        eventBatchSize = try c.decode(.eventBatchSize, default: d.eventBatchSize)
+        maxAttempts = try c.decode(.maxAttempts, default: d.maxAttempts)
+        heartbeatIntervalSeconds = try c.decode(.heartbeatIntervalSeconds, default: d.heartbeatIntervalSeconds)
+        heartbeatTimeoutSeconds = try c.decode(.heartbeatTimeoutSeconds, default: d.heartbeatTimeoutSeconds)
+        startToCloseTimeoutSeconds = try c.decode(.startToCloseTimeoutSeconds, default: d.startToCloseTimeoutSeconds)
+        checkpointRetention = try c.decode(.checkpointRetention, default: d.checkpointRetention)
+        maxRequestBytes = try c.decode(.maxRequestBytes, default: d.maxRequestBytes)
+        logLevel = try c.decode(.logLevel, default: d.logLevel)
     }
 
     /// `BATON_POSTGRES_URL`, `BATON_BROKER_URL`, `BATON_HTTP_PORT`, … override the file.

@@ -65,7 +65,9 @@ struct WorkflowController: Sendable {
         let body = try await decode(CancelWorkflowRequest.self, from: request, emptyAllowed: true)
         let reason = body?.reason ?? "cancelled through the API"
         return try await transition(id, .cancelRequested(reason: reason)) { status in
-            "workflow '\(id)' already ended (\(status.rawValue)); there is nothing to cancel"
+            status.isTerminal
+                ? "workflow '\(id)' already ended (\(status.rawValue)); there is nothing to cancel"
+                : "workflow '\(id)' is already being cancelled"
         }
     }
 

@@ -1,5 +1,6 @@
 import BatonAMQP
 import BatonConfiguration
+import BatonContracts
 
 /// `config/configuration_worker.yaml`, decoded and validated at start.
 public struct WorkerConfiguration: Sendable, Codable, Equatable {
@@ -52,19 +53,17 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
     public init(from decoder: any Decoder) throws {
         let defaults = WorkerConfiguration()
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        queue = try container.decodeIfPresent(String.self, forKey: .queue) ?? defaults.queue
-        eventsQueue = try container.decodeIfPresent(String.self, forKey: .eventsQueue) ?? defaults.eventsQueue
-        brokerURL = try container.decodeIfPresent(String.self, forKey: .brokerURL) ?? defaults.brokerURL
-        concurrency = try container.decodeIfPresent(Int.self, forKey: .concurrency) ?? defaults.concurrency
-        heartbeatIntervalSeconds =
-            try container.decodeIfPresent(Double.self, forKey: .heartbeatIntervalSeconds)
-            ?? defaults.heartbeatIntervalSeconds
-        drainTimeoutSeconds =
-            try container.decodeIfPresent(Double.self, forKey: .drainTimeoutSeconds) ?? defaults.drainTimeoutSeconds
-        agents = try container.decodeIfPresent([String].self, forKey: .agents) ?? defaults.agents
-        logStore = try container.decodeIfPresent(String.self, forKey: .logStore) ?? defaults.logStore
-        kpiStore = try container.decodeIfPresent(String.self, forKey: .kpiStore) ?? defaults.kpiStore
-        logLevel = try container.decodeIfPresent(String.self, forKey: .logLevel) ?? defaults.logLevel
+        queue = try container.decode(.queue, default: defaults.queue)
+        eventsQueue = try container.decode(.eventsQueue, default: defaults.eventsQueue)
+        brokerURL = try container.decode(.brokerURL, default: defaults.brokerURL)
+        concurrency = try container.decode(.concurrency, default: defaults.concurrency)
+        heartbeatIntervalSeconds = try container.decode(
+            .heartbeatIntervalSeconds, default: defaults.heartbeatIntervalSeconds)
+        drainTimeoutSeconds = try container.decode(.drainTimeoutSeconds, default: defaults.drainTimeoutSeconds)
+        agents = try container.decode(.agents, default: defaults.agents)
+        logStore = try container.decode(.logStore, default: defaults.logStore)
+        kpiStore = try container.decode(.kpiStore, default: defaults.kpiStore)
+        logLevel = try container.decode(.logLevel, default: defaults.logLevel)
     }
 
     /// `BATON_BROKER_URL`, `BATON_QUEUE`, `BATON_WORKER_CONCURRENCY` override the file.

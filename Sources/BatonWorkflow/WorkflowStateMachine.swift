@@ -101,6 +101,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
     // MARK: Events
 
     private mutating func submitted(now: Date) -> [WorkflowAction] {
+        if isTerminal { return [.ignore(.alreadyTerminal)] }
         guard case .pending = state else { return [.ignore(.duplicate)] }
         var actions: [WorkflowAction] = []
         if let limit = options.executionTimeoutSeconds {

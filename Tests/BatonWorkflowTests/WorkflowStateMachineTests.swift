@@ -330,3 +330,73 @@ import Testing
         #expect(restored == d.machine)
     }
 }
+
+/// Every event in every state: nothing crashes, a terminal state only ignores, and an
+/// event that does not fit the state changes nothing but the record of it.
+@Suite struct WorkflowStateMachineExhaustiveTests {
+    static let t0 = Date(timeIntervalSince1970: 2_000_000)
+    static let options = WorkflowOptions(
+        retry: RetryPolicy(maximumAttempts: 2), scheduleToStartTimeoutSeconds: 60, executionTimeoutSeconds: 900)
+    static let checkpoint = Checkpoint(step: 1, nextNodes: ["b"], state: 1)
+
+    /// One path into each state.
+    static let paths: [String: [WorkflowEvent]] = [
+        "pending": [],
+        "dispatched": [.submitted],
+        "running": [.submitted, .worker(.started, attempt: 1, workerId: "w")],
+        "backing_off": [
+            .submitted, .worker(.failed(.init(kind: "x", message: "", retryable: true)), attempt: 1, workerId: "w"),
+        ],
+        "awaiting_input": [.submitted, .worker(.interrupted("q"), attempt: 1, workerId: "w")],
+        "cancelling": [.submitted, .worker(.started, attempt: 1, workerId: "w"), .cancelRequested(reason: "r")],
+        "completed": [.submitted, .worker(.completed(output: 1), attempt: 1, workerId: "w")],
+        "failed": [
+            .submitted, .worker(.failed(.init(kind: "x", message: "", retryable: false)), attempt: 1, workerId: "w"),
+        ],
+        "cancelled": [.cancelRequested(reason: "r")],
+        "timed_out": [.submitted, .timerFired(.execution, attempt: 0)],
+    ]
+
+    static let events: [WorkflowEvent] = {
+        var events: [WorkflowEvent] = [.submitted, .humanInput("yes"), .cancelRequested(reason: "again")]
+        for attempt in [0, 1, 2] {
+            for worker in ["w", "other"] {
+                let kinds: [WorkerEvent.Kind] = [
+                    .started, .heartbeat(nil), .progress(.init(step: 0)), .checkpointed(checkpoint), .interrupted("q"),
+                    .completed(output: 2), .failed(.init(kind: "y", message: "", retryable: true)), .redelivered,
+                ]
+                events += kinds.map { .worker($0, attempt: attempt, workerId: worker) }
+            }
+            events += WorkflowTimer.allCases.map { .timerFired($0, attempt: attempt) }
+        }
+        return events
+    }()
+
+    @Test(arguments: paths.keys.sorted())
+    func everyEventInState(_ state: String) {
+        var base = WorkflowStateMachine(options: Self.options)
+        for event in Self.paths[state]! { _ = base.handle(event, now: Self.t0, random: 0.5) }
+        #expect(base.status.rawValue == state)
+        for event in Self.events {
+            var machine = base
+            let actions = machine.handle(event, now: Self.t0.addingTimeInterval(1_000), random: 0.5)
+            #expect(machine.attempt >= base.attempt, "\(event)")
+            if base.isTerminal {
+                #expect(actions == [.ignore(.alreadyTerminal)], "\(event)")
+                #expect(machine == base, "\(event)")
+            }
+            // An ignored event changes nothing (a fired timer is, however, no longer armed).
+            if actions.count == 1, case .ignore = actions[0], !event.isTimer {
+                #expect(machine == base, "\(event) was ignored but changed the state")
+            }
+            if machine.isTerminal { #expect(machine.timers.isEmpty, "\(event) left timers armed") }
+        }
+    }
+}
+
+extension WorkflowEvent {
+    fileprivate var isTimer: Bool {
+        if case .timerFired = self { return true }
+        return false
+    }
+}

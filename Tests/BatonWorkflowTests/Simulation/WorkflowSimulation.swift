@@ -76,6 +76,8 @@ struct WorkflowSimulation {
     var activities: [Activity] = []
     var workerCounter = 0
     var step = 0
+    /// Events fed to state machines so far.
+    var eventsApplied = 0
     /// A digest of everything that happened, to prove that a seed replays identically.
     var trace = Hasher.Digest()
     let options = WorkflowOptions(
@@ -146,6 +148,7 @@ struct WorkflowSimulation {
         let draw = random.unit()
         if case .timerFired(let timer, _) = event { stored.timers[timer] = nil }
         let actions = stored.machine.handle(event, now: now, random: draw)
+        eventsApplied += 1
         stored.inputs.append((event, now, draw))
         var hasher = Hasher()
         hasher.combine(trace.value)

@@ -14,18 +14,24 @@ import Testing
     static let steps = environment["BATON_SIM_STEPS"].flatMap(Int.init) ?? 1_500
 
     @Test func safetyHoldsUnderEveryFault() throws {
+        var events = 0
         for seed in Self.seeds {
             var simulation = WorkflowSimulation(seed: seed, mode: .safety)
             try simulation.run(steps: Self.steps)
+            events += simulation.eventsApplied
         }
+        print("simulation (safety): \(Self.seeds.count) seeds × \(Self.steps) steps, \(events) events applied")
     }
 
     @Test func everyWorkflowFinishesOnceFaultsStop() throws {
+        var events = 0
         for seed in Self.seeds {
             var simulation = WorkflowSimulation(seed: seed, mode: .liveness)
             simulation.faultPhase = Self.steps / 2
             try simulation.run(steps: Self.steps)
+            events += simulation.eventsApplied
         }
+        print("simulation (liveness): \(Self.seeds.count) seeds × \(Self.steps) steps, \(events) events applied")
     }
 
     @Test func theSameSeedGivesTheSameRun() throws {
