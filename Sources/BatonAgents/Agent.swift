@@ -7,8 +7,14 @@ public protocol Agent: Sendable {
     /// The name workflows use to ask for this agent.
     var name: String { get }
 
-    /// Runs to the end (or resumes from `run.checkpoint`) and returns the output.
-    func run(_ run: AgentRun, hooks: GraphRunHooks) async throws -> JSONValue
+    /// Runs to the end, or to a question for a person, from `run.checkpoint` if set.
+    func run(_ run: AgentRun, hooks: GraphRunHooks) async throws -> AgentOutcome
+}
+
+public enum AgentOutcome: Sendable, Hashable {
+    case completed(JSONValue)
+    /// The agent waits for a person's answer to `request` (the last checkpoint holds its place).
+    case interrupted(InterruptRequest)
 }
 
 /// One activity's view of its workflow.
@@ -17,12 +23,30 @@ public struct AgentRun: Sendable {
     public var attempt: Int
     public var input: JSONValue
     public var checkpoint: Checkpoint?
+    /// A person's answer to the interrupt the checkpoint stopped at.
+    public var humanInput: JSONValue?
 
-    public init(workflowId: String, attempt: Int, input: JSONValue, checkpoint: Checkpoint?) {
+    public init(
+        workflowId: String, attempt: Int, input: JSONValue, checkpoint: Checkpoint?, humanInput: JSONValue? = nil
+    ) {
         self.workflowId = workflowId
         self.attempt = attempt
         self.input = input
         self.checkpoint = checkpoint
+        self.humanInput = humanInput
+    }
+}
+
+extension CompiledGraph {
+    /// Runs this graph as an agent activity: resumes from the run's checkpoint with its
+    /// answer, and returns the final state as JSON.
+    public func run(_ run: AgentRun, input: State, hooks: GraphRunHooks) async throws -> AgentOutcome {
+        switch try await self.run(
+            input: input, resumingFrom: run.checkpoint, humanInput: run.humanInput, attempt: run.attempt, hooks: hooks)
+        {
+        case .completed(let state): .completed(try Self.encode(state))
+        case .interrupted(let pending): .interrupted(pending.request)
+        }
     }
 }
 

@@ -12,15 +12,16 @@ public struct ChainAgent: Agent {
         public var attempt: Int
     }
 
-    public struct State: Codable, Sendable {
+    public struct State: GraphState {
         public var steps: [StepRecord] = []
+        public static let reducers: [String: Reducer] = ["steps": .append]
     }
 
     public let name = "chain"
 
     public init() {}
 
-    public func run(_ run: AgentRun, hooks: GraphRunHooks) async throws -> JSONValue {
+    public func run(_ run: AgentRun, hooks: GraphRunHooks) async throws -> AgentOutcome {
         let stepCount = Int(run.input["steps"]?.numberValue ?? 5)
         let sleepMilliseconds = Int(run.input["sleep_ms"]?.numberValue ?? 0)
         guard (1...1000).contains(stepCount) else { throw AgentInputError("'steps' must be between 1 and 1000") }
@@ -41,9 +42,6 @@ public struct ChainAgent: Agent {
             previous = node
         }
         graph.addEdge(from: previous, to: StateGraph<State>.end)
-        let compiled = try graph.compile(stepLimit: stepCount)
-        let final = try await compiled.run(
-            input: State(), resumingFrom: run.checkpoint, attempt: run.attempt, hooks: hooks)
-        return try CompiledGraph<State>.encode(final)
+        return try await graph.compile(stepLimit: stepCount).run(run, input: State(), hooks: hooks)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Any JSON value: agent inputs, outputs and graph states cross process boundaries
 /// in this form, so that the scheduler never needs an agent's Swift types.
 public enum JSONValue: Sendable, Hashable, Codable {
@@ -40,6 +42,11 @@ public enum JSONValue: Sendable, Hashable, Codable {
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
         }
+    }
+
+    /// The JSON form of any encodable value.
+    public init(encoding value: some Encodable) throws {
+        self = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
     }
 
     /// The member `key` of an object, nil otherwise.

@@ -1,58 +1,228 @@
 import BatonContracts
 import Foundation
 
-/// A validated graph, ready to run from its start or to resume from a checkpoint.
-public struct CompiledGraph<State: Codable & Sendable>: Sendable {
-    let nodes: [String: StateGraph<State>.Node]
-    let edges: [String: String]
+/// A validated graph, ready to run from its start, resume from a checkpoint, or fork.
+///
+/// Execution is Pregel-style: each super-step runs its tasks concurrently on the same
+/// state, folds their writes into the state through the field reducers in task order
+/// (so the result does not depend on timing), then follows the edges of the tasks that
+/// ran. A checkpoint is emitted after every super-step and whenever a task journals a
+/// call, finishes inside a parallel step, or its subgraph checkpoints.
+public struct CompiledGraph<State: GraphState>: Sendable {
+    let nodes: [String: StateGraph<State>.Body]
+    let edges: [String: [String]]
+    let conditionalEdges: [String: StateGraph<State>.ConditionalEdge]
     public let stepLimit: Int
 
-    /// Runs the graph to END and returns the final state.
-    ///
-    /// With a checkpoint, the run continues from the checkpoint's state and next nodes:
-    /// steps already checkpointed do not run again.
+    /// Runs to END or to an interrupt. With a checkpoint, continues from it: finished
+    /// super-steps and tasks do not run again and journaled calls replay; `humanInput`
+    /// answers the interrupt the checkpoint stopped at.
     public func run(
-        input: State, resumingFrom checkpoint: Checkpoint? = nil, attempt: Int = 1,
+        input: State, resumingFrom checkpoint: Checkpoint? = nil, humanInput: JSONValue? = nil, attempt: Int = 1,
         hooks: GraphRunHooks = GraphRunHooks()
-    ) async throws -> State {
-        var state = input
-        var step = 0
-        var next = edges[StateGraph<State>.start]
+    ) async throws -> GraphOutcome<State> {
+        let start: Checkpoint
         if let checkpoint {
-            state = try Self.decode(checkpoint.state)
-            step = checkpoint.step
-            next = checkpoint.nextNodes.first ?? StateGraph<State>.end
-            if let node = next, node != StateGraph<State>.end, nodes[node] == nil {
-                throw GraphError.checkpointMismatch("it names node '\(node)', which this graph does not have")
+            try validate(checkpoint)
+            start = checkpoint
+        } else {
+            let (tasks, sends) = try await route(after: [StateGraph<State>.start], state: input)
+            start = Checkpoint(
+                step: 0, superstep: 0, nextNodes: tasks, state: try StateCoding.encode(input),
+                sendInputs: sends.isEmpty ? nil : sends)
+        }
+        let recorder = RunRecorder(checkpoint: start, hooks: hooks, humanInput: humanInput)
+        while true {
+            let checkpoint = await recorder.checkpoint
+            if checkpoint.nextNodes.isEmpty { return .completed(try StateCoding.decode(checkpoint.state)) }
+            guard checkpoint.superstep < stepLimit else { throw GraphError.stepLimitExceeded(stepLimit) }
+            try Task.checkCancellation()
+            if let pending = try await runStep(checkpoint, recorder: recorder, attempt: attempt, hooks: hooks) {
+                await hooks.event(.interrupted(pending))
+                return .interrupted(pending)
             }
         }
-        while let name = next, name != StateGraph<State>.end, let node = nodes[name] {
-            guard step < stepLimit else { throw GraphError.stepLimitExceeded(stepLimit) }
-            try Task.checkCancellation()
-            await hooks.nodeStarted(ActivityProgress(node: name, step: step))
-            state = try await node(state, NodeContext(node: name, step: step, attempt: attempt, hooks: hooks))
-            step += 1
-            next = edges[name]
-            let following = next.map { $0 == StateGraph<State>.end ? [] : [$0] } ?? []
-            try await hooks.checkpoint(Checkpoint(step: step, nextNodes: following, state: try Self.encode(state)))
-        }
-        return state
     }
 
-    /// The JSON form of a state, as stored in checkpoints.
-    public static func encode(_ state: State) throws(GraphError) -> JSONValue {
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(state))
-        } catch {
-            throw .stateEncoding("\(error)")
+    /// A new history branching from `checkpoint` with its state changed by `update`:
+    /// run it with `run(input:resumingFrom:)`.
+    public func fork(from checkpoint: Checkpoint, update: (inout State) throws -> Void) throws -> Checkpoint {
+        try validate(checkpoint)
+        var state: State = try StateCoding.decode(checkpoint.state)
+        try update(&state)
+        return Checkpoint(
+            step: checkpoint.step, superstep: checkpoint.superstep, nextNodes: checkpoint.nextNodes,
+            state: try StateCoding.encode(state), sendInputs: checkpoint.sendInputs, usage: checkpoint.usage,
+            parentStep: checkpoint.step)
+    }
+
+    /// Runs the tasks of one super-step; returns the interrupt that stopped it, if any.
+    private func runStep(
+        _ checkpoint: Checkpoint, recorder: RunRecorder, attempt: Int, hooks: GraphRunHooks
+    ) async throws -> PendingInterrupt? {
+        let state: State = try StateCoding.decode(checkpoint.state)
+        let tasks = checkpoint.nextNodes
+        let parallel = tasks.count > 1
+        var outputs: [String: (writes: JSONValue, output: State?)] = [:]
+        var firstError: (any Error)?
+        var interrupt: PendingInterrupt?
+        await withTaskGroup(of: (String, Result<(JSONValue, State), any Error>?).self) { group in
+            for task in tasks {
+                group.addTask {
+                    if let writes = await recorder.pendingWrites(task: task) {
+                        return (task, .success((writes, state)))
+                    }
+                    do {
+                        return (
+                            task,
+                            .success(
+                                try await runTask(
+                                    task, state: state, checkpoint: checkpoint, recorder: recorder, attempt: attempt,
+                                    hooks: hooks, parallel: parallel))
+                        )
+                    } catch {
+                        return (task, .failure(error))
+                    }
+                }
+            }
+            for await (task, result) in group {
+                switch result {
+                case .success((let writes, let output)):
+                    outputs[task] = (writes, output)
+                case .failure(let error as GraphInterrupt):
+                    if interrupt == nil { interrupt = error.pending }
+                case .failure(let error):
+                    if firstError == nil { firstError = error }
+                case nil:
+                    break
+                }
+            }
+        }
+        if let firstError { throw firstError }
+        if let interrupt {
+            try await recorder.interrupted(interrupt)
+            return interrupt
+        }
+        let ordered = tasks.sorted(by: Self.taskOrder)
+        let newState: State
+        let newJSON: JSONValue
+        if tasks.count == 1, checkpoint.sendInputs == nil, let output = outputs[tasks[0]]?.output,
+            !State.reducers.values.contains(where: \.isCustom)
+        {
+            // One task on the shared state: its output is the new state.
+            newState = output
+            newJSON = try StateCoding.encode(output)
+        } else {
+            newJSON = StateCoding<State>.apply(ordered.compactMap { outputs[$0]?.writes }, to: checkpoint.state)
+            newState = try StateCoding.decode(newJSON)
+        }
+        await hooks.event(.values(superstep: checkpoint.superstep + 1, state: newJSON))
+        let (next, sends) = try await route(after: ordered.map(Self.node(of:)), state: newState)
+        try await recorder.beginStep(
+            Checkpoint(
+                step: checkpoint.step, superstep: checkpoint.superstep + 1, nextNodes: next, state: newJSON,
+                sendInputs: sends.isEmpty ? nil : sends))
+        return nil
+    }
+
+    private func runTask(
+        _ task: String, state: State, checkpoint: Checkpoint, recorder: RunRecorder, attempt: Int,
+        hooks: GraphRunHooks, parallel: Bool
+    ) async throws -> (JSONValue, State) {
+        let node = Self.node(of: task)
+        guard let body = nodes[node] else {
+            throw GraphError.checkpointMismatch("it names node '\(node)', which this graph does not have")
+        }
+        let input: State = try checkpoint.sendInputs?[task].map { try StateCoding.decode($0) } ?? state
+        await hooks.nodeStarted(ActivityProgress(node: node, step: checkpoint.superstep))
+        await hooks.event(.taskStarted(task: task, superstep: checkpoint.superstep))
+        let output: State
+        switch body {
+        case .function(let function):
+            let context = NodeContext(
+                node: node, task: task, superstep: checkpoint.superstep, attempt: attempt, recorder: recorder,
+                hooks: hooks)
+            output = try await function(input, context)
+        case .subgraph(let graph):
+            let (childCheckpoint, answer) = await recorder.child(task: task)
+            var childHooks = hooks
+            childHooks.checkpoint = { child in try await recorder.recordChild(task: task, checkpoint: child) }
+            childHooks.event = { _ in }
+            switch try await graph.run(
+                input: input, resumingFrom: childCheckpoint, humanInput: answer, attempt: attempt, hooks: childHooks)
+            {
+            case .completed(let result):
+                output = result
+            case .interrupted(let pending):
+                throw GraphInterrupt(pending: PendingInterrupt(task: task, key: "subgraph", request: pending.request))
+            }
+        }
+        let writes = StateCoding<State>.writes(
+            input: try StateCoding.encode(input), output: try StateCoding.encode(output))
+        await hooks.event(.update(task: task, writes: writes))
+        try await recorder.taskFinished(task: task, writes: writes, emitCheckpoint: parallel)
+        return (writes, output)
+    }
+
+    /// The tasks that follow `finished` nodes: plain edges (each target once) and the
+    /// routes of conditional edges; `Send` routes become `node#i` tasks with inputs.
+    private func route(after finished: [String], state: State) async throws -> ([String], [String: JSONValue]) {
+        var next: [String] = []
+        var sends: [String: JSONValue] = [:]
+        var sendCounts: [String: Int] = [:]
+        func add(_ target: String) {
+            if target != StateGraph<State>.end && !next.contains(target) { next.append(target) }
+        }
+        for node in finished {
+            for target in edges[node] ?? [] { add(target) }
+            guard let conditional = conditionalEdges[node] else { continue }
+            for route in try await conditional.router(state) {
+                switch route {
+                case .end:
+                    guard conditional.destinations.contains(StateGraph<State>.end) else {
+                        throw GraphError.undeclaredRoute(from: node, to: StateGraph<State>.end)
+                    }
+                case .node(let target):
+                    guard conditional.destinations.contains(target) else {
+                        throw GraphError.undeclaredRoute(from: node, to: target)
+                    }
+                    add(target)
+                case .send(let target, let input):
+                    guard conditional.destinations.contains(target) else {
+                        throw GraphError.undeclaredRoute(from: node, to: target)
+                    }
+                    let index = sendCounts[target, default: 0]
+                    sendCounts[target] = index + 1
+                    let task = "\(target)#\(index)"
+                    next.append(task)
+                    sends[task] = try StateCoding.encode(input)
+                }
+            }
+        }
+        return (next, sends)
+    }
+
+    private func validate(_ checkpoint: Checkpoint) throws(GraphError) {
+        for task in checkpoint.nextNodes where nodes[Self.node(of: task)] == nil {
+            throw .checkpointMismatch("it names node '\(Self.node(of: task))', which this graph does not have")
         }
     }
 
-    static func decode(_ value: JSONValue) throws(GraphError) -> State {
-        do {
-            return try JSONDecoder().decode(State.self, from: JSONEncoder().encode(value))
-        } catch {
-            throw .checkpointMismatch("its state does not decode as \(State.self): \(error)")
-        }
+    static func node(of task: String) -> String {
+        task.split(separator: "#", maxSplits: 1).first.map(String.init) ?? task
     }
+
+    /// Tasks merge in node-name order, then `Send` index order.
+    static func taskOrder(_ a: String, _ b: String) -> Bool {
+        let (nodeA, nodeB) = (node(of: a), node(of: b))
+        if nodeA != nodeB { return nodeA < nodeB }
+        return sendIndex(a) < sendIndex(b)
+    }
+
+    private static func sendIndex(_ task: String) -> Int {
+        task.split(separator: "#").dropFirst().first.flatMap { Int($0) } ?? -1
+    }
+
+    /// The JSON form of a state, as checkpoints carry it.
+    public static func encode(_ state: State) throws(GraphError) -> JSONValue { try StateCoding.encode(state) }
 }

@@ -1,37 +1,120 @@
 import BatonContracts
+import Foundation
+import Synchronization
 
-/// What a running node may know and report.
+/// A running node's handle on the run: journaled calls, interrupts, progress, usage.
 public struct NodeContext: Sendable {
     public let node: String
+    /// The task key: the node's name, or `name#i` for the i-th `Send` to it in a step.
+    public let task: String
     /// Super-steps completed before this one.
-    public let step: Int
+    public let superstep: Int
     /// The workflow attempt running the graph (1 for the first run).
     public let attempt: Int
+    let recorder: RunRecorder
     let hooks: GraphRunHooks
+    private let counters = CallCounters()
 
-    /// Reports custom progress (phase, percent, label) for this node.
+    init(node: String, task: String, superstep: Int, attempt: Int, recorder: RunRecorder, hooks: GraphRunHooks) {
+        self.node = node
+        self.task = task
+        self.superstep = superstep
+        self.attempt = attempt
+        self.recorder = recorder
+        self.hooks = hooks
+    }
+
+    /// Runs a side effect (a model or tool call) once: its result is journaled in a
+    /// checkpoint before `call` returns, and a node re-entered after a crash, a retry or
+    /// an interrupt gets the recorded result back without running `body` again.
+    ///
+    /// Calls are told apart by `name` and by their order among calls of that name in
+    /// the node, so make calls of one name one after another, not concurrently.
+    public func call<Result: Codable & Sendable>(
+        _ name: String, as _: Result.Type = Result.self, _ body: () async throws -> Result
+    ) async throws -> Result {
+        let key = "\(name)#\(counters.next(name))"
+        if let recorded = await recorder.journaled(task: task, key: key) {
+            do {
+                return try JSONDecoder().decode(Result.self, from: JSONEncoder().encode(recorded))
+            } catch {
+                throw GraphError.checkpointMismatch("the journaled result of '\(key)' is not a \(Result.self)")
+            }
+        }
+        let result = try await body()
+        let encoded: JSONValue
+        do {
+            encoded = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(result))
+        } catch {
+            throw GraphError.journalEncoding(call: name, reason: "\(error)")
+        }
+        try await recorder.journal(task: task, key: key, value: encoded)
+        return result
+    }
+
+    /// Pauses the graph until a person answers `request`; returns the answer. The
+    /// worker is freed meanwhile; when the answer arrives the node runs again from its
+    /// start, its journaled calls replay, and this call returns the answer.
+    public func interrupt(_ request: InterruptRequest) async throws -> InterruptAnswer {
+        let key = "interrupt#\(counters.next("interrupt"))"
+        if let recorded = await recorder.journaled(task: task, key: key) {
+            return InterruptAnswer(json: recorded)
+        }
+        if let answer = await recorder.answer(task: task, key: key) {
+            try await recorder.journal(task: task, key: key, value: answer)
+            return InterruptAnswer(json: answer)
+        }
+        throw GraphInterrupt(pending: PendingInterrupt(task: task, key: key, request: request))
+    }
+
+    /// Reports progress (phase, percent, label) for this node.
     public func reportProgress(phase: String? = nil, percent: Double? = nil, label: String? = nil) async {
-        await hooks.progress(ActivityProgress(node: node, step: step, phase: phase, percent: percent, label: label))
+        await hooks.progress(
+            ActivityProgress(node: node, step: superstep, phase: phase, percent: percent, label: label))
+    }
+
+    /// Adds tokens and cost spent by this node; they travel in the next checkpoint.
+    public func recordUsage(_ usage: TokenUsage) async {
+        await recorder.addUsage(node: node, usage)
+    }
+
+    /// Streams a custom event.
+    public func emit(_ payload: JSONValue) async {
+        await hooks.event(.custom(task: task, payload: payload))
     }
 }
 
-/// Where a graph run reports to. The runtime does not know where checkpoints go.
-public struct GraphRunHooks: Sendable {
-    /// Called before a node starts.
-    public var nodeStarted: @Sendable (ActivityProgress) async -> Void
-    /// Called with custom progress from a node.
-    public var progress: @Sendable (ActivityProgress) async -> Void
-    /// Called after every super-step; the next step starts only after it returns, so a
-    /// throwing or slow store holds the graph back rather than running ahead of it.
-    public var checkpoint: @Sendable (Checkpoint) async throws -> Void
+/// Thrown by `ctx.interrupt` to stop the graph; the runtime turns it into an outcome.
+struct GraphInterrupt: Error {
+    var pending: PendingInterrupt
+}
 
-    public init(
-        nodeStarted: @escaping @Sendable (ActivityProgress) async -> Void = { _ in },
-        progress: @escaping @Sendable (ActivityProgress) async -> Void = { _ in },
-        checkpoint: @escaping @Sendable (Checkpoint) async throws -> Void = { _ in }
-    ) {
-        self.nodeStarted = nodeStarted
-        self.progress = progress
-        self.checkpoint = checkpoint
+/// Occurrence numbers of calls by name within one task run.
+private final class CallCounters: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+
+    func next(_ name: String) -> Int {
+        counts.withLock { counts in
+            defer { counts[name, default: 0] += 1 }
+            return counts[name, default: 0]
+        }
+    }
+}
+
+extension InterruptAnswer {
+    /// Reads an answer as it arrives from the API: `{"choice", "text"}` or a bare string.
+    public init(json: JSONValue) {
+        if case .string(let text) = json {
+            self.init(text: text)
+        } else {
+            self.init(choice: json["choice"]?.stringValue, text: json["text"]?.stringValue)
+        }
+    }
+
+    var json: JSONValue {
+        var members: [String: JSONValue] = [:]
+        if let choice { members["choice"] = .string(choice) }
+        if let text { members["text"] = .string(text) }
+        return .object(members)
     }
 }

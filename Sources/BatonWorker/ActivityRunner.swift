@@ -52,10 +52,10 @@ struct ActivityRunner: Sendable {
             checkpoint: { checkpoint in
                 try await emit(.checkpointed(checkpoint))
             })
-        let outcome: Result<JSONValue, any Error>
+        let outcome: Result<AgentOutcome, any Error>
         do {
             outcome = .success(
-                try await withThrowingTaskGroup(of: JSONValue?.self) { group in
+                try await withThrowingTaskGroup(of: AgentOutcome?.self) { group in
                     group.addTask {
                         while true {
                             try await Task.sleep(for: .seconds(command.heartbeatIntervalSeconds))
@@ -70,7 +70,7 @@ struct ActivityRunner: Sendable {
                         try await agent.run(
                             AgentRun(
                                 workflowId: command.workflowId, attempt: command.attempt, input: command.input,
-                                checkpoint: command.checkpoint), hooks: hooks)
+                                checkpoint: command.checkpoint, humanInput: command.humanInput), hooks: hooks)
                     }
                     defer { group.cancelAll() }
                     // The heartbeat child never returns a value; the first value is the agent's.
@@ -85,9 +85,12 @@ struct ActivityRunner: Sendable {
             outcome = .failure(error)
         }
         switch outcome {
-        case .success(let output):
+        case .success(.completed(let output)):
             try await emit(.completed(output: output))
             logger.info("activity completed")
+        case .success(.interrupted(let request)):
+            try await emit(.interrupted(try JSONValue(encoding: request)))
+            logger.info("activity waits for a person", metadata: ["question": "\(request.question)"])
         case .failure(let error):
             if error is CancellationError { throw error }
             let failure = Self.classify(error)

@@ -4,10 +4,15 @@ import BatonGraph
 import Testing
 
 @Suite struct ChainAgentTests {
+    func output(_ outcome: AgentOutcome) -> JSONValue? {
+        if case .completed(let value) = outcome { return value }
+        return nil
+    }
+
     @Test func appendsOneRecordPerStepInOrder() async throws {
-        let output = try await ChainAgent().run(
+        let outcome = try await ChainAgent().run(
             AgentRun(workflowId: "w", attempt: 1, input: ["steps": 5], checkpoint: nil), hooks: GraphRunHooks())
-        let nodes = output["steps"]?.arrayValue?.compactMap { $0["node"]?.stringValue }
+        let nodes = output(outcome)?["steps"]?.arrayValue?.compactMap { $0["node"]?.stringValue }
         #expect(nodes == ["step_0", "step_1", "step_2", "step_3", "step_4"])
     }
 
@@ -15,9 +20,9 @@ import Testing
         let checkpoint = Checkpoint(
             step: 2, nextNodes: ["step_2"],
             state: ["steps": [["node": "step_0", "attempt": 1], ["node": "step_1", "attempt": 1]]])
-        let output = try await ChainAgent().run(
+        let outcome = try await ChainAgent().run(
             AgentRun(workflowId: "w", attempt: 2, input: [:], checkpoint: checkpoint), hooks: GraphRunHooks())
-        let attempts = output["steps"]?.arrayValue?.compactMap { $0["attempt"]?.numberValue }
+        let attempts = output(outcome)?["steps"]?.arrayValue?.compactMap { $0["attempt"]?.numberValue }
         #expect(attempts == [1, 1, 2, 2, 2])
     }
 

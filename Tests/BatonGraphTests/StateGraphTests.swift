@@ -1,76 +1,132 @@
 import BatonContracts
 import BatonGraph
-import Synchronization
 import Testing
 
 @Suite struct StateGraphTests {
-    struct Trail: Codable, Sendable, Equatable {
-        var visited: [String] = []
-    }
-
-    /// a → b → c, recording each visit.
-    static func chain(calls: Calls = Calls()) throws -> CompiledGraph<Trail> {
-        var graph = StateGraph<Trail>()
-        for name in ["a", "b", "c"] {
-            graph.addNode(name) { state, context in
-                calls.record(context.node)
-                var state = state
-                state.visited.append(context.node)
-                return state
-            }
-        }
-        graph.addEdge(from: StateGraph<Trail>.start, to: "a")
-        graph.addEdge(from: "a", to: "b")
-        graph.addEdge(from: "b", to: "c")
-        graph.addEdge(from: "c", to: StateGraph<Trail>.end)
-        return try graph.compile()
-    }
-
-    final class Calls: Sendable {
-        let names = Mutex<[String]>([])
-        func record(_ name: String) { names.withLock { $0.append(name) } }
-        var all: [String] { names.withLock { $0 } }
-    }
-
-    final class Checkpoints: Sendable {
-        let items = Mutex<[Checkpoint]>([])
-        var all: [Checkpoint] { items.withLock { $0 } }
-        var hooks: GraphRunHooks { GraphRunHooks(checkpoint: { c in self.items.withLock { $0.append(c) } }) }
-    }
-
     @Test func runsTheChainInOrderAndCheckpointsEveryStep() async throws {
-        let checkpoints = Checkpoints()
-        let final = try await Self.chain().run(input: Trail(), hooks: checkpoints.hooks)
-        #expect(final.visited == ["a", "b", "c"])
-        #expect(checkpoints.all.map(\.step) == [1, 2, 3])
-        #expect(checkpoints.all.map(\.nextNodes) == [["b"], ["c"], []])
-        #expect(checkpoints.all[0].state == ["visited": ["a"]])
+        let recorder = Recorder()
+        let outcome = try await chain().run(input: Trail(), hooks: recorder.hooks)
+        #expect(outcome.state?.visited == ["a", "b", "c"])
+        #expect(recorder.all.map(\.step) == [1, 2, 3])
+        #expect(recorder.all.map(\.nextNodes) == [["b"], ["c"], []])
+        #expect(recorder.all.map(\.parentStep) == [0, 1, 2])
+        #expect(recorder.all[0].state["visited"] == ["a"])
     }
 
     @Test func resumingRunsNoFinishedNodeAgain() async throws {
         let calls = Calls()
-        let checkpoint = Checkpoint(step: 2, nextNodes: ["c"], state: ["visited": ["a", "b"]])
-        let final = try await Self.chain(calls: calls).run(input: Trail(), resumingFrom: checkpoint)
-        #expect(final.visited == ["a", "b", "c"])
+        let checkpoint = Checkpoint(
+            step: 2, nextNodes: ["c"], state: try CompiledGraph<Trail>.encode(Trail(visited: ["a", "b"])))
+        let outcome = try await chain(calls: calls).run(input: Trail(), resumingFrom: checkpoint)
+        #expect(outcome.state?.visited == ["a", "b", "c"])
         #expect(calls.all == ["c"])
     }
 
     @Test func resumingAFinishedGraphRunsNothing() async throws {
         let calls = Calls()
-        let checkpoint = Checkpoint(step: 3, nextNodes: [], state: ["visited": ["a", "b", "c"]])
-        let final = try await Self.chain(calls: calls).run(input: Trail(), resumingFrom: checkpoint)
-        #expect(final.visited == ["a", "b", "c"])
+        let done = Checkpoint(
+            step: 3, nextNodes: [], state: try CompiledGraph<Trail>.encode(Trail(visited: ["a", "b", "c"])))
+        let outcome = try await chain(calls: calls).run(input: Trail(), resumingFrom: done)
+        #expect(outcome.state?.visited == ["a", "b", "c"])
         #expect(calls.all.isEmpty)
     }
 
     @Test func aCheckpointOfAnotherGraphIsRefused() async throws {
-        let checkpoint = Checkpoint(step: 1, nextNodes: ["zz"], state: ["visited": []])
+        let checkpoint = Checkpoint(step: 1, nextNodes: ["zz"], state: try CompiledGraph<Trail>.encode(Trail()))
         await #expect(throws: GraphError.checkpointMismatch("it names node 'zz', which this graph does not have")) {
-            _ = try await Self.chain().run(input: Trail(), resumingFrom: checkpoint)
+            _ = try await chain().run(input: Trail(), resumingFrom: checkpoint)
         }
     }
 
-    @Test func compileRejectsAnEdgeToAnUnknownNode() {
+    @Test func parallelBranchesMergeDeterministically() async throws {
+        // start → (x, y, z) in one super-step → join. Each branch sleeps a random time.
+        for _ in 0..<5 {
+            var graph = StateGraph<Trail>()
+            for name in ["z", "x", "y"] {
+                graph.addNode(name) { state, context in
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 0...5)))
+                    var state = state
+                    state.visited.append(context.node)
+                    state.notes[context.node] = "seen"
+                    state.last = context.node
+                    state.total += 1
+                    return state
+                }
+                graph.addEdge(from: StateGraph<Trail>.start, to: name)
+                graph.addEdge(from: name, to: "join")
+            }
+            graph.addNode("join") { state, _ in state }
+            graph.addEdge(from: "join", to: StateGraph<Trail>.end)
+            let outcome = try await graph.compile().run(input: Trail())
+            let state = try #require(outcome.state)
+            #expect(state.visited == ["x", "y", "z"])  // appends land in task-name order
+            #expect(state.notes == ["x": "seen", "y": "seen", "z": "seen"])  // merged
+            #expect(state.last == "z")  // replace: the last task in order wins
+            #expect(state.total == 3)  // custom reducer: sum
+        }
+    }
+
+    @Test func sendFansOneNodeOutOverManyInputs() async throws {
+        var graph = StateGraph<Trail>()
+        graph.addNode("plan") { state, _ in state }
+        graph.addNode("work") { state, context in
+            var state = state
+            state.visited.append("work:\(state.last)")
+            state.total = 1
+            return state
+        }
+        graph.addNode("report") { state, _ in state }
+        graph.addEdge(from: StateGraph<Trail>.start, to: "plan")
+        graph.addConditionalEdges(from: "plan", destinations: ["work"]) { state in
+            ["eu", "us", "apac"].map { region in
+                var input = state
+                input.last = region
+                return .send("work", input)
+            }
+        }
+        graph.addEdge(from: "work", to: "report")
+        graph.addEdge(from: "report", to: StateGraph<Trail>.end)
+        let recorder = Recorder()
+        let outcome = try await graph.compile().run(input: Trail(), hooks: recorder.hooks)
+        #expect(outcome.state?.visited == ["work:eu", "work:us", "work:apac"])
+        #expect(outcome.state?.total == 3)
+        let fanOut = try #require(recorder.all.first { $0.nextNodes.contains("work#0") })
+        #expect(fanOut.nextNodes == ["work#0", "work#1", "work#2"])
+        #expect(fanOut.sendInputs?["work#1"]?["last"] == "us")
+    }
+
+    @Test func conditionalEdgesLoopUntilDone() async throws {
+        var graph = StateGraph<Trail>()
+        graph.addNode("count") { state, _ in
+            var state = state
+            state.total += 1
+            return state
+        }
+        graph.addEdge(from: StateGraph<Trail>.start, to: "count")
+        graph.addConditionalEdges(from: "count", destinations: ["count", StateGraph<Trail>.end]) { state in
+            state.total < 4 ? [.node("count")] : [.end]
+        }
+        #expect(try await graph.compile().run(input: Trail()).state?.total == 4)
+        await #expect(throws: GraphError.stepLimitExceeded(3)) {
+            _ = try await graph.compile(stepLimit: 3).run(input: Trail())
+        }
+    }
+
+    @Test func aRouteToAnUndeclaredNodeIsAnError() async throws {
+        var graph = StateGraph<Trail>()
+        graph.addNode("a") { state, _ in state }
+        graph.addNode("b") { state, _ in state }
+        graph.addEdge(from: StateGraph<Trail>.start, to: "a")
+        graph.addConditionalEdges(from: "a", destinations: ["b", StateGraph<Trail>.end]) { _ in [.node("a")] }
+        graph.addEdge(from: "b", to: StateGraph<Trail>.end)
+        await #expect(throws: GraphError.undeclaredRoute(from: "a", to: "a")) {
+            _ = try await graph.compile().run(input: Trail())
+        }
+    }
+}
+
+@Suite struct GraphValidationTests {
+    @Test func anEdgeToAnUnknownNode() {
         var graph = StateGraph<Trail>()
         graph.addNode("a") { state, _ in state }
         graph.addEdge(from: StateGraph<Trail>.start, to: "a")
@@ -78,7 +134,7 @@ import Testing
         #expect(throws: GraphError.unknownNode("nowhere", referencedBy: "a")) { try graph.compile() }
     }
 
-    @Test func compileRejectsUnreachableNodes() {
+    @Test func unreachableNodes() {
         var graph = StateGraph<Trail>()
         graph.addNode("a") { state, _ in state }
         graph.addNode("island") { state, _ in state }
@@ -88,21 +144,31 @@ import Testing
         #expect(throws: GraphError.unreachableNodes(["island"])) { try graph.compile() }
     }
 
-    @Test func compileRejectsAGraphWithoutEntry() {
+    @Test func noEntry() {
         var graph = StateGraph<Trail>()
         graph.addNode("a") { state, _ in state }
         graph.addEdge(from: "a", to: StateGraph<Trail>.end)
         #expect(throws: GraphError.noEntryPoint) { try graph.compile() }
     }
 
-    @Test func compileRejectsDuplicateNodes() {
+    @Test func duplicateAndReservedNames() {
         var graph = StateGraph<Trail>()
         graph.addNode("a") { state, _ in state }
         graph.addNode("a") { state, _ in state }
         #expect(throws: GraphError.duplicateNode("a")) { try graph.compile() }
+        var reserved = StateGraph<Trail>()
+        reserved.addNode("x#1") { state, _ in state }
+        #expect(throws: GraphError.reservedName("x#1")) { try reserved.compile() }
     }
 
-    @Test func aCycleWithoutExitIsRefusedAtCompileTime() {
+    @Test func aNodeWithoutOutgoingEdge() {
+        var graph = StateGraph<Trail>()
+        graph.addNode("a") { state, _ in state }
+        graph.addEdge(from: StateGraph<Trail>.start, to: "a")
+        #expect(throws: GraphError.noOutgoingEdge("a")) { try graph.compile() }
+    }
+
+    @Test func aCycleWithoutExit() {
         var graph = StateGraph<Trail>()
         graph.addNode("a") { state, _ in state }
         graph.addNode("b") { state, _ in state }
@@ -110,16 +176,5 @@ import Testing
         graph.addEdge(from: "a", to: "b")
         graph.addEdge(from: "b", to: "a")
         #expect(throws: GraphError.noPathToEnd(from: "a")) { try graph.compile() }
-    }
-
-    @Test func aRunStopsAtTheStepLimit() async throws {
-        var graph = StateGraph<Trail>()
-        for name in ["a", "b", "c"] { graph.addNode(name) { state, _ in state } }
-        graph.addEdge(from: StateGraph<Trail>.start, to: "a")
-        graph.addEdge(from: "a", to: "b")
-        graph.addEdge(from: "b", to: "c")
-        graph.addEdge(from: "c", to: StateGraph<Trail>.end)
-        let compiled = try graph.compile(stepLimit: 2)
-        await #expect(throws: GraphError.stepLimitExceeded(2)) { _ = try await compiled.run(input: Trail()) }
     }
 }

@@ -1,0 +1,69 @@
+import BatonContracts
+
+/// A graph's state: a Codable value whose fields combine the updates of nodes that run
+/// in the same super-step through per-field reducers (LangGraph's annotated channels).
+///
+/// Nodes receive the state and return it changed; the runtime turns each node's
+/// changes into field writes and folds the writes of a step into the state with the
+/// field's reducer, in a fixed order, so parallel branches merge deterministically.
+public protocol GraphState: Codable, Sendable {
+    /// Reducers by field name (the field's coding key); unlisted fields are replaced.
+    static var reducers: [String: Reducer] { get }
+}
+
+extension GraphState {
+    public static var reducers: [String: Reducer] { [:] }
+}
+
+/// How one field combines a write with its current value.
+public struct Reducer: Sendable {
+    /// The part of `output` that a node wrote, compared with the `input` it received.
+    let write: @Sendable (_ input: JSONValue?, _ output: JSONValue) -> JSONValue
+    /// The field's new value after `write` lands on `current`.
+    let apply: @Sendable (_ current: JSONValue?, _ write: JSONValue) -> JSONValue
+    /// A custom rule may not treat a lone writer's value as the result.
+    var isCustom = false
+
+    /// The last write wins (writes land in task order).
+    public static let replace = Reducer(write: { _, output in output }, apply: { _, write in write })
+
+    /// Lists: the elements a node added are appended, so parallel appends all survive.
+    /// A node that rewrote the list instead of extending it replaces it.
+    public static let append = Reducer(
+        write: { input, output in
+            guard case .array(let before) = input, case .array(let after) = output, after.starts(with: before) else {
+                return .object(["$replace": output])
+            }
+            return .array(Array(after.dropFirst(before.count)))
+        },
+        apply: { current, write in
+            if case .object(let members) = write, let replacement = members["$replace"] { return replacement }
+            guard case .array(let existing) = current, case .array(let added) = write else { return write }
+            return .array(existing + added)
+        })
+
+    /// Objects: the keys a node set or changed are merged into the current object.
+    public static let merge = Reducer(
+        write: { input, output in
+            guard case .object(let before) = input, case .object(let after) = output else { return output }
+            return .object(after.filter { before[$0.key] != $0.value })
+        },
+        apply: { current, write in
+            guard case .object(var existing) = current, case .object(let changes) = write else { return write }
+            existing.merge(changes) { _, new in new }
+            return .object(existing)
+        })
+
+    /// Any rule: `combine(current, input, output)` gets the field's current value and
+    /// the values the node received and returned (a counter: `current + output - input`).
+    public static func custom(
+        _ combine: @escaping @Sendable (_ current: JSONValue?, _ input: JSONValue?, _ output: JSONValue) -> JSONValue
+    ) -> Reducer {
+        Reducer(
+            write: { input, output in .object(["in": input ?? .null, "out": output]) },
+            apply: { current, write in
+                combine(current, write["in"].flatMap { $0 == .null ? nil : $0 }, write["out"] ?? .null)
+            },
+            isCustom: true)
+    }
+}

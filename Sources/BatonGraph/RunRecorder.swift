@@ -1,0 +1,101 @@
+import BatonContracts
+
+/// The in-flight checkpoint of one run: journal, pending writes, subgraph checkpoints
+/// and usage of the current super-step, emitted in order through the hooks.
+actor RunRecorder {
+    private var current: Checkpoint
+    private let hooks: GraphRunHooks
+    /// The answer to the interrupt the run resumed from, consumed by its task.
+    private var resumeAnswer: (task: String, key: String, answer: JSONValue)?
+    private var lastEmission: Task<Void, any Error>?
+
+    init(checkpoint: Checkpoint, hooks: GraphRunHooks, humanInput: JSONValue?) {
+        self.current = checkpoint
+        self.hooks = hooks
+        if let pending = checkpoint.interrupt, let humanInput {
+            resumeAnswer = (pending.task, pending.key, humanInput)
+        }
+    }
+
+    var checkpoint: Checkpoint { current }
+
+    func journaled(task: String, key: String) -> JSONValue? {
+        current.journal?[task]?[key]
+    }
+
+    func answer(task: String, key: String) -> JSONValue? {
+        guard let resume = resumeAnswer, resume.task == task, resume.key == key else { return nil }
+        return resume.answer
+    }
+
+    /// The subgraph checkpoint a task resumes from, and the answer meant for it.
+    func child(task: String) -> (checkpoint: Checkpoint?, answer: JSONValue?) {
+        let answer = resumeAnswer.flatMap { $0.task == task && $0.key == "subgraph" ? $0.answer : nil }
+        return (current.children?[task], answer)
+    }
+
+    func pendingWrites(task: String) -> JSONValue? { current.pendingWrites?[task] }
+
+    func journal(task: String, key: String, value: JSONValue) async throws {
+        var journal = current.journal ?? [:]
+        journal[task, default: [:]][key] = value
+        current.journal = journal
+        if resumeAnswer?.task == task && resumeAnswer?.key == key {
+            resumeAnswer = nil
+            current.interrupt = nil
+        }
+        try await emit()
+    }
+
+    func recordChild(task: String, checkpoint: Checkpoint) async throws {
+        var children = current.children ?? [:]
+        children[task] = checkpoint
+        current.children = children
+        try await emit()
+    }
+
+    func addUsage(node: String, _ usage: TokenUsage) {
+        var totals = current.usage ?? [:]
+        totals[node] = (totals[node] ?? TokenUsage()) + usage
+        current.usage = totals
+    }
+
+    /// A task of the step finished: keep its writes so a resumed step skips it.
+    func taskFinished(task: String, writes: JSONValue, emitCheckpoint: Bool) async throws {
+        var pending = current.pendingWrites ?? [:]
+        pending[task] = writes
+        current.pendingWrites = pending
+        current.children?.removeValue(forKey: task)
+        if emitCheckpoint { try await emit() }
+    }
+
+    func interrupted(_ pending: PendingInterrupt) async throws {
+        current.interrupt = pending
+        try await emit()
+    }
+
+    /// Starts the next super-step from `next` (state, tasks) and emits it.
+    func beginStep(_ next: Checkpoint) async throws {
+        var next = next
+        next.step = current.step  // intra-step checkpoints may have advanced the count
+        next.usage = current.usage
+        current = next
+        try await emit()
+    }
+
+    /// Emits the current checkpoint as a new one; emissions are delivered in order.
+    private func emit() async throws {
+        current.parentStep = current.step
+        current.step += 1
+        let checkpoint = current
+        let previous = lastEmission
+        let hooks = hooks
+        let emission = Task {
+            try await previous?.value
+            try await hooks.checkpoint(checkpoint)
+            await hooks.event(.checkpoint(checkpoint))
+        }
+        lastEmission = emission
+        try await emission.value
+    }
+}
