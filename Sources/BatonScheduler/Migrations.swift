@@ -79,6 +79,13 @@ enum Migrations {
                 "ALTER TABLE outbox ADD COLUMN exchange text NOT NULL DEFAULT ''",
             ]
         ),
+        (
+            3,
+            [
+                // Everything of a checkpoint but its state (journal, pending writes, interrupt…).
+                "ALTER TABLE checkpoints ADD COLUMN body jsonb"
+            ]
+        ),
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

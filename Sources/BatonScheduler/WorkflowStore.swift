@@ -153,14 +153,16 @@ enum WorkflowStore {
                     exchange: WorkerCommand.controlExchange(for: context.commandQueue), routingKey: "",
                     workflowId: workflowId, on: db)
             case .storeCheckpoint(let checkpoint):
+                var body = checkpoint
+                body.state = .null  // stored once, in its own column
                 try db.query(
                     """
-                    INSERT INTO checkpoints (workflow_id, step, attempt, next_nodes, state)
-                    VALUES ($1, $2, $3, $4::jsonb, $5::jsonb) ON CONFLICT DO NOTHING
+                    INSERT INTO checkpoints (workflow_id, step, attempt, next_nodes, state, body)
+                    VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb) ON CONFLICT DO NOTHING
                     """,
                     [
                         workflowId, String(checkpoint.step), String(machine.attempt),
-                        JSONColumn.text(checkpoint.nextNodes), JSONColumn.text(checkpoint.state),
+                        JSONColumn.text(checkpoint.nextNodes), JSONColumn.text(checkpoint.state), JSONColumn.text(body),
                     ])
                 if checkpoint.step > context.checkpointRetention {
                     try db.query(
@@ -244,13 +246,17 @@ enum WorkflowStore {
     {
         guard
             let row = try db.query(
-                "SELECT next_nodes, state FROM checkpoints WHERE workflow_id = $1 AND step = $2",
+                "SELECT next_nodes, state, body FROM checkpoints WHERE workflow_id = $1 AND step = $2",
                 [workflowId, String(step)]
             ).first
         else { return nil }
+        let state = try JSONColumn.value(JSONValue.self, from: row["state"]) ?? .null
+        if var checkpoint = try JSONColumn.value(Checkpoint.self, from: row["body"]) {
+            checkpoint.state = state
+            return checkpoint
+        }
         return Checkpoint(
-            step: step, nextNodes: try JSONColumn.value([String].self, from: row["next_nodes"]) ?? [],
-            state: try JSONColumn.value(JSONValue.self, from: row["state"]) ?? .null)
+            step: step, nextNodes: try JSONColumn.value([String].self, from: row["next_nodes"]) ?? [], state: state)
     }
 
     static func requireView(id: String, on db: isolated PostgresConnection) throws -> WorkflowView {

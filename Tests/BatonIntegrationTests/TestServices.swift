@@ -70,7 +70,8 @@ struct Stack: Sendable {
     /// Starts `schedulers` scheduler replicas and `workers` workers, runs `body`, then
     /// shuts everything down gracefully.
     static func run(
-        schedulers: Int = 1, workers: Int = 1, concurrency: Int = 4, _ body: @Sendable (Stack) async throws -> Void
+        schedulers: Int = 1, workers: Int = 1, concurrency: Int = 4, agents: [any Agent] = [],
+        _ body: @Sendable (Stack) async throws -> Void
     ) async throws {
         let databaseURL = try await TestServices.freshDatabase()
         let queue = TestServices.uniqueName("agents")
@@ -86,8 +87,9 @@ struct Stack: Sendable {
             services += try await Scheduler.makeServices(
                 configuration: scheduler, logger: logger, onServerRunning: { portContinuation.yield($0) })
         }
-        services += workerServices(count: workers, queue: queue, eventsQueue: eventsQueue, concurrency: concurrency)
-            .map(\.shutsDownGroupWhenDone)
+        services += workerServices(
+            count: workers, queue: queue, eventsQueue: eventsQueue, concurrency: concurrency, agents: agents
+        ).map(\.shutsDownGroupWhenDone)
         let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -108,12 +110,16 @@ struct Stack: Sendable {
         }
     }
 
-    static func workerServices(count: Int, queue: String, eventsQueue: String, concurrency: Int) -> [any Service] {
-        (0..<count).map { _ in
+    static func workerServices(
+        count: Int, queue: String, eventsQueue: String, concurrency: Int, agents: [any Agent] = []
+    ) -> [any Service] {
+        var registry = AgentRegistry.builtIn
+        for agent in agents { registry.register(agent) }
+        return (0..<count).map { _ in
             WorkerService(
                 configuration: WorkerConfiguration(
                     queue: queue, eventsQueue: eventsQueue, brokerURL: TestServices.brokerURL, concurrency: concurrency),
-                registry: AgentRegistry.builtIn, logger: TestServices.logger)
+                registry: registry, logger: TestServices.logger)
         }
     }
 
