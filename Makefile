@@ -44,6 +44,11 @@ STEPS ?= 2500
 simulate:
 	BATON_SIM_SEEDS=$(SEEDS) BATON_SIM_STEPS=$(STEPS) swift test -c release --filter WorkflowSimulationTests
 
+# Benchmarks, release build. Timings live here, never in tests.
+bench:
+	swift build -c release --product baton-bench
+	$$(swift build -c release --show-bin-path)/baton-bench graph
+
 run-scheduler: services-start
 	env $(SERVICE_ENV) swift run baton-scheduler --config config/configuration_scheduler.yaml
 

@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "baton-scheduler", targets: ["BatonSchedulerDaemon"]),
         .executable(name: "baton-worker", targets: ["BatonWorkerDaemon"]),
         .executable(name: "baton", targets: ["BatonCLI"]),
+        .executable(name: "baton-bench", targets: ["BatonBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -89,6 +90,13 @@ let package = Package(
             dependencies: [
                 "BatonContracts", "BatonHTTPClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        .executableTarget(
+            name: "BatonBench",
+            dependencies: [
+                "BatonGraph", "BatonContracts", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
 

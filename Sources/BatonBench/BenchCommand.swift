@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "baton-bench",
+        abstract: "Baton's benchmarks (build with -c release; `make bench` does).",
+        subcommands: [GraphOverheadBenchmark.self])
+}
