@@ -46,7 +46,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     /// The JSON form of any encodable value.
     public init(encoding value: some Encodable) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
+        self = try JSONValueCoding.encode(value)
     }
 
     /// The member `key` of an object, nil otherwise.

@@ -32,12 +32,17 @@ public struct CompiledGraph<State: GraphState>: Sendable {
                 sendInputs: sends.isEmpty ? nil : sends)
         }
         let recorder = RunRecorder(checkpoint: start, hooks: hooks, humanInput: humanInput)
+        // The typed state travels from step to step; JSON is decoded only on resume.
+        var state: State = checkpoint == nil ? input : try StateCoding.decode(start.state)
         while true {
             let checkpoint = await recorder.checkpoint
-            if checkpoint.nextNodes.isEmpty { return .completed(try StateCoding.decode(checkpoint.state)) }
+            if checkpoint.nextNodes.isEmpty { return .completed(state) }
             guard checkpoint.superstep < stepLimit else { throw GraphError.stepLimitExceeded(stepLimit) }
             try Task.checkCancellation()
-            if let pending = try await runStep(checkpoint, recorder: recorder, attempt: attempt, hooks: hooks) {
+            switch try await runStep(checkpoint, state: state, recorder: recorder, attempt: attempt, hooks: hooks) {
+            case .next(let next):
+                state = next
+            case .interrupted(let pending):
                 await hooks.event(.interrupted(pending))
                 return .interrupted(pending)
             }
@@ -56,21 +61,25 @@ public struct CompiledGraph<State: GraphState>: Sendable {
             parentStep: checkpoint.step)
     }
 
-    /// Runs the tasks of one super-step; returns the interrupt that stopped it, if any.
+    private enum StepOutcome {
+        case next(State)
+        case interrupted(PendingInterrupt)
+    }
+
+    /// Runs the tasks of one super-step; returns the new state or the interrupt that stopped it.
     private func runStep(
-        _ checkpoint: Checkpoint, recorder: RunRecorder, attempt: Int, hooks: GraphRunHooks
-    ) async throws -> PendingInterrupt? {
-        let state: State = try StateCoding.decode(checkpoint.state)
+        _ checkpoint: Checkpoint, state: State, recorder: RunRecorder, attempt: Int, hooks: GraphRunHooks
+    ) async throws -> StepOutcome {
         let tasks = checkpoint.nextNodes
         let parallel = tasks.count > 1
-        var outputs: [String: (writes: JSONValue, output: State?)] = [:]
+        var outputs: [String: (writes: JSONValue, output: State?, json: JSONValue?)] = [:]
         var firstError: (any Error)?
         var interrupt: PendingInterrupt?
-        await withTaskGroup(of: (String, Result<(JSONValue, State), any Error>?).self) { group in
+        await withTaskGroup(of: (String, Result<(JSONValue, State?, JSONValue?), any Error>?).self) { group in
             for task in tasks {
                 group.addTask {
                     if let writes = await recorder.pendingWrites(task: task) {
-                        return (task, .success((writes, state)))
+                        return (task, .success((writes, nil, nil)))
                     }
                     do {
                         return (
@@ -87,8 +96,8 @@ public struct CompiledGraph<State: GraphState>: Sendable {
             }
             for await (task, result) in group {
                 switch result {
-                case .success((let writes, let output)):
-                    outputs[task] = (writes, output)
+                case .success((let writes, let output, let json)):
+                    outputs[task] = (writes, output, json)
                 case .failure(let error as GraphInterrupt):
                     if interrupt == nil { interrupt = error.pending }
                 case .failure(let error):
@@ -101,17 +110,17 @@ public struct CompiledGraph<State: GraphState>: Sendable {
         if let firstError { throw firstError }
         if let interrupt {
             try await recorder.interrupted(interrupt)
-            return interrupt
+            return .interrupted(interrupt)
         }
         let ordered = tasks.sorted(by: Self.taskOrder)
         let newState: State
         let newJSON: JSONValue
         if tasks.count == 1, checkpoint.sendInputs == nil, let output = outputs[tasks[0]]?.output,
-            !State.reducers.values.contains(where: \.isCustom)
+            let json = outputs[tasks[0]]?.json, !State.reducers.values.contains(where: \.isCustom)
         {
             // One task on the shared state: its output is the new state.
             newState = output
-            newJSON = try StateCoding.encode(output)
+            newJSON = json
         } else {
             newJSON = StateCoding<State>.apply(ordered.compactMap { outputs[$0]?.writes }, to: checkpoint.state)
             newState = try StateCoding.decode(newJSON)
@@ -122,18 +131,19 @@ public struct CompiledGraph<State: GraphState>: Sendable {
             Checkpoint(
                 step: checkpoint.step, superstep: checkpoint.superstep + 1, nextNodes: next, state: newJSON,
                 sendInputs: sends.isEmpty ? nil : sends))
-        return nil
+        return .next(newState)
     }
 
     private func runTask(
         _ task: String, state: State, checkpoint: Checkpoint, recorder: RunRecorder, attempt: Int,
         hooks: GraphRunHooks, parallel: Bool
-    ) async throws -> (JSONValue, State) {
+    ) async throws -> (JSONValue, State?, JSONValue?) {
         let node = Self.node(of: task)
         guard let body = nodes[node] else {
             throw GraphError.checkpointMismatch("it names node '\(node)', which this graph does not have")
         }
-        let input: State = try checkpoint.sendInputs?[task].map { try StateCoding.decode($0) } ?? state
+        let sendInput = checkpoint.sendInputs?[task]
+        let input: State = try sendInput.map { try StateCoding.decode($0) } ?? state
         await hooks.nodeStarted(ActivityProgress(node: node, step: checkpoint.superstep))
         await hooks.event(.taskStarted(task: task, superstep: checkpoint.superstep))
         let output: State
@@ -157,11 +167,11 @@ public struct CompiledGraph<State: GraphState>: Sendable {
                 throw GraphInterrupt(pending: PendingInterrupt(task: task, key: "subgraph", request: pending.request))
             }
         }
-        let writes = StateCoding<State>.writes(
-            input: try StateCoding.encode(input), output: try StateCoding.encode(output))
+        let outputJSON = try StateCoding.encode(output)
+        let writes = StateCoding<State>.writes(input: sendInput ?? checkpoint.state, output: outputJSON)
         await hooks.event(.update(task: task, writes: writes))
         try await recorder.taskFinished(task: task, writes: writes, emitCheckpoint: parallel)
-        return (writes, output)
+        return (writes, output, outputJSON)
     }
 
     /// The tasks that follow `finished` nodes: plain edges (each target once) and the

@@ -36,7 +36,7 @@ public struct NodeContext: Sendable {
         let key = "\(name)#\(counters.next(name))"
         if let recorded = await recorder.journaled(task: task, key: key) {
             do {
-                return try JSONDecoder().decode(Result.self, from: JSONEncoder().encode(recorded))
+                return try JSONValueCoding.decode(Result.self, from: recorded)
             } catch {
                 throw GraphError.checkpointMismatch("the journaled result of '\(key)' is not a \(Result.self)")
             }
@@ -44,7 +44,7 @@ public struct NodeContext: Sendable {
         let result = try await body()
         let encoded: JSONValue
         do {
-            encoded = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(result))
+            encoded = try JSONValueCoding.encode(result)
         } catch {
             throw GraphError.journalEncoding(call: name, reason: "\(error)")
         }

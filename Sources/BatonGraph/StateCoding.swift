@@ -6,7 +6,7 @@ import Foundation
 enum StateCoding<State: GraphState> {
     static func encode(_ state: State) throws(GraphError) -> JSONValue {
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(state))
+            return try JSONValueCoding.encode(state)
         } catch {
             throw .stateEncoding("\(error)")
         }
@@ -14,7 +14,7 @@ enum StateCoding<State: GraphState> {
 
     static func decode(_ value: JSONValue) throws(GraphError) -> State {
         do {
-            return try JSONDecoder().decode(State.self, from: JSONEncoder().encode(value))
+            return try JSONValueCoding.decode(State.self, from: value)
         } catch {
             throw .checkpointMismatch("its state does not decode as \(State.self): \(error)")
         }
