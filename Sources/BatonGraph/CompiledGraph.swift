@@ -236,3 +236,33 @@ public struct CompiledGraph<State: GraphState>: Sendable {
     /// The JSON form of a state, as checkpoints carry it.
     public static func encode(_ state: State) throws(GraphError) -> JSONValue { try StateCoding.encode(state) }
 }
+
+extension CompiledGraph {
+    /// The run as an `AsyncSequence` of events (updates, values, custom, checkpoints),
+    /// ending after the final `values` or an `interrupted` event. Cancelling the
+    /// consuming task cancels the run.
+    public func stream(
+        input: State, resumingFrom checkpoint: Checkpoint? = nil, humanInput: JSONValue? = nil, attempt: Int = 1,
+        hooks: GraphRunHooks = GraphRunHooks()
+    ) -> AsyncThrowingStream<GraphEvent, any Error> {
+        AsyncThrowingStream { continuation in
+            var streaming = hooks
+            let forward = hooks.event
+            streaming.event = { event in
+                await forward(event)
+                continuation.yield(event)
+            }
+            let run = Task {
+                do {
+                    _ = try await self.run(
+                        input: input, resumingFrom: checkpoint, humanInput: humanInput, attempt: attempt,
+                        hooks: streaming)
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in run.cancel() }
+        }
+    }
+}

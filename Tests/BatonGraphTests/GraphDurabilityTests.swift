@@ -188,6 +188,20 @@ import Testing
         #expect(events.contains { if case .values(1, let state) = $0 { state["visited"] == ["a"] } else { false } })
     }
 
+    @Test func theRunIsAnAsyncSequenceOfEvents() async throws {
+        var updates: [String] = []
+        var finalState: JSONValue?
+        for try await event in try chain().stream(input: Trail()) {
+            switch event {
+            case .update(let task, _): updates.append(task)
+            case .values(_, let state): finalState = state
+            default: break
+            }
+        }
+        #expect(updates == ["a", "b", "c"])
+        #expect(finalState?["visited"] == ["a", "b", "c"])
+    }
+
     @Test func cancellationStopsAtTheNextAwaitAndLeavesAConsistentCheckpoint() async throws {
         var graph = StateGraph<Trail>()
         graph.addNode("quick") { state, _ in
