@@ -262,12 +262,23 @@ public actor AMQPConnection {
         try checkReply(operation: "basic.qos")
     }
 
-    /// Starts consuming `queue` with manual acknowledgements.
-    public func consume(_ queue: String) throws(AMQPError) {
+    /// Starts consuming `queue` with manual acknowledgements; returns the consumer tag.
+    @discardableResult
+    public func consume(_ queue: String) throws(AMQPError) -> String {
         let state = try openState()
         let arena = CByteArena()
-        _ = amqp_basic_consume(state, channel, arena.bytes(queue), amqp_bytes_t(), 0, 0, 0, amqp_table_t())
+        let ok = amqp_basic_consume(state, channel, arena.bytes(queue), amqp_bytes_t(), 0, 0, 0, amqp_table_t())
         try checkReply(operation: "basic.consume '\(queue)'")
+        return ok?.pointee.consumer_tag.string ?? ""
+    }
+
+    /// Stops a consumer: the broker sends it nothing more (unacknowledged deliveries stay
+    /// with this connection until acknowledged or the connection closes).
+    public func cancelConsumer(_ tag: String) throws(AMQPError) {
+        let state = try openState()
+        let arena = CByteArena()
+        _ = amqp_basic_cancel(state, channel, arena.bytes(tag))
+        try checkReply(operation: "basic.cancel '\(tag)'")
     }
 
     /// Waits up to `timeout` for the next delivery; nil when none arrived in time.

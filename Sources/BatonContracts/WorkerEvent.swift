@@ -20,6 +20,9 @@ public struct WorkerEvent: Sendable, Hashable {
         /// The broker delivered this attempt's command again: the worker that held it
         /// is gone. The receiving worker reports it instead of running a stale command.
         case redelivered
+        /// The worker gave the attempt back on purpose (it is draining) after its last
+        /// checkpoint; unlike a lost worker this is no failure of the attempt.
+        case handedBack
     }
 
     public init(eventId: UUID = UUID(), workflowId: String, attempt: Int, workerId: String, kind: Kind) {
@@ -32,6 +35,7 @@ public struct WorkerEvent: Sendable, Hashable {
 
     public static let knownTypes = [
         "started", "heartbeat", "checkpointed", "progress", "interrupted", "completed", "failed", "redelivered",
+        "handed_back",
     ]
 
     /// The wire name of this event's kind.
@@ -45,6 +49,7 @@ public struct WorkerEvent: Sendable, Hashable {
         case .completed: "completed"
         case .failed: "failed"
         case .redelivered: "redelivered"
+        case .handedBack: "handed_back"
         }
     }
 }
@@ -66,7 +71,7 @@ extension WorkerEvent {
     public func encoded() -> Data {
         var body = Body(eventId: eventId, workflowId: workflowId, attempt: attempt, workerId: workerId)
         switch kind {
-        case .started, .redelivered: break
+        case .started, .redelivered, .handedBack: break
         case .heartbeat(let progress): body.progress = progress
         case .checkpointed(let checkpoint): body.checkpoint = checkpoint
         case .progress(let progress): body.progress = progress
@@ -94,6 +99,7 @@ extension WorkerEvent {
         case "interrupted": kind = .interrupted(try require(body.request, "request"))
         case "completed": kind = .completed(output: try require(body.output, "output"))
         case "redelivered": kind = .redelivered
+        case "handed_back": kind = .handedBack
         default: kind = .failed(try require(body.failure, "failure"))
         }
         guard body.attempt >= 1 else { throw .malformed("attempt must be 1 or more, got \(body.attempt)") }

@@ -233,7 +233,7 @@ enum WorkflowStore {
         switch event.kind {
         case .checkpointed(let checkpoint):
             JSONColumn.text(["step": checkpoint.step])
-        case .started, .heartbeat, .redelivered:
+        case .started, .heartbeat, .redelivered, .handedBack:
             JSONColumn.text(["worker": event.workerId])
         default:
             String(decoding: event.encoded(), as: UTF8.self)

@@ -12,6 +12,7 @@ struct ActivityRunner: Sendable {
     let publisher: EventPublisher
     let workerId: String
     let cancellations: ActivityCancellations
+    let drain: WorkerDrain
     let logger: Logger
 
     /// Returns when the outcome is published. Throws when the broker is unreachable or
@@ -51,6 +52,7 @@ struct ActivityRunner: Sendable {
             },
             checkpoint: { checkpoint in
                 try await emit(.checkpointed(checkpoint))
+                if drain.isDraining { throw ActivityHandedBack() }
             })
         let outcome: Result<AgentOutcome, any Error>
         do {
@@ -91,6 +93,10 @@ struct ActivityRunner: Sendable {
         case .success(.interrupted(let request)):
             try await emit(.interrupted(try JSONValue(encoding: request)))
             logger.info("activity waits for a person", metadata: ["question": "\(request.question)"])
+        case .failure(is ActivityHandedBack):
+            // The worker is stopping; the checkpoint just published is where the next attempt starts.
+            try await emit(.handedBack)
+            logger.info("activity handed back at its checkpoint (worker draining)")
         case .failure(let error):
             if error is CancellationError { throw error }
             let failure = Self.classify(error)

@@ -17,6 +17,7 @@ public struct WorkerService: Service {
     public let workerId: String
     private let logger: Logger
     private let cancellations = ActivityCancellations()
+    private let drain = WorkerDrain()
 
     public init(configuration: WorkerConfiguration, registry: AgentRegistry, logger: Logger) {
         self.configuration = configuration
@@ -38,7 +39,7 @@ public struct WorkerService: Service {
         }
         try await publishing.declareQueue(configuration.eventsQueue, arguments: Topology.eventsQueueArguments)
         try await consumer.setPrefetch(UInt16(configuration.concurrency))
-        try await consumer.consume(configuration.queue)
+        let commandConsumer = try await consumer.consume(configuration.queue)
         // Cancellations are broadcast; each worker listens on a queue of its own.
         let controlExchange = WorkerCommand.controlExchange(for: configuration.queue)
         try await publishing.declareExchange(controlExchange, type: "fanout")
@@ -55,20 +56,24 @@ public struct WorkerService: Service {
         let runner = ActivityRunner(
             registry: registry,
             publisher: EventPublisher(connection: publishing, queue: configuration.eventsQueue),
-            workerId: workerId, cancellations: cancellations, logger: logger)
+            workerId: workerId, cancellations: cancellations, drain: drain, logger: logger)
         do {
-            try await cancelWhenGracefulShutdown { try await consume(consumer, publishing, runner) }
-        } catch is CancellationError where Task.isShuttingDownGracefully {
-            // Activities still running leave their commands unacknowledged: the broker
-            // hands them to another worker when this connection closes.
-            logger.info("worker stopped")
+            try await withGracefulShutdownHandler {
+                try await consume(consumer, publishing, runner, commandConsumer: commandConsumer)
+            } onGracefulShutdown: { [drain, logger] in
+                logger.info("draining: no new commands; running activities stop at their next checkpoint")
+                drain.begin()
+            }
+        } catch is CancellationError where drain.isDraining {
+            // The drain ended the consumer loop and cancelled what was left.
         }
+        logger.info("worker stopped")
         await consumer.close()
         await publishing.close()
     }
 
     private func consume(
-        _ consumer: AMQPConnection, _ publishing: AMQPConnection, _ runner: ActivityRunner
+        _ consumer: AMQPConnection, _ publishing: AMQPConnection, _ runner: ActivityRunner, commandConsumer: String
     ) async throws {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
@@ -77,7 +82,19 @@ public struct WorkerService: Service {
                     try await publishing.keepAlive()
                 }
             }
+            let drainTimeout = Duration.seconds(configuration.drainTimeoutSeconds)
+            var consuming = true
             while !Task.isCancelled {
+                if consuming && drain.isDraining {
+                    try await consumer.cancelConsumer(commandConsumer)  // no new commands
+                    consuming = false
+                }
+                if drain.isFinished(timeout: drainTimeout) {
+                    // Activities still running leave their commands unacknowledged: the broker
+                    // hands them to another worker when this connection closes.
+                    group.cancelAll()
+                    break
+                }
                 guard let delivery = try await consumer.nextDelivery(timeout: .milliseconds(200)) else {
                     continue
                 }
@@ -107,8 +124,18 @@ public struct WorkerService: Service {
                             workflowId: activity.workflowId, attempt: activity.attempt, workerId: workerId,
                             kind: .redelivered))
                     try await consumer.ack(delivery.deliveryTag)
+                case .runActivity(let activity) where drain.isDraining:
+                    // Arrived as the drain began: give it back without starting it (a
+                    // requeued command would look like a lost worker's to the next one).
+                    try await runner.publisher.publish(
+                        WorkerEvent(
+                            workflowId: activity.workflowId, attempt: activity.attempt, workerId: workerId,
+                            kind: .handedBack))
+                    try await consumer.ack(delivery.deliveryTag)
                 case .runActivity(let activity):
+                    drain.activityStarted()
                     group.addTask {
+                        defer { drain.activityEnded() }
                         try await runner.run(activity)
                         try await consumer.ack(delivery.deliveryTag)
                     }

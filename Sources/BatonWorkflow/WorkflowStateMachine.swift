@@ -130,6 +130,11 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
                 now: now, random: random, retryAtOnce: true)
         }
         if let lease, lease != workerId { return [.ignore(.staleLease)] }
+        // A draining worker returns its attempt (or a command it will not start): not a failure.
+        if case .handedBack = kind {
+            if case .cancelling(_, _, let reason) = state { return finish(.cancelled(reason: reason)) }
+            return cancelAttemptTimers() + dispatchNextAttempt(now: now)
+        }
 
         switch kind {
         case .started:
@@ -156,7 +161,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         case .failed(let failure):
             if case .cancelling(_, _, let reason) = state { return finish(.cancelled(reason: reason)) }
             return attemptFailed(failure, now: now, random: random, retryAtOnce: false)
-        case .redelivered:
+        case .redelivered, .handedBack:
             return []  // handled above
         }
     }

@@ -12,6 +12,8 @@ import Testing
         .interrupted(["question": "approve?"]),
         .completed(output: ["ok": true]),
         .failed(ActivityFailure(kind: "agent_error", message: "boom", retryable: true)),
+        .redelivered,
+        .handedBack,
     ]
 
     @Test(arguments: kinds) func roundTripsEveryKind(kind: WorkerEvent.Kind) throws {

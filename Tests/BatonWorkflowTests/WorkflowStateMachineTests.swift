@@ -141,6 +141,21 @@ import Testing
         #expect(d.machine.failures == 1)
     }
 
+    @Test func aDrainingWorkerHandsBackWithoutSpendingARetry() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
+        _ = d.worker(.checkpointed(checkpoint1), attempt: 1)
+        #expect(d.worker(.handedBack, attempt: 1, by: "w2") == [.ignore(.staleLease)])
+        #expect(
+            d.worker(.handedBack, attempt: 1) == [
+                .cancelTimer(.startToClose), .cancelTimer(.heartbeat),
+                .dispatch(attempt: 2, resumeFromStep: 1, humanInput: nil),
+                .setTimer(.scheduleToStart, at: seconds(60), attempt: 2),
+            ])
+        #expect(d.machine.failures == 0)
+    }
+
     @Test func onlyTheLeaseHolderSpeaksForARunningAttempt() {
         var d = Driver()
         _ = d.submitted()
@@ -364,6 +379,7 @@ import Testing
                 let kinds: [WorkerEvent.Kind] = [
                     .started, .heartbeat(nil), .progress(.init(step: 0)), .checkpointed(checkpoint), .interrupted("q"),
                     .completed(output: 2), .failed(.init(kind: "y", message: "", retryable: true)), .redelivered,
+                    .handedBack,
                 ]
                 events += kinds.map { .worker($0, attempt: attempt, workerId: worker) }
             }

@@ -300,6 +300,12 @@ struct WorkflowSimulation {
             activities[index] = activity
             return
         }
+        if random.chance(0.01) {
+            // The worker drains: it gives the attempt back after its last checkpoint.
+            emit(.handedBack)
+            activities.remove(at: index)
+            return
+        }
         switch random.next() % 10 {
         case 0:
             emit(.heartbeat(ActivityProgress(step: activity.step)))

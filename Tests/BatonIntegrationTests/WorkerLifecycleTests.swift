@@ -1,0 +1,127 @@
+import BatonContracts
+import BatonLifecycle
+import BatonWorker
+import Foundation
+import ServiceLifecycle
+import Testing
+
+/// Workers come and go: drained, killed, added. No work is lost and finished steps
+/// are not run again.
+@Suite struct WorkerLifecycleTests {
+    static func workerGroup(_ stack: Stack, concurrency: Int = 4) -> ServiceGroup {
+        ServiceGroup(
+            configuration: .init(
+                services: Stack.workerServices(
+                    count: 1, queue: stack.queue, eventsQueue: stack.eventsQueue, concurrency: concurrency
+                ).map(\.shutsDownGroupWhenDone), logger: TestServices.logger))
+    }
+
+    static func attempts(_ view: WorkflowView) -> [Double] {
+        view.result?["steps"]?.arrayValue?.compactMap { $0["attempt"]?.numberValue } ?? []
+    }
+
+    @Test func aDrainedWorkerHandsItsActivityBackAtACheckpoint() async throws {
+        try await Stack.run(workers: 0) { stack in
+            let id = try await stack.submit(
+                SubmitWorkflowRequest(agent: "chain", input: ["steps": 5, "sleep_ms": 400])
+            ).view.id
+            let first = Self.workerGroup(stack)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await first.run() }
+                _ = try await Stack.waitForCount(
+                    stack.databaseURL,
+                    "SELECT coalesce(max(checkpoint_step), 0) AS n FROM workflows WHERE id = '\(id)'",
+                    atLeast: 1)
+                await first.triggerGracefulShutdown()
+                try await group.waitForAll()  // the drained worker exits cleanly
+            }
+            let handedBack = try await stack.query(
+                "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = $1 AND type = 'handed_back'", [id])
+            #expect(handedBack.first?["n"] == "1")
+            #expect(try await stack.workflow(id).attempt == 2)  // dispatched again at once
+
+            let second = Self.workerGroup(stack)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await second.run() }
+                let view = try await stack.waitUntilFinished(id)
+                await second.triggerGracefulShutdown()
+                #expect(view.status == .completed)
+                let attempts = Self.attempts(view)
+                #expect(attempts.count == 5)
+                #expect(attempts.first == 1)
+                #expect(attempts.last == 2)
+                #expect(attempts == attempts.sorted())
+            }
+        }
+    }
+
+    @Test func aSIGKILLedWorkerIsReplacedFromItsLastCheckpoint() async throws {
+        let binary = SchedulerCrashTests.root.appendingPathComponent(".build/debug/baton-worker")
+        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build it with 'swift build'")
+        try await Stack.run(workers: 0) { stack in
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = [
+                "--config", SchedulerCrashTests.root.appendingPathComponent("config/configuration_worker.yaml").path,
+            ]
+            var environment = ProcessInfo.processInfo.environment
+            environment["BATON_BROKER_URL"] = TestServices.brokerURL
+            environment["BATON_QUEUE"] = stack.queue
+            environment["BATON_EVENTS_QUEUE"] = stack.eventsQueue
+            environment["BATON_LOG_LEVEL"] = "error"
+            process.environment = environment
+            try process.run()
+            let id = try await stack.submit(
+                SubmitWorkflowRequest(agent: "chain", input: ["steps": 5, "sleep_ms": 500])
+            ).view.id
+            _ = try await Stack.waitForCount(
+                stack.databaseURL, "SELECT coalesce(max(checkpoint_step), 0) AS n FROM workflows WHERE id = '\(id)'",
+                atLeast: 2)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+
+            let replacement = Self.workerGroup(stack)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await replacement.run() }
+                let view = try await stack.waitUntilFinished(id)
+                await replacement.triggerGracefulShutdown()
+                #expect(view.status == .completed)
+                #expect(view.attempt == 2)
+                let attempts = Self.attempts(view)
+                #expect(attempts.count == 5)
+                #expect(attempts.prefix(2) == [1, 1])  // the checkpointed steps were not run again
+                #expect(attempts.last == 2)
+            }
+            let checkpoints = try await stack.query(
+                "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = $1 AND type = 'checkpointed' AND outcome = 'applied'",
+                [id])
+            #expect(checkpoints.first?["n"] == "5")
+        }
+    }
+
+    @Test func aLongNodeOutlivesTheHeartbeatTimeout() async throws {
+        try await Stack.run { stack in
+            let options = WorkflowOptions(heartbeatIntervalSeconds: 0.3, heartbeatTimeoutSeconds: 1)
+            let id = try await stack.submit(
+                SubmitWorkflowRequest(agent: "chain", input: ["steps": 1, "sleep_ms": 3500], options: options)
+            ).view.id
+            let view = try await stack.waitUntilFinished(id)
+            #expect(view.status == .completed)
+            #expect(view.attempt == 1)  // heartbeats kept the one long step alive
+        }
+    }
+
+    @Test func threeWorkersShareAHundredTasks() async throws {
+        try await Stack.run(workers: 3, concurrency: 8) { stack in
+            for index in 0..<100 {
+                _ = try await stack.submit(SubmitWorkflowRequest(id: "share-\(index)", agent: "chain"))
+            }
+            let done = try await Stack.waitForCount(
+                stack.databaseURL, "SELECT count(*) AS n FROM workflows WHERE status = 'completed'", atLeast: 100)
+            #expect(done == 100)
+            let workers = try await stack.query(
+                "SELECT count(DISTINCT payload->>'worker') AS n FROM workflow_events WHERE type = 'started'")
+            #expect(workers.first?["n"] == "3")
+        }
+    }
+}
