@@ -145,5 +145,7 @@ case "${1:-}" in
         if pg_running; then echo "postgresql: running, pid $(pg_pid), port $PG_PORT"; else echo "postgresql: stopped"; fi
         if rabbit_running; then echo "rabbitmq: running, pid $(rabbit_pid), port $AMQP_PORT"; else echo "rabbitmq: stopped"; fi ;;
     env) print_env ;;
-    *) echo "usage: $0 install|start|stop|status|env" >&2; exit 2 ;;
+    # rabbitmqctl against the project's broker, e.g. list_connections (used by tests).
+    rabbitmqctl) shift; rabbit_env; exec "$RABBIT_BIN/rabbitmqctl" "$@" ;;
+    *) echo "usage: $0 install|start|stop|status|env|rabbitmqctl ARGS" >&2; exit 2 ;;
 esac

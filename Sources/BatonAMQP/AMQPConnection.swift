@@ -14,6 +14,8 @@ public actor AMQPConnection {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     public nonisolated let endpoint: AMQPEndpoint
+    /// Shown by the broker (`rabbitmqctl list_connections client_properties`).
+    public nonisolated let name: String
     private var state: amqp_connection_state_t?
     private let channel: amqp_channel_t = 1
     private var confirmsEnabled = false
@@ -24,6 +26,7 @@ public actor AMQPConnection {
 
     private init(endpoint: AMQPEndpoint, name: String) {
         self.endpoint = endpoint
+        self.name = name
         self.executor = DedicatedThreadExecutor(name: "amqp-\(name)")
     }
 
@@ -60,8 +63,10 @@ public actor AMQPConnection {
             amqp_destroy_connection(state)
             throw .connectionFailed(endpoint: endpoint.description, reason: Self.statusText(status))
         }
-        let login = baton_amqp_login_plain(
-            state, endpoint.virtualHost, 131_072, Int32(heartbeat), endpoint.user, endpoint.password)
+        let arena = CByteArena()
+        var properties = arena.table(["connection_name": name, "product": "baton"])
+        let login = baton_amqp_login_plain_with_properties(
+            state, endpoint.virtualHost, 131_072, Int32(heartbeat), &properties, endpoint.user, endpoint.password)
         if let error = Self.replyError(login, operation: "login") {
             amqp_destroy_connection(state)
             if case .library = error {

@@ -23,7 +23,7 @@ public enum AMQPError: Error, Equatable, CustomStringConvertible {
         case .connectionFailed(let endpoint, let reason):
             "cannot connect to the AMQP broker at \(endpoint): \(reason); is RabbitMQ running (make services-start)?"
         case .closedByBroker(let code, let text):
-            "the AMQP broker closed the channel: \(code) \(text)"
+            "the AMQP broker closed the connection: \(code) \(text)"
         case .library(let operation, let reason):
             "AMQP \(operation) failed: \(reason)"
         case .publishRefused(let routingKey):

@@ -19,7 +19,7 @@ struct ActivityRunner: Sendable {
     /// the worker is stopping: the delivery must then stay unacknowledged so that it is
     /// redelivered.
     func run(_ command: RunActivity) async throws {
-        let emit: @Sendable (WorkerEvent.Kind) async throws(AMQPError) -> Void = { kind in
+        let emit: @Sendable (WorkerEvent.Kind) async throws -> Void = { kind in
             try await publisher.publish(
                 WorkerEvent(workflowId: command.workflowId, attempt: command.attempt, workerId: workerId, kind: kind))
         }

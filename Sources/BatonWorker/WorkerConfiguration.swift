@@ -13,6 +13,8 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
     public var concurrency: Int
     public var heartbeatIntervalSeconds: Double
     public var drainTimeoutSeconds: Double
+    /// How long events wait for an unreachable broker before the activity gives up.
+    public var brokerOutageSeconds: Double
     /// Agent names this worker serves; empty means every built-in agent.
     public var agents: [String]
     public var logStore: String
@@ -26,6 +28,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         case concurrency
         case heartbeatIntervalSeconds = "heartbeat_interval_seconds"
         case drainTimeoutSeconds = "drain_timeout_seconds"
+        case brokerOutageSeconds = "broker_outage_seconds"
         case agents
         case logStore = "log_store"
         case kpiStore = "kpi_store"
@@ -35,7 +38,8 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
     public init(
         queue: String = "agents", eventsQueue: String = "baton.events",
         brokerURL: String = "amqp://guest:guest@127.0.0.1:5672", concurrency: Int = 16,
-        heartbeatIntervalSeconds: Double = 5, drainTimeoutSeconds: Double = 30, agents: [String] = [],
+        heartbeatIntervalSeconds: Double = 5, drainTimeoutSeconds: Double = 30, brokerOutageSeconds: Double = 120,
+        agents: [String] = [],
         logStore: String = "stdout", kpiStore: String = "log", logLevel: String = "info"
     ) {
         self.queue = queue
@@ -44,6 +48,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         self.concurrency = concurrency
         self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
         self.drainTimeoutSeconds = drainTimeoutSeconds
+        self.brokerOutageSeconds = brokerOutageSeconds
         self.agents = agents
         self.logStore = logStore
         self.kpiStore = kpiStore
@@ -60,6 +65,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         heartbeatIntervalSeconds = try container.decode(
             .heartbeatIntervalSeconds, default: defaults.heartbeatIntervalSeconds)
         drainTimeoutSeconds = try container.decode(.drainTimeoutSeconds, default: defaults.drainTimeoutSeconds)
+        brokerOutageSeconds = try container.decode(.brokerOutageSeconds, default: defaults.brokerOutageSeconds)
         agents = try container.decode(.agents, default: defaults.agents)
         logStore = try container.decode(.logStore, default: defaults.logStore)
         kpiStore = try container.decode(.kpiStore, default: defaults.kpiStore)
@@ -92,6 +98,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
             heartbeatIntervalSeconds > 0 && heartbeatIntervalSeconds <= 3600,
             "heartbeat_interval_seconds must be in (0, 3600], got \(heartbeatIntervalSeconds)")
         validator.require(drainTimeoutSeconds >= 0, "drain_timeout_seconds must not be negative")
+        validator.require(brokerOutageSeconds > 0, "broker_outage_seconds must be positive")
         for agent in agents where !knownAgents.contains(agent) {
             validator.require(
                 false, "agents: unknown agent '\(agent)'; this build has: \(knownAgents.joined(separator: ", "))")

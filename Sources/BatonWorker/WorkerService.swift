@@ -11,6 +11,13 @@ import ServiceLifecycle
 ///
 /// A command's delivery is acknowledged only after the activity's outcome is
 /// published with confirms; if the worker dies first, the broker redelivers it.
+///
+/// Broker outages: the event publisher reconnects and holds events until they are
+/// confirmed; the command consumer reconnects with back-off. Activities keep running
+/// across a reconnection. Their old deliveries, requeued by the broker when the
+/// connection died, reach a worker again as redelivered and are handed back; whichever
+/// comes first, the activity's completion or the hand-back, decides (the other is
+/// fenced off by the scheduler).
 public struct WorkerService: Service {
     public let configuration: WorkerConfiguration
     public let registry: AgentRegistry
@@ -31,20 +38,24 @@ public struct WorkerService: Service {
 
     public func run() async throws {
         let endpoint = try AMQPEndpoint(url: configuration.brokerURL)
-        let consumer = try await AMQPConnection.connect(to: endpoint, name: "commands")
-        let publishing = try await AMQPConnection.connect(to: endpoint, name: "events")
-        try await publishing.enableConfirms()
-        for queue in [configuration.queue, DeadLetter.queue(for: configuration.queue)] {
-            try await publishing.declareQueue(queue)
-        }
-        try await publishing.declareQueue(configuration.eventsQueue, arguments: Topology.eventsQueueArguments)
-        try await consumer.setPrefetch(UInt16(configuration.concurrency))
-        let commandConsumer = try await consumer.consume(configuration.queue)
-        // Cancellations are broadcast; each worker listens on a queue of its own.
+        let configuration = configuration
         let controlExchange = WorkerCommand.controlExchange(for: configuration.queue)
-        try await publishing.declareExchange(controlExchange, type: "fanout")
-        try await consumer.declareExclusiveQueue("\(controlExchange).\(workerId)", boundTo: controlExchange)
-        try await consumer.consume("\(controlExchange).\(workerId)")
+        let publisher = EventPublisher(
+            endpoint: endpoint, name: "baton-worker \(workerId) events", queue: configuration.eventsQueue,
+            maximumOutage: .seconds(configuration.brokerOutageSeconds), logger: logger
+        ) { connection in
+            for queue in [configuration.queue, DeadLetter.queue(for: configuration.queue)] {
+                try await connection.declareQueue(queue)
+            }
+            try await connection.declareQueue(configuration.eventsQueue, arguments: Topology.eventsQueueArguments)
+            try await connection.declareExchange(controlExchange, type: "fanout")
+        }
+        try await publisher.start()
+        let runner = ActivityRunner(
+            registry: registry, publisher: publisher, workerId: workerId, cancellations: cancellations, drain: drain,
+            logger: logger)
+        // The first consumer connection is opened here, so a bad URL or password fails at start.
+        var consumer: AMQPConnection? = try await openConsumer(endpoint)
         logger.info(
             "worker ready",
             metadata: [
@@ -52,14 +63,41 @@ public struct WorkerService: Service {
                 "concurrency": "\(configuration.concurrency)",
                 "agents": "\(registry.names.joined(separator: ","))",
             ])
-
-        let runner = ActivityRunner(
-            registry: registry,
-            publisher: EventPublisher(connection: publishing, queue: configuration.eventsQueue),
-            workerId: workerId, cancellations: cancellations, drain: drain, logger: logger)
         do {
             try await withGracefulShutdownHandler {
-                try await consume(consumer, publishing, runner, commandConsumer: commandConsumer)
+                try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: .seconds(5))
+                            await publisher.keepAlive()
+                        }
+                    }
+                    var failures = 0
+                    while !Task.isCancelled {
+                        do {
+                            let connection: AMQPConnection
+                            if let consumer {
+                                connection = consumer
+                            } else {
+                                connection = try await openConsumer(endpoint)
+                            }
+                            consumer = nil
+                            failures = 0
+                            let finished = try await consume(connection, runner: runner, group: &group)
+                            await connection.close()
+                            if finished { break }
+                        } catch let error as AMQPError {
+                            guard !drain.isDraining else { break }
+                            failures += 1
+                            let delay = Duration.milliseconds(min(5_000, 100 << min(failures, 6)))
+                            logger.warning(
+                                "command connection lost; reconnecting",
+                                metadata: ["error": "\(error)", "retry_in": "\(delay)"])
+                            try await Task.sleep(for: delay)
+                        }
+                    }
+                    group.cancelAll()
+                }
             } onGracefulShutdown: { [drain, logger] in
                 logger.info("draining: no new commands; running activities stop at their next checkpoint")
                 drain.begin()
@@ -68,83 +106,91 @@ public struct WorkerService: Service {
             // The drain ended the consumer loop and cancelled what was left.
         }
         logger.info("worker stopped")
-        await consumer.close()
-        await publishing.close()
+        await publisher.close()
     }
 
+    /// A connection consuming the command queue and this worker's control queue.
+    private func openConsumer(_ endpoint: AMQPEndpoint) async throws -> AMQPConnection {
+        let connection = try await AMQPConnection.connect(to: endpoint, name: "baton-worker \(workerId) commands")
+        try await connection.setPrefetch(UInt16(configuration.concurrency))
+        let controlExchange = WorkerCommand.controlExchange(for: configuration.queue)
+        try await connection.declareExchange(controlExchange, type: "fanout")
+        try await connection.declareExclusiveQueue("\(controlExchange).\(workerId)", boundTo: controlExchange)
+        try await connection.consume("\(controlExchange).\(workerId)")
+        return connection
+    }
+
+    /// Consumes until the drain is over (true) or the connection fails (throws).
     private func consume(
-        _ consumer: AMQPConnection, _ publishing: AMQPConnection, _ runner: ActivityRunner, commandConsumer: String
-    ) async throws {
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask {
-                while true {
-                    try await Task.sleep(for: .seconds(5))
-                    try await publishing.keepAlive()
-                }
+        _ consumer: AMQPConnection, runner: ActivityRunner, group: inout ThrowingDiscardingTaskGroup<any Error>
+    ) async throws -> Bool {
+        let commandConsumer = try await consumer.consume(configuration.queue)
+        let publisher = runner.publisher
+        let drainTimeout = Duration.seconds(configuration.drainTimeoutSeconds)
+        var consuming = true
+        while !Task.isCancelled {
+            if consuming && drain.isDraining {
+                try await consumer.cancelConsumer(commandConsumer)  // no new commands
+                consuming = false
             }
-            let drainTimeout = Duration.seconds(configuration.drainTimeoutSeconds)
-            var consuming = true
-            while !Task.isCancelled {
-                if consuming && drain.isDraining {
-                    try await consumer.cancelConsumer(commandConsumer)  // no new commands
-                    consuming = false
-                }
-                if drain.isFinished(timeout: drainTimeout) {
-                    // Activities still running leave their commands unacknowledged: the broker
-                    // hands them to another worker when this connection closes.
-                    group.cancelAll()
-                    break
-                }
-                guard let delivery = try await consumer.nextDelivery(timeout: .milliseconds(200)) else {
-                    continue
-                }
-                let command: WorkerCommand
-                do {
-                    command = try WorkerCommand.decode(delivery.body)
-                } catch {
-                    logger.error(
-                        "dead-lettering a command that cannot be read",
-                        metadata: ["reason": "\(error)", "queue": "\(configuration.queue)"])
-                    try await publishing.publish([
-                        DeadLetter.message(for: delivery, from: configuration.queue, reason: "\(error)")
-                    ])
-                    try await consumer.ack(delivery.deliveryTag)
-                    continue
-                }
-                switch command {
-                case .runActivity(let activity) where delivery.redelivered:
-                    // The worker that held this command is gone, and the command's checkpoint
-                    // may be stale: tell the scheduler, which dispatches the next attempt
-                    // from the latest checkpoint.
-                    logger.info(
-                        "command redelivered; handing it back to the scheduler",
-                        metadata: ["workflow": "\(activity.workflowId)", "attempt": "\(activity.attempt)"])
-                    try await runner.publisher.publish(
-                        WorkerEvent(
-                            workflowId: activity.workflowId, attempt: activity.attempt, workerId: workerId,
-                            kind: .redelivered))
-                    try await consumer.ack(delivery.deliveryTag)
-                case .runActivity(let activity) where drain.isDraining:
-                    // Arrived as the drain began: give it back without starting it (a
-                    // requeued command would look like a lost worker's to the next one).
-                    try await runner.publisher.publish(
-                        WorkerEvent(
-                            workflowId: activity.workflowId, attempt: activity.attempt, workerId: workerId,
-                            kind: .handedBack))
-                    try await consumer.ack(delivery.deliveryTag)
-                case .runActivity(let activity):
-                    drain.activityStarted()
-                    group.addTask {
-                        defer { drain.activityEnded() }
-                        try await runner.run(activity)
+            if drain.isFinished(timeout: drainTimeout) {
+                // Activities still running leave their commands unacknowledged: the broker
+                // hands them to another worker when this connection closes.
+                return true
+            }
+            guard let delivery = try await consumer.nextDelivery(timeout: .milliseconds(200)) else { continue }
+            let command: WorkerCommand
+            do {
+                command = try WorkerCommand.decode(delivery.body)
+            } catch {
+                logger.error(
+                    "dead-lettering a command that cannot be read",
+                    metadata: ["reason": "\(error)", "queue": "\(configuration.queue)"])
+                try await publisher.publish([
+                    DeadLetter.message(for: delivery, from: configuration.queue, reason: "\(error)")
+                ])
+                try await consumer.ack(delivery.deliveryTag)
+                continue
+            }
+            switch command {
+            case .runActivity(let activity) where delivery.redelivered:
+                // The worker that held this command is gone, and the command's checkpoint
+                // may be stale: tell the scheduler, which dispatches the next attempt
+                // from the latest checkpoint.
+                logger.info(
+                    "command redelivered; handing it back to the scheduler",
+                    metadata: ["workflow": "\(activity.workflowId)", "attempt": "\(activity.attempt)"])
+                try await publisher.publish(event(.redelivered, for: activity))
+                try await consumer.ack(delivery.deliveryTag)
+            case .runActivity(let activity) where drain.isDraining:
+                // Arrived as the drain began: give it back without starting it (a
+                // requeued command would look like a lost worker's to the next one).
+                try await publisher.publish(event(.handedBack, for: activity))
+                try await consumer.ack(delivery.deliveryTag)
+            case .runActivity(let activity):
+                drain.activityStarted()
+                let logger = logger
+                group.addTask {
+                    defer { drain.activityEnded() }
+                    try await runner.run(activity)
+                    do {
                         try await consumer.ack(delivery.deliveryTag)
+                    } catch {
+                        // The connection that received it is gone: the broker requeued the
+                        // command, and its redelivery will be handed back and fenced off.
+                        logger.notice("could not acknowledge a finished command", metadata: ["error": "\(error)"])
                     }
-                case .cancelActivity(let cancel):
-                    let found = cancellations.cancel(.init(workflowId: cancel.workflowId, attempt: cancel.attempt))
-                    if found { logger.info("cancelling activity", metadata: ["workflow": "\(cancel.workflowId)"]) }
-                    try await consumer.ack(delivery.deliveryTag)
                 }
+            case .cancelActivity(let cancel):
+                let found = cancellations.cancel(.init(workflowId: cancel.workflowId, attempt: cancel.attempt))
+                if found { logger.info("cancelling activity", metadata: ["workflow": "\(cancel.workflowId)"]) }
+                try await consumer.ack(delivery.deliveryTag)
             }
         }
+        return true
+    }
+
+    private func event(_ kind: WorkerEvent.Kind, for activity: RunActivity) -> WorkerEvent {
+        WorkerEvent(workflowId: activity.workflowId, attempt: activity.attempt, workerId: workerId, kind: kind)
     }
 }

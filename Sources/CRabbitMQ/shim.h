@@ -9,6 +9,7 @@
 #include <amqp.h>
 #include <amqp_framing.h>
 #include <amqp_tcp_socket.h>
+
 #endif
 #include <sys/time.h>
 
@@ -23,11 +24,14 @@ static const amqp_flags_t baton_amqp_basic_content_type_flag = AMQP_BASIC_CONTEN
 static const amqp_flags_t baton_amqp_basic_headers_flag = AMQP_BASIC_HEADERS_FLAG;
 static const amqp_flags_t baton_amqp_basic_delivery_mode_flag = AMQP_BASIC_DELIVERY_MODE_FLAG;
 
-// amqp_login is variadic; Swift cannot call variadic C functions.
-static inline amqp_rpc_reply_t baton_amqp_login_plain(amqp_connection_state_t state, const char *vhost,
-                                                      int frame_max, int heartbeat, const char *user,
-                                                      const char *password) {
-    return amqp_login(state, vhost, 0, frame_max, heartbeat, AMQP_SASL_METHOD_PLAIN, user, password);
+// amqp_login_with_properties is variadic, and Swift cannot call variadic C functions.
+// Client properties carry the connection name operators see in the broker.
+static inline amqp_rpc_reply_t baton_amqp_login_plain_with_properties(amqp_connection_state_t state, const char *vhost,
+                                                                      int frame_max, int heartbeat,
+                                                                      const amqp_table_t *properties,
+                                                                      const char *user, const char *password) {
+    return amqp_login_with_properties(state, vhost, 0, frame_max, heartbeat, properties, AMQP_SASL_METHOD_PLAIN, user,
+                                      password);
 }
 
 #endif

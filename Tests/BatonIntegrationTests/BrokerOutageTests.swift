@@ -1,0 +1,69 @@
+import BatonAgents
+import BatonContracts
+import BatonLifecycle
+import BatonWorker
+import Foundation
+import ServiceLifecycle
+import Testing
+
+/// The broker drops a worker's connections in the middle of a run (as a broker restart
+/// or a network cut would, without disturbing the other tests that share the broker).
+@Suite struct BrokerOutageTests {
+    /// `rabbitmqctl` against the project's broker, through the services script.
+    static func rabbitmqctl(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments =
+            [SchedulerCrashTests.root.appendingPathComponent("scripts/services.sh").path, "rabbitmqctl"] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Closes every broker connection whose client-provided name mentions `marker`.
+    static func closeConnections(mentioning marker: String) throws -> Int {
+        let listing = try rabbitmqctl(["list_connections", "pid", "client_properties", "--quiet", "--no-table-headers"])
+        let pids = listing.split(separator: "\n").filter { $0.contains(marker) }.compactMap { line in
+            line.split(separator: "\t").first.map(String.init)
+        }
+        for pid in pids { _ = try rabbitmqctl(["close_connection", pid, "test: broker outage"]) }
+        return pids.count
+    }
+
+    @Test func aWorkerRidesOutLostConnectionsAndTheWorkflowCompletes() async throws {
+        try await Stack.run(workers: 0) { stack in
+            let worker = WorkerService(
+                configuration: WorkerConfiguration(
+                    queue: stack.queue, eventsQueue: stack.eventsQueue, brokerURL: TestServices.brokerURL,
+                    concurrency: 2),
+                registry: AgentRegistry.builtIn, logger: TestServices.logger)
+            let group = ServiceGroup(
+                configuration: .init(services: [worker.shutsDownGroupWhenDone], logger: TestServices.logger))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                let id = try await stack.submit(
+                    SubmitWorkflowRequest(agent: "chain", input: ["steps": 5, "sleep_ms": 600])
+                ).view.id
+                _ = try await Stack.waitForCount(
+                    stack.databaseURL,
+                    "SELECT coalesce(max(checkpoint_step), 0) AS n FROM workflows WHERE id = '\(id)'", atLeast: 1)
+                let closed = try Self.closeConnections(mentioning: worker.workerId)
+                #expect(closed == 2)  // its command and event connections
+
+                let view = try await stack.waitUntilFinished(id)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                #expect(view.status == .completed)
+                let nodes = view.result?["steps"]?.arrayValue?.compactMap { $0["node"]?.stringValue }
+                #expect(nodes == (0..<5).map { "step_\($0)" })
+                let checkpoints = try await stack.query(
+                    "SELECT step FROM checkpoints WHERE workflow_id = $1 ORDER BY step", [id])
+                #expect(checkpoints.all.map { $0["step"] } == ["1", "2", "3", "4", "5"])
+            }
+        }
+    }
+}
