@@ -45,6 +45,8 @@ public actor PostgresConnection {
         }
         self.connection = connection
         _ = try query("SET application_name = 'baton'")
+        // libpq prints NOTICEs ("already exists, skipping") to stderr: keep warnings and up only.
+        _ = try query("SET client_min_messages = warning")
     }
 
     /// Closes the connection. Safe to call more than once.
