@@ -4,6 +4,7 @@ SHELL := /bin/bash
 SERVICES := scripts/services.sh
 SERVICE_ENV = $(shell $(SERVICES) env)
 SWIFT_TEST_FLAGS ?=
+PEER ?= 0
 
 .PHONY: all build test test-unit simulate services-start services-stop services-status run-scheduler run-worker demo format lint clean bench
 
@@ -44,10 +45,10 @@ STEPS ?= 2500
 simulate:
 	BATON_SIM_SEEDS=$(SEEDS) BATON_SIM_STEPS=$(STEPS) swift test -c release --filter WorkflowSimulationTests
 
-# Benchmarks, release build. Timings live here, never in tests.
+# Benchmarks, release build (WORKLOADS.md W1, W3, W5 and the graph runtime's overhead).
+# Timings live here, never in tests. PEER=1 also runs the peer stack in the same run.
 bench:
-	swift build -c release --product baton-bench
-	$$(swift build -c release --show-bin-path)/baton-bench graph
+	@PEER=$(PEER) scripts/bench.sh
 
 run-scheduler: services-start
 	env $(SERVICE_ENV) swift run baton-scheduler --config config/configuration_scheduler.yaml

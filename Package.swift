@@ -96,7 +96,8 @@ let package = Package(
         .executableTarget(
             name: "BatonBench",
             dependencies: [
-                "BatonGraph", "BatonContracts", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "BatonGraph", "BatonContracts", "BatonHTTPClient", "BatonPostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
 

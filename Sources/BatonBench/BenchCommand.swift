@@ -5,5 +5,5 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "baton-bench",
         abstract: "Baton's benchmarks (build with -c release; `make bench` does).",
-        subcommands: [GraphOverheadBenchmark.self])
+        subcommands: [GraphOverheadBenchmark.self, BurstBenchmark.self, CrashRecoveryBenchmark.self])
 }
