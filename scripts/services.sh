@@ -4,16 +4,17 @@
 #
 #   scripts/services.sh install|start|stop|status|env
 #
-# Ports (override in the environment): BATON_PG_PORT=55439 BATON_AMQP_PORT=55672
-# BATON_AMQP_DIST_PORT=55673 BATON_EPMD_PORT=55674. Works as root without systemd.
+# Ports (override in the environment), below Linux's ephemeral range (32768-60999) so
+# that no outgoing connection can be holding them: BATON_PG_PORT=16439 BATON_AMQP_PORT=16572
+# BATON_AMQP_DIST_PORT=16573 BATON_EPMD_PORT=16574. Works as root without systemd.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN="${BATON_RUN_DIR:-$ROOT/.run}"
-PG_PORT="${BATON_PG_PORT:-55439}"
-AMQP_PORT="${BATON_AMQP_PORT:-55672}"
-DIST_PORT="${BATON_AMQP_DIST_PORT:-55673}"
-EPMD_PORT="${BATON_EPMD_PORT:-55674}"
+PG_PORT="${BATON_PG_PORT:-16439}"
+AMQP_PORT="${BATON_AMQP_PORT:-16572}"
+DIST_PORT="${BATON_AMQP_DIST_PORT:-16573}"
+EPMD_PORT="${BATON_EPMD_PORT:-16574}"
 PG_BIN="${BATON_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}"
 RABBIT_BIN=/usr/lib/rabbitmq/bin
 

@@ -22,14 +22,14 @@ final class BenchStack {
     init(root: URL) async throws {
         self.root = root
         let base =
-            ProcessInfo.processInfo.environment["BATON_POSTGRES_URL"] ?? "postgresql://postgres@127.0.0.1:55439/baton"
+            ProcessInfo.processInfo.environment["BATON_POSTGRES_URL"] ?? "postgresql://postgres@127.0.0.1:16439/baton"
         let name = "bench_\(UUID().uuidString.prefix(8).lowercased())"
         let admin = try await PostgresConnection.connect(base, name: "bench-admin")
         try await admin.query("CREATE DATABASE \(name)")
         await admin.close()
         databaseURL = String(base[...base.lastIndex(of: "/")!]) + name
         queue = "bench_\(UUID().uuidString.prefix(6).lowercased())"
-        port = Int.random(in: 20_000..<40_000)
+        port = Int.random(in: 20_000..<32_000)
         baseURL = "http://127.0.0.1:\(port)"
     }
 

@@ -117,7 +117,7 @@ enum BenchOutput {
         print(line)
         if let jsonOut {
             if !FileManager.default.fileExists(atPath: jsonOut) {
-                FileManager.default.createFile(atPath: jsonOut, contents: nil)
+                _ = FileManager.default.createFile(atPath: jsonOut, contents: nil)
             }
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: jsonOut))
             try handle.seekToEnd()

@@ -12,10 +12,12 @@ import ServiceLifecycle
 /// so a crash redelivers them; each event's id makes re-applying it a no-op.
 /// Events that cannot be read or applied go to `<events queue>.dead` with the reason.
 /// With several replicas only one consumes at a time (`Topology.eventsQueueArguments`).
+/// A lost broker connection is reopened with back-off; what was delivered on it and
+/// not yet acknowledged comes back from the broker and is applied idempotently.
 struct EventConsumer: Service {
     let pool: PostgresPool
-    let consumer: AMQPConnection
-    let publisher: AMQPConnection
+    let endpoint: AMQPEndpoint
+    let publisher: ReconnectingPublisher
     let queue: String
     let batchSize: Int
     let context: WorkflowStore.Context
@@ -25,11 +27,11 @@ struct EventConsumer: Service {
     private let deadLettered = Counter(label: "baton_events_dead_lettered_total")
 
     init(
-        pool: PostgresPool, consumer: AMQPConnection, publisher: AMQPConnection, queue: String, batchSize: Int,
+        pool: PostgresPool, endpoint: AMQPEndpoint, publisher: ReconnectingPublisher, queue: String, batchSize: Int,
         context: WorkflowStore.Context, relayWake: WakeSignal, logger: Logger
     ) {
         self.pool = pool
-        self.consumer = consumer
+        self.endpoint = endpoint
         self.publisher = publisher
         self.queue = queue
         self.batchSize = batchSize
@@ -39,19 +41,43 @@ struct EventConsumer: Service {
     }
 
     func run() async throws {
-        try await consumer.setPrefetch(UInt16(min(batchSize * 2, Int(UInt16.max))))
-        try await consumer.consume(queue)
+        var failures = 0
+        while !Task.isShuttingDownGracefully {
+            let consumer: AMQPConnection
+            do {
+                consumer = try await AMQPConnection.connect(to: endpoint, name: "baton-scheduler events")
+                try await consumer.setPrefetch(UInt16(min(batchSize * 2, Int(UInt16.max))))
+                try await consumer.consume(queue)
+                failures = 0
+            } catch let error as AMQPError {
+                failures += 1
+                let delay = Duration.milliseconds(min(5_000, 100 << min(failures, 6)))
+                logger.warning(
+                    "cannot consume events; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
+                try await Task.sleep(for: delay)
+                continue
+            }
+            do {
+                try await consume(consumer)
+            } catch let error as AMQPError {
+                logger.warning("event connection lost; reconnecting", metadata: ["error": "\(error)"])
+            }
+            await consumer.close()
+        }
+    }
+
+    private func consume(_ consumer: AMQPConnection) async throws {
         while !Task.isShuttingDownGracefully {
             guard let first = try await consumer.nextDelivery(timeout: .milliseconds(200)) else { continue }
             var batch = [first]
             while batch.count < batchSize, let next = try await consumer.nextDelivery(timeout: .zero) {
                 batch.append(next)
             }
-            try await process(batch)
+            try await process(batch, consumer: consumer)
         }
     }
 
-    private func process(_ deliveries: [AMQPDelivery]) async throws {
+    private func process(_ deliveries: [AMQPDelivery], consumer: AMQPConnection) async throws {
         var readable: [(event: WorkerEvent, delivery: AMQPDelivery)] = []
         for delivery in deliveries {
             do {

@@ -13,13 +13,13 @@ import ServiceLifecycle
 /// idempotence of commands absorb.
 struct OutboxRelay: Service {
     let pool: PostgresPool
-    let broker: AMQPConnection
+    let broker: ReconnectingPublisher
     let wake: WakeSignal
     let logger: Logger
     let batchSize = 256
     private let published = Counter(label: "baton_outbox_published_total")
 
-    init(pool: PostgresPool, broker: AMQPConnection, wake: WakeSignal, logger: Logger) {
+    init(pool: PostgresPool, broker: ReconnectingPublisher, wake: WakeSignal, logger: Logger) {
         self.pool = pool
         self.broker = broker
         self.wake = wake
@@ -33,8 +33,6 @@ struct OutboxRelay: Service {
                 let count = try await relayBatch()
                 failures = 0
                 if count < batchSize { await wake.wait(upTo: .milliseconds(250)) }
-            } catch let error as AMQPError where error == .connectionClosed {
-                throw error
             } catch {
                 failures += 1
                 logger.error("outbox relay failed; will retry", metadata: ["error": "\(error)"])

@@ -29,25 +29,31 @@ public enum Scheduler {
         let applied = try await Migrations.run(on: pool)
         if !applied.isEmpty { logger.info("database migrated", metadata: ["versions": "\(applied)"]) }
 
-        let publisher = try await AMQPConnection.connect(to: endpoint, name: "scheduler-publish")
-        try await publisher.enableConfirms()
-        for queue in [
+        let queues = [
             configuration.queue, DeadLetter.queue(for: configuration.queue),
             DeadLetter.queue(for: configuration.eventsQueue),
-        ] {
-            try await publisher.declareQueue(queue)
+        ]
+        let (eventsQueue, controlExchange) = (
+            configuration.eventsQueue, WorkerCommand.controlExchange(for: configuration.queue)
+        )
+        // Waits through broker outages of up to two minutes; a longer one fails the
+        // relay's batch, which it retries.
+        let publisher = ReconnectingPublisher(
+            endpoint: endpoint, name: "baton-scheduler publish", maximumOutage: .seconds(120),
+            log: { logger.warning("\($0)") }
+        ) { connection in
+            for queue in queues { try await connection.declareQueue(queue) }
+            try await connection.declareQueue(eventsQueue, arguments: Topology.eventsQueueArguments)
+            try await connection.declareExchange(controlExchange, type: "fanout")
         }
-        try await publisher.declareQueue(configuration.eventsQueue, arguments: Topology.eventsQueueArguments)
-        try await publisher.declareExchange(WorkerCommand.controlExchange(for: configuration.queue), type: "fanout")
-        let consumer = try await AMQPConnection.connect(to: endpoint, name: "scheduler-events")
-
+        try await publisher.start()
         let wake = WakeSignal()
         let context = WorkflowStore.Context(
             commandQueue: configuration.queue, defaults: configuration.workflowDefaults,
             checkpointRetention: configuration.checkpointRetention)
         let relay = OutboxRelay(pool: pool, broker: publisher, wake: wake, logger: logger)
         let events = EventConsumer(
-            pool: pool, consumer: consumer, publisher: publisher, queue: configuration.eventsQueue,
+            pool: pool, endpoint: endpoint, publisher: publisher, queue: configuration.eventsQueue,
             batchSize: configuration.eventBatchSize, context: context, relayWake: wake, logger: logger)
 
         let router = Router()

@@ -40,9 +40,10 @@ public struct WorkerService: Service {
         let endpoint = try AMQPEndpoint(url: configuration.brokerURL)
         let configuration = configuration
         let controlExchange = WorkerCommand.controlExchange(for: configuration.queue)
-        let publisher = EventPublisher(
-            endpoint: endpoint, name: "baton-worker \(workerId) events", queue: configuration.eventsQueue,
-            maximumOutage: .seconds(configuration.brokerOutageSeconds), logger: logger
+        let logger = logger
+        let publisher = ReconnectingPublisher(
+            endpoint: endpoint, name: "baton-worker \(workerId) events",
+            maximumOutage: .seconds(configuration.brokerOutageSeconds), log: { logger.warning("\($0)") }
         ) { connection in
             for queue in [configuration.queue, DeadLetter.queue(for: configuration.queue)] {
                 try await connection.declareQueue(queue)
@@ -52,8 +53,8 @@ public struct WorkerService: Service {
         }
         try await publisher.start()
         let runner = ActivityRunner(
-            registry: registry, publisher: publisher, workerId: workerId, cancellations: cancellations, drain: drain,
-            logger: logger)
+            registry: registry, publisher: EventPublisher(publisher: publisher, queue: configuration.eventsQueue),
+            workerId: workerId, cancellations: cancellations, drain: drain, logger: logger)
         // The first consumer connection is opened here, so a bad URL or password fails at start.
         var consumer: AMQPConnection? = try await openConsumer(endpoint)
         logger.info(
@@ -125,7 +126,7 @@ public struct WorkerService: Service {
         _ consumer: AMQPConnection, runner: ActivityRunner, group: inout ThrowingDiscardingTaskGroup<any Error>
     ) async throws -> Bool {
         let commandConsumer = try await consumer.consume(configuration.queue)
-        let publisher = runner.publisher
+        let publisher = runner.publisher.publisher
         let drainTimeout = Duration.seconds(configuration.drainTimeoutSeconds)
         var consuming = true
         while !Task.isCancelled {
@@ -160,12 +161,12 @@ public struct WorkerService: Service {
                 logger.info(
                     "command redelivered; handing it back to the scheduler",
                     metadata: ["workflow": "\(activity.workflowId)", "attempt": "\(activity.attempt)"])
-                try await publisher.publish(event(.redelivered, for: activity))
+                try await runner.publisher.publish(event(.redelivered, for: activity))
                 try await consumer.ack(delivery.deliveryTag)
             case .runActivity(let activity) where drain.isDraining:
                 // Arrived as the drain began: give it back without starting it (a
                 // requeued command would look like a lost worker's to the next one).
-                try await publisher.publish(event(.handedBack, for: activity))
+                try await runner.publisher.publish(event(.handedBack, for: activity))
                 try await consumer.ack(delivery.deliveryTag)
             case .runActivity(let activity):
                 drain.activityStarted()

@@ -59,7 +59,7 @@ import Testing
         let databaseURL = try await TestServices.freshDatabase()
         let queue = TestServices.uniqueName("agents")
         let eventsQueue = queue + ".events"
-        let port = Int.random(in: 20_000..<40_000)
+        let port = Int.random(in: 20_000..<32_000)
         let workers = ServiceGroup(
             configuration: .init(
                 services: Stack.workerServices(count: 1, queue: queue, eventsQueue: eventsQueue, concurrency: 8)

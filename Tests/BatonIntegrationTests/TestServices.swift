@@ -16,9 +16,9 @@ import Testing
 /// tests run in parallel without seeing each other.
 enum TestServices {
     static let postgresURL =
-        ProcessInfo.processInfo.environment["BATON_POSTGRES_URL"] ?? "postgresql://postgres@127.0.0.1:55439/baton"
+        ProcessInfo.processInfo.environment["BATON_POSTGRES_URL"] ?? "postgresql://postgres@127.0.0.1:16439/baton"
     static let brokerURL =
-        ProcessInfo.processInfo.environment["BATON_BROKER_URL"] ?? "amqp://guest:guest@127.0.0.1:55672"
+        ProcessInfo.processInfo.environment["BATON_BROKER_URL"] ?? "amqp://guest:guest@127.0.0.1:16572"
 
     static var logger: Logger {
         // Standard error is unbuffered: the lines survive a test run that hangs or crashes.
