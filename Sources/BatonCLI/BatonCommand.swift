@@ -6,7 +6,10 @@ struct BatonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "baton",
         abstract: "Submit and follow Baton workflows.",
-        subcommands: [SubmitCommand.self, StatusCommand.self, WatchCommand.self])
+        subcommands: [
+            SubmitCommand.self, StatusCommand.self, WatchCommand.self, ListCommand.self, AnswerCommand.self,
+            CancelCommand.self,
+        ])
 }
 
 struct SchedulerOptions: ParsableArguments {

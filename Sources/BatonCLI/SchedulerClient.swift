@@ -16,11 +16,35 @@ struct SchedulerClient {
     }
 
     func workflow(_ id: String) async throws -> WorkflowView {
-        let escaped = id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id
-        return try await send(HTTPRequest(url: "\(baseURL)/v1/workflows/\(escaped)"))
+        try await send(HTTPRequest(url: "\(baseURL)/v1/workflows/\(Self.escape(id))"))
     }
 
-    private func send(_ request: HTTPRequest) async throws -> WorkflowView {
+    func list(status: String?, limit: Int) async throws -> [WorkflowView] {
+        let query = "limit=\(limit)" + (status.map { "&status=\($0)" } ?? "")
+        return try await send(HTTPRequest(url: "\(baseURL)/v1/workflows?\(query)"))
+    }
+
+    func cancel(_ id: String, reason: String?) async throws -> WorkflowView {
+        try await send(
+            HTTPRequest(
+                method: "POST", url: "\(baseURL)/v1/workflows/\(Self.escape(id))/cancel",
+                headers: ["Content-Type": "application/json"],
+                body: try JSONEncoder().encode(CancelWorkflowRequest(reason: reason))))
+    }
+
+    func answer(_ id: String, _ answer: JSONValue) async throws -> WorkflowView {
+        try await send(
+            HTTPRequest(
+                method: "POST", url: "\(baseURL)/v1/workflows/\(Self.escape(id))/input",
+                headers: ["Content-Type": "application/json"],
+                body: try JSONEncoder().encode(HumanInputRequest(answer: answer))))
+    }
+
+    private static func escape(_ id: String) -> String {
+        id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id
+    }
+
+    private func send<Body: Decodable>(_ request: HTTPRequest) async throws -> Body {
         let response: HTTPResponse
         do {
             response = try await HTTPClient.send(request)
@@ -33,6 +57,6 @@ struct SchedulerClient {
         }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(WorkflowView.self, from: response.body)
+        return try decoder.decode(Body.self, from: response.body)
     }
 }

@@ -20,9 +20,12 @@ struct WatchCommand: AsyncParsableCommand {
         var last = ""
         while true {
             let view = try await client.workflow(id)
-            let line =
+            var line =
                 "\(view.status.rawValue) attempt=\(view.attempt) step=\(view.checkpointStep ?? 0)"
                 + (view.progress?.node.map { " node=\($0)" } ?? "")
+            if view.status == .awaitingInput, let question = view.interrupt?["question"]?.stringValue {
+                line += "\n  waiting for an answer: \(question) (baton answer \(id) --choice … / --text …)"
+            }
             if line != last {
                 print(line)
                 last = line

@@ -49,7 +49,7 @@ struct EventConsumer: Service {
                 try await consumer.setPrefetch(UInt16(min(batchSize * 2, Int(UInt16.max))))
                 try await consumer.consume(queue)
                 failures = 0
-            } catch let error as AMQPError {
+            } catch {
                 failures += 1
                 let delay = Duration.milliseconds(min(5_000, 100 << min(failures, 6)))
                 logger.warning(

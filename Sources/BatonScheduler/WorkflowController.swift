@@ -23,6 +23,7 @@ struct WorkflowController: Sendable {
 
     func addRoutes(to group: RouterGroup<BasicRequestContext>) {
         group.post(use: submit)
+        group.get(use: list)
         group.get("{id}", use: get)
         group.post("{id}/cancel", use: cancel)
         group.post("{id}/input", use: answer)
@@ -49,6 +50,26 @@ struct WorkflowController: Sendable {
                 .conflict,
                 message: "workflow '\(id)' already exists with a different agent or input; choose another id")
         }
+    }
+
+    /// `GET /v1/workflows?status=running&limit=50`: newest first.
+    @Sendable func list(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
+        let status: WorkflowStatus?
+        if let text = request.uri.queryParameters.get("status") {
+            guard let parsed = WorkflowStatus(rawValue: text) else {
+                let known = WorkflowStatus.allCases.map(\.rawValue).joined(separator: ", ")
+                throw HTTPError(.badRequest, message: "unknown status '\(text)'; use one of \(known)")
+            }
+            status = parsed
+        } else {
+            status = nil
+        }
+        let limit = request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 50
+        guard (1...1000).contains(limit) else {
+            throw HTTPError(.badRequest, message: "limit must be between 1 and 1000")
+        }
+        let views = try await pool.withConnection { db in try await db.list(status: status, limit: limit) }
+        return try Self.json(views, status: .ok)
     }
 
     @Sendable func get(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
@@ -144,5 +165,9 @@ struct WorkflowController: Sendable {
 extension PostgresConnection {
     fileprivate func view(id: String) throws -> WorkflowView? {
         try WorkflowStore.view(id: id, on: self)
+    }
+
+    fileprivate func list(status: WorkflowStatus?, limit: Int) throws -> [WorkflowView] {
+        try WorkflowStore.list(status: status, limit: limit, on: self)
     }
 }

@@ -259,6 +259,16 @@ enum WorkflowStore {
             step: step, nextNodes: try JSONColumn.value([String].self, from: row["next_nodes"]) ?? [], state: state)
     }
 
+    /// The newest workflows first, optionally only those in `status`.
+    static func list(status: WorkflowStatus?, limit: Int, on db: isolated PostgresConnection) throws -> [WorkflowView] {
+        let ids = try db.query(
+            """
+            SELECT id FROM workflows WHERE ($1::text IS NULL OR status = $1)
+            ORDER BY created_at DESC, id LIMIT $2
+            """, [status?.rawValue, String(limit)])
+        return try ids.all.compactMap { try view(id: try $0.string("id"), on: db) }
+    }
+
     static func requireView(id: String, on db: isolated PostgresConnection) throws -> WorkflowView {
         guard let view = try view(id: id, on: db) else {
             throw PostgresError.unexpectedResult("workflow \(id) vanished")

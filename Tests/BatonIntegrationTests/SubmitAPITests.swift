@@ -63,6 +63,25 @@ import Testing
         }
     }
 
+    @Test func listingShowsTheNewestFirstAndFiltersByStatus() async throws {
+        try await Stack.run(workers: 0) { stack in
+            for id in ["first", "second", "third"] {
+                _ = try await stack.submit(SubmitWorkflowRequest(id: id, agent: "chain"))
+            }
+            _ = try await stack.post("/v1/workflows/second/cancel", json: "")
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            let all = try decoder.decode([WorkflowView].self, from: try await stack.get("/v1/workflows?limit=10").body)
+            #expect(all.map(\.id) == ["third", "second", "first"])
+            let cancelled = try decoder.decode(
+                [WorkflowView].self, from: try await stack.get("/v1/workflows?status=cancelled").body)
+            #expect(cancelled.map(\.id) == ["second"])
+            let bad = try await stack.get("/v1/workflows?status=sleeping")
+            #expect(bad.status == 400)
+            #expect(String(decoding: bad.body, as: UTF8.self).contains("unknown status 'sleeping'"))
+        }
+    }
+
     @Test func anUnknownWorkflowIs404() async throws {
         try await Stack.run { stack in
             let response = try await stack.get("/v1/workflows/nope")

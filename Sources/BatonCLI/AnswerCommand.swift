@@ -1,0 +1,31 @@
+import ArgumentParser
+import BatonContracts
+import Foundation
+
+struct AnswerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "answer", abstract: "Answer the question of a workflow waiting for input.")
+
+    @OptionGroup var scheduler: SchedulerOptions
+
+    @Argument(help: "The workflow id.")
+    var id: String
+
+    @Option(help: "The id of the chosen option.")
+    var choice: String?
+
+    @Option(help: "Free text.")
+    var text: String?
+
+    func validate() throws {
+        if choice == nil && text == nil { throw ValidationError("give --choice, --text or both") }
+    }
+
+    func run() async throws {
+        var answer: [String: JSONValue] = [:]
+        if let choice { answer["choice"] = .string(choice) }
+        if let text { answer["text"] = .string(text) }
+        let view = try await SchedulerClient(baseURL: scheduler.baseURL).answer(id, .object(answer))
+        print("\(view.id) \(view.status.rawValue) attempt \(view.attempt)")
+    }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import BatonContracts
+
+struct CancelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel", abstract: "Cancel a workflow; a running activity is told to stop.")
+
+    @OptionGroup var scheduler: SchedulerOptions
+
+    @Argument(help: "The workflow id.")
+    var id: String
+
+    @Option(help: "Why, for the record.")
+    var reason: String?
+
+    func run() async throws {
+        let view = try await SchedulerClient(baseURL: scheduler.baseURL).cancel(id, reason: reason)
+        print("\(view.id) \(view.status.rawValue)")
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import BatonContracts
+import Foundation
+
+struct ListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List workflows, newest first.")
+
+    @OptionGroup var scheduler: SchedulerOptions
+
+    @Option(help: "Only workflows in this status (e.g. running, awaiting_input, failed).")
+    var status: String?
+
+    @Option(help: "At most this many.")
+    var limit = 20
+
+    func run() async throws {
+        let views = try await SchedulerClient(baseURL: scheduler.baseURL).list(status: status, limit: limit)
+        for view in views {
+            let progress = view.progress?.node.map { " \($0)" } ?? ""
+            print("\(view.id)  \(view.agent)  \(view.status.rawValue)  attempt \(view.attempt)\(progress)")
+        }
+    }
+}
