@@ -24,6 +24,9 @@ public enum AMQPError: Error, Equatable, CustomStringConvertible {
             "cannot connect to the AMQP broker at \(endpoint): \(reason); is RabbitMQ running (make services-start)?"
         case .closedByBroker(let code, let text):
             "the AMQP broker closed the connection: \(code) \(text)"
+                + (text.contains("inequivalent arg")
+                    ? "; it already exists with other arguments (declared by an older version?): delete it once"
+                        + " drained (rabbitmqctl delete_queue NAME) or configure another name" : "")
         case .library(let operation, let reason):
             "AMQP \(operation) failed: \(reason)"
         case .publishRefused(let routingKey):
