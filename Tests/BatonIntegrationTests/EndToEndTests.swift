@@ -74,11 +74,12 @@ import Testing
 
 @Suite struct HeartbeatTests {
     /// Steps longer than the heartbeat interval (1 s in tests): the scheduler hears from
-    /// the activity between checkpoints, with the node it is in.
+    /// the activity between checkpoints, with the node it is in (six beats in six seconds,
+    /// so that a loaded machine still applies one before the workflow ends).
     @Test func heartbeatsArriveDuringALongStep() async throws {
         try await Stack.run { stack in
             let submitted = try await stack.submit(
-                SubmitWorkflowRequest(agent: "chain", input: ["steps": 2, "sleep_ms": 1500])
+                SubmitWorkflowRequest(agent: "chain", input: ["steps": 3, "sleep_ms": 2000])
             ).view
             let view = try await stack.waitUntilFinished(submitted.id)
             #expect(view.status == .completed)

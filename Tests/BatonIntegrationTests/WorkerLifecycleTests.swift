@@ -101,9 +101,11 @@ import Testing
 
     @Test func aLongNodeOutlivesTheHeartbeatTimeout() async throws {
         try await Stack.run { stack in
-            let options = WorkflowOptions(heartbeatIntervalSeconds: 0.3, heartbeatTimeoutSeconds: 1)
+            // One step twice as long as the heartbeat timeout, heartbeats six times per timeout:
+            // margins wide enough for a loaded machine.
+            let options = WorkflowOptions(heartbeatIntervalSeconds: 0.5, heartbeatTimeoutSeconds: 3)
             let id = try await stack.submit(
-                SubmitWorkflowRequest(agent: "chain", input: ["steps": 1, "sleep_ms": 3500], options: options)
+                SubmitWorkflowRequest(agent: "chain", input: ["steps": 1, "sleep_ms": 6000], options: options)
             ).view.id
             let view = try await stack.waitUntilFinished(id)
             #expect(view.status == .completed)
