@@ -261,12 +261,10 @@ enum WorkflowStore {
 
     /// The newest workflows first, optionally only those in `status`.
     static func list(status: WorkflowStatus?, limit: Int, on db: isolated PostgresConnection) throws -> [WorkflowView] {
-        let ids = try db.query(
-            """
-            SELECT id FROM workflows WHERE ($1::text IS NULL OR status = $1)
-            ORDER BY created_at DESC, id LIMIT $2
-            """, [status?.rawValue, String(limit)])
-        return try ids.all.compactMap { try view(id: try $0.string("id"), on: db) }
+        try db.query(
+            "SELECT \(viewColumns) FROM workflows WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at DESC, id LIMIT $2",
+            [status?.rawValue, String(limit)]
+        ).all.map(view(from:))
     }
 
     static func requireView(id: String, on db: isolated PostgresConnection) throws -> WorkflowView {
@@ -277,20 +275,21 @@ enum WorkflowStore {
     }
 
     static func view(id: String, on db: isolated PostgresConnection) throws -> WorkflowView? {
-        guard
-            let row = try db.query(
-                """
-                SELECT id, agent, status, attempt, input, progress, result, error, interrupt, checkpoint_step,
-                    extract(epoch FROM created_at) AS created, extract(epoch FROM updated_at) AS updated
-                FROM workflows WHERE id = $1
-                """, [id]
-            ).first
-        else { return nil }
+        try db.query("SELECT \(viewColumns) FROM workflows WHERE id = $1", [id]).first.map(view(from:))
+    }
+
+    private static let viewColumns = """
+        id, agent, status, attempt, input, progress, result, error, interrupt, checkpoint_step,
+        extract(epoch FROM created_at) AS created, extract(epoch FROM updated_at) AS updated
+        """
+
+    private static func view(from row: PostgresRow) throws -> WorkflowView {
+        let id = try row.string("id")
         guard let status = WorkflowStatus(rawValue: try row.string("status")) else {
             throw PostgresError.unexpectedResult("workflow \(id) has an unknown status")
         }
         return WorkflowView(
-            id: try row.string("id"), agent: try row.string("agent"), status: status, attempt: try row.int("attempt"),
+            id: id, agent: try row.string("agent"), status: status, attempt: try row.int("attempt"),
             input: try JSONColumn.value(JSONValue.self, from: row["input"]) ?? .null,
             progress: try JSONColumn.value(ActivityProgress.self, from: row["progress"]),
             result: try JSONColumn.value(JSONValue.self, from: row["result"]),
