@@ -17,6 +17,13 @@ DIST_PORT="${BATON_AMQP_DIST_PORT:-16573}"
 EPMD_PORT="${BATON_EPMD_PORT:-16574}"
 PG_BIN="${BATON_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}"
 RABBIT_BIN=/usr/lib/rabbitmq/bin
+# PostgreSQL runs as the postgres user, which must be able to reach its folder: when the
+# project lies under a folder it cannot enter (a clone in /root, say), its data goes to
+# a folder of its own under /var/tmp instead, named after the project's path.
+PG_DIR="$RUN/pg"
+if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1 && ! runuser -u postgres -- test -x "$(dirname "$RUN")" 2>/dev/null; then
+    PG_DIR="/var/tmp/baton-pg-$(printf '%s' "$ROOT" | md5sum | cut -c1-12)"
+fi
 
 say() { printf 'services: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -41,22 +48,22 @@ install_packages() {
 }
 
 # --- PostgreSQL -------------------------------------------------------------
-pg_pid() { [ -f "$RUN/pg/data/postmaster.pid" ] && head -1 "$RUN/pg/data/postmaster.pid" || true; }
+pg_pid() { [ -f "$PG_DIR/data/postmaster.pid" ] && head -1 "$PG_DIR/data/postmaster.pid" || true; }
 pg_running() { local p; p="$(pg_pid)"; [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 start_postgres() {
     if pg_running; then say "PostgreSQL already running (pid $(pg_pid)) on port $PG_PORT"; return; fi
     port_busy "$PG_PORT" && die "port $PG_PORT is taken by another program; set BATON_PG_PORT to a free port"
-    mkdir -p "$RUN/pg"
-    [ "$(id -u)" = 0 ] && chown postgres:postgres "$RUN/pg" && chmod 700 "$RUN/pg"
-    if [ ! -f "$RUN/pg/data/PG_VERSION" ]; then
-        as_pg "$PG_BIN/initdb" -D "$RUN/pg/data" -U postgres --auth=trust -E UTF8 >"$RUN/pg/initdb.log" 2>&1 \
-            || die "initdb failed; see $RUN/pg/initdb.log"
+    mkdir -p "$PG_DIR"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$PG_DIR" && chmod 700 "$PG_DIR"
+    if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+        as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 >"$PG_DIR/initdb.log" 2>&1 \
+            || die "initdb failed; see $PG_DIR/initdb.log"
     fi
-    as_pg "$PG_BIN/pg_ctl" -D "$RUN/pg/data" -l "$RUN/pg/server.log" -w -t 60 start \
-        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $RUN/pg -c max_connections=300 -c fsync=on" >/dev/null \
-        || die "PostgreSQL did not start; see $RUN/pg/server.log"
+    as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
+        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=300 -c fsync=on" >/dev/null \
+        || die "PostgreSQL did not start; see $PG_DIR/server.log"
     psql_cmd -tAc "SELECT 1 FROM pg_database WHERE datname='baton'" | grep -q 1 \
         || psql_cmd -qc "CREATE DATABASE baton" >/dev/null
     say "PostgreSQL ready on 127.0.0.1:$PG_PORT (pid $(pg_pid))"
