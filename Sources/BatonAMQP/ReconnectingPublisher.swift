@@ -39,8 +39,10 @@ public actor ReconnectingPublisher {
         var outageStart: ContinuousClock.Instant?
         var delay = Duration.milliseconds(100)
         while true {
+            var used: AMQPConnection?
             do {
                 let connection = try await connected()
+                used = connection
                 try await connection.publish(messages)
                 if outageStart != nil { log("broker reachable again; held messages sent") }
                 return
@@ -54,7 +56,7 @@ public actor ReconnectingPublisher {
                     throw error
                 }
                 log("cannot publish (\(error)); reconnecting in \(delay)")
-                await drop()
+                await drop(used)
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
             }
@@ -68,7 +70,7 @@ public actor ReconnectingPublisher {
             try await connection.keepAlive()
         } catch {
             log("publishing connection lost: \(error)")
-            await drop()
+            await drop(connection)
         }
     }
 
@@ -77,9 +79,12 @@ public actor ReconnectingPublisher {
         connection = nil
     }
 
-    private func drop() async {
-        await connection?.close()
-        connection = nil
+    /// Forgets `failed` if it is still the current connection (another caller may have
+    /// replaced it already, and must not lose its fresh one).
+    private func drop(_ failed: AMQPConnection?) async {
+        guard let failed else { return }
+        await failed.close()
+        if connection === failed { connection = nil }
     }
 
     /// The open connection, or one shared reconnection attempt for every waiting caller.

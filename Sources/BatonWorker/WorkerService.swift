@@ -75,6 +75,7 @@ public struct WorkerService: Service {
                     }
                     var failures = 0
                     while !Task.isCancelled {
+                        let began = ContinuousClock.now
                         do {
                             let connection: AMQPConnection
                             if let consumer {
@@ -83,13 +84,13 @@ public struct WorkerService: Service {
                                 connection = try await openConsumer(endpoint)
                             }
                             consumer = nil
-                            failures = 0
                             let finished = try await consume(connection, runner: runner, group: &group)
                             await connection.close()
                             if finished { break }
                         } catch let error as AMQPError {
                             guard !drain.isDraining else { break }
-                            failures += 1
+                            // Back off further only while connections keep failing fast.
+                            failures = ContinuousClock.now - began > .seconds(30) ? 1 : failures + 1
                             let delay = Duration.milliseconds(min(5_000, 100 << min(failures, 6)))
                             logger.warning(
                                 "command connection lost; reconnecting",
