@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "baton-worker", targets: ["BatonWorkerDaemon"]),
         .executable(name: "baton", targets: ["BatonCLI"]),
         .executable(name: "baton-bench", targets: ["BatonBench"]),
+        .executable(name: "baton-scripted-llm", targets: ["BatonScriptedLLMServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -48,6 +49,18 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "BatonWorkflow", dependencies: ["BatonContracts"], swiftSettings: strict),
         .target(name: "BatonGraph", dependencies: ["BatonContracts"], swiftSettings: strict),
+        .target(name: "BatonLLM", dependencies: ["BatonContracts", "BatonHTTPClient"], swiftSettings: strict),
+        .target(
+            name: "BatonScriptedLLM",
+            dependencies: ["BatonContracts", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "BatonScriptedLLMServer",
+            dependencies: [
+                "BatonScriptedLLM", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
         .target(name: "BatonAgents", dependencies: ["BatonGraph", "BatonContracts"], swiftSettings: strict),
         .target(
             name: "BatonConfiguration",
@@ -102,6 +115,15 @@ let package = Package(
             swiftSettings: strict),
 
         .testTarget(name: "BatonContractsTests", dependencies: ["BatonContracts"], swiftSettings: strict),
+        .testTarget(
+            name: "BatonLLMTests",
+            dependencies: [
+                "BatonLLM", "BatonScriptedLLM", "BatonLifecycle",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .testTarget(name: "BatonWorkflowTests", dependencies: ["BatonWorkflow"], swiftSettings: strict),
         .testTarget(name: "BatonGraphTests", dependencies: ["BatonGraph", "BatonAgents"], swiftSettings: strict),
         .testTarget(

@@ -24,6 +24,8 @@ public struct HTTPRequest: Sendable {
 public struct HTTPResponse: Sendable {
     public var status: Int
     public var body: Data
+    /// Response headers, names in lower case.
+    public var headers: [String: String] = [:]
 }
 
 /// Why a request got no HTTP response. Carries libcurl's own message.
@@ -76,6 +78,19 @@ public enum HTTPClient {
                     handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bodyBytes.baseAddress))
             }
             _ = baton_curl_set_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque())
+            _ = baton_curl_set_pointer(handle, CURLOPT_HEADERDATA, unmanaged.toOpaque())
+            _ = baton_curl_set_header_callback(handle) { pointer, size, count, context in
+                guard let pointer, let context else { return 0 }
+                let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+                let line = String(
+                    decoding: UnsafeRawBufferPointer(start: pointer, count: size * count), as: UTF8.self)
+                if let colon = line.firstIndex(of: ":") {
+                    let name = line[..<colon].lowercased()
+                    sink.headers[name] = line[line.index(after: colon)...].trimmingCharacters(
+                        in: .whitespacesAndNewlines)
+                }
+                return size * count
+            }
             _ = baton_curl_set_write_callback(handle) { pointer, size, count, context in
                 guard let pointer, let context else { return 0 }
                 let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
@@ -89,11 +104,12 @@ public enum HTTPClient {
         }
         var status = 0
         _ = baton_curl_get_response_code(handle, &status)
-        return .success(HTTPResponse(status: status, body: sink.data))
+        return .success(HTTPResponse(status: status, body: sink.data, headers: sink.headers))
     }
 }
 
 /// Collects a response body inside libcurl's write callback (one request, one thread).
 private final class ResponseSink {
     var data = Data()
+    var headers: [String: String] = [:]
 }

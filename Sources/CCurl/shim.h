@@ -10,6 +10,9 @@ static inline CURLcode baton_curl_set_slist(CURL *h, CURLoption o, struct curl_s
 static inline CURLcode baton_curl_set_write_callback(CURL *h, size_t (*cb)(char *, size_t, size_t, void *)) {
     return curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, cb);
 }
+static inline CURLcode baton_curl_set_header_callback(CURL *h, size_t (*cb)(char *, size_t, size_t, void *)) {
+    return curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, cb);
+}
 static inline CURLcode baton_curl_get_response_code(CURL *h, long *code) {
     return curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, code);
 }

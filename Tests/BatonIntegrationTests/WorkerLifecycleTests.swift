@@ -6,7 +6,8 @@ import ServiceLifecycle
 import Testing
 
 /// Workers come and go: drained, killed, added. No work is lost and finished steps
-/// are not run again.
+/// are not run again. Steps are long (over a second) so that the kill or the drain lands
+/// in the middle of the run even when a loaded machine applies events late.
 @Suite struct WorkerLifecycleTests {
     static func workerGroup(_ stack: Stack, concurrency: Int = 4) -> ServiceGroup {
         ServiceGroup(
@@ -23,7 +24,7 @@ import Testing
     @Test func aDrainedWorkerHandsItsActivityBackAtACheckpoint() async throws {
         try await Stack.run(workers: 0) { stack in
             let id = try await stack.submit(
-                SubmitWorkflowRequest(agent: "chain", input: ["steps": 5, "sleep_ms": 400])
+                SubmitWorkflowRequest(agent: "chain", input: ["steps": 5, "sleep_ms": 1200])
             ).view.id
             let first = Self.workerGroup(stack)
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -72,7 +73,7 @@ import Testing
             process.environment = environment
             try process.run()
             let id = try await stack.submit(
-                SubmitWorkflowRequest(agent: "chain", input: ["steps": 5, "sleep_ms": 500])
+                SubmitWorkflowRequest(agent: "chain", input: ["steps": 5, "sleep_ms": 1500])
             ).view.id
             _ = try await Stack.waitForCount(
                 stack.databaseURL, "SELECT coalesce(max(checkpoint_step), 0) AS n FROM workflows WHERE id = '\(id)'",

@@ -1,0 +1,100 @@
+import BatonContracts
+import Foundation
+import Hummingbird
+
+/// Serves an `LLMScript` as an OpenAI-compatible `/v1/chat/completions` endpoint, and
+/// counts requests (`GET /stats`) so tests can prove that a resumed run did not call
+/// the model again.
+public actor ScriptedLLM {
+    private let script: LLMScript
+    private var uses: [Int] = []
+    public private(set) var requests = 0
+
+    public init(script: LLMScript) {
+        self.script = script
+        self.uses = Array(repeating: 0, count: script.rules.count)
+    }
+
+    public struct Answer: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: Data
+        public var delay: Duration
+    }
+
+    public func answer(_ body: Data) -> Answer {
+        requests += 1
+        let request = try? JSONDecoder().decode(JSONValue.self, from: body)
+        let lastUser = request?["messages"]?.arrayValue?.last { $0["role"] == "user" }?["content"]?.stringValue ?? ""
+        guard
+            let index = script.rules.indices.first(where: { index in
+                let rule = script.rules[index]
+                let matches = rule.match.map { lastUser.localizedCaseInsensitiveContains($0) } ?? true
+                return matches && (rule.times.map { uses[index] < $0 } ?? true)
+            })
+        else {
+            return Answer(
+                status: 500, headers: [:], body: Data(#"{"error": {"message": "no scripted rule matches"}}"#.utf8),
+                delay: .zero)
+        }
+        uses[index] += 1
+        let rule = script.rules[index]
+        let delay = Duration.milliseconds(rule.delayMs ?? 0)
+        if let status = rule.status {
+            var headers: [String: String] = [:]
+            if let retryAfter = rule.retryAfter { headers["Retry-After"] = String(retryAfter) }
+            let body = Data(#"{"error": {"message": "scripted failure \#(status)"}}"#.utf8)
+            return Answer(status: status, headers: headers, body: body, delay: delay)
+        }
+        if let raw = rule.rawBody { return Answer(status: 200, headers: [:], body: Data(raw.utf8), delay: delay) }
+        let reply = rule.reply ?? LLMScript.Reply(content: "")
+        let toolCalls: JSONValue? = reply.toolCalls.map { calls in
+            .array(
+                calls.enumerated().map { index, call in
+                    let arguments = (try? JSONEncoder().encode(call.arguments)).map {
+                        String(decoding: $0, as: UTF8.self)
+                    }
+                    return [
+                        "id": .string("call_\(requests)_\(index)"), "type": "function",
+                        "function": ["name": .string(call.name), "arguments": .string(arguments ?? "{}")],
+                    ]
+                })
+        }
+        var message: [String: JSONValue] = ["role": "assistant", "content": reply.content.map { .string($0) } ?? .null]
+        if let toolCalls { message["tool_calls"] = toolCalls }
+        let completion: JSONValue = [
+            "id": .string("scripted-\(requests)"), "object": "chat.completion",
+            "model": request?["model"] ?? "scripted",
+            "choices": [
+                ["index": 0, "message": .object(message), "finish_reason": toolCalls == nil ? "stop" : "tool_calls"]
+            ],
+            "usage": [
+                "prompt_tokens": .number(Double(lastUser.split(separator: " ").count)),
+                "completion_tokens": .number(Double((reply.content ?? "").split(separator: " ").count)),
+            ],
+        ]
+        return Answer(status: 200, headers: [:], body: (try? JSONEncoder().encode(completion)) ?? Data(), delay: delay)
+    }
+
+    /// The HTTP routes: `POST /v1/chat/completions`, `GET /stats`.
+    public nonisolated func addRoutes(to router: Router<BasicRequestContext>) {
+        router.post("v1/chat/completions") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 16 * 1024 * 1024)
+            let answer = await self.answer(Data(buffer: body))
+            if answer.delay > .zero { try await Task.sleep(for: answer.delay) }
+            var headers: HTTPFields = [.contentType: "application/json"]
+            for (name, value) in answer.headers {
+                if let field = HTTPFields.Iterator.Element.Name(name) { headers[field] = value }
+            }
+            return Response(
+                status: .init(code: answer.status), headers: headers,
+                body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+        }
+        router.get("stats") { _, _ -> Response in
+            let count = await self.requests
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"requests": \#(count)}"#)))
+        }
+    }
+}
