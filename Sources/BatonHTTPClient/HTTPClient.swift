@@ -49,7 +49,11 @@ public enum HTTPClient {
         return try result.get()
     }
 
-    private static func perform(_ request: HTTPRequest) -> Result<HTTPResponse, HTTPClientError> {
+    /// Runs the request on the calling thread. With `onPart`, the head and each body chunk
+    /// are handed over as they arrive instead of being collected.
+    static func perform(
+        _ request: HTTPRequest, idleTimeout: Duration? = nil, onPart: (@Sendable (HTTPStreamPart) -> Void)? = nil
+    ) -> Result<HTTPResponse, HTTPClientError> {
         guard let handle = curl_easy_init() else {
             return .failure(HTTPClientError(url: request.url, reason: "curl_easy_init failed"))
         }
@@ -59,7 +63,7 @@ public enum HTTPClient {
         for (name, value) in request.headers {
             headerList = curl_slist_append(headerList, "\(name): \(value)")
         }
-        let sink = ResponseSink()
+        let sink = ResponseSink(handle: handle, onPart: onPart)
         let unmanaged = Unmanaged.passRetained(sink)
         defer { unmanaged.release() }
         let milliseconds =
@@ -72,6 +76,11 @@ public enum HTTPClient {
             _ = baton_curl_set_long(handle, CURLOPT_TIMEOUT_MS, Int(milliseconds))
             _ = baton_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(min(milliseconds, 10_000)))
             _ = baton_curl_set_slist(handle, CURLOPT_HTTPHEADER, headerList)
+            if let idleTimeout {
+                // Fewer than 1 byte/s over the idle timeout aborts the transfer.
+                _ = baton_curl_set_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
+                _ = baton_curl_set_long(handle, CURLOPT_LOW_SPEED_TIME, Int(max(1, idleTimeout.components.seconds)))
+            }
             if request.body != nil {
                 _ = baton_curl_set_long(handle, CURLOPT_POSTFIELDSIZE, bodyBytes.count)
                 _ = baton_curl_set_pointer(
@@ -94,7 +103,7 @@ public enum HTTPClient {
             _ = baton_curl_set_write_callback(handle) { pointer, size, count, context in
                 guard let pointer, let context else { return 0 }
                 let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
-                sink.data.append(UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: size * count)
+                sink.receive(Data(bytes: pointer, count: size * count))
                 return size * count
             }
             return curl_easy_perform(handle)
@@ -112,4 +121,70 @@ public enum HTTPClient {
 private final class ResponseSink {
     var data = Data()
     var headers: [String: String] = [:]
+    private let handle: UnsafeMutableRawPointer
+    private let onPart: (@Sendable (HTTPStreamPart) -> Void)?
+    private var headSent = false
+
+    init(handle: UnsafeMutableRawPointer, onPart: (@Sendable (HTTPStreamPart) -> Void)?) {
+        self.handle = handle
+        self.onPart = onPart
+    }
+
+    func receive(_ chunk: Data) {
+        guard let onPart else {
+            data.append(chunk)
+            return
+        }
+        if !headSent {
+            headSent = true
+            var status = 0
+            _ = baton_curl_get_response_code(handle, &status)
+            onPart(.head(status: status, headers: headers))
+        }
+        onPart(.chunk(chunk))
+    }
+}
+
+/// What a streamed response delivers: its head once, then body chunks as they arrive.
+public enum HTTPStreamPart: Sendable {
+    case head(status: Int, headers: [String: String])
+    case chunk(Data)
+}
+
+extension HTTPClient {
+    /// Sends `request` and streams the response (server-sent events, long downloads).
+    /// The stream fails if no byte arrives for `idleTimeout`; the request's own timeout
+    /// still bounds the whole exchange.
+    public static func stream(
+        _ request: HTTPRequest, idleTimeout: Duration = .seconds(60)
+    )
+        -> AsyncThrowingStream<HTTPStreamPart, any Error>
+    {
+        _ = globalInit
+        return AsyncThrowingStream { continuation in
+            let thread = Thread {
+                let streamed = StreamedFlag()
+                let result = perform(request, idleTimeout: idleTimeout) { part in
+                    streamed.value = true
+                    continuation.yield(part)
+                }
+                switch result {
+                case .success(let response):
+                    if !streamed.value {
+                        // No body at all (an empty error response): the head still matters.
+                        continuation.yield(.head(status: response.status, headers: response.headers))
+                    }
+                    continuation.finish()
+                case .failure(let error):
+                    continuation.finish(throwing: error)
+                }
+            }
+            thread.start()
+        }
+    }
+}
+
+/// Set by the transfer's callbacks and read after it, all on the transfer's one thread.
+private final class StreamedFlag: @unchecked Sendable {
+    var value = false
 }

@@ -67,32 +67,39 @@ public struct ChatCompletionClient: Sendable {
                 throw LLMError(kind: .network, message: "\(error)", status: nil)
             }
             guard error.isRetryable, attempt <= provider.maxRetries else { throw error }
-            let backoff = min(provider.maxBackoff, provider.initialBackoff * Double(1 << min(attempt - 1, 16)))
-            let jittered = backoff * Double.random(in: 0.8...1.2)
             do {
-                try await Task.sleep(for: max(retryAfter ?? .zero, jittered))
+                try await Task.sleep(for: max(retryAfter ?? .zero, backoff(after: attempt)))
             } catch {
                 throw LLMError(kind: .network, message: "cancelled while waiting to retry", status: nil)
             }
         }
     }
 
-    private func headers() -> [String: String] {
+    /// Exponential back-off with ±20 % jitter, capped.
+    func backoff(after attempt: Int) -> Duration {
+        min(provider.maxBackoff, provider.initialBackoff * Double(1 << min(attempt - 1, 16)))
+            * Double.random(in: 0.8...1.2)
+    }
+
+    func headers() -> [String: String] {
         var headers = ["Content-Type": "application/json"]
         if let apiKey = provider.apiKey { headers["Authorization"] = "Bearer \(apiKey)" }
         return headers
     }
 
-    private func encode(_ request: ChatRequest) throws(LLMError) -> Data {
+    func encode(_ request: ChatRequest, stream: Bool = false) throws(LLMError) -> Data {
         struct Body: Encodable {
             var model: String
             var messages: [ChatMessage]
             var tools: [ToolDefinition]?
             var responseFormat: JSONValue?
             var temperature: Double?
+            var stream: Bool?
+            var streamOptions: JSONValue?
             enum CodingKeys: String, CodingKey {
-                case model, messages, tools, temperature
+                case model, messages, tools, temperature, stream
                 case responseFormat = "response_format"
+                case streamOptions = "stream_options"
             }
         }
         do {
@@ -101,7 +108,8 @@ public struct ChatCompletionClient: Sendable {
                     model: provider.model, messages: request.messages,
                     tools: request.tools.isEmpty ? nil : request.tools,
                     responseFormat: request.jsonResponse ? ["type": "json_object"] : nil,
-                    temperature: request.temperature))
+                    temperature: request.temperature, stream: stream ? true : nil,
+                    streamOptions: stream ? ["include_usage": true] : nil))
         } catch {
             throw LLMError(kind: .badRequest, message: "the request cannot be encoded: \(error)", status: nil)
         }

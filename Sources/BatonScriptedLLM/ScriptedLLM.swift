@@ -20,6 +20,8 @@ public actor ScriptedLLM {
         public var headers: [String: String]
         public var body: Data
         public var delay: Duration
+        /// For a streamed request: the server-sent events to send one by one.
+        public var events: [String]?
     }
 
     public func answer(_ body: Data) -> Answer {
@@ -35,7 +37,7 @@ public actor ScriptedLLM {
         else {
             return Answer(
                 status: 500, headers: [:], body: Data(#"{"error": {"message": "no scripted rule matches"}}"#.utf8),
-                delay: .zero)
+                delay: .zero, events: nil)
         }
         uses[index] += 1
         let rule = script.rules[index]
@@ -44,9 +46,11 @@ public actor ScriptedLLM {
             var headers: [String: String] = [:]
             if let retryAfter = rule.retryAfter { headers["Retry-After"] = String(retryAfter) }
             let body = Data(#"{"error": {"message": "scripted failure \#(status)"}}"#.utf8)
-            return Answer(status: status, headers: headers, body: body, delay: delay)
+            return Answer(status: status, headers: headers, body: body, delay: delay, events: nil)
         }
-        if let raw = rule.rawBody { return Answer(status: 200, headers: [:], body: Data(raw.utf8), delay: delay) }
+        if let raw = rule.rawBody {
+            return Answer(status: 200, headers: [:], body: Data(raw.utf8), delay: delay, events: nil)
+        }
         let reply = rule.reply ?? LLMScript.Reply(content: "")
         let toolCalls: JSONValue? = reply.toolCalls.map { calls in
             .array(
@@ -73,7 +77,24 @@ public actor ScriptedLLM {
                 "completion_tokens": .number(Double((reply.content ?? "").split(separator: " ").count)),
             ],
         ]
-        return Answer(status: 200, headers: [:], body: (try? JSONEncoder().encode(completion)) ?? Data(), delay: delay)
+        var events: [String]?
+        if request?["stream"] == true {
+            // One event per word, then the finish reason, the usage and [DONE], as OpenAI streams.
+            let words = (reply.content ?? "").split(separator: " ", omittingEmptySubsequences: false)
+            events = words.enumerated().map { index, word in
+                let piece = index == 0 ? String(word) : " " + word
+                let chunk: JSONValue = ["choices": [["index": 0, "delta": ["content": .string(piece)]]]]
+                return String(decoding: (try? JSONEncoder().encode(chunk)) ?? Data(), as: UTF8.self)
+            }
+            let end: JSONValue = ["choices": [["index": 0, "delta": [:], "finish_reason": "stop"]]]
+            events?.append(String(decoding: (try? JSONEncoder().encode(end)) ?? Data(), as: UTF8.self))
+            let usage: JSONValue = ["choices": [], "usage": completion["usage"] ?? .null]
+            events?.append(String(decoding: (try? JSONEncoder().encode(usage)) ?? Data(), as: UTF8.self))
+            events?.append("[DONE]")
+        }
+        return Answer(
+            status: 200, headers: [:], body: (try? JSONEncoder().encode(completion)) ?? Data(), delay: delay,
+            events: events)
     }
 
     /// The HTTP routes: `POST /v1/chat/completions`, `GET /stats`.
@@ -82,6 +103,17 @@ public actor ScriptedLLM {
             let body = try await request.body.collect(upTo: 16 * 1024 * 1024)
             let answer = await self.answer(Data(buffer: body))
             if answer.delay > .zero { try await Task.sleep(for: answer.delay) }
+            if let events = answer.events {
+                return Response(
+                    status: .ok, headers: [.contentType: "text/event-stream"],
+                    body: ResponseBody { writer in
+                        for event in events {
+                            try await writer.write(ByteBuffer(string: "data: \(event)\n\n"))
+                            try await Task.sleep(for: .milliseconds(5))
+                        }
+                        try await writer.finish(nil)
+                    })
+            }
             var headers: HTTPFields = [.contentType: "application/json"]
             for (name, value) in answer.headers {
                 if let field = HTTPFields.Iterator.Element.Name(name) { headers[field] = value }

@@ -127,6 +127,29 @@ import Testing
         }
     }
 
+    @Test func aStreamDeliversTokensThenTheWholeAnswer() async throws {
+        try await Self.withScriptedLLM([
+            .init(times: 1, status: 429, retryAfter: 0.1),
+            .init(reply: .init(content: "the audit found three open issues")),
+        ]) { url, llm in
+            var pieces: [String] = []
+            var final: ChatResponse?
+            for try await event in Self.client(url).stream(ChatRequest(messages: [.user("summarise")])) {
+                switch event {
+                case .delta(let piece): pieces.append(piece)
+                case .completed(let response): final = response
+                }
+            }
+            #expect(pieces.count == 6)  // one per word
+            #expect(pieces.joined() == "the audit found three open issues")
+            #expect(final?.message.content == "the audit found three open issues")
+            #expect(final?.finishReason == "stop")
+            #expect(final?.usage.completionTokens == 6)
+            #expect(final?.attempts == 2)  // the 429 came before any token: retried
+            #expect(await llm.requests == 2)
+        }
+    }
+
     @Test func theAPIKeyNeverAppearsInErrors() async throws {
         try await Self.withScriptedLLM([.init(status: 401)]) { url, _ in
             do {

@@ -1,0 +1,120 @@
+import BatonContracts
+import BatonHTTPClient
+import Foundation
+
+/// What a streamed completion delivers: text as it is generated, then the whole answer.
+public enum ChatStreamEvent: Sendable, Hashable {
+    case delta(String)
+    case completed(ChatResponse)
+}
+
+extension ChatCompletionClient {
+    /// Streams the answer's text (server-sent events). Failures before the first token
+    /// are retried like `complete`; after it, they end the stream (a partial answer
+    /// cannot be resumed). Tool calls are not streamed yet: use `complete` with tools.
+    public func stream(
+        _ request: ChatRequest, idleTimeout: Duration = .seconds(60)
+    )
+        -> AsyncThrowingStream<ChatStreamEvent, any Error>
+    {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    try await runStream(request, idleTimeout: idleTimeout) { continuation.yield($0) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    private func runStream(
+        _ request: ChatRequest, idleTimeout: Duration, emit: @Sendable (ChatStreamEvent) -> Void
+    ) async throws {
+        let body = try encode(request, stream: true)
+        var attempt = 0
+        while true {
+            attempt += 1
+            var parser = ServerSentEvents()
+            var status = 0
+            var retryAfter: Duration?
+            var errorBody = Data()
+            var text = ""
+            var finishReason: String?
+            var usage = TokenUsage()
+            let failure: LLMError
+            do {
+                for try await part in HTTPClient.stream(
+                    HTTPRequest(
+                        method: "POST", url: provider.baseURL + "/v1/chat/completions", headers: headers(), body: body,
+                        timeout: provider.timeout), idleTimeout: idleTimeout)
+                {
+                    switch part {
+                    case .head(let code, let headers):
+                        status = code
+                        retryAfter = headers["retry-after"].flatMap(Double.init).map { .milliseconds(Int($0 * 1000)) }
+                    case .chunk(let data) where !(200..<300).contains(status):
+                        errorBody.append(data)
+                    case .chunk(let data):
+                        for payload in parser.feed(data) where payload != "[DONE]" {
+                            guard let event = try? JSONDecoder().decode(JSONValue.self, from: Data(payload.utf8)) else {
+                                throw LLMError(
+                                    kind: .malformedResponse,
+                                    message: "a streamed event is not JSON: \(payload.prefix(200))",
+                                    status: status)
+                            }
+                            let choice = event["choices"]?.arrayValue?.first
+                            if let piece = choice?["delta"]?["content"]?.stringValue, !piece.isEmpty {
+                                text += piece
+                                emit(.delta(piece))
+                            }
+                            if let reason = choice?["finish_reason"]?.stringValue { finishReason = reason }
+                            if let counts = event["usage"] {
+                                usage = TokenUsage(
+                                    promptTokens: Int(counts["prompt_tokens"]?.numberValue ?? 0),
+                                    completionTokens: Int(counts["completion_tokens"]?.numberValue ?? 0))
+                            }
+                        }
+                    }
+                }
+                if (200..<300).contains(status) {
+                    emit(
+                        .completed(
+                            ChatResponse(
+                                message: ChatMessage(role: .assistant, content: text), finishReason: finishReason,
+                                usage: usage, attempts: attempt)))
+                    return
+                }
+                failure = Self.classify(status: status, body: errorBody)
+            } catch let error as LLMError {
+                throw error
+            } catch let error as HTTPClientError {
+                let timedOut = error.reason.lowercased().contains("timeout") || error.reason.contains("timed out")
+                failure = LLMError(kind: timedOut ? .timeout : .network, message: error.reason, status: nil)
+            }
+            guard failure.isRetryable, text.isEmpty, attempt <= provider.maxRetries else { throw failure }
+            try await Task.sleep(for: max(retryAfter ?? .zero, backoff(after: attempt)))
+        }
+    }
+}
+
+/// Splits a server-sent event stream into the payloads of its `data:` lines.
+struct ServerSentEvents {
+    private var buffer = Data()
+
+    mutating func feed(_ data: Data) -> [String] {
+        buffer.append(data)
+        var payloads: [String] = []
+        while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+            let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+            buffer.removeSubrange(buffer.startIndex...newline)
+            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.hasPrefix("data:") {
+                payloads.append(String(trimmed.dropFirst(5)).trimmingCharacters(in: .whitespaces))
+            }
+        }
+        return payloads
+    }
+}
