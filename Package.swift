@@ -81,6 +81,7 @@ let package = Package(
             name: "BatonWorker",
             dependencies: [
                 "BatonContracts", "BatonGraph", "BatonAgents", "BatonAMQP", "BatonConfiguration", "BatonLifecycle",
+                "BatonLLM",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -118,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "BatonLLMTests",
             dependencies: [
-                "BatonLLM", "BatonScriptedLLM", "BatonLifecycle",
+                "BatonLLM", "BatonScriptedLLM", "BatonLifecycle", "BatonWorker", "BatonConfiguration",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,8 @@
 import BatonAMQP
 import BatonConfiguration
 import BatonContracts
+import BatonLLM
+import Foundation
 
 /// `config/configuration_worker.yaml`, decoded and validated at start.
 public struct WorkerConfiguration: Sendable, Codable, Equatable {
@@ -17,6 +19,8 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
     public var brokerOutageSeconds: Double
     /// Agent names this worker serves; empty means every built-in agent.
     public var agents: [String]
+    /// Model providers by name, for agents that call models.
+    public var providers: [String: ProviderConfiguration]
     public var logStore: String
     public var kpiStore: String
     public var logLevel: String
@@ -30,6 +34,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         case drainTimeoutSeconds = "drain_timeout_seconds"
         case brokerOutageSeconds = "broker_outage_seconds"
         case agents
+        case providers
         case logStore = "log_store"
         case kpiStore = "kpi_store"
         case logLevel = "log_level"
@@ -39,7 +44,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         queue: String = "agents", eventsQueue: String = "baton.events",
         brokerURL: String = "amqp://guest:guest@127.0.0.1:5672", concurrency: Int = 16,
         heartbeatIntervalSeconds: Double = 5, drainTimeoutSeconds: Double = 30, brokerOutageSeconds: Double = 120,
-        agents: [String] = [],
+        agents: [String] = [], providers: [String: ProviderConfiguration] = [:],
         logStore: String = "stdout", kpiStore: String = "log", logLevel: String = "info"
     ) {
         self.queue = queue
@@ -50,6 +55,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         self.drainTimeoutSeconds = drainTimeoutSeconds
         self.brokerOutageSeconds = brokerOutageSeconds
         self.agents = agents
+        self.providers = providers
         self.logStore = logStore
         self.kpiStore = kpiStore
         self.logLevel = logLevel
@@ -67,6 +73,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         drainTimeoutSeconds = try container.decode(.drainTimeoutSeconds, default: defaults.drainTimeoutSeconds)
         brokerOutageSeconds = try container.decode(.brokerOutageSeconds, default: defaults.brokerOutageSeconds)
         agents = try container.decode(.agents, default: defaults.agents)
+        providers = try container.decode(.providers, default: defaults.providers)
         logStore = try container.decode(.logStore, default: defaults.logStore)
         kpiStore = try container.decode(.kpiStore, default: defaults.kpiStore)
         logLevel = try container.decode(.logLevel, default: defaults.logLevel)
@@ -82,8 +89,13 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
     }
 
     /// Every problem at once, so an operator fixes the file in one go.
-    public func validate(source: String, knownAgents: [String]) throws(ConfigurationError) {
+    public func validate(
+        source: String, knownAgents: [String], environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigurationError) {
         var validator = ConfigurationValidator()
+        for (name, provider) in providers.sorted(by: { $0.key < $1.key }) {
+            for problem in provider.problems(name: name, environment: environment) { validator.require(false, problem) }
+        }
         do {
             _ = try AMQPEndpoint(url: brokerURL)
         } catch {

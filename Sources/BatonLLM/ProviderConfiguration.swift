@@ -1,0 +1,98 @@
+import BatonContracts
+
+/// One model provider as configured in YAML (`providers:` of the worker):
+///
+/// ```yaml
+/// providers:
+///   default:
+///     base_url: https://api.openai.com      # or Mistral, Ollama, vLLM, llama.cpp, baton-scripted-llm
+///     model: gpt-4o-mini
+///     api_key_env: OPENAI_API_KEY            # the key stays in the environment
+///     timeout_seconds: 120
+///     max_retries: 4
+///     concurrency: 8                         # requests at once, shared by the worker's activities
+///     cost_per_1k_prompt_tokens: 0.00015
+///     cost_per_1k_completion_tokens: 0.0006
+/// ```
+public struct ProviderConfiguration: Sendable, Hashable, Codable {
+    public var baseURL: String
+    public var model: String
+    public var apiKeyEnv: String?
+    public var timeoutSeconds: Double
+    public var maxRetries: Int
+    public var concurrency: Int
+    public var costPer1KPromptTokens: Double
+    public var costPer1KCompletionTokens: Double
+
+    enum CodingKeys: String, CodingKey {
+        case model
+        case baseURL = "base_url"
+        case apiKeyEnv = "api_key_env"
+        case timeoutSeconds = "timeout_seconds"
+        case maxRetries = "max_retries"
+        case concurrency
+        case costPer1KPromptTokens = "cost_per_1k_prompt_tokens"
+        case costPer1KCompletionTokens = "cost_per_1k_completion_tokens"
+    }
+
+    public init(
+        baseURL: String, model: String, apiKeyEnv: String? = nil, timeoutSeconds: Double = 120, maxRetries: Int = 4,
+        concurrency: Int = 8, costPer1KPromptTokens: Double = 0, costPer1KCompletionTokens: Double = 0
+    ) {
+        self.baseURL = baseURL
+        self.model = model
+        self.apiKeyEnv = apiKeyEnv
+        self.timeoutSeconds = timeoutSeconds
+        self.maxRetries = maxRetries
+        self.concurrency = concurrency
+        self.costPer1KPromptTokens = costPer1KPromptTokens
+        self.costPer1KCompletionTokens = costPer1KCompletionTokens
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let d = ProviderConfiguration(baseURL: "", model: "")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        baseURL = try c.decode(String.self, forKey: .baseURL)
+        model = try c.decode(String.self, forKey: .model)
+        apiKeyEnv = try c.decodeIfPresent(String.self, forKey: .apiKeyEnv)
+        timeoutSeconds = try c.decode(.timeoutSeconds, default: d.timeoutSeconds)
+        maxRetries = try c.decode(.maxRetries, default: d.maxRetries)
+        concurrency = try c.decode(.concurrency, default: d.concurrency)
+        costPer1KPromptTokens = try c.decode(.costPer1KPromptTokens, default: d.costPer1KPromptTokens)
+        costPer1KCompletionTokens = try c.decode(.costPer1KCompletionTokens, default: d.costPer1KCompletionTokens)
+    }
+
+    /// Every problem with this provider named `name`, for the start-up report.
+    public func problems(name: String, environment: [String: String]) -> [String] {
+        var problems: [String] = []
+        if !(baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://")) {
+            problems.append("providers.\(name).base_url must start with http:// or https://, got '\(baseURL)'")
+        }
+        if model.isEmpty { problems.append("providers.\(name).model must not be empty") }
+        if let apiKeyEnv, (environment[apiKeyEnv] ?? "").isEmpty {
+            problems.append("providers.\(name).api_key_env names \(apiKeyEnv), which is not set in the environment")
+        }
+        if !(timeoutSeconds > 0) { problems.append("providers.\(name).timeout_seconds must be positive") }
+        if !(0...20).contains(maxRetries) { problems.append("providers.\(name).max_retries must be between 0 and 20") }
+        if !(1...1000).contains(concurrency) {
+            problems.append("providers.\(name).concurrency must be between 1 and 1000")
+        }
+        if costPer1KPromptTokens < 0 || costPer1KCompletionTokens < 0 {
+            problems.append("providers.\(name) costs must not be negative")
+        }
+        return problems
+    }
+
+    /// The client-side view, with the key read from the environment.
+    public func provider(environment: [String: String]) -> LLMProvider {
+        LLMProvider(
+            baseURL: baseURL, model: model, apiKey: apiKeyEnv.flatMap { environment[$0] },
+            timeout: .milliseconds(Int(timeoutSeconds * 1000)), maxRetries: maxRetries)
+    }
+
+    /// What `usage` cost at this provider's prices.
+    public func cost(of usage: TokenUsage) -> Double {
+        Double(usage.promptTokens) / 1000 * costPer1KPromptTokens
+            + Double(usage.completionTokens) / 1000 * costPer1KCompletionTokens
+    }
+}
