@@ -32,6 +32,8 @@ public struct HTTPResponse: Sendable {
 public struct HTTPClientError: Error, CustomStringConvertible {
     public var url: String
     public var reason: String
+    /// The request ran out of time (connect, total or idle-stream limit).
+    public var isTimeout = false
     public var description: String { "request to \(url) failed: \(reason)" }
 }
 
@@ -109,7 +111,10 @@ public enum HTTPClient {
             return curl_easy_perform(handle)
         }
         guard code == CURLE_OK else {
-            return .failure(HTTPClientError(url: request.url, reason: String(cString: curl_easy_strerror(code))))
+            return .failure(
+                HTTPClientError(
+                    url: request.url, reason: String(cString: curl_easy_strerror(code)),
+                    isTimeout: code == CURLE_OPERATION_TIMEDOUT))
         }
         var status = 0
         _ = baton_curl_get_response_code(handle, &status)

@@ -58,8 +58,7 @@ public struct ChatCompletionClient: Sendable {
                 error = Self.classify(status: response.status, body: response.body)
                 retryAfter = response.headers["retry-after"].flatMap(Double.init).map { .milliseconds(Int($0 * 1000)) }
             } catch let failure as HTTPClientError {
-                let timedOut = failure.reason.lowercased().contains("timeout") || failure.reason.contains("timed out")
-                error = LLMError(kind: timedOut ? .timeout : .network, message: failure.reason, status: nil)
+                error = LLMError(failure)
                 retryAfter = nil
             } catch let failure as LLMError {
                 throw failure

@@ -91,8 +91,7 @@ extension ChatCompletionClient {
             } catch let error as LLMError {
                 throw error
             } catch let error as HTTPClientError {
-                let timedOut = error.reason.lowercased().contains("timeout") || error.reason.contains("timed out")
-                failure = LLMError(kind: timedOut ? .timeout : .network, message: error.reason, status: nil)
+                failure = LLMError(error)
             }
             guard failure.isRetryable, text.isEmpty, attempt <= provider.maxRetries else { throw failure }
             try await Task.sleep(for: max(retryAfter ?? .zero, backoff(after: attempt)))

@@ -1,3 +1,5 @@
+import BatonHTTPClient
+
 /// Why a model call failed, and whether the workflow's retry policy may try again.
 /// Messages carry the provider's own words and never the API key.
 public struct LLMError: Error, Hashable, CustomStringConvertible {
@@ -25,5 +27,12 @@ public struct LLMError: Error, Hashable, CustomStringConvertible {
 
     public var description: String {
         "\(kind.rawValue)" + (status.map { " (HTTP \($0))" } ?? "") + ": \(message)"
+    }
+}
+
+extension LLMError {
+    /// A request that got no HTTP answer.
+    init(_ failure: HTTPClientError) {
+        self.init(kind: failure.isTimeout ? .timeout : .network, message: failure.reason, status: nil)
     }
 }
