@@ -107,7 +107,7 @@ enum WorkflowStore {
         }
         try execute(
             actions, machine: machine, workflowId: workflowId, agent: try row.string("agent"),
-            input: try JSONColumn.value(JSONValue.self, from: row["input"]) ?? .null, now: now, context: context,
+            inputText: row["input"], now: now, context: context,
             on: db)
         let dispatched = actions.contains { if case .dispatch = $0 { true } else { false } }
         return .applied(dispatched: dispatched, ignored: ignored)
@@ -122,7 +122,7 @@ enum WorkflowStore {
     /// Runs the machine's actions as SQL and saves the machine.
     private static func execute(
         _ actions: [WorkflowAction], machine: WorkflowStateMachine, workflowId: String, agent: String,
-        input: JSONValue, now: Date, context: Context, on db: isolated PostgresConnection
+        inputText: String?, now: Date, context: Context, on db: isolated PostgresConnection
     ) throws {
         var error: ActivityFailure?
         var interrupt: JSONValue?? = .none
@@ -130,6 +130,8 @@ enum WorkflowStore {
             switch action {
             case .dispatch(let attempt, let step, let humanInput):
                 let checkpoint = try step.flatMap { try loadCheckpoint(workflowId: workflowId, step: $0, on: db) }
+                // Only a dispatch needs the input: most events never parse it.
+                let input = try JSONColumn.value(JSONValue.self, from: inputText) ?? .null
                 let command = WorkerCommand.runActivity(
                     RunActivity(
                         workflowId: workflowId, attempt: attempt, agent: agent, input: input, checkpoint: checkpoint,
