@@ -6,7 +6,7 @@ SERVICE_ENV = $(shell $(SERVICES) env)
 SWIFT_TEST_FLAGS ?=
 PEER ?= 0
 
-.PHONY: all build test test-unit simulate services-start services-stop services-status run-scheduler run-worker demo format lint clean bench
+.PHONY: all build test test-unit simulate services-start services-stop services-status run-scheduler run-worker run-scripted-llm demo format lint clean bench
 
 all: build
 
@@ -56,8 +56,13 @@ run-scheduler: services-start
 run-worker: services-start
 	env $(SERVICE_ENV) swift run baton-worker --config config/configuration_worker.yaml
 
-# Starts the services, a scheduler and a worker, runs one 5-step workflow through
-# them with the CLI, prints its result, and stops everything.
+# The scripted OpenAI-compatible test server the default worker configuration points at.
+run-scripted-llm:
+	swift run baton-scripted-llm --script config/scripted-llm/demo.json --port 18700
+
+# Starts the services, the scripted model, a scheduler and a worker; runs a chain, an
+# operations analysis, a reviewed analysis answered from the CLI (with its child
+# workflow) and a chat with the assistant; prints reports, usage and KPIs.
 demo:
 	@scripts/demo.sh
 

@@ -49,10 +49,17 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "BatonWorkflow", dependencies: ["BatonContracts"], swiftSettings: strict),
         .target(name: "BatonGraph", dependencies: ["BatonContracts"], swiftSettings: strict),
-        .target(name: "BatonLLM", dependencies: ["BatonContracts", "BatonHTTPClient"], swiftSettings: strict),
+        .target(
+            name: "BatonLLM",
+            dependencies: ["BatonContracts", "BatonHTTPClient", .product(name: "Metrics", package: "swift-metrics")],
+            swiftSettings: strict),
         .target(
             name: "BatonScriptedLLM",
-            dependencies: ["BatonContracts", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "BatonContracts", "BatonLifecycle", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .executableTarget(
             name: "BatonScriptedLLMServer",
@@ -61,7 +68,20 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strict),
-        .target(name: "BatonAgents", dependencies: ["BatonGraph", "BatonContracts"], swiftSettings: strict),
+        .target(
+            name: "BatonAgents", dependencies: ["BatonGraph", "BatonContracts", "BatonLLM"], swiftSettings: strict),
+        .target(
+            name: "BatonObservability",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "BatonSchedulerClient", dependencies: ["BatonContracts", "BatonHTTPClient", "BatonAgents"],
+            swiftSettings: strict),
         .target(
             name: "BatonConfiguration",
             dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
@@ -70,7 +90,7 @@ let package = Package(
             name: "BatonScheduler",
             dependencies: [
                 "BatonContracts", "BatonWorkflow", "BatonAMQP", "BatonPostgres", "BatonConfiguration", "BatonLifecycle",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "BatonObservability", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -81,7 +101,7 @@ let package = Package(
             name: "BatonWorker",
             dependencies: [
                 "BatonContracts", "BatonGraph", "BatonAgents", "BatonAMQP", "BatonConfiguration", "BatonLifecycle",
-                "BatonLLM",
+                "BatonLLM", "BatonSchedulerClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -96,13 +116,16 @@ let package = Package(
         .executableTarget(
             name: "BatonWorkerDaemon",
             dependencies: [
-                "BatonWorker", "BatonLifecycle", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "BatonWorker", "BatonLifecycle", "BatonObservability",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict),
         .executableTarget(
             name: "BatonCLI",
             dependencies: [
-                "BatonContracts", "BatonHTTPClient",
+                "BatonContracts", "BatonSchedulerClient", "BatonAgents", "BatonLLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -118,20 +141,19 @@ let package = Package(
         .testTarget(name: "BatonContractsTests", dependencies: ["BatonContracts"], swiftSettings: strict),
         .testTarget(
             name: "BatonLLMTests",
-            dependencies: [
-                "BatonLLM", "BatonScriptedLLM", "BatonLifecycle", "BatonWorker", "BatonConfiguration",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["BatonLLM", "BatonScriptedLLM", "BatonWorker", "BatonConfiguration"],
             swiftSettings: strict),
         .testTarget(name: "BatonWorkflowTests", dependencies: ["BatonWorkflow"], swiftSettings: strict),
         .testTarget(name: "BatonGraphTests", dependencies: ["BatonGraph", "BatonAgents"], swiftSettings: strict),
         .testTarget(
+            name: "BatonAgentsTests",
+            dependencies: ["BatonAgents", "BatonGraph", "BatonLLM", "BatonScriptedLLM", "BatonContracts"],
+            swiftSettings: strict),
+        .testTarget(
             name: "BatonIntegrationTests",
             dependencies: [
                 "BatonScheduler", "BatonWorker", "BatonAMQP", "BatonPostgres", "BatonHTTPClient", "BatonContracts",
-                "BatonLifecycle",
+                "BatonLifecycle", "BatonLLM", "BatonScriptedLLM", "BatonSchedulerClient",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -7,8 +7,26 @@ public protocol Agent: Sendable {
     /// The name workflows use to ask for this agent.
     var name: String { get }
 
+    /// What the worker must provide; checked when the worker starts.
+    var requirements: AgentRequirements { get }
+
     /// Runs to the end, or to a question for a person, from `run.checkpoint` if set.
     func run(_ run: AgentRun, hooks: GraphRunHooks) async throws -> AgentOutcome
+}
+
+extension Agent {
+    public var requirements: AgentRequirements { [] }
+}
+
+/// Resources an agent cannot run without.
+public struct AgentRequirements: OptionSet, Sendable, Hashable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// A model provider (`providers:` in the worker's configuration).
+    public static let model = AgentRequirements(rawValue: 1)
+    /// The scheduler's API, to delegate child workflows (`scheduler_url:`).
+    public static let tasks = AgentRequirements(rawValue: 2)
 }
 
 public enum AgentOutcome: Sendable, Hashable {
@@ -25,10 +43,14 @@ public struct AgentRun: Sendable {
     public var checkpoint: Checkpoint?
     /// A person's answer to the interrupt the checkpoint stopped at.
     public var humanInput: JSONValue?
+    /// Who submitted the workflow.
+    public var caller: String?
 
     public init(
-        workflowId: String, attempt: Int, input: JSONValue, checkpoint: Checkpoint?, humanInput: JSONValue? = nil
+        workflowId: String, attempt: Int, input: JSONValue, checkpoint: Checkpoint?, humanInput: JSONValue? = nil,
+        caller: String? = nil
     ) {
+        self.caller = caller
         self.workflowId = workflowId
         self.attempt = attempt
         self.input = input

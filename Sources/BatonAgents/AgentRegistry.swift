@@ -14,6 +14,37 @@ public struct AgentRegistry: Sendable {
 
     public var names: [String] { agents.keys.sorted() }
 
-    /// Every agent this build ships, for workers whose configuration names them.
-    public static let builtIn = AgentRegistry([ChainAgent()])
+    /// Every agent this build ships, given what the worker provides.
+    public static func builtIn(resources: AgentResources = AgentResources()) -> AgentRegistry {
+        AgentRegistry([
+            ChainAgent(), OperationsAnalysisAgent(resources: resources), ReviewedAnalysisAgent(resources: resources),
+        ])
+    }
+
+    /// The agents a worker serves: those `names` lists, or with an empty list every
+    /// built-in agent whose requirements `resources` meets. Returns the problems of
+    /// listed agents that cannot run, and the unlisted agents left out, with why.
+    public static func serving(
+        _ names: [String], resources: AgentResources
+    ) -> (registry: AgentRegistry, problems: [String], skipped: [String]) {
+        let all = builtIn(resources: resources)
+        var registry = AgentRegistry()
+        var problems: [String] = []
+        var skipped: [String] = []
+        for name in names.isEmpty ? all.names : names {
+            guard let agent = all.agent(named: name) else {
+                problems.append("agents: unknown agent '\(name)'; this build has: \(all.names.joined(separator: ", "))")
+                continue
+            }
+            let missing = resources.problems(for: agent.requirements, agent: name)
+            if missing.isEmpty {
+                registry.register(agent)
+            } else if names.isEmpty {
+                skipped += missing
+            } else {
+                problems += missing
+            }
+        }
+        return (registry, problems, skipped)
+    }
 }

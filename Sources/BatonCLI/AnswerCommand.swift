@@ -1,5 +1,6 @@
 import ArgumentParser
 import BatonContracts
+import BatonSchedulerClient
 import Foundation
 
 struct AnswerCommand: AsyncParsableCommand {

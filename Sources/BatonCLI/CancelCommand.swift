@@ -1,5 +1,6 @@
 import ArgumentParser
 import BatonContracts
+import BatonSchedulerClient
 
 struct CancelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

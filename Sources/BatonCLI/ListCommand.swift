@@ -1,5 +1,6 @@
 import ArgumentParser
 import BatonContracts
+import BatonSchedulerClient
 import Foundation
 
 struct ListCommand: AsyncParsableCommand {
@@ -10,14 +11,19 @@ struct ListCommand: AsyncParsableCommand {
     @Option(help: "Only workflows in this status (e.g. running, awaiting_input, failed).")
     var status: String?
 
+    @Option(help: "Only the child workflows this workflow delegated.")
+    var parent: String?
+
     @Option(help: "At most this many.")
     var limit = 20
 
     func run() async throws {
-        let views = try await SchedulerClient(baseURL: scheduler.baseURL).list(status: status, limit: limit)
+        let views = try await SchedulerClient(baseURL: scheduler.baseURL).list(
+            status: status, parent: parent, limit: limit)
         for view in views {
             let progress = view.progress?.node.map { " \($0)" } ?? ""
-            print("\(view.id)  \(view.agent)  \(view.status.rawValue)  attempt \(view.attempt)\(progress)")
+            let caller = view.caller.map { "  by \($0)" } ?? ""
+            print("\(view.id)  \(view.agent)  \(view.status.rawValue)  attempt \(view.attempt)\(progress)\(caller)")
         }
     }
 }

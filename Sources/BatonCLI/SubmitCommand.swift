@@ -1,5 +1,6 @@
 import ArgumentParser
 import BatonContracts
+import BatonSchedulerClient
 import Foundation
 
 struct SubmitCommand: AsyncParsableCommand {
@@ -17,6 +18,9 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "Your own id: submitting it again returns the same workflow.")
     var id: String?
 
+    @Option(help: "Who is asking; recorded with the workflow and passed to the agent (default: $USER).")
+    var caller: String?
+
     @Flag(help: "Wait until the workflow finishes and print its result.")
     var wait = false
 
@@ -28,7 +32,10 @@ struct SubmitCommand: AsyncParsableCommand {
             throw ValidationError("--input is not valid JSON: \(input)")
         }
         let client = SchedulerClient(baseURL: scheduler.baseURL)
-        let view = try await client.submit(SubmitWorkflowRequest(id: id, agent: agent, input: parsedInput))
+        let view = try await client.submit(
+            SubmitWorkflowRequest(
+                id: id, agent: agent, input: parsedInput,
+                caller: caller ?? ProcessInfo.processInfo.environment["USER"]))
         print(view.id)
         if wait {
             try await WatchCommand.follow(view.id, client: client)

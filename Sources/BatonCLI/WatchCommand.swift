@@ -1,5 +1,6 @@
 import ArgumentParser
 import BatonContracts
+import BatonSchedulerClient
 import Foundation
 
 struct WatchCommand: AsyncParsableCommand {
@@ -23,6 +24,8 @@ struct WatchCommand: AsyncParsableCommand {
             var line =
                 "\(view.status.rawValue) attempt=\(view.attempt) step=\(view.checkpointStep ?? 0)"
                 + (view.progress?.node.map { " node=\($0)" } ?? "")
+                + (view.progress?.percent.map { " \(Int($0))%" } ?? "")
+                + (view.progress?.label.map { " – \($0)" } ?? "")
             if view.status == .awaitingInput, let question = view.interrupt?["question"]?.stringValue {
                 line += "\n  waiting for an answer: \(question) (baton answer \(id) --choice … / --text …)"
             }
@@ -33,7 +36,16 @@ struct WatchCommand: AsyncParsableCommand {
             if view.status.isTerminal {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
-                if let result = view.result { print(String(decoding: try encoder.encode(result), as: UTF8.self)) }
+                if let markdown = view.result?["report"]?["markdown"]?.stringValue {
+                    print(markdown)
+                } else if let result = view.result {
+                    print(String(decoding: try encoder.encode(result), as: UTF8.self))
+                }
+                if let usage = view.usage?.total, usage.promptTokens + usage.completionTokens > 0 {
+                    print(
+                        "model usage: \(usage.promptTokens) prompt + \(usage.completionTokens) completion tokens in \(usage.calls) calls, cost \(String(format: "%.6f", usage.cost))"
+                    )
+                }
                 if let error = view.error { print("error: \(error.kind): \(error.message)") }
                 if view.status != .completed { throw ExitCode(1) }
                 return

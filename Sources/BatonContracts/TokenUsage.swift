@@ -1,18 +1,41 @@
-/// Tokens and money spent on model calls.
+/// Tokens and money spent on model calls, and how many calls.
 public struct TokenUsage: Sendable, Hashable, Codable {
     public var promptTokens: Int
     public var completionTokens: Int
     public var cost: Double
+    /// Model answers received (a retried request counts once).
+    public var calls: Int
 
-    public init(promptTokens: Int = 0, completionTokens: Int = 0, cost: Double = 0) {
+    public init(promptTokens: Int = 0, completionTokens: Int = 0, cost: Double = 0, calls: Int = 0) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
         self.cost = cost
+        self.calls = calls
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        promptTokens = try c.decode(.promptTokens, default: 0)
+        completionTokens = try c.decode(.completionTokens, default: 0)
+        cost = try c.decode(.cost, default: 0)
+        calls = try c.decode(.calls, default: 0)
     }
 
     public static func + (lhs: TokenUsage, rhs: TokenUsage) -> TokenUsage {
         TokenUsage(
             promptTokens: lhs.promptTokens + rhs.promptTokens,
-            completionTokens: lhs.completionTokens + rhs.completionTokens, cost: lhs.cost + rhs.cost)
+            completionTokens: lhs.completionTokens + rhs.completionTokens, cost: lhs.cost + rhs.cost,
+            calls: lhs.calls + rhs.calls)
+    }
+}
+
+/// A workflow's model spending: the total and the share of each graph node.
+public struct UsageSummary: Sendable, Hashable, Codable {
+    public var total: TokenUsage
+    public var byNode: [String: TokenUsage]
+
+    public init(byNode: [String: TokenUsage]) {
+        self.byNode = byNode
+        self.total = byNode.values.reduce(TokenUsage(), +)
     }
 }

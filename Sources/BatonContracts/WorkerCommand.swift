@@ -37,11 +37,14 @@ public struct RunActivity: Sendable, Hashable, Codable {
     /// A person's answer to the interrupt the checkpoint stopped at, if any.
     public var humanInput: JSONValue?
     public var heartbeatIntervalSeconds: Double
+    /// Who submitted the workflow, as given at submission.
+    public var caller: String?
 
     public init(
         workflowId: String, attempt: Int, agent: String, input: JSONValue, checkpoint: Checkpoint?,
-        humanInput: JSONValue? = nil, heartbeatIntervalSeconds: Double
+        humanInput: JSONValue? = nil, heartbeatIntervalSeconds: Double, caller: String? = nil
     ) {
+        self.caller = caller
         self.humanInput = humanInput
         self.workflowId = workflowId
         self.attempt = attempt

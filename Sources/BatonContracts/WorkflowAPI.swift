@@ -30,12 +30,21 @@ public struct SubmitWorkflowRequest: Sendable, Hashable, Codable {
     public var input: JSONValue?
     /// Retry policy and timeouts; missing fields take the scheduler's defaults.
     public var options: WorkflowOptions?
+    /// Who asked for this work (a person or a service); recorded and passed to the agent.
+    public var caller: String?
+    /// The workflow that delegated this one, when it is a child workflow.
+    public var parentId: String?
 
-    public init(id: String? = nil, agent: String, input: JSONValue? = nil, options: WorkflowOptions? = nil) {
+    public init(
+        id: String? = nil, agent: String, input: JSONValue? = nil, options: WorkflowOptions? = nil,
+        caller: String? = nil, parentId: String? = nil
+    ) {
         self.id = id
         self.agent = agent
         self.input = input
         self.options = options
+        self.caller = caller
+        self.parentId = parentId
     }
 
     /// Ids travel in URLs and AMQP messages: keep them short and unambiguous.
@@ -55,6 +64,12 @@ public struct SubmitWorkflowRequest: Sendable, Hashable, Codable {
         if agent.isEmpty || agent.count > 128 {
             return "'agent' must name an agent (1 to 128 characters)"
         }
+        if let caller, caller.isEmpty || caller.count > 256 {
+            return "'caller' must be 1 to 256 characters when given"
+        }
+        if let parentId, parentId.isEmpty || parentId.count > 128 {
+            return "'parentId' must name a workflow (1 to 128 characters) when given"
+        }
         if let problem = options?.validationError() { return "options: \(problem)" }
         return nil
     }
@@ -73,15 +88,23 @@ public struct WorkflowView: Sendable, Hashable, Codable {
     public var checkpointStep: Int?
     /// The question a person must answer while `status` is `awaiting_input`.
     public var interrupt: JSONValue?
+    public var caller: String?
+    public var parentId: String?
+    /// Tokens and cost of the agent's model calls so far (not counting child workflows).
+    public var usage: UsageSummary?
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(
         id: String, agent: String, status: WorkflowStatus, attempt: Int, input: JSONValue,
         progress: ActivityProgress?, result: JSONValue?, error: ActivityFailure?, checkpointStep: Int?,
-        interrupt: JSONValue? = nil, createdAt: Date, updatedAt: Date
+        interrupt: JSONValue? = nil, caller: String? = nil, parentId: String? = nil, usage: UsageSummary? = nil,
+        createdAt: Date, updatedAt: Date
     ) {
         self.interrupt = interrupt
+        self.caller = caller
+        self.parentId = parentId
+        self.usage = usage
         self.id = id
         self.agent = agent
         self.status = status

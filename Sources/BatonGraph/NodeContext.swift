@@ -30,8 +30,13 @@ public struct NodeContext: Sendable {
     ///
     /// Calls are told apart by `name` and by their order among calls of that name in
     /// the node, so make calls of one name one after another, not concurrently.
+    ///
+    /// `usage` reads the tokens and cost a result spent (a model answer's usage): they
+    /// are counted to this node in the same checkpoint as the journal entry, so a
+    /// resumed run neither repeats nor double-counts the call.
     public func call<Result: Codable & Sendable>(
-        _ name: String, as _: Result.Type = Result.self, _ body: () async throws -> Result
+        _ name: String, as _: Result.Type = Result.self, usage: ((Result) -> TokenUsage)? = nil,
+        _ body: () async throws -> Result
     ) async throws -> Result {
         let key = "\(name)#\(counters.next(name))"
         if let recorded = await recorder.journaled(task: task, key: key) {
@@ -48,7 +53,7 @@ public struct NodeContext: Sendable {
         } catch {
             throw GraphError.journalEncoding(call: name, reason: "\(error)")
         }
-        try await recorder.journal(task: task, key: key, value: encoded)
+        try await recorder.journal(task: task, key: key, value: encoded, usage: usage.map { (node, $0(result)) })
         return result
     }
 

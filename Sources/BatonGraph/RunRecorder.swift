@@ -36,7 +36,8 @@ actor RunRecorder {
 
     func pendingWrites(task: String) -> JSONValue? { current.pendingWrites?[task] }
 
-    func journal(task: String, key: String, value: JSONValue) async throws {
+    func journal(task: String, key: String, value: JSONValue, usage: (node: String, TokenUsage)? = nil) async throws {
+        if let usage { addUsage(node: usage.node, usage.1) }
         var journal = current.journal ?? [:]
         journal[task, default: [:]][key] = value
         current.journal = journal

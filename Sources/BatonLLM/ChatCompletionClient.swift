@@ -142,7 +142,8 @@ public struct ChatCompletionClient: Sendable {
         return ChatResponse(
             message: choice.message, finishReason: choice.finish_reason,
             usage: TokenUsage(
-                promptTokens: body.usage?.prompt_tokens ?? 0, completionTokens: body.usage?.completion_tokens ?? 0),
+                promptTokens: body.usage?.prompt_tokens ?? 0, completionTokens: body.usage?.completion_tokens ?? 0,
+                calls: 1),
             attempts: 1)
     }
 

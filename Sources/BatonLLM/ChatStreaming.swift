@@ -43,7 +43,7 @@ extension ChatCompletionClient {
             var errorBody = Data()
             var text = ""
             var finishReason: String?
-            var usage = TokenUsage()
+            var usage = TokenUsage(calls: 1)
             let failure: LLMError
             do {
                 for try await part in HTTPClient.stream(
@@ -74,7 +74,7 @@ extension ChatCompletionClient {
                             if let counts = event["usage"] {
                                 usage = TokenUsage(
                                     promptTokens: Int(counts["prompt_tokens"]?.numberValue ?? 0),
-                                    completionTokens: Int(counts["completion_tokens"]?.numberValue ?? 0))
+                                    completionTokens: Int(counts["completion_tokens"]?.numberValue ?? 0), calls: 1)
                             }
                         }
                     }

@@ -91,11 +91,21 @@ public struct ChatRequest: Sendable, Hashable {
     }
 }
 
-/// The model's answer.
-public struct ChatResponse: Sendable, Hashable {
+/// The model's answer; Codable so that a node can journal it.
+public struct ChatResponse: Sendable, Hashable, Codable {
     public var message: ChatMessage
     public var finishReason: String?
     public var usage: TokenUsage
     /// Requests made to get it (1 plus retries).
     public var attempts: Int
+
+    public init(message: ChatMessage, finishReason: String?, usage: TokenUsage, attempts: Int) {
+        self.message = message
+        self.finishReason = finishReason
+        self.usage = usage
+        self.attempts = attempts
+    }
+
+    /// The answer's text, empty when it holds only tool calls.
+    public var text: String { message.content ?? "" }
 }

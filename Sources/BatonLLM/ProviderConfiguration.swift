@@ -11,6 +11,8 @@ import BatonContracts
 ///     timeout_seconds: 120
 ///     max_retries: 4
 ///     concurrency: 8                         # requests at once, shared by the worker's activities
+///     requests_per_minute: 500               # optional budgets, also per worker
+///     tokens_per_minute: 200000
 ///     cost_per_1k_prompt_tokens: 0.00015
 ///     cost_per_1k_completion_tokens: 0.0006
 /// ```
@@ -21,6 +23,8 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
     public var timeoutSeconds: Double
     public var maxRetries: Int
     public var concurrency: Int
+    public var requestsPerMinute: Int?
+    public var tokensPerMinute: Int?
     public var costPer1KPromptTokens: Double
     public var costPer1KCompletionTokens: Double
 
@@ -31,14 +35,19 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
         case timeoutSeconds = "timeout_seconds"
         case maxRetries = "max_retries"
         case concurrency
+        case requestsPerMinute = "requests_per_minute"
+        case tokensPerMinute = "tokens_per_minute"
         case costPer1KPromptTokens = "cost_per_1k_prompt_tokens"
         case costPer1KCompletionTokens = "cost_per_1k_completion_tokens"
     }
 
     public init(
         baseURL: String, model: String, apiKeyEnv: String? = nil, timeoutSeconds: Double = 120, maxRetries: Int = 4,
-        concurrency: Int = 8, costPer1KPromptTokens: Double = 0, costPer1KCompletionTokens: Double = 0
+        concurrency: Int = 8, requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil,
+        costPer1KPromptTokens: Double = 0, costPer1KCompletionTokens: Double = 0
     ) {
+        self.requestsPerMinute = requestsPerMinute
+        self.tokensPerMinute = tokensPerMinute
         self.baseURL = baseURL
         self.model = model
         self.apiKeyEnv = apiKeyEnv
@@ -58,6 +67,8 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
         timeoutSeconds = try c.decode(.timeoutSeconds, default: d.timeoutSeconds)
         maxRetries = try c.decode(.maxRetries, default: d.maxRetries)
         concurrency = try c.decode(.concurrency, default: d.concurrency)
+        requestsPerMinute = try c.decodeIfPresent(Int.self, forKey: .requestsPerMinute)
+        tokensPerMinute = try c.decodeIfPresent(Int.self, forKey: .tokensPerMinute)
         costPer1KPromptTokens = try c.decode(.costPer1KPromptTokens, default: d.costPer1KPromptTokens)
         costPer1KCompletionTokens = try c.decode(.costPer1KCompletionTokens, default: d.costPer1KCompletionTokens)
     }
@@ -76,6 +87,12 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
         if !(0...20).contains(maxRetries) { problems.append("providers.\(name).max_retries must be between 0 and 20") }
         if !(1...1000).contains(concurrency) {
             problems.append("providers.\(name).concurrency must be between 1 and 1000")
+        }
+        if let requestsPerMinute, requestsPerMinute < 1 {
+            problems.append("providers.\(name).requests_per_minute must be 1 or more (leave it out for no limit)")
+        }
+        if let tokensPerMinute, tokensPerMinute < 1 {
+            problems.append("providers.\(name).tokens_per_minute must be 1 or more (leave it out for no limit)")
         }
         if costPer1KPromptTokens < 0 || costPer1KCompletionTokens < 0 {
             problems.append("providers.\(name) costs must not be negative")

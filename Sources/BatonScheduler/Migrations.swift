@@ -86,6 +86,13 @@ enum Migrations {
                 "ALTER TABLE checkpoints ADD COLUMN body jsonb"
             ]
         ),
+        (
+            4,
+            [
+                "ALTER TABLE workflows ADD COLUMN caller text, ADD COLUMN parent_id text, ADD COLUMN usage jsonb",
+                "CREATE INDEX workflows_by_parent ON workflows (parent_id) WHERE parent_id IS NOT NULL",
+            ]
+        ),
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

@@ -1,6 +1,7 @@
 import BatonAMQP
 import BatonContracts
 import BatonLifecycle
+import BatonObservability
 import BatonPostgres
 import BatonWorkflow
 import Foundation
@@ -57,16 +58,7 @@ public enum Scheduler {
             batchSize: configuration.eventBatchSize, context: context, relayWake: wake, logger: logger)
 
         let router = Router()
-        router.get("healthz") { _, _ in "ok" }
-        if let metrics {
-            router.get("metrics") { _, _ in
-                var buffer: [UInt8] = []
-                metrics.emit(into: &buffer)
-                return Response(
-                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                    body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
-            }
-        }
+        MetricsRoutes.add(to: router, registry: metrics)
         WorkflowController(
             pool: pool, context: context, relayWake: wake, maxRequestBytes: configuration.maxRequestBytes
         ).addRoutes(to: router.group("v1/workflows"))

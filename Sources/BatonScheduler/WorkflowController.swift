@@ -52,7 +52,7 @@ struct WorkflowController: Sendable {
         }
     }
 
-    /// `GET /v1/workflows?status=running&limit=50`: newest first.
+    /// `GET /v1/workflows?status=running&parent=<id>&limit=50`: newest first.
     @Sendable func list(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
         let status: WorkflowStatus?
         if let text = request.uri.queryParameters.get("status") {
@@ -68,7 +68,10 @@ struct WorkflowController: Sendable {
         guard (1...1000).contains(limit) else {
             throw HTTPError(.badRequest, message: "limit must be between 1 and 1000")
         }
-        let views = try await pool.withConnection { db in try await db.list(status: status, limit: limit) }
+        let parent = request.uri.queryParameters.get("parent").map { String($0) }
+        let views = try await pool.withConnection { db in
+            try await db.list(status: status, parent: parent, limit: limit)
+        }
         return try Self.json(views, status: .ok)
     }
 
@@ -167,7 +170,7 @@ extension PostgresConnection {
         try WorkflowStore.view(id: id, on: self)
     }
 
-    fileprivate func list(status: WorkflowStatus?, limit: Int) throws -> [WorkflowView] {
-        try WorkflowStore.list(status: status, limit: limit, on: self)
+    fileprivate func list(status: WorkflowStatus?, parent: String?, limit: Int) throws -> [WorkflowView] {
+        try WorkflowStore.list(status: status, parent: parent, limit: limit, on: self)
     }
 }

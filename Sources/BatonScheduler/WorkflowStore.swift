@@ -50,13 +50,14 @@ enum WorkflowStore {
         let machine = WorkflowStateMachine(options: options)
         let inserted = try db.query(
             """
-            INSERT INTO workflows (id, agent, input, fingerprint, status, attempt, machine, created_at, updated_at)
-            VALUES ($1, $2, $3::jsonb, $4, $5, 0, $6::jsonb, $7::timestamptz, $7::timestamptz)
+            INSERT INTO workflows (
+                id, agent, input, fingerprint, status, attempt, machine, created_at, updated_at, caller, parent_id)
+            VALUES ($1, $2, $3::jsonb, $4, $5, 0, $6::jsonb, $7::timestamptz, $7::timestamptz, $8, $9)
             ON CONFLICT (id) DO NOTHING
             """,
             [
                 id, request.agent, JSONColumn.text(input), fingerprint, machine.status.rawValue,
-                JSONColumn.text(machine), timestamp(now),
+                JSONColumn.text(machine), timestamp(now), request.caller, request.parentId,
             ])
         if inserted.affectedRows == 0 {
             let existing = try db.query("SELECT fingerprint FROM workflows WHERE id = $1", [id])
@@ -88,7 +89,7 @@ enum WorkflowStore {
         on db: isolated PostgresConnection, history: HistoryEntry? = nil
     ) throws -> Outcome {
         let rows = try db.query(
-            "SELECT agent, input, machine FROM workflows WHERE id = $1 FOR UPDATE", [workflowId])
+            "SELECT agent, input, caller, machine FROM workflows WHERE id = $1 FOR UPDATE", [workflowId])
         guard let row = rows.first else { return .unknownWorkflow }
         guard var machine = try JSONColumn.value(WorkflowStateMachine.self, from: row["machine"]) else {
             throw PostgresError.unexpectedResult("workflow \(workflowId) has no state machine")
@@ -107,8 +108,7 @@ enum WorkflowStore {
         }
         try execute(
             actions, machine: machine, workflowId: workflowId, agent: try row.string("agent"),
-            inputText: row["input"], now: now, context: context,
-            on: db)
+            inputText: row["input"], caller: row["caller"], now: now, context: context, on: db)
         let dispatched = actions.contains { if case .dispatch = $0 { true } else { false } }
         return .applied(dispatched: dispatched, ignored: ignored)
     }
@@ -122,7 +122,7 @@ enum WorkflowStore {
     /// Runs the machine's actions as SQL and saves the machine.
     private static func execute(
         _ actions: [WorkflowAction], machine: WorkflowStateMachine, workflowId: String, agent: String,
-        inputText: String?, now: Date, context: Context, on db: isolated PostgresConnection
+        inputText: String?, caller: String?, now: Date, context: Context, on db: isolated PostgresConnection
     ) throws {
         var error: ActivityFailure?
         var interrupt: JSONValue?? = .none
@@ -135,7 +135,8 @@ enum WorkflowStore {
                 let command = WorkerCommand.runActivity(
                     RunActivity(
                         workflowId: workflowId, attempt: attempt, agent: agent, input: input, checkpoint: checkpoint,
-                        humanInput: humanInput, heartbeatIntervalSeconds: machine.options.heartbeatIntervalSeconds))
+                        humanInput: humanInput, heartbeatIntervalSeconds: machine.options.heartbeatIntervalSeconds,
+                        caller: caller))
                 try enqueue(command, exchange: "", routingKey: context.commandQueue, workflowId: workflowId, on: db)
                 try record(
                     workflowId: workflowId, eventId: nil, attempt: attempt, type: "dispatched", outcome: "applied",
@@ -166,6 +167,11 @@ enum WorkflowStore {
                         workflowId, String(checkpoint.step), String(machine.attempt),
                         JSONColumn.text(checkpoint.nextNodes), JSONColumn.text(checkpoint.state), JSONColumn.text(body),
                     ])
+                if let usage = checkpoint.usage {
+                    try db.query(
+                        "UPDATE workflows SET usage = $2::jsonb WHERE id = $1",
+                        [workflowId, JSONColumn.text(UsageSummary(byNode: usage))])
+                }
                 if checkpoint.step > context.checkpointRetention {
                     try db.query(
                         "DELETE FROM checkpoints WHERE workflow_id = $1 AND step <= $2",
@@ -177,8 +183,12 @@ enum WorkflowStore {
             case .recordInterrupt(let request):
                 interrupt = .some(request)
             case .recordResult(let output):
-                try db.query(
-                    "UPDATE workflows SET result = $2::jsonb WHERE id = $1", [workflowId, JSONColumn.text(output)])
+                let usage = try db.query(
+                    "UPDATE workflows SET result = $2::jsonb WHERE id = $1 RETURNING usage",
+                    [workflowId, JSONColumn.text(output)]
+                ).first.flatMap { try JSONColumn.value(UsageSummary.self, from: $0["usage"]) }
+                // Counted as the transaction runs: a rolled-back transaction (rare) may count twice.
+                if let usage { UsageMetrics.record(usage.total, agent: agent) }
             case .recordFailure(let failure), .recordTimedOut(let failure):
                 error = failure
             case .recordCancelled(let reason):
@@ -261,11 +271,17 @@ enum WorkflowStore {
             step: step, nextNodes: try JSONColumn.value([String].self, from: row["next_nodes"]) ?? [], state: state)
     }
 
-    /// The newest workflows first, optionally only those in `status`.
-    static func list(status: WorkflowStatus?, limit: Int, on db: isolated PostgresConnection) throws -> [WorkflowView] {
+    /// The newest workflows first, optionally only those in `status` or delegated by `parent`.
+    static func list(
+        status: WorkflowStatus?, parent: String?, limit: Int, on db: isolated PostgresConnection
+    ) throws -> [WorkflowView] {
         try db.query(
-            "SELECT \(viewColumns) FROM workflows WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at DESC, id LIMIT $2",
-            [status?.rawValue, String(limit)]
+            """
+            SELECT \(viewColumns) FROM workflows
+            WHERE ($1::text IS NULL OR status = $1) AND ($3::text IS NULL OR parent_id = $3)
+            ORDER BY created_at DESC, id LIMIT $2
+            """,
+            [status?.rawValue, String(limit), parent]
         ).all.map(view(from:))
     }
 
@@ -281,7 +297,7 @@ enum WorkflowStore {
     }
 
     private static let viewColumns = """
-        id, agent, status, attempt, input, progress, result, error, interrupt, checkpoint_step,
+        id, agent, status, attempt, input, progress, result, error, interrupt, checkpoint_step, caller, parent_id, usage,
         extract(epoch FROM created_at) AS created, extract(epoch FROM updated_at) AS updated
         """
 
@@ -298,6 +314,8 @@ enum WorkflowStore {
             error: try JSONColumn.value(ActivityFailure.self, from: row["error"]),
             checkpointStep: row["checkpoint_step"].flatMap { Int($0) },
             interrupt: try JSONColumn.value(JSONValue.self, from: row["interrupt"]),
+            caller: row["caller"], parentId: row["parent_id"],
+            usage: try JSONColumn.value(UsageSummary.self, from: row["usage"]),
             createdAt: Date(timeIntervalSince1970: Double(try row.string("created")) ?? 0),
             updatedAt: Date(timeIntervalSince1970: Double(try row.string("updated")) ?? 0))
     }

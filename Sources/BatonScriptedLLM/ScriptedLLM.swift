@@ -27,12 +27,16 @@ public actor ScriptedLLM {
     public func answer(_ body: Data) -> Answer {
         requests += 1
         let request = try? JSONDecoder().decode(JSONValue.self, from: body)
-        let lastUser = request?["messages"]?.arrayValue?.last { $0["role"] == "user" }?["content"]?.stringValue ?? ""
+        let messages = request?["messages"]?.arrayValue ?? []
+        let lastUser = messages.last { $0["role"] == "user" }?["content"]?.stringValue ?? ""
+        let lastRole = messages.last?["role"]?.stringValue
+        let lastTool = messages.last { $0["role"] == "tool" }?["content"]?.stringValue
         guard
             let index = script.rules.indices.first(where: { index in
                 let rule = script.rules[index]
                 let matches = rule.match.map { lastUser.localizedCaseInsensitiveContains($0) } ?? true
-                return matches && (rule.times.map { uses[index] < $0 } ?? true)
+                let roleMatches = rule.lastRole.map { $0 == lastRole } ?? true
+                return matches && roleMatches && (rule.times.map { uses[index] < $0 } ?? true)
             })
         else {
             return Answer(
@@ -51,7 +55,8 @@ public actor ScriptedLLM {
         if let raw = rule.rawBody {
             return Answer(status: 200, headers: [:], body: Data(raw.utf8), delay: delay, events: nil)
         }
-        let reply = rule.reply ?? LLMScript.Reply(content: "")
+        var reply = rule.reply ?? LLMScript.Reply(content: "")
+        reply.content = reply.content.map { Self.substitute($0, toolResult: lastTool) }
         let toolCalls: JSONValue? = reply.toolCalls.map { calls in
             .array(
                 calls.enumerated().map { index, call in
@@ -97,6 +102,23 @@ public actor ScriptedLLM {
             events: events)
     }
 
+    /// Fills `{{tool_result}}` and `{{tool_result.key}}` in a scripted reply.
+    static func substitute(_ text: String, toolResult: String?) -> String {
+        guard text.contains("{{tool_result"), let toolResult else { return text }
+        var text = text.replacingOccurrences(of: "{{tool_result}}", with: toolResult)
+        if case .object(let fields) = (try? JSONDecoder().decode(JSONValue.self, from: Data(toolResult.utf8))) {
+            for (key, value) in fields {
+                let rendered =
+                    value.stringValue ?? String(decoding: (try? JSONEncoder().encode(value)) ?? Data(), as: UTF8.self)
+                text = text.replacingOccurrences(of: "{{tool_result.\(key)}}", with: rendered)
+            }
+        }
+        return text
+    }
+
+    /// Uses of each rule so far, in script order.
+    public var ruleUses: [Int] { uses }
+
     /// The HTTP routes: `POST /v1/chat/completions`, `GET /stats`.
     public nonisolated func addRoutes(to router: Router<BasicRequestContext>) {
         router.post("v1/chat/completions") { request, _ -> Response in
@@ -124,9 +146,10 @@ public actor ScriptedLLM {
         }
         router.get("stats") { _, _ -> Response in
             let count = await self.requests
+            let uses = await self.ruleUses.map(String.init).joined(separator: ", ")
             return Response(
                 status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: #"{"requests": \#(count)}"#)))
+                body: .init(byteBuffer: ByteBuffer(string: #"{"requests": \#(count), "rule_uses": [\#(uses)]}"#)))
         }
     }
 }

@@ -2,6 +2,7 @@ import BatonAMQP
 import BatonAgents
 import BatonContracts
 import BatonGraph
+import BatonLLM
 import Logging
 import Synchronization
 
@@ -43,7 +44,8 @@ struct ActivityRunner: Sendable {
         let key = ActivityCancellations.Key(workflowId: command.workflowId, attempt: command.attempt)
         cancellations.register(key)
         defer { cancellations.unregister(key) }
-        let latestProgress = LatestProgress()
+        let latestProgress = Latest<ActivityProgress>()
+        let latestUsage = Latest<[String: TokenUsage]>()
         let hooks = GraphRunHooks(
             nodeStarted: { latestProgress.set($0) },
             progress: { progress in
@@ -51,6 +53,7 @@ struct ActivityRunner: Sendable {
                 try? await emit(.progress(progress))
             },
             checkpoint: { checkpoint in
+                if let usage = checkpoint.usage { latestUsage.set(usage) }
                 try await emit(.checkpointed(checkpoint))
                 if drain.isDraining { throw ActivityHandedBack() }
             })
@@ -72,7 +75,8 @@ struct ActivityRunner: Sendable {
                         try await agent.run(
                             AgentRun(
                                 workflowId: command.workflowId, attempt: command.attempt, input: command.input,
-                                checkpoint: command.checkpoint, humanInput: command.humanInput), hooks: hooks)
+                                checkpoint: command.checkpoint, humanInput: command.humanInput, caller: command.caller),
+                            hooks: hooks)
                     }
                     defer { group.cancelAll() }
                     // The heartbeat child never returns a value; the first value is the agent's.
@@ -89,7 +93,14 @@ struct ActivityRunner: Sendable {
         switch outcome {
         case .success(.completed(let output)):
             try await emit(.completed(output: output))
-            logger.info("activity completed")
+            // kpi_store: log. The scheduler exports the same totals on /metrics.
+            let usage = UsageSummary(byNode: latestUsage.get() ?? [:]).total
+            logger.info(
+                "activity completed",
+                metadata: [
+                    "kpi.prompt_tokens": "\(usage.promptTokens)", "kpi.completion_tokens": "\(usage.completionTokens)",
+                    "kpi.cost": "\(usage.cost)",
+                ])
         case .success(.interrupted(let request)):
             try await emit(.interrupted(try JSONValue(encoding: request)))
             logger.info("activity waits for a person", metadata: ["question": "\(request.question)"])
@@ -114,6 +125,9 @@ struct ActivityRunner: Sendable {
         case let error as AgentInputError:
             ActivityFailure(kind: "invalid_input", message: error.description, retryable: false)
         case let error as GraphError: ActivityFailure(kind: "graph_error", message: error.description, retryable: false)
+        // A model's 4xx will fail again; its 429, 5xx and timeouts (after the client's own retries) may not.
+        case let error as LLMError:
+            ActivityFailure(kind: error.kind.rawValue, message: error.description, retryable: error.isRetryable)
         default: ActivityFailure(kind: "agent_error", message: "\(error)", retryable: true)
         }
     }
@@ -122,10 +136,11 @@ struct ActivityRunner: Sendable {
 /// Thrown inside an activity whose workflow asked it to stop.
 struct ActivityCancelled: Error {}
 
-/// The newest progress of one activity, read by its heartbeat timer.
-final class LatestProgress: Sendable {
-    private let value = Mutex<ActivityProgress?>(nil)
+/// The newest value reported by a running activity (its progress for the heartbeat
+/// timer, its usage for the completion's KPIs).
+final class Latest<Value: Sendable>: Sendable {
+    private let value = Mutex<Value?>(nil)
 
-    func set(_ progress: ActivityProgress) { value.withLock { $0 = progress } }
-    func get() -> ActivityProgress? { value.withLock { $0 } }
+    func set(_ newValue: Value) { value.withLock { $0 = newValue } }
+    func get() -> Value? { value.withLock { $0 } }
 }

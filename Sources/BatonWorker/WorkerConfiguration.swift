@@ -1,7 +1,9 @@
 import BatonAMQP
+import BatonAgents
 import BatonConfiguration
 import BatonContracts
 import BatonLLM
+import BatonSchedulerClient
 import Foundation
 
 /// `config/configuration_worker.yaml`, decoded and validated at start.
@@ -21,6 +23,11 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
     public var agents: [String]
     /// Model providers by name, for agents that call models.
     public var providers: [String: ProviderConfiguration]
+    /// The scheduler's HTTP API, for agents that delegate child workflows.
+    public var schedulerURL: String?
+    /// `/metrics` and `/healthz` on this loopback-or-any port; 0 turns them off.
+    public var metricsPort: Int
+    public var metricsHost: String
     public var logStore: String
     public var kpiStore: String
     public var logLevel: String
@@ -35,6 +42,9 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         case brokerOutageSeconds = "broker_outage_seconds"
         case agents
         case providers
+        case schedulerURL = "scheduler_url"
+        case metricsPort = "metrics_port"
+        case metricsHost = "metrics_host"
         case logStore = "log_store"
         case kpiStore = "kpi_store"
         case logLevel = "log_level"
@@ -44,8 +54,9 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         queue: String = "agents", eventsQueue: String = "baton.events",
         brokerURL: String = "amqp://guest:guest@127.0.0.1:5672", concurrency: Int = 16,
         heartbeatIntervalSeconds: Double = 5, drainTimeoutSeconds: Double = 30, brokerOutageSeconds: Double = 120,
-        agents: [String] = [], providers: [String: ProviderConfiguration] = [:],
-        logStore: String = "stdout", kpiStore: String = "log", logLevel: String = "info"
+        agents: [String] = [], providers: [String: ProviderConfiguration] = [:], schedulerURL: String? = nil,
+        metricsPort: Int = 0, metricsHost: String = "127.0.0.1", logStore: String = "stdout", kpiStore: String = "log",
+        logLevel: String = "info"
     ) {
         self.queue = queue
         self.eventsQueue = eventsQueue
@@ -56,6 +67,9 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         self.brokerOutageSeconds = brokerOutageSeconds
         self.agents = agents
         self.providers = providers
+        self.schedulerURL = schedulerURL
+        self.metricsPort = metricsPort
+        self.metricsHost = metricsHost
         self.logStore = logStore
         self.kpiStore = kpiStore
         self.logLevel = logLevel
@@ -74,23 +88,46 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         brokerOutageSeconds = try container.decode(.brokerOutageSeconds, default: defaults.brokerOutageSeconds)
         agents = try container.decode(.agents, default: defaults.agents)
         providers = try container.decode(.providers, default: defaults.providers)
+        schedulerURL = try container.decodeIfPresent(String.self, forKey: .schedulerURL)
+        metricsPort = try container.decode(.metricsPort, default: defaults.metricsPort)
+        metricsHost = try container.decode(.metricsHost, default: defaults.metricsHost)
         logStore = try container.decode(.logStore, default: defaults.logStore)
         kpiStore = try container.decode(.kpiStore, default: defaults.kpiStore)
         logLevel = try container.decode(.logLevel, default: defaults.logLevel)
     }
 
-    /// `BATON_BROKER_URL`, `BATON_QUEUE`, `BATON_WORKER_CONCURRENCY` override the file.
+    /// `BATON_BROKER_URL`, `BATON_QUEUE`, `BATON_WORKER_CONCURRENCY`, `BATON_SCHEDULER_URL` override the file.
     public mutating func apply(_ environment: EnvironmentOverrides) throws(ConfigurationError) {
         if let value = environment.string("BATON_BROKER_URL") { brokerURL = value }
         if let value = environment.string("BATON_QUEUE") { queue = value }
         if let value = environment.string("BATON_EVENTS_QUEUE") { eventsQueue = value }
         if let value = try environment.int("BATON_WORKER_CONCURRENCY") { concurrency = value }
         if let value = environment.string("BATON_LOG_LEVEL") { logLevel = value }
+        if let value = environment.string("BATON_SCHEDULER_URL") { schedulerURL = value }
+        if let value = try environment.int("BATON_WORKER_METRICS_PORT") { metricsPort = value }
+    }
+
+    /// What agents get from this worker: a shared gateway per provider, the scheduler's API.
+    public func agentResources(environment: [String: String] = ProcessInfo.processInfo.environment) -> AgentResources {
+        AgentResources(
+            models: Dictionary(
+                uniqueKeysWithValues: providers.map { name, provider in
+                    (name, ModelGateway(name: name, configuration: provider, environment: environment) as any ChatModel)
+                }),
+            tasks: schedulerURL.map { SchedulerTaskDelegate(baseURL: $0) })
+    }
+
+    /// The agents this worker serves (see `AgentRegistry.serving`) and those left out, with why.
+    public func registry(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> (registry: AgentRegistry, skipped: [String]) {
+        let serving = AgentRegistry.serving(agents, resources: agentResources(environment: environment))
+        return (serving.registry, serving.skipped)
     }
 
     /// Every problem at once, so an operator fixes the file in one go.
     public func validate(
-        source: String, knownAgents: [String], environment: [String: String] = ProcessInfo.processInfo.environment
+        source: String, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigurationError) {
         var validator = ConfigurationValidator()
         for (name, provider) in providers.sorted(by: { $0.key < $1.key }) {
@@ -109,11 +146,18 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         validator.require(
             heartbeatIntervalSeconds > 0 && heartbeatIntervalSeconds <= 3600,
             "heartbeat_interval_seconds must be in (0, 3600], got \(heartbeatIntervalSeconds)")
+        validator.require(
+            (0...65535).contains(metricsPort), "metrics_port must be between 0 (off) and 65535, got \(metricsPort)")
         validator.require(drainTimeoutSeconds >= 0, "drain_timeout_seconds must not be negative")
         validator.require(brokerOutageSeconds > 0, "broker_outage_seconds must be positive")
-        for agent in agents where !knownAgents.contains(agent) {
+        if let schedulerURL {
             validator.require(
-                false, "agents: unknown agent '\(agent)'; this build has: \(knownAgents.joined(separator: ", "))")
+                schedulerURL.hasPrefix("http://") || schedulerURL.hasPrefix("https://"),
+                "scheduler_url must start with http:// or https://, got '\(schedulerURL)'")
+        }
+        // Listed agents must exist and have what they need (a provider, the scheduler's API).
+        for problem in AgentRegistry.serving(agents, resources: agentResources(environment: environment)).problems {
+            validator.require(false, problem)
         }
         validator.require(logStore == "stdout", "log_store: only 'stdout' is supported, got '\(logStore)'")
         validator.require(kpiStore == "log", "kpi_store: only 'log' is supported, got '\(kpiStore)'")

@@ -1,9 +1,11 @@
 import ArgumentParser
-import BatonAgents
 import BatonConfiguration
 import BatonLifecycle
+import BatonObservability
 import BatonWorker
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 
 @main
@@ -16,11 +18,10 @@ struct WorkerDaemonCommand: AsyncParsableCommand {
 
     func run() async throws {
         var configuration: WorkerConfiguration
-        let builtIn = AgentRegistry.builtIn
         do {
             configuration = try ConfigurationLoader.load(WorkerConfiguration.self, from: config)
             try configuration.apply(EnvironmentOverrides())
-            try configuration.validate(source: config, knownAgents: builtIn.names)
+            try configuration.validate(source: config)
         } catch {
             print("baton-worker: \(error)")
             throw ExitCode(78)  // EX_CONFIG
@@ -32,11 +33,18 @@ struct WorkerDaemonCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "baton.worker")
-        let registry =
-            configuration.agents.isEmpty
-            ? builtIn : AgentRegistry(configuration.agents.compactMap { builtIn.agent(named: $0) })
+        let metrics = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
+        let (registry, skipped) = configuration.registry()
+        for reason in skipped { logger.notice("agent not served: \(reason)") }
         let worker = WorkerService(configuration: configuration, registry: registry, logger: logger)
-        var group = ServiceGroupConfiguration(services: [worker.shutsDownGroupWhenDone], logger: logger)
+        var services = [worker.shutsDownGroupWhenDone]
+        if configuration.metricsPort > 0 {
+            let server = MetricsRoutes.server(
+                host: configuration.metricsHost, port: configuration.metricsPort, registry: metrics, logger: logger)
+            services.append(server.shutsDownGroupWhenDone)
+        }
+        var group = ServiceGroupConfiguration(services: services, logger: logger)
         group.gracefulShutdownSignals = [.sigterm, .sigint]
         group.maximumGracefulShutdownDuration = .seconds(configuration.drainTimeoutSeconds + 5)
         try await ServiceGroup(configuration: group).run()

@@ -40,7 +40,7 @@ import Testing
                 configuration: WorkerConfiguration(
                     queue: stack.queue, eventsQueue: stack.eventsQueue, brokerURL: TestServices.brokerURL,
                     concurrency: 2),
-                registry: AgentRegistry.builtIn, logger: TestServices.logger)
+                registry: AgentRegistry.builtIn(), logger: TestServices.logger)
             let group = ServiceGroup(
                 configuration: .init(services: [worker.shutsDownGroupWhenDone], logger: TestServices.logger))
             try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -113,7 +113,7 @@ struct Stack: Sendable {
     static func workerServices(
         count: Int, queue: String, eventsQueue: String, concurrency: Int, agents: [any Agent] = []
     ) -> [any Service] {
-        var registry = AgentRegistry.builtIn
+        var registry = AgentRegistry.builtIn()
         for agent in agents { registry.register(agent) }
         return (0..<count).map { _ in
             WorkerService(

@@ -1,10 +1,6 @@
 import BatonLLM
-import BatonLifecycle
 import BatonScriptedLLM
 import Foundation
-import Hummingbird
-import Logging
-import ServiceLifecycle
 import Testing
 
 /// The libcurl chat client against the scripted OpenAI-compatible server, in-process.
@@ -12,29 +8,7 @@ import Testing
     static func withScriptedLLM(
         _ rules: [LLMScript.Rule], _ body: @Sendable (String, ScriptedLLM) async throws -> Void
     ) async throws {
-        var logger = Logger(label: "scripted-llm")
-        logger.logLevel = .critical
-        let llm = ScriptedLLM(script: LLMScript(rules: rules))
-        let router = Router()
-        llm.addRoutes(to: router)
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app.shutsDownGroupWhenDone], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = ports.makeAsyncIterator()
-            let port = await iterator.next() ?? 0
-            do {
-                try await body("http://127.0.0.1:\(port)", llm)
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
+        try await ScriptedLLM.withServer(rules, body)
     }
 
     static func client(

@@ -42,7 +42,7 @@ import Testing
             """
         let configuration = try ConfigurationLoader.decode(WorkerConfiguration.self, yaml: yaml, source: "worker.yaml")
         do {
-            try configuration.validate(source: "worker.yaml", knownAgents: ["chain"], environment: [:])
+            try configuration.validate(source: "worker.yaml", environment: [:])
             Issue.record("a bad provider passed validation")
         } catch {
             #expect(

@@ -1,0 +1,106 @@
+import BatonContracts
+import BatonLLM
+import Foundation
+
+/// The interactive business agent: chats with one person and, for work that takes
+/// longer than a chat turn, uses two tools: submit a long task and read a task's
+/// status. Both go through `TaskDelegate`, so the assistant knows nothing of the
+/// scheduler; the person's identity travels with every task it submits.
+///
+/// It keeps the conversation in memory: it is the part a person talks to, not a
+/// durable workflow; the long work it starts is.
+public actor BusinessAssistant {
+    private let model: any ChatModel
+    private let tasks: any TaskDelegate
+    private let caller: String
+    private var messages: [ChatMessage]
+    /// Tasks submitted in this conversation, oldest first.
+    public private(set) var submitted: [String] = []
+    public private(set) var usage = TokenUsage()
+
+    public static let longTaskAgents = ["operations_analysis", "reviewed_analysis"]
+
+    public init(model: any ChatModel, tasks: any TaskDelegate, caller: String) {
+        self.model = model
+        self.tasks = tasks
+        self.caller = caller
+        self.messages = [
+            .system(
+                "You are a business assistant talking with \(caller). Answer short questions yourself. "
+                    + "For an operational analysis, which takes minutes, call submit_long_task and tell the person the task id; "
+                    + "use reviewed_analysis when they want to approve the scope and the findings themselves. "
+                    + "When asked how a task is going, call get_task_status.")
+        ]
+    }
+
+    static let tools = [
+        ToolDefinition(
+            name: "submit_long_task", description: "Start a long operational analysis; returns the task id at once.",
+            parameters: [
+                "type": "object", "required": ["request"],
+                "properties": [
+                    "request": ["type": "string", "description": "What the analysis must answer."],
+                    "agent": ["type": "string", "enum": .array(longTaskAgents.map { .string($0) })],
+                    "areas": ["type": "array", "items": ["type": "string"]],
+                ],
+            ]),
+        ToolDefinition(
+            name: "get_task_status", description: "Status, progress and result of a task started before.",
+            parameters: [
+                "type": "object", "required": ["task_id"], "properties": ["task_id": ["type": "string"]],
+            ]),
+    ]
+
+    /// One turn: the person's message in, the assistant's answer out, after any tool calls.
+    public func respond(to text: String, maxToolRounds: Int = 4) async throws -> String {
+        messages.append(.user(text))
+        for _ in 0...maxToolRounds {
+            let response = try await model.complete(ChatRequest(messages: messages, tools: Self.tools))
+            usage = usage + response.usage
+            messages.append(response.message)
+            guard let calls = response.message.toolCalls, !calls.isEmpty else { return response.text }
+            for call in calls {
+                let result = await execute(call)
+                messages.append(ChatMessage(role: .tool, content: result, toolCallId: call.id))
+            }
+        }
+        return "I could not finish this within \(maxToolRounds) tool calls; please rephrase or ask again."
+    }
+
+    /// Runs one tool call; failures go back to the model as text, so it can tell the person.
+    private func execute(_ call: ToolCall) async -> String {
+        let arguments = (try? JSONDecoder().decode(JSONValue.self, from: Data(call.function.arguments.utf8))) ?? .null
+        do {
+            switch call.function.name {
+            case "submit_long_task":
+                guard let request = arguments["request"]?.stringValue, !request.isEmpty else {
+                    return #"{"error": "the argument 'request' is required"}"#
+                }
+                let agent = arguments["agent"]?.stringValue ?? "operations_analysis"
+                guard Self.longTaskAgents.contains(agent) else {
+                    return #"{"error": "unknown agent '\#(agent)'; use operations_analysis or reviewed_analysis"}"#
+                }
+                var input: [String: JSONValue] = ["request": .string(request)]
+                if let areas = arguments["areas"] { input["areas"] = areas }
+                let snapshot = try await tasks.submit(
+                    TaskSubmission(
+                        id: "chat-\(UUID().uuidString.prefix(13).lowercased())", agent: agent, input: .object(input),
+                        caller: caller))
+                submitted.append(snapshot.id)
+                return try JSONValueCoding.encode(snapshot).compactText
+            case "get_task_status":
+                guard let id = arguments["task_id"]?.stringValue else {
+                    return #"{"error": "the argument 'task_id' is required"}"#
+                }
+                var snapshot = try await tasks.status(of: id)
+                // The model needs the gist, not a whole report.
+                if let summary = snapshot.result?["report"]?["summary"] { snapshot.result = ["summary": summary] }
+                return try JSONValueCoding.encode(snapshot).compactText
+            default:
+                return #"{"error": "unknown tool '\#(call.function.name)'"}"#
+            }
+        } catch {
+            return JSONValue.object(["error": .string("\(error)")]).compactText
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import BatonContracts
+import BatonGraph
+import BatonLLM
+
+extension NodeContext {
+    /// One model call that a resumed node never repeats: the answer is journaled in a
+    /// checkpoint, with its tokens and cost counted to this node, before this returns.
+    public func complete(
+        _ request: ChatRequest, using model: any ChatModel, as name: String = "llm"
+    ) async throws -> ChatResponse {
+        try await call(name, usage: \.usage) { try await model.complete(request) }
+    }
+
+    /// A tool-using exchange: asks the model, runs the tools it calls with `execute`,
+    /// gives it the results, until it answers in text or `maxRounds` answers came back.
+    /// Every model answer and every tool result is journaled, so a resumed node replays
+    /// the exchange instead of calling the model or the tools again.
+    public func converse(
+        _ messages: [ChatMessage], tools: [ToolDefinition], using model: any ChatModel, maxRounds: Int = 6,
+        execute: (ToolCall) async throws -> String
+    ) async throws -> Conversation {
+        var conversation = Conversation(messages: messages)
+        for _ in 0..<maxRounds {
+            let response = try await complete(ChatRequest(messages: conversation.messages, tools: tools), using: model)
+            conversation.messages.append(response.message)
+            conversation.usage = conversation.usage + response.usage
+            guard let calls = response.message.toolCalls, !calls.isEmpty else {
+                conversation.answer = response.text
+                return conversation
+            }
+            for toolCall in calls {
+                let result = try await call("tool") { try await execute(toolCall) }
+                conversation.toolCalls.append(toolCall)
+                conversation.messages.append(ChatMessage(role: .tool, content: result, toolCallId: toolCall.id))
+            }
+        }
+        return conversation
+    }
+}
+
+/// The messages of a tool-using exchange, the tools called, and the final answer
+/// (nil when the model was still calling tools after the last round).
+public struct Conversation: Sendable, Hashable {
+    public var messages: [ChatMessage]
+    public var toolCalls: [ToolCall] = []
+    public var answer: String?
+    public var usage = TokenUsage()
+}

@@ -1,0 +1,41 @@
+import BatonAgents
+import BatonContracts
+import BatonLLM
+import BatonScriptedLLM
+import Testing
+
+@Suite struct BusinessAssistantTests {
+    static let rules: [LLMScript.Rule] = [
+        .init(
+            match: "analyse", lastRole: "user",
+            reply: .init(toolCalls: [
+                .init(
+                    name: "submit_long_task",
+                    arguments: ["request": "Why are deliveries late?", "areas": ["logistics"]])
+            ])),
+        .init(match: "analyse", lastRole: "tool", reply: .init(content: "Started task {{tool_result.id}}.")),
+        .init(
+            match: "how is", lastRole: "user",
+            reply: .init(toolCalls: [.init(name: "get_task_status", arguments: ["task_id": "t-1"])])),
+        .init(match: "how is", lastRole: "tool", reply: .init(content: "It is {{tool_result.status}}.")),
+        .init(reply: .init(content: "Hello!")),
+    ]
+
+    @Test func longRequestsBecomeTasksSubmittedInTheCallersName() async throws {
+        try await ScriptedLLM.withServer(Self.rules) { url, llm in
+            let tasks = RecordingTasks()
+            let assistant = BusinessAssistant(model: OperationsScript.model(url), tasks: tasks, caller: "bob")
+            #expect(try await assistant.respond(to: "hi") == "Hello!")
+            let started = try await assistant.respond(to: "Please analyse why deliveries are late")
+            let submission = try #require(tasks.submitted.first)
+            #expect(started == "Started task \(submission.id ?? "?").")
+            #expect(submission.caller == "bob")
+            #expect(submission.agent == "operations_analysis")
+            #expect(submission.input["areas"] == ["logistics"])
+            #expect(await assistant.submitted == [submission.id ?? ""])
+            #expect(try await assistant.respond(to: "How is it going?") == "It is completed.")
+            #expect(await llm.requests == 5)
+            #expect(await assistant.usage.calls == 5)
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import BatonAgents
+import BatonContracts
+import BatonLLM
+import BatonSchedulerClient
+import BatonScriptedLLM
+import Foundation
+import Synchronization
+import Testing
+
+/// The example agents on a real scheduler and worker, with the scripted model: a
+/// reviewed analysis that asks two questions and delegates a child workflow through
+/// the scheduler's API, and the assistant submitting work in its user's name.
+@Suite struct AgentAcademyTests {
+    static let rules: [LLMScript.Rule] = [
+        .init(
+            match: "GATHER:", lastRole: "user",
+            reply: .init(toolCalls: [.init(name: "get_kpis", arguments: ["area": "logistics"])])),
+        .init(match: "GATHER:", lastRole: "tool", reply: .init(content: "Gathered.")),
+        .init(match: "SCOPE:", reply: .init(content: "Logistics looks worst.")),
+        .init(match: "ANALYSE", reply: .init(content: "Carriers are late.")),
+        .init(match: "DRAFT:", reply: .init(content: "Deliveries are late because of carriers.")),
+        .init(
+            match: "look into", lastRole: "user",
+            reply: .init(toolCalls: [
+                .init(name: "submit_long_task", arguments: ["request": "Late deliveries", "areas": ["logistics"]])
+            ])),
+        .init(match: "look into", lastRole: "tool", reply: .init(content: "Started {{tool_result.id}}.")),
+    ]
+
+    /// The scheduler's URL is known only once the stack runs; workers are built before.
+    final class LateBoundTasks: TaskDelegate {
+        private let delegate = Mutex<SchedulerTaskDelegate?>(nil)
+
+        func bind(_ baseURL: String) { delegate.withLock { $0 = SchedulerTaskDelegate(baseURL: baseURL) } }
+
+        private var bound: SchedulerTaskDelegate {
+            get throws {
+                guard let delegate = delegate.withLock({ $0 }) else { throw CancellationError() }
+                return delegate
+            }
+        }
+
+        func submit(_ task: TaskSubmission) async throws -> TaskSnapshot { try await bound.submit(task) }
+        func status(of id: String) async throws -> TaskSnapshot { try await bound.status(of: id) }
+    }
+
+    static func waitForQuestion(_ stack: Stack, _ id: String, titled title: String) async throws -> WorkflowView {
+        let end = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < end {
+            let view = try await stack.workflow(id)
+            if view.status == .awaitingInput, view.interrupt?["title"]?.stringValue == title { return view }
+            if view.status.isTerminal { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("workflow \(id) never asked '\(title)'")
+        return try await stack.workflow(id)
+    }
+
+    @Test func aReviewedAnalysisAsksTwiceAndDelegatesAChildWorkflowThroughTheScheduler() async throws {
+        try await ScriptedLLM.withServer(Self.rules) { llmURL, _ in
+            let tasks = LateBoundTasks()
+            let gateway = ModelGateway(
+                name: "default",
+                configuration: ProviderConfiguration(
+                    baseURL: llmURL, model: "scripted", costPer1KPromptTokens: 1, costPer1KCompletionTokens: 2),
+                environment: [:])
+            let resources = AgentResources(models: ["default": gateway], tasks: tasks)
+            try await Stack.run(
+                concurrency: 4,
+                agents: [OperationsAnalysisAgent(resources: resources), ReviewedAnalysisAgent(resources: resources)]
+            ) { stack in
+                tasks.bind(stack.baseURL)
+                let id = "review-\(UUID().uuidString.prefix(8))"
+                _ = try await stack.submit(
+                    SubmitWorkflowRequest(
+                        id: id, agent: "reviewed_analysis",
+                        input: [
+                            "request": "Why are deliveries late?", "areas": ["logistics", "support"],
+                            "child_poll_ms": 50,
+                        ],
+                        caller: "alice"))
+                let scope = try await Self.waitForQuestion(stack, id, titled: "Validate the analysis scope")
+                #expect(scope.caller == "alice")
+                #expect(scope.progress?.phase == "validate")
+                #expect(
+                    try await stack.post("/v1/workflows/\(id)/input", json: #"{"answer": {"choice": "approve"}}"#)
+                        .status == 200)
+
+                let review = try await Self.waitForQuestion(
+                    stack, id, titled: "Review the findings before the report is drafted")
+                #expect(
+                    review.interrupt?["question"]?.stringValue?.contains("Deliveries are late because of carriers.")
+                        == true)
+                let children = try await SchedulerClient(baseURL: stack.baseURL).list(
+                    status: nil, parent: id, limit: 10)
+                let child = try #require(children.first)
+                #expect(children.count == 1)
+                #expect(child.id == "\(id).deep-dive")
+                #expect(child.status == .completed)
+                #expect(child.caller == "alice")
+                #expect(child.parentId == id)
+                #expect(child.usage?.total.calls == 4)  // gather 2, analyse 1, draft 1 (areas were given)
+
+                #expect(
+                    try await stack.post("/v1/workflows/\(id)/input", json: #"{"answer": {"choice": "publish"}}"#)
+                        .status == 200)
+                let done = try await stack.waitUntilFinished(id)
+                #expect(done.status == .completed)
+                #expect(done.result?["outcome"] == "published")
+                #expect(done.result?["report"]?["markdown"]?.stringValue?.contains("## Deep dive: logistics") == true)
+                // scope 1, analyse 2, draft 1; priced at 1 and 2 per 1k tokens.
+                let usage = try #require(done.usage)
+                #expect(usage.total.calls == 4)
+                #expect(usage.total.cost > 0)
+                #expect(Set(usage.byNode.keys) == ["gather", "analyse", "draft"])
+            }
+        }
+    }
+
+    @Test func theAssistantSubmitsWorkThroughTheSchedulerInItsUsersName() async throws {
+        try await ScriptedLLM.withServer(Self.rules) { llmURL, _ in
+            let model = ChatCompletionClient(provider: LLMProvider(baseURL: llmURL, model: "scripted"))
+            let resources = AgentResources(models: ["default": model])
+            try await Stack.run(agents: [OperationsAnalysisAgent(resources: resources)]) { stack in
+                let assistant = BusinessAssistant(
+                    model: model, tasks: SchedulerTaskDelegate(baseURL: stack.baseURL), caller: "bob")
+                let answer = try await assistant.respond(to: "Please look into our late deliveries")
+                let id = try #require(await assistant.submitted.first)
+                #expect(answer == "Started \(id).")
+                let done = try await stack.waitUntilFinished(id)
+                #expect(done.status == .completed)
+                #expect(done.caller == "bob")
+                #expect(done.result?["report"]?["requestedBy"] == "bob")  // the caller reached the agent
+            }
+        }
+    }
+}
