@@ -11,7 +11,11 @@ import Foundation
 /// drafted; an edit's free text picks the areas it names and becomes the analysis
 /// focus; a revision's text becomes the drafting instructions.
 ///
-/// Input: `{"request": "…", "areas": [...], "provider": "default", "child_poll_ms": 500}`.
+/// While the child runs, this workflow holds no worker: it waits in the scheduler
+/// (status `awaiting_input`, its interrupt naming the child) and resumes when the
+/// child ends.
+///
+/// Input: `{"request": "…", "areas": [...], "provider": "default"}`.
 public struct ReviewedAnalysisAgent: Agent {
     public let name = "reviewed_analysis"
     public var requirements: AgentRequirements { [.model, .tasks] }
@@ -69,13 +73,13 @@ public struct ReviewedAnalysisAgent: Agent {
         let requested = run.input["areas"]?.arrayValue?.compactMap { $0.stringValue?.lowercased() } ?? []
         state.areas = requested.isEmpty ? OperationsPrompts.areas(in: request) : requested
         if state.areas.isEmpty { state.areas = OperationsData.areas }
-        let child = ChildWorkflow(
-            tasks: tasks, parentId: run.workflowId, caller: run.caller,
-            pollInterval: .milliseconds(Int(run.input["child_poll_ms"]?.numberValue ?? 500)))
-        return try await Self.graph(model: model, child: child).run(run, input: state, hooks: hooks)
+        let parent = (id: run.workflowId, caller: run.caller)
+        return try await Self.graph(model: model, tasks: tasks, parent: parent).run(run, input: state, hooks: hooks)
     }
 
-    static func graph(model: any ChatModel, child: ChildWorkflow) throws -> CompiledGraph<State> {
+    static func graph(
+        model: any ChatModel, tasks: any TaskDelegate, parent: (id: String, caller: String?)
+    ) throws -> CompiledGraph<State> {
         var graph = StateGraph<State>()
         graph.addNode("gather") { state, context in
             await context.reportProgress(phase: "gather", percent: 10, label: "gathering figures")
@@ -149,14 +153,17 @@ public struct ReviewedAnalysisAgent: Agent {
             }
             await context.reportProgress(
                 phase: "delegate", percent: 60, label: "deep dive on \(riskiest.area) (child workflow)")
-            let deepDive = try await context.call("child_workflow") {
-                try await child.run(
-                    key: "deep-dive", agent: "operations_analysis",
+            let outcome = try await context.runChildWorkflow(
+                TaskSubmission(
+                    id: "\(parent.id).deep-dive", agent: "operations_analysis",
                     input: [
                         "request": .string("Deep dive into \(riskiest.area): \(state.request)"),
                         "areas": [.string(riskiest.area)],
-                    ], area: riskiest.area)
-            }
+                    ], caller: parent.caller, parentId: parent.id),
+                via: tasks)
+            let deepDive = DeepDive(
+                workflowId: outcome.id, area: riskiest.area, status: outcome.status,
+                summary: outcome.result?["report"]?["summary"]?.stringValue ?? outcome.error?.message)
             var state = state
             state.deepDive = deepDive
             return state
@@ -214,28 +221,5 @@ public struct ReviewedAnalysisAgent: Agent {
         }
         graph.addEdge(from: "draft", to: StateGraph<State>.end)
         return try graph.compile(stepLimit: 20)
-    }
-}
-
-/// Runs a child workflow through the `TaskDelegate` and waits for its end. The child's
-/// id derives from the parent's, so a parent resumed after a crash finds the child it
-/// already started instead of starting another.
-struct ChildWorkflow: Sendable {
-    let tasks: any TaskDelegate
-    let parentId: String
-    let caller: String?
-    let pollInterval: Duration
-
-    func run(key: String, agent: String, input: JSONValue, area: String) async throws -> ReviewedAnalysisAgent.DeepDive
-    {
-        var snapshot = try await tasks.submit(
-            TaskSubmission(id: "\(parentId).\(key)", agent: agent, input: input, caller: caller, parentId: parentId))
-        while !snapshot.status.isTerminal {
-            try await Task.sleep(for: pollInterval)
-            snapshot = try await tasks.status(of: snapshot.id)
-        }
-        let summary = snapshot.result?["report"]?["summary"]?.stringValue ?? snapshot.error
-        return ReviewedAnalysisAgent.DeepDive(
-            workflowId: snapshot.id, area: area, status: snapshot.status, summary: summary)
     }
 }

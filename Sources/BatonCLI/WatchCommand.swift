@@ -26,7 +26,9 @@ struct WatchCommand: AsyncParsableCommand {
                 + (view.progress?.node.map { " node=\($0)" } ?? "")
                 + (view.progress?.percent.map { " \(Int($0))%" } ?? "")
                 + (view.progress?.label.map { " – \($0)" } ?? "")
-            if view.status == .awaitingInput, let question = view.interrupt?["question"]?.stringValue {
+            if view.status == .awaitingInput, let child = view.interrupt?["childWorkflowId"]?.stringValue {
+                line += "\n  waiting for child workflow \(child) (baton watch \(child))"
+            } else if view.status == .awaitingInput, let question = view.interrupt?["question"]?.stringValue {
                 line += "\n  waiting for an answer: \(question) (baton answer \(id) --choice … / --text …)"
             }
             if line != last {

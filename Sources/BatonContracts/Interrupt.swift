@@ -15,10 +15,17 @@ public struct InterruptRequest: Sendable, Hashable, Codable {
     public var choices: [Choice]
     public var allowsFreeText: Bool
     public var metadata: JSONValue?
+    /// Set when the graph waits for a child workflow rather than a person: the
+    /// scheduler answers with the child's `ChildWorkflowOutcome` when the child ends,
+    /// and refuses answers from anyone else.
+    public var childWorkflowId: String?
 
     public init(
-        title: String, question: String, choices: [Choice] = [], allowsFreeText: Bool = true, metadata: JSONValue? = nil
+        title: String, question: String, choices: [Choice] = [], allowsFreeText: Bool = true,
+        metadata: JSONValue? = nil,
+        childWorkflowId: String? = nil
     ) {
+        self.childWorkflowId = childWorkflowId
         self.title = title
         self.question = question
         self.choices = choices

@@ -61,13 +61,17 @@ public struct NodeContext: Sendable {
     /// worker is freed meanwhile; when the answer arrives the node runs again from its
     /// start, its journaled calls replay, and this call returns the answer.
     public func interrupt(_ request: InterruptRequest) async throws -> InterruptAnswer {
+        InterruptAnswer(json: try await waitForAnswer(request))
+    }
+
+    /// `interrupt` with the answer as it arrived: for answers that are not a person's
+    /// choice and text, such as a child workflow's outcome.
+    public func waitForAnswer(_ request: InterruptRequest) async throws -> JSONValue {
         let key = "interrupt#\(counters.next("interrupt"))"
-        if let recorded = await recorder.journaled(task: task, key: key) {
-            return InterruptAnswer(json: recorded)
-        }
+        if let recorded = await recorder.journaled(task: task, key: key) { return recorded }
         if let answer = await recorder.answer(task: task, key: key) {
             try await recorder.journal(task: task, key: key, value: answer)
-            return InterruptAnswer(json: answer)
+            return answer
         }
         throw GraphInterrupt(pending: PendingInterrupt(task: task, key: key, request: request))
     }

@@ -99,16 +99,25 @@ struct WorkflowController: Sendable {
     @Sendable func answer(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
         let id = try requestContext.parameters.require("id")
         let body = try await decode(HumanInputRequest.self, from: request)
-        return try await transition(id, .humanInput(body.answer)) { status in
-            "workflow '\(id)' is not waiting for input (it is \(status.rawValue))"
-        }
+        return try await transition(
+            id, .humanInput(body.answer),
+            refuse: { db in
+                try WorkflowStore.awaitedChild(of: id, on: db).map { child in
+                    "workflow '\(id)' waits for its child workflow '\(child)', not for a person; it resumes when the child ends"
+                }
+            },
+            conflict: { status in "workflow '\(id)' is not waiting for input (it is \(status.rawValue))" })
     }
 
+    /// Runs `event` on workflow `id`; `refuse` may veto it (409) inside the same transaction.
     private func transition(
-        _ id: String, _ event: WorkflowEvent, conflict: @escaping @Sendable (WorkflowStatus) -> String
+        _ id: String, _ event: WorkflowEvent,
+        refuse: @escaping @Sendable (isolated PostgresConnection) throws -> String? = { _ in nil },
+        conflict: @escaping @Sendable (WorkflowStatus) -> String
     ) async throws -> Response {
         let storeContext = context
         let (outcome, view) = try await pool.transaction { db in
+            if let refusal = try refuse(db) { throw HTTPError(.conflict, message: refusal) }
             let outcome = try WorkflowStore.transition(
                 id, event, now: Date(), random: Double.random(in: 0..<1), context: storeContext, on: db)
             return (outcome, try WorkflowStore.view(id: id, on: db))

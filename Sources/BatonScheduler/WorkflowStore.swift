@@ -89,7 +89,7 @@ enum WorkflowStore {
         on db: isolated PostgresConnection, history: HistoryEntry? = nil
     ) throws -> Outcome {
         let rows = try db.query(
-            "SELECT agent, input, caller, machine FROM workflows WHERE id = $1 FOR UPDATE", [workflowId])
+            "SELECT agent, input, caller, parent_id, machine FROM workflows WHERE id = $1 FOR UPDATE", [workflowId])
         guard let row = rows.first else { return .unknownWorkflow }
         guard var machine = try JSONColumn.value(WorkflowStateMachine.self, from: row["machine"]) else {
             throw PostgresError.unexpectedResult("workflow \(workflowId) has no state machine")
@@ -109,8 +109,60 @@ enum WorkflowStore {
         try execute(
             actions, machine: machine, workflowId: workflowId, agent: try row.string("agent"),
             inputText: row["input"], caller: row["caller"], now: now, context: context, on: db)
-        let dispatched = actions.contains { if case .dispatch = $0 { true } else { false } }
+        var dispatched = actions.contains { if case .dispatch = $0 { true } else { false } }
+        // Parent and child workflows: whichever happens second, the child ending or the
+        // parent starting to wait for it, resumes the parent.
+        for case .recordInterrupt(let request) in actions {
+            if let child = request["childWorkflowId"]?.stringValue {
+                dispatched =
+                    try resumeParent(
+                        workflowId, withOutcomeOf: child, now: now, random: random, context: context, on: db)
+                    || dispatched
+            }
+        }
+        if machine.isTerminal, actions.contains(where: \.endsWorkflow), let parent = row["parent_id"] {
+            dispatched =
+                try resumeParent(parent, withOutcomeOf: workflowId, now: now, random: random, context: context, on: db)
+                || dispatched
+        }
         return .applied(dispatched: dispatched, ignored: ignored)
+    }
+
+    /// Answers `parent`'s wait with `child`'s outcome, if the parent waits for that child
+    /// and the child has ended; true when the parent was dispatched again. Locks the
+    /// parent after the child (the child's transaction holds it): no transaction locks
+    /// a child after its parent, so the order cannot deadlock.
+    private static func resumeParent(
+        _ parent: String, withOutcomeOf child: String, now: Date, random: Double, context: Context,
+        on db: isolated PostgresConnection
+    ) throws -> Bool {
+        guard
+            let parentRow = try db.query(
+                "SELECT status, interrupt->>'childWorkflowId' AS waits_for FROM workflows WHERE id = $1 FOR UPDATE",
+                [parent]
+            ).first,
+            parentRow["status"] == WorkflowStatus.awaitingInput.rawValue, parentRow["waits_for"] == child,
+            let childRow = try db.query(
+                "SELECT agent, status, result, error, usage FROM workflows WHERE id = $1", [child]
+            ).first,
+            let status = WorkflowStatus(rawValue: try childRow.string("status")), status.isTerminal
+        else { return false }
+        let outcome = ChildWorkflowOutcome(
+            id: child, agent: try childRow.string("agent"), status: status,
+            result: try JSONColumn.value(JSONValue.self, from: childRow["result"]),
+            error: try JSONColumn.value(ActivityFailure.self, from: childRow["error"]),
+            usage: try JSONColumn.value(UsageSummary.self, from: childRow["usage"]))
+        return try transition(
+            parent, .humanInput(try JSONValue(encoding: outcome)), now: now, random: random, context: context, on: db
+        ).dispatched
+    }
+
+    /// The child workflow `id` waits for, if it waits for one (then no person may answer).
+    static func awaitedChild(of id: String, on db: isolated PostgresConnection) throws -> String? {
+        try db.query(
+            "SELECT interrupt->>'childWorkflowId' AS child FROM workflows WHERE id = $1 AND status = $2 FOR UPDATE",
+            [id, WorkflowStatus.awaitingInput.rawValue]
+        ).first?["child"]
     }
 
     struct HistoryEntry {
@@ -336,6 +388,16 @@ private struct SubmitFingerprint: Encodable {
     var agent: String
     var input: JSONValue
     var options: WorkflowOptions
+}
+
+extension WorkflowAction {
+    /// Records how the workflow ended.
+    var endsWorkflow: Bool {
+        switch self {
+        case .recordResult, .recordFailure, .recordTimedOut, .recordCancelled: true
+        default: false
+        }
+    }
 }
 
 extension WorkflowEvent {

@@ -22,6 +22,28 @@ import Testing
         return (outcome, log.checkpoints.last ?? checkpoint)
     }
 
+    /// What the scheduler answers a parent with when its child ends.
+    static func childOutcome(_ id: String) throws -> JSONValue {
+        try JSONValueCoding.encode(
+            ChildWorkflowOutcome(
+                id: id, agent: "operations_analysis", status: .completed,
+                result: ["report": ["summary": "Carrier contracts explain most delays."]]))
+    }
+
+    /// Runs the agent past its wait for the child workflow, checking the wait.
+    static func throughChildWorkflow(
+        _ agent: ReviewedAnalysisAgent, from checkpoint: Checkpoint?, answer: JSONValue, attempt: Int
+    ) async throws -> (AgentOutcome, Checkpoint?) {
+        let (waiting, waitCheckpoint) = try await step(agent, from: checkpoint, answer: answer, attempt: attempt)
+        guard case .interrupted(let wait) = waiting, let child = wait.childWorkflowId else {
+            Issue.record("expected a wait for the child workflow, got \(waiting)")
+            return (waiting, waitCheckpoint)
+        }
+        #expect(child == "wf-review.deep-dive")
+        #expect(wait.choices.isEmpty)
+        return try await step(agent, from: waitCheckpoint, answer: try childOutcome(child), attempt: attempt + 1)
+    }
+
     static func agent(_ url: String, tasks: RecordingTasks) -> ReviewedAnalysisAgent {
         ReviewedAnalysisAgent(
             resources: AgentResources(models: ["default": OperationsScript.model(url)], tasks: tasks))
@@ -56,7 +78,7 @@ import Testing
             let tasks = RecordingTasks()
             let agent = Self.agent(url, tasks: tasks)
             let (_, scopeCheckpoint) = try await Self.step(agent, from: nil, answer: nil, attempt: 1)
-            let (review, reviewCheckpoint) = try await Self.step(
+            let (review, reviewCheckpoint) = try await Self.throughChildWorkflow(
                 agent, from: scopeCheckpoint,
                 answer: ["choice": "edit", "text": "Only logistics, and focus on carriers"], attempt: 2)
             guard case .interrupted(let question) = review else {
@@ -76,7 +98,7 @@ import Testing
 
             let (done, _) = try await Self.step(
                 agent, from: reviewCheckpoint, answer: ["choice": "revise", "text": "Lead with the numbers"],
-                attempt: 3)
+                attempt: 4)
             guard case .completed(let output) = done else {
                 Issue.record("expected the report, got \(done)")
                 return
@@ -90,7 +112,7 @@ import Testing
             #expect(markdown.contains("## Deep dive: logistics"))
             #expect(markdown.contains("Requested by alice."))
             #expect(output["decisions"]?.arrayValue?.map { $0["choice"] } == ["edit", "revise"])
-            // scope 1 + analyse 1 + draft 1: nothing asked twice across the three runs.
+            // scope 1 + analyse 1 + draft 1: nothing asked twice across the four runs.
             #expect(await llm.requests == 3)
             #expect(tasks.submitted.count == 1)
         }
@@ -101,8 +123,9 @@ import Testing
             let tasks = RecordingTasks()
             let agent = Self.agent(url, tasks: tasks)
             let (_, scope) = try await Self.step(agent, from: nil, answer: nil, attempt: 1)
-            let (_, review) = try await Self.step(agent, from: scope, answer: ["choice": "approve"], attempt: 2)
-            let (done, _) = try await Self.step(agent, from: review, answer: ["choice": "reject"], attempt: 3)
+            let (_, review) = try await Self.throughChildWorkflow(
+                agent, from: scope, answer: ["choice": "approve"], attempt: 2)
+            let (done, _) = try await Self.step(agent, from: review, answer: ["choice": "reject"], attempt: 4)
             guard case .completed(let output) = done else {
                 Issue.record("expected the end, got \(done)")
                 return

@@ -56,7 +56,7 @@ import Testing
         return try await stack.workflow(id)
     }
 
-    @Test func aReviewedAnalysisAsksTwiceAndDelegatesAChildWorkflowThroughTheScheduler() async throws {
+    @Test func aReviewedAnalysisAsksTwiceAndWaitsForItsChildWorkflowWithoutHoldingAWorker() async throws {
         try await ScriptedLLM.withServer(Self.rules) { llmURL, _ in
             let tasks = LateBoundTasks()
             let gateway = ModelGateway(
@@ -66,7 +66,8 @@ import Testing
                 environment: [:])
             let resources = AgentResources(models: ["default": gateway], tasks: tasks)
             try await Stack.run(
-                concurrency: 4,
+                // One slot: the parent must free it while its child runs, or this never ends.
+                concurrency: 1,
                 agents: [OperationsAnalysisAgent(resources: resources), ReviewedAnalysisAgent(resources: resources)]
             ) { stack in
                 tasks.bind(stack.baseURL)
@@ -100,6 +101,10 @@ import Testing
                 #expect(child.caller == "alice")
                 #expect(child.parentId == id)
                 #expect(child.usage?.total.calls == 4)  // gather 2, analyse 1, draft 1 (areas were given)
+                // Only the scheduler answers a wait for a child; here the wait is over.
+                let history = try await stack.query(
+                    "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = $1 AND type = 'human_input'", [id])
+                #expect(history.first?["n"] == "2")  // the scope answer and the child's outcome
 
                 #expect(
                     try await stack.post("/v1/workflows/\(id)/input", json: #"{"answer": {"choice": "publish"}}"#)

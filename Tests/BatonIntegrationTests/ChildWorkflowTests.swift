@@ -1,0 +1,75 @@
+import BatonAgents
+import BatonContracts
+import BatonGraph
+import Foundation
+import Testing
+
+/// A parent waits for its child in the scheduler, not on a worker, and resumes with the
+/// child's outcome whichever comes first: the child's end or the parent's wait.
+@Suite struct ChildWorkflowTests {
+    struct ParentState: GraphState {
+        var childStatus: String?
+        var childSteps: Int?
+    }
+
+    /// Runs a 2-step chain as its child. With `"early": true` it first waits (on the
+    /// worker, by polling) until that child has ended, so its wait starts after the end.
+    struct ParentAgent: Agent {
+        let name = "parent-test"
+        let tasks: any TaskDelegate
+
+        func run(_ run: AgentRun, hooks: GraphRunHooks) async throws -> AgentOutcome {
+            let early = run.input["early"] == true
+            let child = TaskSubmission(
+                id: "\(run.workflowId).child", agent: "chain", input: ["steps": 2, "sleep_ms": 800],
+                parentId: run.workflowId)
+            var graph = StateGraph<ParentState>()
+            graph.addNode("delegate") { state, context in
+                if early {
+                    _ = try await context.call("child_done_early") {
+                        var snapshot = try await tasks.submit(child)
+                        while !snapshot.status.isTerminal {
+                            try await Task.sleep(for: .milliseconds(50))
+                            snapshot = try await tasks.status(of: snapshot.id)
+                        }
+                        return snapshot
+                    }
+                }
+                let outcome = try await context.runChildWorkflow(child, via: tasks)
+                var state = state
+                state.childStatus = outcome.status.rawValue
+                state.childSteps = outcome.result?["steps"]?.arrayValue?.count
+                return state
+            }
+            graph.addEdge(from: StateGraph<ParentState>.start, to: "delegate")
+            graph.addEdge(from: "delegate", to: StateGraph<ParentState>.end)
+            return try await graph.compile().run(run, input: ParentState(), hooks: hooks)
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func theParentResumesWithItsChildsOutcome(childEndsBeforeTheWait: Bool) async throws {
+        let tasks = AgentAcademyTests.LateBoundTasks()
+        try await Stack.run(concurrency: 2, agents: [ParentAgent(tasks: tasks)]) { stack in
+            tasks.bind(stack.baseURL)
+            let id = "parent-\(UUID().uuidString.prefix(8))"
+            _ = try await stack.submit(
+                SubmitWorkflowRequest(id: id, agent: "parent-test", input: ["early": .bool(childEndsBeforeTheWait)]))
+            if !childEndsBeforeTheWait {
+                let waiting = try await AgentAcademyTests.waitForQuestion(
+                    stack, id, titled: "Waiting for child workflow \(id).child")
+                #expect(waiting.interrupt?["childWorkflowId"] == .string("\(id).child"))
+                // Nobody but the scheduler answers a wait for a child.
+                let answer = try await stack.post("/v1/workflows/\(id)/input", json: #"{"answer": "done"}"#)
+                #expect(answer.status == 409)
+                #expect(String(decoding: answer.body, as: UTF8.self).contains("waits for its child workflow"))
+            }
+            let done = try await stack.waitUntilFinished(id)
+            #expect(done.status == .completed)
+            #expect(done.result?["childStatus"] == "completed")
+            #expect(done.result?["childSteps"] == 2)
+            let child = try await stack.workflow("\(id).child")
+            #expect(child.parentId == id)
+        }
+    }
+}
