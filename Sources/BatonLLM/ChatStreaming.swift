@@ -9,9 +9,10 @@ public enum ChatStreamEvent: Sendable, Hashable {
 }
 
 extension ChatCompletionClient {
-    /// Streams the answer's text (server-sent events). Failures before the first token
-    /// are retried like `complete`; after it, they end the stream (a partial answer
-    /// cannot be resumed). Tool calls are not streamed yet: use `complete` with tools.
+    /// Streams the answer's text (server-sent events); tool calls arrive in pieces and
+    /// are assembled into the final `ChatResponse`. Failures before anything arrived
+    /// are retried like `complete`; after that, they end the stream (a partial answer
+    /// cannot be resumed).
     public func stream(
         _ request: ChatRequest, idleTimeout: Duration = .seconds(60)
     )
@@ -42,6 +43,7 @@ extension ChatCompletionClient {
             var retryAfter: Duration?
             var errorBody = Data()
             var text = ""
+            var toolCalls = StreamedToolCalls()
             var finishReason: String?
             var usage = TokenUsage(calls: 1)
             let failure: LLMError
@@ -70,6 +72,7 @@ extension ChatCompletionClient {
                                 text += piece
                                 emit(.delta(piece))
                             }
+                            for piece in choice?["delta"]?["tool_calls"]?.arrayValue ?? [] { toolCalls.add(piece) }
                             if let reason = choice?["finish_reason"]?.stringValue { finishReason = reason }
                             if let counts = event["usage"] {
                                 usage = TokenUsage(
@@ -83,7 +86,10 @@ extension ChatCompletionClient {
                     emit(
                         .completed(
                             ChatResponse(
-                                message: ChatMessage(role: .assistant, content: text), finishReason: finishReason,
+                                message: ChatMessage(
+                                    role: .assistant, content: text.isEmpty && !toolCalls.isEmpty ? nil : text,
+                                    toolCalls: toolCalls.isEmpty ? nil : toolCalls.assembled),
+                                finishReason: finishReason,
                                 usage: usage, attempts: attempt)))
                     return
                 }
@@ -93,8 +99,33 @@ extension ChatCompletionClient {
             } catch let error as HTTPClientError {
                 failure = LLMError(error)
             }
-            guard failure.isRetryable, text.isEmpty, attempt <= provider.maxRetries else { throw failure }
+            guard failure.isRetryable, text.isEmpty, toolCalls.isEmpty, attempt <= provider.maxRetries else {
+                throw failure
+            }
             try await Task.sleep(for: max(retryAfter ?? .zero, backoff(after: attempt)))
+        }
+    }
+}
+
+/// Tool calls as OpenAI streams them: by index, the id and name once, the arguments'
+/// JSON text in pieces to concatenate.
+struct StreamedToolCalls {
+    private var calls: [Int: (id: String, name: String, arguments: String)] = [:]
+
+    var isEmpty: Bool { calls.isEmpty }
+
+    mutating func add(_ piece: JSONValue) {
+        let index = Int(piece["index"]?.numberValue ?? 0)
+        var call = calls[index] ?? ("", "", "")
+        if let id = piece["id"]?.stringValue { call.id = id }
+        if let name = piece["function"]?["name"]?.stringValue { call.name += name }
+        if let arguments = piece["function"]?["arguments"]?.stringValue { call.arguments += arguments }
+        calls[index] = call
+    }
+
+    var assembled: [ToolCall] {
+        calls.sorted { $0.key < $1.key }.map {
+            ToolCall(id: $0.value.id, name: $0.value.name, arguments: $0.value.arguments)
         }
     }
 }

@@ -85,13 +85,31 @@ public actor ScriptedLLM {
         var events: [String]?
         if request?["stream"] == true {
             // One event per word, then the finish reason, the usage and [DONE], as OpenAI streams.
-            let words = (reply.content ?? "").split(separator: " ", omittingEmptySubsequences: false)
+            let words = reply.content.map { $0.split(separator: " ", omittingEmptySubsequences: false) } ?? []
             events = words.enumerated().map { index, word in
                 let piece = index == 0 ? String(word) : " " + word
                 let chunk: JSONValue = ["choices": [["index": 0, "delta": ["content": .string(piece)]]]]
                 return String(decoding: (try? JSONEncoder().encode(chunk)) ?? Data(), as: UTF8.self)
             }
-            let end: JSONValue = ["choices": [["index": 0, "delta": [:], "finish_reason": "stop"]]]
+            // Tool calls: the id and name first, then the arguments in two pieces.
+            for (index, call) in (toolCalls?.arrayValue ?? []).enumerated() {
+                let arguments = call["function"]?["arguments"]?.stringValue ?? "{}"
+                let half = arguments.index(arguments.startIndex, offsetBy: arguments.count / 2)
+                let pieces: [JSONValue] = [
+                    [
+                        "index": .number(Double(index)), "id": call["id"] ?? .null, "type": "function",
+                        "function": ["name": call["function"]?["name"] ?? .null, "arguments": ""],
+                    ],
+                    ["index": .number(Double(index)), "function": ["arguments": .string(String(arguments[..<half]))]],
+                    ["index": .number(Double(index)), "function": ["arguments": .string(String(arguments[half...]))]],
+                ]
+                for piece in pieces {
+                    let chunk: JSONValue = ["choices": [["index": 0, "delta": ["tool_calls": [piece]]]]]
+                    events?.append(String(decoding: (try? JSONEncoder().encode(chunk)) ?? Data(), as: UTF8.self))
+                }
+            }
+            let finish: JSONValue = toolCalls == nil ? "stop" : "tool_calls"
+            let end: JSONValue = ["choices": [["index": 0, "delta": [:], "finish_reason": finish]]]
             events?.append(String(decoding: (try? JSONEncoder().encode(end)) ?? Data(), as: UTF8.self))
             let usage: JSONValue = ["choices": [], "usage": completion["usage"] ?? .null]
             events?.append(String(decoding: (try? JSONEncoder().encode(usage)) ?? Data(), as: UTF8.self))

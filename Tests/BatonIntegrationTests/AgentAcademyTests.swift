@@ -139,4 +139,42 @@ import Testing
             }
         }
     }
+
+    /// A model error the provider will repeat (a 400) fails the workflow at once, with
+    /// the provider's words; a retryable one (500s beyond the client's retries) lets
+    /// the workflow's retry policy run the activity again.
+    @Test func modelErrorsReachTheWorkflowAsRetryableOrNot() async throws {
+        let rules: [LLMScript.Rule] =
+            [
+                .init(match: "bad request", status: 400),
+                .init(match: "flaky", times: 2, status: 500),
+                .init(match: "PLAN:", reply: .init(content: #"{"areas": ["sales"]}"#)),
+            ] + Self.rules
+        try await ScriptedLLM.withServer(rules) { llmURL, llm in
+            // No client retries: the first 500 fails the attempt.
+            let model = ChatCompletionClient(provider: LLMProvider(baseURL: llmURL, model: "scripted", maxRetries: 0))
+            let resources = AgentResources(models: ["default": model])
+            try await Stack.run(agents: [OperationsAnalysisAgent(resources: resources)]) { stack in
+                let bad = try await stack.submit(
+                    SubmitWorkflowRequest(agent: "operations_analysis", input: ["request": "a bad request"])
+                ).view.id
+                let failed = try await stack.waitUntilFinished(bad)
+                #expect(failed.status == .failed)
+                #expect(failed.attempt == 1)
+                #expect(failed.error?.kind == "llm_bad_request")
+                #expect(failed.error?.retryable == false)
+                #expect(failed.error?.message.contains("scripted failure 400") == true)
+
+                let flaky = try await stack.submit(
+                    SubmitWorkflowRequest(
+                        agent: "operations_analysis", input: ["request": "a flaky model"],
+                        options: WorkflowOptions(retry: RetryPolicy(initialIntervalSeconds: 0.1, maximumAttempts: 3)))
+                ).view.id
+                let recovered = try await stack.waitUntilFinished(flaky)
+                #expect(recovered.status == .completed)
+                #expect(recovered.attempt == 3)
+                #expect(await llm.ruleUses[1] == 2)
+            }
+        }
+    }
 }

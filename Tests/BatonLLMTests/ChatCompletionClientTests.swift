@@ -124,6 +124,32 @@ import Testing
         }
     }
 
+    @Test func streamedToolCallsArriveInPiecesAndAreAssembled() async throws {
+        try await Self.withScriptedLLM([
+            .init(
+                reply: .init(toolCalls: [
+                    .init(name: "get_kpis", arguments: ["area": "logistics"]),
+                    .init(name: "list_incidents", arguments: ["area": "support"]),
+                ]))
+        ]) { url, _ in
+            var final: ChatResponse?
+            var deltas = 0
+            for try await event in Self.client(url).stream(ChatRequest(messages: [.user("look it up")])) {
+                switch event {
+                case .delta: deltas += 1
+                case .completed(let response): final = response
+                }
+            }
+            let calls = try #require(final?.message.toolCalls)
+            #expect(deltas == 0)
+            #expect(final?.message.content == nil)
+            #expect(final?.finishReason == "tool_calls")
+            #expect(calls.map(\.function.name) == ["get_kpis", "list_incidents"])
+            #expect(calls.map(\.function.arguments) == [#"{"area":"logistics"}"#, #"{"area":"support"}"#])
+            #expect(calls.allSatisfy { !$0.id.isEmpty })
+        }
+    }
+
     @Test func theAPIKeyNeverAppearsInErrors() async throws {
         try await Self.withScriptedLLM([.init(status: 401)]) { url, _ in
             do {
