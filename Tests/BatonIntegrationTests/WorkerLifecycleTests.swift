@@ -1,3 +1,4 @@
+import BatonAgents
 import BatonContracts
 import BatonLifecycle
 import BatonWorker
@@ -9,11 +10,12 @@ import Testing
 /// are not run again. Steps are long (over a second) so that the kill or the drain lands
 /// in the middle of the run even when a loaded machine applies events late.
 @Suite struct WorkerLifecycleTests {
-    static func workerGroup(_ stack: Stack, concurrency: Int = 4) -> ServiceGroup {
+    static func workerGroup(_ stack: Stack, concurrency: Int = 4, agents: [any Agent] = []) -> ServiceGroup {
         ServiceGroup(
             configuration: .init(
                 services: Stack.workerServices(
-                    count: 1, queue: stack.queue, eventsQueue: stack.eventsQueue, concurrency: concurrency
+                    count: 1, queue: stack.queue, eventsQueue: stack.eventsQueue, concurrency: concurrency,
+                    agents: agents
                 ).map(\.shutsDownGroupWhenDone), logger: TestServices.logger))
     }
 
@@ -70,6 +72,7 @@ import Testing
             environment["BATON_QUEUE"] = stack.queue
             environment["BATON_EVENTS_QUEUE"] = stack.eventsQueue
             environment["BATON_LOG_LEVEL"] = "error"
+            environment["BATON_WORKER_METRICS_PORT"] = "0"
             process.environment = environment
             try process.run()
             let id = try await stack.submit(
