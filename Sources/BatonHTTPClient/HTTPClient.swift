@@ -7,12 +7,16 @@ public struct HTTPRequest: Sendable {
     public var url: String
     public var headers: [String: String]
     public var body: Data?
+    /// The whole exchange, connecting included.
     public var timeout: Duration
+    /// Connecting alone (DNS, TCP, TLS): an unreachable server fails fast.
+    public var connectTimeout: Duration
 
     public init(
         method: String = "GET", url: String, headers: [String: String] = [:], body: Data? = nil,
-        timeout: Duration = .seconds(30)
+        timeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(10)
     ) {
+        self.connectTimeout = connectTimeout
         self.method = method
         self.url = url
         self.headers = headers
@@ -51,6 +55,10 @@ public enum HTTPClient {
         return try result.get()
     }
 
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
+
     /// Runs the request on the calling thread. With `onPart`, the head and each body chunk
     /// are handed over as they arrive instead of being collected.
     static func perform(
@@ -68,15 +76,15 @@ public enum HTTPClient {
         let sink = ResponseSink(handle: handle, onPart: onPart)
         let unmanaged = Unmanaged.passRetained(sink)
         defer { unmanaged.release() }
-        let milliseconds =
-            request.timeout.components.seconds * 1000 + request.timeout.components.attoseconds / 1_000_000_000_000_000
+        let milliseconds = Self.milliseconds(request.timeout)
+        let connectMilliseconds = Self.milliseconds(request.connectTimeout)
         let body = request.body ?? Data()
         let code: CURLcode = body.withUnsafeBytes { bodyBytes in
             _ = baton_curl_set_string(handle, CURLOPT_URL, request.url)
             _ = baton_curl_set_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
             _ = baton_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
             _ = baton_curl_set_long(handle, CURLOPT_TIMEOUT_MS, Int(milliseconds))
-            _ = baton_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(min(milliseconds, 10_000)))
+            _ = baton_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(min(milliseconds, connectMilliseconds)))
             _ = baton_curl_set_slist(handle, CURLOPT_HTTPHEADER, headerList)
             if let idleTimeout {
                 // Fewer than 1 byte/s over the idle timeout aborts the transfer.

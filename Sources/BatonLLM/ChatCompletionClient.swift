@@ -11,15 +11,18 @@ public struct LLMProvider: Sendable, Hashable {
     /// sent as a bearer token, never logged.
     public var apiKey: String?
     public var timeout: Duration
+    public var connectTimeout: Duration
     /// Retries on 429, 5xx, timeouts and network errors (not on other 4xx).
     public var maxRetries: Int
     public var initialBackoff: Duration
     public var maxBackoff: Duration
 
     public init(
-        baseURL: String, model: String, apiKey: String? = nil, timeout: Duration = .seconds(120), maxRetries: Int = 4,
-        initialBackoff: Duration = .milliseconds(500), maxBackoff: Duration = .seconds(30)
+        baseURL: String, model: String, apiKey: String? = nil, timeout: Duration = .seconds(120),
+        connectTimeout: Duration = .seconds(10), maxRetries: Int = 4, initialBackoff: Duration = .milliseconds(500),
+        maxBackoff: Duration = .seconds(30)
     ) {
+        self.connectTimeout = connectTimeout
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.model = model
         self.apiKey = apiKey
@@ -49,7 +52,7 @@ public struct ChatCompletionClient: Sendable {
                 let response = try await HTTPClient.send(
                     HTTPRequest(
                         method: "POST", url: provider.baseURL + "/v1/chat/completions", headers: headers(), body: body,
-                        timeout: provider.timeout))
+                        timeout: provider.timeout, connectTimeout: provider.connectTimeout))
                 if (200..<300).contains(response.status) {
                     var parsed = try Self.decode(response.body)
                     parsed.attempts = attempt

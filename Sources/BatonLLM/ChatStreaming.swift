@@ -51,7 +51,7 @@ extension ChatCompletionClient {
                 for try await part in HTTPClient.stream(
                     HTTPRequest(
                         method: "POST", url: provider.baseURL + "/v1/chat/completions", headers: headers(), body: body,
-                        timeout: provider.timeout), idleTimeout: idleTimeout)
+                        timeout: provider.timeout, connectTimeout: provider.connectTimeout), idleTimeout: idleTimeout)
                 {
                     switch part {
                     case .head(let code, let headers):

@@ -7,8 +7,9 @@ import BatonContracts
 ///   default:
 ///     base_url: https://api.openai.com      # or Mistral, Ollama, vLLM, llama.cpp, baton-scripted-llm
 ///     model: gpt-4o-mini
-///     api_key_env: OPENAI_API_KEY            # the key stays in the environment
-///     timeout_seconds: 120
+///     api_key_env: OPENAI_API_KEY            # the key stays in the environment (or api_key: …, not advised)
+///     timeout_seconds: 120                   # a whole request
+///     connect_timeout_seconds: 10
 ///     max_retries: 4
 ///     concurrency: 8                         # requests at once, shared by the worker's activities
 ///     requests_per_minute: 500               # optional budgets, also per worker
@@ -20,7 +21,10 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
     public var baseURL: String
     public var model: String
     public var apiKeyEnv: String?
+    /// The key itself, written in the file: prefer `api_key_env`.
+    public var apiKey: String?
     public var timeoutSeconds: Double
+    public var connectTimeoutSeconds: Double
     public var maxRetries: Int
     public var concurrency: Int
     public var requestsPerMinute: Int?
@@ -32,7 +36,9 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
         case model
         case baseURL = "base_url"
         case apiKeyEnv = "api_key_env"
+        case apiKey = "api_key"
         case timeoutSeconds = "timeout_seconds"
+        case connectTimeoutSeconds = "connect_timeout_seconds"
         case maxRetries = "max_retries"
         case concurrency
         case requestsPerMinute = "requests_per_minute"
@@ -42,7 +48,8 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
     }
 
     public init(
-        baseURL: String, model: String, apiKeyEnv: String? = nil, timeoutSeconds: Double = 120, maxRetries: Int = 4,
+        baseURL: String, model: String, apiKeyEnv: String? = nil, apiKey: String? = nil, timeoutSeconds: Double = 120,
+        connectTimeoutSeconds: Double = 10, maxRetries: Int = 4,
         concurrency: Int = 8, requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil,
         costPer1KPromptTokens: Double = 0, costPer1KCompletionTokens: Double = 0
     ) {
@@ -51,7 +58,9 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
         self.baseURL = baseURL
         self.model = model
         self.apiKeyEnv = apiKeyEnv
+        self.apiKey = apiKey
         self.timeoutSeconds = timeoutSeconds
+        self.connectTimeoutSeconds = connectTimeoutSeconds
         self.maxRetries = maxRetries
         self.concurrency = concurrency
         self.costPer1KPromptTokens = costPer1KPromptTokens
@@ -64,7 +73,9 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
         baseURL = try c.decode(String.self, forKey: .baseURL)
         model = try c.decode(String.self, forKey: .model)
         apiKeyEnv = try c.decodeIfPresent(String.self, forKey: .apiKeyEnv)
+        apiKey = try c.decodeIfPresent(String.self, forKey: .apiKey)
         timeoutSeconds = try c.decode(.timeoutSeconds, default: d.timeoutSeconds)
+        connectTimeoutSeconds = try c.decode(.connectTimeoutSeconds, default: d.connectTimeoutSeconds)
         maxRetries = try c.decode(.maxRetries, default: d.maxRetries)
         concurrency = try c.decode(.concurrency, default: d.concurrency)
         requestsPerMinute = try c.decodeIfPresent(Int.self, forKey: .requestsPerMinute)
@@ -83,7 +94,13 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
         if let apiKeyEnv, (environment[apiKeyEnv] ?? "").isEmpty {
             problems.append("providers.\(name).api_key_env names \(apiKeyEnv), which is not set in the environment")
         }
+        if apiKey != nil && apiKeyEnv != nil {
+            problems.append("providers.\(name): give api_key_env or api_key, not both")
+        }
         if !(timeoutSeconds > 0) { problems.append("providers.\(name).timeout_seconds must be positive") }
+        if !(connectTimeoutSeconds > 0) {
+            problems.append("providers.\(name).connect_timeout_seconds must be positive")
+        }
         if !(0...20).contains(maxRetries) { problems.append("providers.\(name).max_retries must be between 0 and 20") }
         if !(1...1000).contains(concurrency) {
             problems.append("providers.\(name).concurrency must be between 1 and 1000")
@@ -103,8 +120,9 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
     /// The client-side view, with the key read from the environment.
     public func provider(environment: [String: String]) -> LLMProvider {
         LLMProvider(
-            baseURL: baseURL, model: model, apiKey: apiKeyEnv.flatMap { environment[$0] },
-            timeout: .milliseconds(Int(timeoutSeconds * 1000)), maxRetries: maxRetries)
+            baseURL: baseURL, model: model, apiKey: apiKeyEnv.flatMap { environment[$0] } ?? apiKey,
+            timeout: .milliseconds(Int(timeoutSeconds * 1000)),
+            connectTimeout: .milliseconds(Int(connectTimeoutSeconds * 1000)), maxRetries: maxRetries)
     }
 
     /// What `usage` cost at this provider's prices.
@@ -112,4 +130,14 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
         Double(usage.promptTokens) / 1000 * costPer1KPromptTokens
             + Double(usage.completionTokens) / 1000 * costPer1KCompletionTokens
     }
+}
+
+extension ProviderConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+    /// Never prints `api_key`: configurations end up in logs.
+    public var description: String {
+        "ProviderConfiguration(base_url: \(baseURL), model: \(model), api_key_env: \(apiKeyEnv ?? "-"), "
+            + "api_key: \(apiKey == nil ? "-" : "<redacted>"), concurrency: \(concurrency))"
+    }
+
+    public var debugDescription: String { description }
 }

@@ -55,3 +55,20 @@ import Testing
         }
     }
 }
+
+@Suite struct ProviderConfigurationTests {
+    @Test func aKeyWrittenInTheFileIsUsedButNeverPrinted() throws {
+        let yaml = """
+            base_url: http://127.0.0.1:1
+            model: m
+            api_key: sk-test-do-not-print
+            connect_timeout_seconds: 2
+            """
+        let provider = try ConfigurationLoader.decode(ProviderConfiguration.self, yaml: yaml, source: "worker.yaml")
+        #expect(provider.problems(name: "default", environment: [:]).isEmpty)
+        #expect(provider.provider(environment: [:]).apiKey == "sk-test-do-not-print")
+        #expect(provider.provider(environment: [:]).connectTimeout == .seconds(2))
+        #expect(!"\(provider)".contains("sk-test"))
+        #expect(!String(reflecting: ["default": provider]).contains("sk-test"))
+    }
+}
