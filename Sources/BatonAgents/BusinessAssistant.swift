@@ -67,6 +67,21 @@ public actor BusinessAssistant {
         return "I could not finish this within \(maxToolRounds) tool calls; please rephrase or ask again."
     }
 
+    /// What the model needs to know of a task: the gist, not the whole report.
+    static func brief(_ view: WorkflowView) -> JSONValue {
+        var fields: [String: JSONValue] = [
+            "id": .string(view.id), "agent": .string(view.agent), "status": .string(view.status.rawValue),
+        ]
+        if let progress = view.progress {
+            fields["progress"] = .string(
+                [progress.phase, progress.percent.map { "\(Int($0)) %" }, progress.label].compactMap { $0 }
+                    .joined(separator: ", "))
+        }
+        if let summary = view.result?["report"]?["summary"] { fields["summary"] = summary }
+        if let error = view.error { fields["error"] = .string(error.message) }
+        return .object(fields)
+    }
+
     /// Runs one tool call; failures go back to the model as text, so it can tell the person.
     private func execute(_ call: ToolCall) async -> String {
         let arguments = (try? JSONDecoder().decode(JSONValue.self, from: Data(call.function.arguments.utf8))) ?? .null
@@ -82,20 +97,17 @@ public actor BusinessAssistant {
                 }
                 var input: [String: JSONValue] = ["request": .string(request)]
                 if let areas = arguments["areas"] { input["areas"] = areas }
-                let snapshot = try await tasks.submit(
-                    TaskSubmission(
+                let view = try await tasks.submit(
+                    SubmitWorkflowRequest(
                         id: "chat-\(UUID().uuidString.prefix(13).lowercased())", agent: agent, input: .object(input),
                         caller: caller))
-                submitted.append(snapshot.id)
-                return try JSONValueCoding.encode(snapshot).compactText
+                submitted.append(view.id)
+                return Self.brief(view).compactText
             case "get_task_status":
                 guard let id = arguments["task_id"]?.stringValue else {
                     return #"{"error": "the argument 'task_id' is required"}"#
                 }
-                var snapshot = try await tasks.status(of: id)
-                // The model needs the gist, not a whole report.
-                if let summary = snapshot.result?["report"]?["summary"] { snapshot.result = ["summary": summary] }
-                return try JSONValueCoding.encode(snapshot).compactText
+                return Self.brief(try await tasks.status(of: id)).compactText
             default:
                 return #"{"error": "unknown tool '\#(call.function.name)'"}"#
             }

@@ -8,19 +8,19 @@ extension NodeContext {
     /// child; give it an `id` derived from this workflow's so that even a crash between
     /// submitting and journaling finds the same child again.
     public func runChildWorkflow(
-        _ submission: TaskSubmission, via tasks: any TaskDelegate
+        _ submission: SubmitWorkflowRequest, via tasks: any TaskDelegate
     ) async throws -> ChildWorkflowOutcome {
-        let child = try await call("child_workflow") { try await tasks.submit(submission) }
+        let child = try await call("child_workflow") { try await tasks.submit(submission).id }
         let answer = try await waitForAnswer(
             InterruptRequest(
-                title: "Waiting for child workflow \(child.id)",
-                question: "This workflow continues when its child workflow \(child.id) (\(child.agent)) ends.",
-                allowsFreeText: false, childWorkflowId: child.id))
+                title: "Waiting for child workflow \(child)",
+                question: "This workflow continues when its child workflow \(child) (\(submission.agent)) ends.",
+                allowsFreeText: false, childWorkflowId: child))
         do {
             return try JSONValueCoding.decode(ChildWorkflowOutcome.self, from: answer)
         } catch {
             throw GraphError.checkpointMismatch(
-                "the answer to the wait for child workflow \(child.id) is not a child workflow's outcome")
+                "the answer to the wait for child workflow \(child) is not a child workflow's outcome")
         }
     }
 }

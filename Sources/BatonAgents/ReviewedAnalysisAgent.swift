@@ -154,7 +154,7 @@ public struct ReviewedAnalysisAgent: Agent {
             await context.reportProgress(
                 phase: "delegate", percent: 60, label: "deep dive on \(riskiest.area) (child workflow)")
             let outcome = try await context.runChildWorkflow(
-                TaskSubmission(
+                SubmitWorkflowRequest(
                     id: "\(parent.id).deep-dive", agent: "operations_analysis",
                     input: [
                         "request": .string("Deep dive into \(riskiest.area): \(state.request)"),

@@ -3,6 +3,7 @@ import BatonContracts
 import BatonGraph
 import BatonLLM
 import BatonScriptedLLM
+import Foundation
 import Synchronization
 
 /// The scripted model's answers for the operations agents, phase by phase.
@@ -62,18 +63,24 @@ struct SimulatedCrash: Error {}
 /// A `TaskDelegate` that records submissions and answers with a finished task. The
 /// real one, over the scheduler's API, is exercised by the integration tests.
 final class RecordingTasks: TaskDelegate {
-    private let submissions = Mutex<[TaskSubmission]>([])
+    private let submissions = Mutex<[SubmitWorkflowRequest]>([])
 
-    var submitted: [TaskSubmission] { submissions.withLock { $0 } }
+    var submitted: [SubmitWorkflowRequest] { submissions.withLock { $0 } }
 
-    func submit(_ task: TaskSubmission) async throws -> TaskSnapshot {
+    func submit(_ task: SubmitWorkflowRequest) async throws -> WorkflowView {
         submissions.withLock { $0.append(task) }
-        return TaskSnapshot(id: task.id ?? "task-1", agent: task.agent, status: .pending, caller: task.caller)
+        return Self.view(id: task.id ?? "task-1", status: .pending, caller: task.caller)
     }
 
-    func status(of id: String) async throws -> TaskSnapshot {
-        TaskSnapshot(
-            id: id, agent: "operations_analysis", status: .completed,
-            result: ["report": ["summary": "Carrier contracts explain most delays."]])
+    func status(of id: String) async throws -> WorkflowView {
+        Self.view(id: id, status: .completed, result: ["report": ["summary": "Carrier contracts explain most delays."]])
+    }
+
+    static func view(
+        id: String, status: WorkflowStatus, result: JSONValue? = nil, caller: String? = nil
+    ) -> WorkflowView {
+        WorkflowView(
+            id: id, agent: "operations_analysis", status: status, attempt: 1, input: [:], progress: nil,
+            result: result, error: nil, checkpointStep: nil, caller: caller, createdAt: Date(), updatedAt: Date())
     }
 }

@@ -31,7 +31,7 @@ import Testing
             #expect(started == "Started task \(submission.id ?? "?").")
             #expect(submission.caller == "bob")
             #expect(submission.agent == "operations_analysis")
-            #expect(submission.input["areas"] == ["logistics"])
+            #expect(submission.input?["areas"] == ["logistics"])
             #expect(await assistant.submitted == [submission.id ?? ""])
             #expect(try await assistant.respond(to: "How is it going?") == "It is completed.")
             #expect(await llm.requests == 5)

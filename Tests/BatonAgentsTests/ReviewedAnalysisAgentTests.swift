@@ -94,7 +94,7 @@ import Testing
             #expect(child.parentId == "wf-review")
             #expect(child.caller == "alice")
             #expect(child.agent == "operations_analysis")
-            #expect(child.input["areas"] == ["logistics"])
+            #expect(child.input?["areas"] == ["logistics"])
 
             let (done, _) = try await Self.step(
                 agent, from: reviewCheckpoint, answer: ["choice": "revise", "text": "Lead with the numbers"],

@@ -40,8 +40,8 @@ import Testing
             }
         }
 
-        func submit(_ task: TaskSubmission) async throws -> TaskSnapshot { try await bound.submit(task) }
-        func status(of id: String) async throws -> TaskSnapshot { try await bound.status(of: id) }
+        func submit(_ task: SubmitWorkflowRequest) async throws -> WorkflowView { try await bound.submit(task) }
+        func status(of id: String) async throws -> WorkflowView { try await bound.status(of: id) }
     }
 
     static func waitForQuestion(_ stack: Stack, _ id: String, titled title: String) async throws -> WorkflowView {

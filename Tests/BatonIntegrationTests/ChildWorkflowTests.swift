@@ -20,7 +20,7 @@ import Testing
 
         func run(_ run: AgentRun, hooks: GraphRunHooks) async throws -> AgentOutcome {
             let early = run.input["early"] == true
-            let child = TaskSubmission(
+            let child = SubmitWorkflowRequest(
                 id: "\(run.workflowId).child", agent: "chain", input: ["steps": 2, "sleep_ms": 800],
                 parentId: run.workflowId)
             var graph = StateGraph<ParentState>()
