@@ -116,16 +116,34 @@ struct WorkflowController: Sendable {
         conflict: @escaping @Sendable (WorkflowStatus) -> String
     ) async throws -> Response {
         let storeContext = context
-        let (outcome, view) = try await pool.transaction { db in
-            if let refusal = try refuse(db) { throw HTTPError(.conflict, message: refusal) }
-            let outcome = try WorkflowStore.transition(
-                id, event, now: Date(), random: Double.random(in: 0..<1), context: storeContext, on: db)
-            return (outcome, try WorkflowStore.view(id: id, on: db))
+        let (outcome, view) = try await Self.retryingTransientErrors {
+            try await pool.transaction { db in
+                if let refusal = try refuse(db) { throw HTTPError(.conflict, message: refusal) }
+                let outcome = try WorkflowStore.transition(
+                    id, event, now: Date(), random: Double.random(in: 0..<1), context: storeContext, on: db)
+                return (outcome, try WorkflowStore.view(id: id, on: db))
+            }
         }
         guard let view else { throw HTTPError(.notFound, message: "no workflow with id '\(id)'") }
         if case .applied(_, .some) = outcome { throw HTTPError(.conflict, message: conflict(view.status)) }
         if outcome.dispatched { relayWake.signal() }
         return try Self.json(view, status: .ok)
+    }
+
+    /// Deadlocks (a cancellation reaching children while a child's end reaches its
+    /// parent) and serialization failures pass: the transaction runs again.
+    static func retryingTransientErrors<Result: Sendable>(
+        _ body: @Sendable () async throws -> Result
+    ) async throws -> Result {
+        var failures = 0
+        while true {
+            do {
+                return try await body()
+            } catch let error as PostgresError where error.isTransient && failures < 3 {
+                failures += 1
+                try await Task.sleep(for: .milliseconds(20 << failures))
+            }
+        }
     }
 
     private func decode<Body: Decodable>(_: Body.Type, from request: Request) async throws -> Body {

@@ -120,12 +120,35 @@ enum WorkflowStore {
                     || dispatched
             }
         }
-        if machine.isTerminal, actions.contains(where: \.endsWorkflow), let parent = row["parent_id"] {
-            dispatched =
-                try resumeParent(parent, withOutcomeOf: workflowId, now: now, random: random, context: context, on: db)
-                || dispatched
+        if machine.isTerminal, actions.contains(where: \.endsWorkflow) {
+            if let parent = row["parent_id"] {
+                dispatched =
+                    try resumeParent(
+                        parent, withOutcomeOf: workflowId, now: now, random: random, context: context, on: db)
+                    || dispatched
+            }
+            if machine.status != .completed {
+                try cancelChildren(of: workflowId, ended: machine.status, now: now, context: context, on: db)
+            }
         }
         return .applied(dispatched: dispatched, ignored: ignored)
+    }
+
+    /// A parent that ended without completing takes its unfinished children with it:
+    /// their results would reach nobody. (A completed parent's children run on: it did
+    /// not wait for them.) Locks parent before children, the reverse of `resumeParent`;
+    /// a deadlock between the two is detected by PostgreSQL and the loser retried.
+    private static func cancelChildren(
+        of parent: String, ended status: WorkflowStatus, now: Date, context: Context, on db: isolated PostgresConnection
+    ) throws {
+        let children = try db.query(
+            "SELECT id FROM workflows WHERE parent_id = $1 AND finished_at IS NULL ORDER BY id", [parent])
+        for child in children.all {
+            _ = try transition(
+                try child.string("id"),
+                .cancelRequested(reason: "its parent workflow \(parent) ended (\(status.rawValue))"),
+                now: now, random: 0, context: context, on: db)
+        }
     }
 
     /// Answers `parent`'s wait with `child`'s outcome, if the parent waits for that child

@@ -21,8 +21,8 @@ import Testing
         func run(_ run: AgentRun, hooks: GraphRunHooks) async throws -> AgentOutcome {
             let early = run.input["early"] == true
             let child = SubmitWorkflowRequest(
-                id: "\(run.workflowId).child", agent: "chain", input: ["steps": 2, "sleep_ms": 800],
-                parentId: run.workflowId)
+                id: "\(run.workflowId).child", agent: "chain",
+                input: ["steps": run.input["child_steps"] ?? 2, "sleep_ms": 800], parentId: run.workflowId)
             var graph = StateGraph<ParentState>()
             graph.addNode("delegate") { state, context in
                 if early {
@@ -70,6 +70,24 @@ import Testing
             #expect(done.result?["childSteps"] == 2)
             let child = try await stack.workflow("\(id).child")
             #expect(child.parentId == id)
+        }
+    }
+
+    @Test func cancellingAParentCancelsItsUnfinishedChild() async throws {
+        let tasks = AgentAcademyTests.LateBoundTasks()
+        try await Stack.run(concurrency: 2, agents: [ParentAgent(tasks: tasks)]) { stack in
+            tasks.bind(stack.baseURL)
+            let id = "parent-\(UUID().uuidString.prefix(8))"
+            _ = try await stack.submit(
+                SubmitWorkflowRequest(id: id, agent: "parent-test", input: ["child_steps": 100]))
+            _ = try await AgentAcademyTests.waitForQuestion(stack, id, titled: "Waiting for child workflow \(id).child")
+            let cancel = try await stack.post("/v1/workflows/\(id)/cancel", json: #"{"reason": "not needed"}"#)
+            #expect(cancel.status == 200)
+            let parent = try await stack.waitUntilFinished(id)
+            #expect(parent.status == .cancelled)
+            let child = try await stack.waitUntilFinished("\(id).child")
+            #expect(child.status == .cancelled)
+            #expect(child.error?.message == "its parent workflow \(id) ended (cancelled)")
         }
     }
 }
