@@ -6,9 +6,11 @@ import Foundation
 /// state and optionally sleep in place of an LLM call. Used by tests and benchmarks
 /// (the WORKLOADS.md chain); it calls no model.
 ///
-/// Input: `{"steps": 5, "sleep_ms": 0, "exec_log": "/path"}`, all optional. With
-/// `exec_log`, every node execution appends, as it starts, one line `workflow node attempt` to that file
-/// (one `O_APPEND` write), so a benchmark can count steps that ran more than once.
+/// Input: `{"steps": 5, "sleep_ms": 0, "exec_log": "/path", "ask_at": 2}`, all optional.
+/// With `exec_log`, every node execution appends, as it starts, one line
+/// `workflow node attempt` to that file (one `O_APPEND` write), so a benchmark can count
+/// steps that ran more than once. With `ask_at`, that step asks a person to go on
+/// (a workflow waiting for input, for the footprint benchmark).
 public struct ChainAgent: Agent {
     public struct StepRecord: Codable, Sendable, Hashable {
         public var node: String
@@ -28,6 +30,7 @@ public struct ChainAgent: Agent {
         let stepCount = Int(run.input["steps"]?.numberValue ?? 5)
         let sleepMilliseconds = Int(run.input["sleep_ms"]?.numberValue ?? 0)
         let executionLog = run.input["exec_log"]?.stringValue
+        let askAt = run.input["ask_at"]?.numberValue.map { Int($0) }
         guard (1...1000).contains(stepCount) else { throw AgentInputError("'steps' must be between 1 and 1000") }
         guard (0...3_600_000).contains(sleepMilliseconds) else {
             throw AgentInputError("'sleep_ms' must be between 0 and 3600000")
@@ -42,6 +45,12 @@ public struct ChainAgent: Agent {
                     Self.append("\(run.workflowId) \(context.node) \(context.attempt)\n", to: executionLog)
                 }
                 if sleepMilliseconds > 0 { try await Task.sleep(for: .milliseconds(sleepMilliseconds)) }
+                if index == askAt {
+                    _ = try await context.interrupt(
+                        InterruptRequest(
+                            title: "Continue?", question: "Step \(index) waits for a go-ahead.",
+                            choices: [.init(id: "go", label: "Go on")]))
+                }
                 var state = state
                 state.steps.append(StepRecord(node: context.node, attempt: context.attempt))
                 return state

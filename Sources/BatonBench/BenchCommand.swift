@@ -5,5 +5,8 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "baton-bench",
         abstract: "Baton's benchmarks (build with -c release; `make bench` does).",
-        subcommands: [GraphOverheadBenchmark.self, BurstBenchmark.self, CrashRecoveryBenchmark.self])
+        subcommands: [
+            GraphOverheadBenchmark.self, BurstBenchmark.self, StartLatencyBenchmark.self, CrashRecoveryBenchmark.self,
+            FootprintBenchmark.self,
+        ])
 }

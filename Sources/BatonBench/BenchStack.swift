@@ -40,6 +40,8 @@ final class BenchStack {
         environment["BATON_EVENTS_QUEUE"] = queue + ".events"
         environment["BATON_HTTP_PORT"] = String(port)
         environment["BATON_LOG_LEVEL"] = "error"
+        // Several workers share the host: no fixed metrics port.
+        environment["BATON_WORKER_METRICS_PORT"] = "0"
         environment.merge(extra) { _, new in new }
         return environment
     }
@@ -156,9 +158,13 @@ enum ProcStat {
         return (user + system) / ticksPerSecond
     }
 
-    static func peakRSSMiB(pid: Int32) -> Double {
+    static func peakRSSMiB(pid: Int32) -> Double { statusMiB(pid: pid, field: "VmHWM:") }
+
+    static func rssMiB(pid: Int32) -> Double { statusMiB(pid: pid, field: "VmRSS:") }
+
+    private static func statusMiB(pid: Int32, field: String) -> Double {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        for line in status.split(separator: "\n") where line.hasPrefix(field) {
             return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
         }
         return 0
