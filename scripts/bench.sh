@@ -20,8 +20,12 @@ echo "--- W1 burst: 200 workflows, sleep 0 / 50 ms; 2,000 workflows; W5: 2 and 4
 "$BIN/baton-bench" w1 --workflows 2000 --node-sleep-ms 0 --json-out "$OUT"
 "$BIN/baton-bench" w1 --workflows 200 --workers 2 --json-out "$OUT"
 "$BIN/baton-bench" w1 --workflows 200 --workers 4 --json-out "$OUT"
+echo "--- W2 start latency under light load"
+"$BIN/baton-bench" w2 --json-out "$OUT"
 echo "--- W3 crash recovery"
 "$BIN/baton-bench" w3 --json-out "$OUT"
+echo "--- W4 footprint: ${BATON_W4_WORKFLOWS:-10000} workflows waiting for input (takes a few minutes)"
+"$BIN/baton-bench" w4 --workflows "${BATON_W4_WORKFLOWS:-10000}" --json-out "$OUT"
 
 if [ "${PEER:-0}" = 1 ]; then
     PEER_DIR="${BATON_PEER_DIR:-$ROOT/../shared/bench/peer}"

@@ -68,6 +68,20 @@ def main(path):
         ]:
             print(f"| {name} | {bv:.2f} | {pv:.2f} | {bv / pv:.2f} |" if pv else f"| {name} | {bv:.2f} | — | — |")
 
+    b2 = next((r for r in baton if r["workload"] == "W2"), None)
+    if b2:
+        print(f"\nW2 ({b2['workflows']:.0f} workflows one after another): submit→activity start "
+              f"p50 {b2['submit_to_activity_start_p50_ms']:.1f} ms / p99 {b2['submit_to_activity_start_p99_ms']:.1f} ms, "
+              f"submit→result p50 {b2['submit_to_result_p50_ms']:.1f} ms / p99 {b2['submit_to_result_p99_ms']:.1f} ms")
+    b4 = next((r for r in baton if r["workload"] == "W4"), None)
+    if b4:
+        print(f"W4 ({b4['workflows_waiting']:.0f} workflows waiting for input): scheduler RSS "
+              f"{b4['scheduler_rss_mib']:.1f} MiB, idle worker RSS {b4['worker_rss_mib']:.1f} MiB, idle CPU "
+              f"scheduler {b4['scheduler_idle_cpu_percent']:.1f} % / worker {b4['worker_idle_cpu_percent']:.1f} %, "
+              f"status API p50 {b4['status_api_p50_ms']:.1f} ms / p99 {b4['status_api_p99_ms']:.1f} ms, "
+              f"list API p50 {b4['list_api_p50_ms']:.1f} ms / p99 {b4['list_api_p99_ms']:.1f} ms, "
+              f"database {b4['database_mib']:.0f} MiB, filled in {b4['fill_s']:.0f} s")
+
 
 if __name__ == "__main__":
     main(sys.argv[1])
