@@ -93,6 +93,14 @@ enum Migrations {
                 "CREATE INDEX workflows_by_parent ON workflows (parent_id) WHERE parent_id IS NOT NULL",
             ]
         ),
+        (
+            5,
+            [
+                // The list API, newest first, with and without a status.
+                "CREATE INDEX workflows_newest ON workflows (created_at DESC, id)",
+                "CREATE INDEX workflows_newest_by_status ON workflows (status, created_at DESC, id)",
+            ]
+        ),
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

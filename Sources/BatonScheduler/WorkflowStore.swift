@@ -350,13 +350,20 @@ enum WorkflowStore {
     static func list(
         status: WorkflowStatus?, parent: String?, limit: Int, on db: isolated PostgresConnection
     ) throws -> [WorkflowView] {
-        try db.query(
-            """
-            SELECT \(viewColumns) FROM workflows
-            WHERE ($1::text IS NULL OR status = $1) AND ($3::text IS NULL OR parent_id = $3)
-            ORDER BY created_at DESC, id LIMIT $2
-            """,
-            [status?.rawValue, String(limit), parent]
+        // Only the filters given, so that the planner can use the matching index.
+        var conditions: [String] = []
+        var parameters: [String?] = [String(limit)]
+        if let status {
+            parameters.append(status.rawValue)
+            conditions.append("status = $\(parameters.count)")
+        }
+        if let parent {
+            parameters.append(parent)
+            conditions.append("parent_id = $\(parameters.count)")
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return try db.query(
+            "SELECT \(viewColumns) FROM workflows \(filter) ORDER BY created_at DESC, id LIMIT $1", parameters
         ).all.map(view(from:))
     }
 
