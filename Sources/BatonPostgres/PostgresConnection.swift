@@ -4,8 +4,11 @@ import ThreadConfinement
 
 /// One libpq connection, confined to a thread of its own.
 ///
-/// Every statement goes through `PQexecParams` with parameters sent separately from
-/// the SQL text, so values are never spliced into SQL. Methods are synchronous on the
+/// Parameters always travel separately from the SQL text, so values are never spliced
+/// into SQL. A statement with parameters is prepared on first use and executed by name
+/// afterwards (`PQprepare`/`PQexecPrepared`): the scheduler runs the same few
+/// statements thousands of times a second, and PostgreSQL then parses and plans each
+/// once per connection. Methods are synchronous on the
 /// actor's thread; group several into one transaction with `transaction(_:)`, whose
 /// body runs isolated to the connection and so cannot interleave with other callers.
 public actor PostgresConnection {
@@ -14,6 +17,11 @@ public actor PostgresConnection {
 
     private var connection: OpaquePointer?
     private let connectionString: String
+    /// Prepared statements of this session, by SQL text.
+    private var prepared: [String: String] = [:]
+    /// Statements built from varying parts could grow the cache without bound; past
+    /// this many, new ones run unprepared.
+    private static let preparedLimit = 512
 
     private init(connectionString: String, name: String) {
         self.connectionString = connectionString
@@ -62,11 +70,12 @@ public actor PostgresConnection {
         if PQstatus(connection) != CONNECTION_OK {
             // The server went away since the last statement: try once to come back.
             PQreset(connection)
+            prepared.removeAll()  // a new session has none
             guard PQstatus(connection) == CONNECTION_OK else {
                 throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
             }
         }
-        let result = Self.execute(connection, sql, parameters)
+        let result = try execute(connection, sql, parameters)
         guard let result else { throw .connectionFailed(reason: Self.message(PQerrorMessage(connection))) }
         defer { PQclear(result) }
         switch PQresultStatus(result) {
@@ -102,13 +111,39 @@ public actor PostgresConnection {
         }
     }
 
-    private static func execute(_ connection: OpaquePointer, _ sql: String, _ parameters: [String?]) -> OpaquePointer? {
+    private func execute(
+        _ connection: OpaquePointer, _ sql: String, _ parameters: [String?]
+    ) throws(PostgresError) -> OpaquePointer? {
         // strdup'd copies outlive the call; Swift's temporary C strings would not.
         let values: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.flatMap { strdup($0) } }
         defer { values.forEach { free($0) } }
+        let name = parameters.isEmpty ? nil : try statementName(connection, sql, parameterCount: parameters.count)
         return values.map { UnsafePointer($0) }.withUnsafeBufferPointer { buffer in
-            PQexecParams(connection, sql, Int32(parameters.count), nil, buffer.baseAddress, nil, nil, 0)
+            if let name {
+                PQexecPrepared(connection, name, Int32(parameters.count), buffer.baseAddress, nil, nil, 0)
+            } else {
+                PQexecParams(connection, sql, Int32(parameters.count), nil, buffer.baseAddress, nil, nil, 0)
+            }
         }
+    }
+
+    /// The prepared statement for `sql`, preparing it now if needed; nil past the cache's limit.
+    private func statementName(
+        _ connection: OpaquePointer, _ sql: String, parameterCount: Int
+    ) throws(PostgresError) -> String? {
+        if let name = prepared[sql] { return name }
+        guard prepared.count < Self.preparedLimit else { return nil }
+        let name = "baton_\(prepared.count + 1)"
+        guard let result = PQprepare(connection, name, sql, Int32(parameterCount), nil) else {
+            throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
+        }
+        defer { PQclear(result) }
+        guard PQresultStatus(result) == PGRES_COMMAND_OK else {
+            // Not cached: the statement runs unprepared and reports its own error.
+            return nil
+        }
+        prepared[sql] = name
+        return name
     }
 
     private static func rows(of result: OpaquePointer) -> PostgresRows {
