@@ -25,6 +25,30 @@ import Testing
         await db.close()
     }
 
+    /// Statements with parameters are prepared on first use: the second run reuses it,
+    /// one that cannot be prepared reports its own error, and a rolled-back
+    /// transaction does not lose what was prepared in it.
+    @Test func preparedStatementsAreReusedAndTheirErrorsReported() async throws {
+        let db = try await TestServices.connectOrExplain(try await TestServices.freshDatabase())
+        try await db.query("CREATE TABLE t (id int PRIMARY KEY)")
+        await #expect(throws: PostgresError.self) {
+            try await db.transaction { db in
+                try db.query("INSERT INTO t (id) VALUES ($1)", ["1"])
+                throw PostgresError.unexpectedResult("roll back")
+            }
+        }
+        for id in 1...3 { try await db.query("INSERT INTO t (id) VALUES ($1)", [String(id)]) }
+        #expect(try await db.query("SELECT count(*) AS n FROM t WHERE id > $1", ["0"]).first?["n"] == "3")
+        do {
+            try await db.query("SELEC $1::int", ["1"])
+            Issue.record("a syntax error passed")
+        } catch PostgresError.statementFailed(let sqlState, _, _) {
+            #expect(sqlState == "42601")
+        }
+        #expect(try await db.query("SELECT $1::int + 1 AS two", ["1"]).first?["two"] == "2")
+        await db.close()
+    }
+
     @Test func aTransactionRollsBackWhenItsBodyThrows() async throws {
         let db = try await TestServices.connectOrExplain(try await TestServices.freshDatabase())
         try await db.query("CREATE TABLE t (id int PRIMARY KEY)")
