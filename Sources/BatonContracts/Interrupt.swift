@@ -34,6 +34,28 @@ public struct InterruptRequest: Sendable, Hashable, Codable {
     }
 }
 
+extension InterruptRequest {
+    /// What is wrong with `answer` to this question, or nil when it fits: a choice must
+    /// be one of those offered, and free text is refused where the question allows none.
+    public func problem(with answer: JSONValue) -> String? {
+        let offered = choices.map(\.id).joined(separator: ", ")
+        let choice: String?
+        let text: String?
+        switch answer {
+        case .null: return "the answer is empty" + (choices.isEmpty ? "" : "; choose one of: \(offered)")
+        case .string(let value): (choice, text) = (nil, value)
+        default: (choice, text) = (answer["choice"]?.stringValue, answer["text"]?.stringValue)
+        }
+        if let choice, !choices.isEmpty, !choices.contains(where: { $0.id == choice }) {
+            return "'\(choice)' is not one of the choices offered: \(offered)"
+        }
+        if text != nil, !allowsFreeText {
+            return "this question takes no free text" + (choices.isEmpty ? "" : "; choose one of: \(offered)")
+        }
+        return nil
+    }
+}
+
 /// A person's answer: one of the choices, free text, or both.
 public struct InterruptAnswer: Sendable, Hashable, Codable {
     public var choice: String?

@@ -101,24 +101,32 @@ struct WorkflowController: Sendable {
         let body = try await decode(HumanInputRequest.self, from: request)
         return try await transition(
             id, .humanInput(body.answer),
-            refuse: { db in
-                try WorkflowStore.awaitedChild(of: id, on: db).map { child in
-                    "workflow '\(id)' waits for its child workflow '\(child)', not for a person; it resumes when the child ends"
+            check: { db in
+                guard let question = try WorkflowStore.pendingQuestion(of: id, on: db) else { return }
+                if let child = question.childWorkflowId {
+                    throw HTTPError(
+                        .conflict,
+                        message:
+                            "workflow '\(id)' waits for its child workflow '\(child)', not for a person; it resumes when the child ends"
+                    )
+                }
+                if let problem = question.problem(with: body.answer) {
+                    throw HTTPError(.badRequest, message: "invalid answer to '\(question.title)': \(problem)")
                 }
             },
             conflict: { status in "workflow '\(id)' is not waiting for input (it is \(status.rawValue))" })
     }
 
-    /// Runs `event` on workflow `id`; `refuse` may veto it (409) inside the same transaction.
+    /// Runs `event` on workflow `id`; `check` may refuse it by throwing, inside the same transaction.
     private func transition(
         _ id: String, _ event: WorkflowEvent,
-        refuse: @escaping @Sendable (isolated PostgresConnection) throws -> String? = { _ in nil },
+        check: @escaping @Sendable (isolated PostgresConnection) throws -> Void = { _ in },
         conflict: @escaping @Sendable (WorkflowStatus) -> String
     ) async throws -> Response {
         let storeContext = context
         let (outcome, view) = try await Self.retryingTransientErrors {
             try await pool.transaction { db in
-                if let refusal = try refuse(db) { throw HTTPError(.conflict, message: refusal) }
+                try check(db)
                 let outcome = try WorkflowStore.transition(
                     id, event, now: Date(), random: Double.random(in: 0..<1), context: storeContext, on: db)
                 return (outcome, try WorkflowStore.view(id: id, on: db))

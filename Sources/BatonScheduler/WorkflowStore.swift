@@ -180,12 +180,16 @@ enum WorkflowStore {
         ).dispatched
     }
 
-    /// The child workflow `id` waits for, if it waits for one (then no person may answer).
-    static func awaitedChild(of id: String, on db: isolated PostgresConnection) throws -> String? {
+    /// The question workflow `id` waits on, if it waits for input (locked until the
+    /// transaction ends, so that the answer is checked against the question it answers).
+    static func pendingQuestion(of id: String, on db: isolated PostgresConnection) throws -> InterruptRequest? {
         try db.query(
-            "SELECT interrupt->>'childWorkflowId' AS child FROM workflows WHERE id = $1 AND status = $2 FOR UPDATE",
+            "SELECT interrupt FROM workflows WHERE id = $1 AND status = $2 FOR UPDATE",
             [id, WorkflowStatus.awaitingInput.rawValue]
-        ).first?["child"]
+        ).first.flatMap { row in
+            // A question this build cannot read is not checked (the agent reads the answer).
+            (try? JSONColumn.value(InterruptRequest.self, from: row["interrupt"])) ?? nil
+        }
     }
 
     struct HistoryEntry {

@@ -22,3 +22,19 @@ import Testing
         #expect(WorkflowStatus.allCases.filter(\.isTerminal) == [.completed, .failed, .cancelled, .timedOut])
     }
 }
+
+@Suite struct InterruptAnswerValidationTests {
+    let question = InterruptRequest(
+        title: "Publish?", question: "Publish the report?",
+        choices: [.init(id: "yes", label: "Yes"), .init(id: "no", label: "No")], allowsFreeText: false)
+
+    @Test func answersMustFitTheQuestion() {
+        #expect(question.problem(with: ["choice": "yes"]) == nil)
+        #expect(question.problem(with: ["choice": "maybe"]) == "'maybe' is not one of the choices offered: yes, no")
+        #expect(question.problem(with: "sure") == "this question takes no free text; choose one of: yes, no")
+        #expect(question.problem(with: .null) == "the answer is empty; choose one of: yes, no")
+        let open = InterruptRequest(title: "Notes", question: "Anything to add?")
+        #expect(open.problem(with: "looks good") == nil)
+        #expect(open.problem(with: ["text": "fine", "choice": "whatever"]) == nil)
+    }
+}

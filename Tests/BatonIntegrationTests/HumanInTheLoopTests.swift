@@ -58,6 +58,13 @@ import Testing
             #expect(waiting.interrupt?["question"] == "Publish the quarterly report?")
             #expect(waiting.interrupt?["choices"]?.arrayValue?.count == 2)
 
+            // An answer that does not fit the question is refused and changes nothing.
+            let typo = try await stack.post("/v1/workflows/\(id)/input", json: #"{"answer": {"choice": "yse"}}"#)
+            #expect(typo.status == 400)
+            #expect(
+                String(decoding: typo.body, as: UTF8.self).contains("'yse' is not one of the choices offered: yes, no"))
+            #expect(try await stack.workflow(id).status == .awaitingInput)
+
             let response = try await stack.post("/v1/workflows/\(id)/input", json: #"{"answer": {"choice": "yes"}}"#)
             #expect(response.status == 200)
             let done = try await stack.waitUntilFinished(id)
