@@ -103,6 +103,7 @@ let package = Package(
                 "BatonContracts", "BatonGraph", "BatonAgents", "BatonAMQP", "BatonConfiguration", "BatonLifecycle",
                 "BatonLLM", "BatonSchedulerClient",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),

@@ -4,6 +4,7 @@ import BatonContracts
 import BatonGraph
 import BatonLLM
 import Logging
+import Metrics
 import Synchronization
 
 /// Runs one `RunActivity` command: started, heartbeats on a timer, a confirmed
@@ -44,6 +45,8 @@ struct ActivityRunner: Sendable {
         let key = ActivityCancellations.Key(workflowId: command.workflowId, attempt: command.attempt)
         cancellations.register(key)
         defer { cancellations.unregister(key) }
+        ActivityMetrics.running.increment()
+        defer { ActivityMetrics.running.decrement() }
         let latestProgress = Latest<ActivityProgress>()
         let latestUsage = Latest<[String: TokenUsage]>()
         let hooks = GraphRunHooks(
@@ -90,6 +93,7 @@ struct ActivityRunner: Sendable {
         } catch {
             outcome = .failure(error)
         }
+        ActivityMetrics.count(outcome, agent: command.agent)
         switch outcome {
         case .success(.completed(let output)):
             try await emit(.completed(output: output))
@@ -130,6 +134,23 @@ struct ActivityRunner: Sendable {
             ActivityFailure(kind: error.kind.rawValue, message: error.description, retryable: error.isRetryable)
         default: ActivityFailure(kind: "agent_error", message: "\(error)", retryable: true)
         }
+    }
+}
+
+/// What a worker's `/metrics` says about its activities.
+enum ActivityMetrics {
+    static let running = Meter(label: "baton_worker_activities_running")
+
+    static func count(_ outcome: Result<AgentOutcome, any Error>, agent: String) {
+        let name =
+            switch outcome {
+            case .success(.completed): "completed"
+            case .success(.interrupted): "interrupted"
+            case .failure(is ActivityHandedBack): "handed_back"
+            case .failure(is ActivityCancelled): "cancelled"
+            case .failure: "failed"
+            }
+        Counter(label: "baton_worker_activities_total", dimensions: [("agent", agent), ("outcome", name)]).increment()
     }
 }
 
