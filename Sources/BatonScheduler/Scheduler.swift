@@ -59,6 +59,7 @@ public enum Scheduler {
 
         let router = Router()
         MetricsRoutes.add(to: router, registry: metrics)
+        WebPage.addRoutes(to: router)
         WorkflowController(
             pool: pool, context: context, relayWake: wake, maxRequestBytes: configuration.maxRequestBytes
         ).addRoutes(to: router.group("v1/workflows"))

@@ -90,3 +90,18 @@ import Testing
         }
     }
 }
+
+@Suite struct WebPageTests {
+    @Test func thePageIsServedAndReadsTheAPI() async throws {
+        try await Stack.run(workers: 0) { stack in
+            let response = try await stack.get("/")
+            #expect(response.status == 200)
+            #expect(response.headers["content-type"] == "text/html; charset=utf-8")
+            let page = String(decoding: response.body, as: UTF8.self)
+            #expect(page.contains("<title>Baton</title>"))
+            #expect(page.contains("/v1/workflows"))
+            // Data goes in as text, never as markup.
+            #expect(!page.contains("innerHTML"))
+        }
+    }
+}
