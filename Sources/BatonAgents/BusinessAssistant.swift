@@ -52,10 +52,13 @@ public actor BusinessAssistant {
     ]
 
     /// One turn: the person's message in, the assistant's answer out, after any tool calls.
-    public func respond(to text: String, maxToolRounds: Int = 4) async throws -> String {
+    /// With `onText`, a model that can stream hands over the answer's text as it comes.
+    public func respond(
+        to text: String, maxToolRounds: Int = 4, onText: (@Sendable (String) -> Void)? = nil
+    ) async throws -> String {
         messages.append(.user(text))
         for _ in 0...maxToolRounds {
-            let response = try await model.complete(ChatRequest(messages: messages, tools: Self.tools))
+            let response = try await ask(ChatRequest(messages: messages, tools: Self.tools), onText: onText)
             usage = usage + response.usage
             messages.append(response.message)
             guard let calls = response.message.toolCalls, !calls.isEmpty else { return response.text }
@@ -65,6 +68,19 @@ public actor BusinessAssistant {
             }
         }
         return "I could not finish this within \(maxToolRounds) tool calls; please rephrase or ask again."
+    }
+
+    private func ask(_ request: ChatRequest, onText: (@Sendable (String) -> Void)?) async throws -> ChatResponse {
+        guard let onText, let streaming = model as? any StreamingChatModel else {
+            return try await model.complete(request)
+        }
+        for try await event in streaming.stream(request, idleTimeout: .seconds(60)) {
+            switch event {
+            case .delta(let piece): onText(piece)
+            case .completed(let response): return response
+            }
+        }
+        throw LLMError(kind: .malformedResponse, message: "the stream ended without an answer", status: nil)
     }
 
     /// What the model needs to know of a task: the gist, not the whole report.

@@ -3,6 +3,7 @@ import BatonAgents
 import BatonLLM
 import BatonSchedulerClient
 import Foundation
+import Synchronization
 
 struct ChatCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -57,10 +58,19 @@ struct ChatCommand: AsyncParsableCommand {
             let text = line.trimmingCharacters(in: .whitespaces)
             if text.isEmpty { continue }
             if text == "/quit" { break }
+            print("assistant> ", terminator: "")
+            fflush(nil)
             do {
-                print("assistant> \(try await assistant.respond(to: text))")
+                // The answer is printed as the model writes it.
+                let streamed = Printed()
+                let answer = try await assistant.respond(to: text) { piece in
+                    streamed.mark()
+                    print(piece, terminator: "")
+                    fflush(nil)
+                }
+                print(streamed.happened ? "" : answer)
             } catch {
-                print("assistant> (the model could not be reached: \(error))")
+                print("(the model could not be reached: \(error))")
             }
         }
         let usage = await assistant.usage
@@ -68,4 +78,11 @@ struct ChatCommand: AsyncParsableCommand {
             print("(this chat used \(usage.promptTokens) prompt + \(usage.completionTokens) completion tokens)")
         }
     }
+}
+
+/// Whether anything was printed while streaming.
+private final class Printed: Sendable {
+    private let flag = Mutex(false)
+    func mark() { flag.withLock { $0 = true } }
+    var happened: Bool { flag.withLock { $0 } }
 }

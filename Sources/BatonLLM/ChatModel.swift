@@ -4,4 +4,9 @@ public protocol ChatModel: Sendable {
     func complete(_ request: ChatRequest) async throws -> ChatResponse
 }
 
-extension ChatCompletionClient: ChatModel {}
+/// A model that can also stream its answer as it is generated.
+public protocol StreamingChatModel: ChatModel {
+    func stream(_ request: ChatRequest, idleTimeout: Duration) -> AsyncThrowingStream<ChatStreamEvent, any Error>
+}
+
+extension ChatCompletionClient: StreamingChatModel {}

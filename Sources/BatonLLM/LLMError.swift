@@ -18,6 +18,12 @@ public struct LLMError: Error, Hashable, CustomStringConvertible {
     /// HTTP status, when the provider answered.
     public var status: Int?
 
+    public init(kind: Kind, message: String, status: Int?) {
+        self.kind = kind
+        self.message = message
+        self.status = status
+    }
+
     public var isRetryable: Bool {
         switch kind {
         case .rateLimited, .serverError, .network, .timeout: true

@@ -2,6 +2,7 @@ import BatonAgents
 import BatonContracts
 import BatonLLM
 import BatonScriptedLLM
+import Synchronization
 import Testing
 
 @Suite struct BusinessAssistantTests {
@@ -38,4 +39,23 @@ import Testing
             #expect(await assistant.usage.calls == 5)
         }
     }
+
+    @Test func aStreamingModelHandsOverTheAnswerAsItIsWritten() async throws {
+        try await ScriptedLLM.withServer(Self.rules) { url, _ in
+            let tasks = RecordingTasks()
+            let assistant = BusinessAssistant(model: OperationsScript.model(url), tasks: tasks, caller: "bob")
+            let pieces = Pieces()
+            let answer = try await assistant.respond(to: "Please analyse late deliveries") { pieces.add($0) }
+            let id = try #require(tasks.submitted.first?.id)
+            #expect(answer == "Started task \(id).")
+            #expect(pieces.all.joined() == answer)  // the tool-call round streamed no text
+            #expect(pieces.all.count == 3)  // one piece per word
+        }
+    }
+}
+
+final class Pieces: Sendable {
+    private let pieces = Mutex<[String]>([])
+    func add(_ piece: String) { pieces.withLock { $0.append(piece) } }
+    var all: [String] { pieces.withLock { $0 } }
 }
