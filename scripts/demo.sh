@@ -83,6 +83,6 @@ echo "=== 5. KPIs"
 echo "scheduler /metrics (per agent):"
 curl -s "$BATON_SCHEDULER_URL/metrics" | grep -E '^baton_workflow_(tokens|cost)_total' || true
 echo "worker /metrics (per provider):"
-curl -s "http://127.0.0.1:$BATON_WORKER_METRICS_PORT/metrics" | grep -E '^baton_llm_(requests|tokens|cost)_total' || true
+curl -s "http://127.0.0.1:$BATON_WORKER_METRICS_PORT/metrics" | grep -E '^baton_(llm_(requests|tokens|cost)|worker_activities)_total' || true
 echo
 echo "--- logs: .run/logs/{scheduler,worker,scripted-llm}.log; PostgreSQL and RabbitMQ keep running (make services-stop)"

@@ -11,11 +11,10 @@ struct BurstBenchmark: AsyncParsableCommand {
     @Option var concurrency = 16
     @Option(name: .customLong("node-sleep-ms")) var nodeSleepMilliseconds = 0
     @Option(help: "Worker processes (W5 scale-out).") var workers = 1
-    @Option(help: "Append the result as one JSON line to this file.") var jsonOut: String?
-    @Option(help: "Project root (for config/ and .run/).") var root = FileManager.default.currentDirectoryPath
+    @OptionGroup var stackOptions: StackBenchmarkOptions
 
     func run() async throws {
-        let stack = try await BenchStack(root: URL(fileURLWithPath: root))
+        let stack = try await stackOptions.makeStack()
         defer { stack.stop() }
         try await stack.startScheduler()
         for _ in 0..<workers { try stack.startWorker(concurrency: concurrency) }
@@ -104,7 +103,7 @@ struct BurstBenchmark: AsyncParsableCommand {
             "scheduler_peak_rss_mib": .number(
                 stack.scheduler.map { ProcStat.peakRSSMiB(pid: $0.processIdentifier) } ?? 0),
         ]
-        try BenchOutput.report(.object(result), jsonOut: jsonOut)
+        try stackOptions.report(result)
         guard verified == workflows else { throw BenchError("only \(verified) of \(workflows) workflows verified") }
     }
 }

@@ -11,11 +11,10 @@ struct CrashRecoveryBenchmark: AsyncParsableCommand {
     @Option(name: .customLong("workflows")) var workflows = 20
     @Option(name: .customLong("node-sleep-ms")) var nodeSleepMilliseconds = 500
     @Option(name: .customLong("kill-after-s")) var killAfterSeconds = 1.2
-    @Option(help: "Append the result as one JSON line to this file.") var jsonOut: String?
-    @Option(help: "Project root (for config/ and .run/).") var root = FileManager.default.currentDirectoryPath
+    @OptionGroup var stackOptions: StackBenchmarkOptions
 
     func run() async throws {
-        let stack = try await BenchStack(root: URL(fileURLWithPath: root))
+        let stack = try await stackOptions.makeStack()
         defer { stack.stop() }
         try await stack.startScheduler()
         let doomed = try stack.startWorker(concurrency: workflows)
@@ -61,7 +60,7 @@ struct CrashRecoveryBenchmark: AsyncParsableCommand {
                         ($0["attempt"] ?? "?", JSONValue.number(Double($0["n"] ?? "0") ?? 0))
                     })),
         ]
-        try BenchOutput.report(.object(result), jsonOut: jsonOut)
+        try stackOptions.report(result)
         try? FileManager.default.removeItem(atPath: log)
     }
 }

@@ -12,11 +12,10 @@ struct FootprintBenchmark: AsyncParsableCommand {
 
     @Option(name: .customLong("workflows")) var workflows = 10_000
     @Option(help: "Requests sent at once while submitting.") var submitters = 32
-    @Option(help: "Append the result as one JSON line to this file.") var jsonOut: String?
-    @Option(help: "Project root (for config/ and .run/).") var root = FileManager.default.currentDirectoryPath
+    @OptionGroup var stackOptions: StackBenchmarkOptions
 
     func run() async throws {
-        let stack = try await BenchStack(root: URL(fileURLWithPath: root))
+        let stack = try await stackOptions.makeStack()
         defer { stack.stop() }
         try await stack.startScheduler()
         let worker = try stack.startWorker(concurrency: 16)
@@ -67,7 +66,7 @@ struct FootprintBenchmark: AsyncParsableCommand {
             "list_api_p50_ms": .number(percentile(list, 50)), "list_api_p99_ms": .number(percentile(list, 99)),
             "database_mib": .number((Double(tableSize.first?["n"] ?? "0") ?? 0) / 1_048_576),
         ]
-        try BenchOutput.report(.object(report), jsonOut: jsonOut)
+        try stackOptions.report(report)
     }
 
     /// Paths to request one after another; `map` sends them and returns each one's milliseconds.

@@ -11,11 +11,10 @@ struct StartLatencyBenchmark: AsyncParsableCommand {
         commandName: "w2", abstract: "Start latency under light load (WORKLOADS.md W2).")
 
     @Option(name: .customLong("workflows")) var workflows = 100
-    @Option(help: "Append the result as one JSON line to this file.") var jsonOut: String?
-    @Option(help: "Project root (for config/ and .run/).") var root = FileManager.default.currentDirectoryPath
+    @OptionGroup var stackOptions: StackBenchmarkOptions
 
     func run() async throws {
-        let stack = try await BenchStack(root: URL(fileURLWithPath: root))
+        let stack = try await stackOptions.makeStack()
         defer { stack.stop() }
         try await stack.startScheduler()
         try stack.startWorker(concurrency: 16)
@@ -48,6 +47,6 @@ struct StartLatencyBenchmark: AsyncParsableCommand {
             "submit_to_result_p50_ms": .number(percentile(result, 50)),
             "submit_to_result_p99_ms": .number(percentile(result, 99)),
         ]
-        try BenchOutput.report(.object(report), jsonOut: jsonOut)
+        try stackOptions.report(report)
     }
 }
