@@ -127,34 +127,3 @@ public struct OperationsAnalysisAgent: Agent {
         return Plan(areas: areas, focus: parsed["focus"]?.stringValue)
     }
 }
-
-/// Evidence from the tool results of a conversation; areas the model did not ask
-/// about are fetched directly (journaled too), so every planned area has evidence.
-func gatheredEvidence(
-    _ conversation: Conversation, areas: [String], context: NodeContext
-) async throws -> [String: AreaEvidence] {
-    var kpis: [String: JSONValue] = [:]
-    var incidents: [String: JSONValue] = [:]
-    let results = Dictionary(
-        conversation.messages.compactMap { message in message.toolCallId.map { ($0, message.content ?? "") } },
-        uniquingKeysWith: { first, _ in first })
-    for call in conversation.toolCalls {
-        let arguments = (try? JSONDecoder().decode(JSONValue.self, from: Data(call.function.arguments.utf8))) ?? .null
-        guard let area = arguments["area"]?.stringValue?.lowercased(), let text = results[call.id],
-            let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)), value["error"] == nil
-        else { continue }
-        if call.function.name == "get_kpis" { kpis[area] = value }
-        if call.function.name == "list_incidents" { incidents[area] = value }
-    }
-    var evidence: [String: AreaEvidence] = [:]
-    for area in areas {
-        var areaKPIs = kpis[area]
-        if areaKPIs == nil { areaKPIs = try await context.call("fetch") { OperationsData.kpis(area: area) } }
-        var areaIncidents = incidents[area]
-        if areaIncidents == nil {
-            areaIncidents = try await context.call("fetch") { OperationsData.incidents(area: area) }
-        }
-        evidence[area] = AreaEvidence(kpis: areaKPIs ?? .null, incidents: areaIncidents ?? .array([]))
-    }
-    return evidence
-}
