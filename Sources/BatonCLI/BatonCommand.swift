@@ -8,7 +8,7 @@ struct BatonCommand: AsyncParsableCommand {
         abstract: "Submit and follow Baton workflows.",
         subcommands: [
             SubmitCommand.self, StatusCommand.self, WatchCommand.self, ListCommand.self, AnswerCommand.self,
-            CancelCommand.self, ChatCommand.self,
+            CancelCommand.self, ChatCommand.self, DevCommand.self,
         ])
 }
 

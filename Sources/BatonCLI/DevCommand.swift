@@ -1,0 +1,149 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+
+/// `baton dev`: a whole local stack in one command, for writing and trying agents.
+struct DevCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dev",
+        abstract: "Runs a local stack: PostgreSQL and RabbitMQ, the scripted model, a scheduler and workers.",
+        discussion: """
+            Starts PostgreSQL and RabbitMQ with scripts/services.sh (installing them if needed),
+            then baton-scripted-llm, baton-scheduler and the workers from the folder this
+            command lives in (build them first: swift build). Logs go to .run/logs/dev-*.log.
+            Ctrl-C stops the processes (the services keep running: make services-stop).
+            """)
+
+    @Option(help: "The project folder (with scripts/ and config/).")
+    var root = FileManager.default.currentDirectoryPath
+
+    @Option(help: "Worker processes.")
+    var workers = 1
+
+    @Flag(help: "Do not start the scripted model (the workers' configuration then names a real one).")
+    var noScriptedModel = false
+
+    func run() async throws {
+        let root = URL(fileURLWithPath: root)
+        let services = root.appendingPathComponent("scripts/services.sh").path
+        guard FileManager.default.fileExists(atPath: services) else {
+            throw ValidationError(
+                "no scripts/services.sh under \(root.path): run this in the project folder or give --root")
+        }
+        guard (1...16).contains(workers) else { throw ValidationError("--workers must be between 1 and 16") }
+        try Self.runToEnd("/bin/bash", [services, "start"])
+        var environment = ProcessInfo.processInfo.environment
+        for line in try Self.output("/bin/bash", [services, "env"]).split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { environment[parts[0]] = parts[1] }
+        }
+        let bin = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let logs = root.appendingPathComponent(".run/logs")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let config = root.appendingPathComponent("config").path
+        var plan: [(name: String, executable: String, arguments: [String], environment: [String: String])] = []
+        if !noScriptedModel {
+            plan.append(
+                ("scripted-llm", "baton-scripted-llm", ["--script", "\(config)/scripted-llm/demo.json"], environment))
+        }
+        plan.append(
+            ("scheduler", "baton-scheduler", ["--config", "\(config)/configuration_scheduler.yaml"], environment))
+        for index in 0..<workers {
+            var workerEnvironment = environment
+            workerEnvironment["BATON_WORKER_METRICS_PORT"] = String(18_091 + index)
+            plan.append(
+                (
+                    "worker-\(index + 1)", "baton-worker", ["--config", "\(config)/configuration_worker.yaml"],
+                    workerEnvironment
+                ))
+        }
+        var running: [(name: String, process: Process)] = []
+        defer { Self.stop(running) }
+        for entry in plan {
+            let executable = bin.appendingPathComponent(entry.executable)
+            guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+                throw ValidationError("\(executable.path) is missing: build it with 'swift build'")
+            }
+            let log = logs.appendingPathComponent("dev-\(entry.name).log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = entry.arguments
+            process.environment = entry.environment
+            process.standardOutput = try FileHandle(forWritingTo: log)
+            process.standardError = process.standardOutput
+            try process.run()
+            running.append((entry.name, process))
+            print("started \(entry.name) (pid \(process.processIdentifier)), log \(log.path)")
+        }
+        print(
+            """
+            web page and API: http://127.0.0.1:8080/   metrics: /metrics (scheduler), :18091/metrics (worker 1)
+            try: baton submit --agent operations_analysis --input '{"request": "Why are deliveries late?"}' --wait
+            Ctrl-C stops everything.
+            """)
+        let stopped = try await Self.waitForStopOrExit(running)
+        if let stopped {
+            print("\(stopped) exited on its own; stopping the others (see .run/logs/dev-\(stopped).log)")
+            throw ExitCode(1)
+        }
+        print("stopping the scheduler, the workers and the scripted model")
+    }
+
+    /// Waits for Ctrl-C or SIGTERM (nil), or for a process to exit (its name).
+    static func waitForStopOrExit(_ running: [(name: String, process: Process)]) async throws -> String? {
+        let (signals, continuation) = AsyncStream.makeStream(of: Int32.self)
+        var sources: [any DispatchSourceSignal] = []
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            sources.append(source)
+        }
+        defer { sources.forEach { $0.cancel() } }
+        let processes = running
+        return try await withThrowingTaskGroup(of: String?.self) { group in
+            group.addTask {
+                for await _ in signals { return nil }
+                return nil
+            }
+            group.addTask {
+                while true {
+                    if let exited = processes.first(where: { !$0.process.isRunning }) { return exited.name }
+                    try await Task.sleep(for: .milliseconds(300))
+                }
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+    }
+
+    static func stop(_ running: [(name: String, process: Process)]) {
+        for (_, process) in running.reversed() where process.isRunning { process.terminate() }
+        for (_, process) in running.reversed() { process.waitUntilExit() }
+    }
+
+    static func runToEnd(_ executable: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ValidationError("\(arguments.joined(separator: " ")) failed (exit \(process.terminationStatus))")
+        }
+    }
+
+    static func output(_ executable: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        let pipe = Pipe()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
