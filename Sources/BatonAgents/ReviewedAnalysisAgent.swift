@@ -155,7 +155,7 @@ public struct ReviewedAnalysisAgent: Agent {
                 phase: "delegate", percent: 60, label: "deep dive on \(riskiest.area) (child workflow)")
             let outcome = try await context.runChildWorkflow(
                 SubmitWorkflowRequest(
-                    id: "\(parent.id).deep-dive", agent: "operations_analysis",
+                    id: SubmitWorkflowRequest.childId(of: parent.id, key: "deep-dive"), agent: "operations_analysis",
                     input: [
                         "request": .string("Deep dive into \(riskiest.area): \(state.request)"),
                         "areas": [.string(riskiest.area)],

@@ -47,6 +47,16 @@ public struct SubmitWorkflowRequest: Sendable, Hashable, Codable {
         self.parentId = parentId
     }
 
+    /// An id for the child `key` of workflow `parent`: the same on every retry, so that a
+    /// resubmission finds the child already started, and within the length limit
+    /// however long the parent's id is.
+    public static func childId(of parent: String, key: String) -> String {
+        let id = "\(parent).\(key)"
+        guard id.count > 128 else { return id }
+        let hash = id.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
+        return "\(parent.prefix(100)).\(String(hash, radix: 16))"
+    }
+
     /// Ids travel in URLs and AMQP messages: keep them short and unambiguous.
     public static let idPattern = "1 to 128 characters among letters, digits, '-', '_', '.' and ':'"
 

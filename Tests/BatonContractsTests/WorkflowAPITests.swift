@@ -38,3 +38,14 @@ import Testing
         #expect(open.problem(with: ["text": "fine", "choice": "whatever"]) == nil)
     }
 }
+
+@Suite struct ChildIdTests {
+    @Test func childIdsAreStableAndValidWhateverTheParent() {
+        #expect(SubmitWorkflowRequest.childId(of: "wf-1", key: "deep-dive") == "wf-1.deep-dive")
+        let long = String(repeating: "p", count: 128)
+        let id = SubmitWorkflowRequest.childId(of: long, key: "deep-dive")
+        #expect(id == SubmitWorkflowRequest.childId(of: long, key: "deep-dive"))
+        #expect(id != SubmitWorkflowRequest.childId(of: long, key: "other"))
+        #expect(SubmitWorkflowRequest(id: id, agent: "a").validationError() == nil)
+    }
+}
