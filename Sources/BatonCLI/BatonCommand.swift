@@ -7,7 +7,8 @@ struct BatonCommand: AsyncParsableCommand {
         commandName: "baton",
         abstract: "Submit and follow Baton workflows.",
         subcommands: [
-            SubmitCommand.self, StatusCommand.self, WatchCommand.self, ListCommand.self, AnswerCommand.self,
+            SubmitCommand.self, StatusCommand.self, WatchCommand.self, HistoryCommand.self, ListCommand.self,
+            AnswerCommand.self,
             CancelCommand.self, ChatCommand.self, DevCommand.self,
         ])
 }

@@ -153,6 +153,13 @@ enum WebPage {
             const report = v.result.report && v.result.report.markdown;
             parts.push(el("h3", {}, report ? "Report" : "Result"), el("pre", {}, report || JSON.stringify(v.result, null, 2)));
           }
+          const history = await api("/v1/workflows/" + encodeURIComponent(v.id) + "/history?limit=1000").catch(() => []);
+          if (history.length) {
+            parts.push(el("h3", {}, "History (latest " + Math.min(30, history.length) + " of " + history.length + ")"),
+              el("table", {}, ...history.slice(-30).reverse().map((h) => el("tr", {},
+                el("td", { class: "muted" }, new Date(h.recordedAt).toLocaleTimeString()), el("td", {}, h.type),
+                el("td", {}, "attempt " + h.attempt), el("td", { class: h.outcome === "applied" ? "muted" : "error" }, h.outcome)))));
+          }
           if (!["completed", "failed", "cancelled", "timed_out"].includes(v.status)) {
             parts.push(el("button", { onclick: async () => {
               try { await api("/v1/workflows/" + encodeURIComponent(v.id) + "/cancel", { reason: "cancelled from the web page" }); }

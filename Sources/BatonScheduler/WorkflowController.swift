@@ -25,6 +25,7 @@ struct WorkflowController: Sendable {
         group.post(use: submit)
         group.get(use: list)
         group.get("{id}", use: get)
+        group.get("{id}/history", use: history)
         group.post("{id}/cancel", use: cancel)
         group.post("{id}/input", use: answer)
     }
@@ -81,6 +82,22 @@ struct WorkflowController: Sendable {
             throw HTTPError(.notFound, message: "no workflow with id '\(id)'")
         }
         return try Self.json(view, status: .ok)
+    }
+
+    /// `GET /v1/workflows/{id}/history?after=<sequence>&limit=200`: the events, oldest first.
+    @Sendable func history(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
+        let id = try requestContext.parameters.require("id")
+        let after = request.uri.queryParameters.get("after").flatMap { Int($0) } ?? 0
+        let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 200
+        guard (1...1000).contains(limit) else {
+            throw HTTPError(.badRequest, message: "limit must be between 1 and 1000")
+        }
+        guard
+            let entries = try await pool.withConnection({ db in
+                try await db.history(id: id, after: after, limit: limit)
+            })
+        else { throw HTTPError(.notFound, message: "no workflow with id '\(id)'") }
+        return try Self.json(entries, status: .ok)
     }
 
     /// `POST /v1/workflows/{id}/cancel`: stops the workflow; 409 when it already ended.
@@ -203,6 +220,10 @@ struct WorkflowController: Sendable {
 extension PostgresConnection {
     fileprivate func view(id: String) throws -> WorkflowView? {
         try WorkflowStore.view(id: id, on: self)
+    }
+
+    fileprivate func history(id: String, after: Int, limit: Int) throws -> [WorkflowHistoryEntry]? {
+        try WorkflowStore.history(id: id, after: after, limit: limit, on: self)
     }
 
     fileprivate func list(status: WorkflowStatus?, parent: String?, limit: Int) throws -> [WorkflowView] {

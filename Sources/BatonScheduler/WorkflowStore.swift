@@ -371,6 +371,24 @@ enum WorkflowStore {
         ).all.map(view(from:))
     }
 
+    /// A workflow's history in order, after `sequence`; nil when there is no such workflow.
+    static func history(
+        id: String, after sequence: Int, limit: Int, on db: isolated PostgresConnection
+    ) throws -> [WorkflowHistoryEntry]? {
+        guard try db.query("SELECT 1 AS one FROM workflows WHERE id = $1", [id]).first != nil else { return nil }
+        return try db.query(
+            """
+            SELECT seq, type, attempt, outcome, payload, extract(epoch FROM recorded_at) AS recorded
+            FROM workflow_events WHERE workflow_id = $1 AND seq > $2 ORDER BY seq LIMIT $3
+            """, [id, String(sequence), String(limit)]
+        ).all.map { row in
+            WorkflowHistoryEntry(
+                sequence: try row.int("seq"), type: try row.string("type"), attempt: try row.int("attempt"),
+                outcome: try row.string("outcome"), payload: try JSONColumn.value(JSONValue.self, from: row["payload"]),
+                recordedAt: Date(timeIntervalSince1970: Double(try row.string("recorded")) ?? 0))
+        }
+    }
+
     static func requireView(id: String, on db: isolated PostgresConnection) throws -> WorkflowView {
         guard let view = try view(id: id, on: db) else {
             throw PostgresError.unexpectedResult("workflow \(id) vanished")

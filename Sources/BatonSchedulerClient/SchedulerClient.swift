@@ -37,6 +37,13 @@ public struct SchedulerClient: Sendable {
         return try await send(HTTPRequest(url: "\(baseURL)/v1/workflows?\(query)"))
     }
 
+    public func history(
+        _ id: String, after: Int = 0, limit: Int = 200
+    ) async throws(SchedulerClientError) -> [WorkflowHistoryEntry] {
+        try await send(
+            HTTPRequest(url: "\(baseURL)/v1/workflows/\(Self.escape(id))/history?after=\(after)&limit=\(limit)"))
+    }
+
     public func cancel(_ id: String, reason: String?) async throws(SchedulerClientError) -> WorkflowView {
         try await post("/v1/workflows/\(Self.escape(id))/cancel", CancelWorkflowRequest(reason: reason))
     }

@@ -1,4 +1,5 @@
 import BatonContracts
+import BatonSchedulerClient
 import Foundation
 import Testing
 
@@ -24,6 +25,14 @@ import Testing
                     "checkpointed", "checkpointed", "completed",
                 ])
             #expect(history.all.allSatisfy { $0["outcome"] == "applied" })
+            // The same history through the API, and its paging.
+            let client = SchedulerClient(baseURL: stack.baseURL)
+            let entries = try await client.history(submitted.id)
+            #expect(entries.map(\.type) == history.all.map { $0["type"] ?? "" })
+            #expect(entries.last?.payload?["output"]?["steps"]?.arrayValue?.count == 5)
+            let rest = try await client.history(submitted.id, after: entries[2].sequence, limit: 2)
+            #expect(rest.map(\.sequence) == [entries[3].sequence, entries[4].sequence])
+            await #expect(throws: SchedulerClientError.self) { _ = try await client.history("no-such-workflow") }
             let checkpoints = try await stack.query(
                 "SELECT step, state FROM checkpoints WHERE workflow_id = $1 ORDER BY step", [submitted.id])
             #expect(checkpoints.all.map { $0["step"] } == ["1", "2", "3", "4", "5"])
