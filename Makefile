@@ -29,6 +29,7 @@ services-status:
 # whether the tests pass or not.
 test:
 	@$(SERVICES) start
+	@$(SERVICES) clean
 	@start=$$(date +%s); status=0; \
 	env $(SERVICE_ENV) swift test $(SWIFT_TEST_FLAGS) || status=$$?; \
 	$(SERVICES) stop; \

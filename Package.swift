@@ -134,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "BatonBench",
             dependencies: [
-                "BatonGraph", "BatonContracts", "BatonHTTPClient", "BatonPostgres",
+                "BatonGraph", "BatonContracts", "BatonHTTPClient", "BatonPostgres", "BatonAMQP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

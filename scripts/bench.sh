@@ -6,6 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 scripts/services.sh start
+scripts/services.sh clean
 eval "export $(scripts/services.sh env | tr '\n' ' ')"
 for product in baton-bench baton-scheduler baton-worker; do swift build -c release --product "$product"; done
 BIN="$(swift build -c release --show-bin-path)"

@@ -145,8 +145,26 @@ print_env() {
     echo "BATON_BROKER_URL=amqp://guest:guest@127.0.0.1:$AMQP_PORT"
 }
 
+# Deletes what tests and benchmarks leave behind on the project's own services: their
+# databases (baton_test_*, bench_*) and queues (agents_<hex>, q_<hex>, bench_*). Each
+# test names its own; a run that stops halfway cannot delete them itself.
+clean_leftovers() {
+    local db q n=0
+    for db in $(psql_cmd -tAc "SELECT datname FROM pg_database WHERE datname ~ '^(baton_test|bench)_[0-9a-f]+$'"); do
+        psql_cmd -qc "DROP DATABASE \"$db\" WITH (FORCE)" && n=$((n + 1))
+    done
+    rabbit_env
+    # One eval instead of a rabbitmqctl per queue: thousands of queues go in seconds.
+    q=$("$RABBIT_BIN/rabbitmqctl" eval 'length([ok || Q <- rabbit_amqqueue:list(),
+        nomatch =/= re:run(element(4, amqqueue:get_name(Q)), "^(agents_[0-9a-f]{8}|q_[0-9a-f]{8}|bench_)"),
+        begin rabbit_amqqueue:delete(Q, false, false, <<"baton-clean">>), true end]).' 2>/dev/null | tail -1)
+    n=$((n + ${q:-0}))
+    say "removed $n leftover test databases and queues"
+}
+
 case "${1:-}" in
     install) install_packages ;;
+    clean) clean_leftovers ;;
     start) install_packages; start_postgres; start_rabbitmq ;;
     stop) stop_rabbitmq; stop_postgres ;;
     status)
@@ -155,5 +173,5 @@ case "${1:-}" in
     env) print_env ;;
     # rabbitmqctl against the project's broker, e.g. list_connections (used by tests).
     rabbitmqctl) shift; rabbit_env; exec "$RABBIT_BIN/rabbitmqctl" "$@" ;;
-    *) echo "usage: $0 install|start|stop|status|env|rabbitmqctl ARGS" >&2; exit 2 ;;
+    *) echo "usage: $0 install|start|stop|status|env|clean|rabbitmqctl ARGS" >&2; exit 2 ;;
 esac

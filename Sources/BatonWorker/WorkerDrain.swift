@@ -22,6 +22,9 @@ final class WorkerDrain: Sendable {
         }
     }
 
+    /// Activities started and not yet acknowledged.
+    var runningActivities: Int { state.withLock { $0.running } }
+
     func activityStarted() { state.withLock { $0.running += 1 } }
     func activityEnded() { state.withLock { $0.running -= 1 } }
 }
