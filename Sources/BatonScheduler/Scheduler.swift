@@ -78,7 +78,8 @@ public enum Scheduler {
             logger: logger)
         let timers = TimerService(pool: pool, context: context, relayWake: wake, logger: logger)
         // Started in this order, stopped in reverse: HTTP stops taking requests first.
-        let services: [any Service] = [relay, events, timers, http]
+        let gauges = WorkflowGauges(pool: pool, logger: logger, interval: .seconds(15))
+        let services: [any Service] = [relay, events, timers, gauges, http]
         return services.map { $0.shutsDownGroupWhenDone }
     }
 }

@@ -2,6 +2,8 @@ import BatonContracts
 import Foundation
 import Testing
 
+@testable import BatonScheduler
+
 @Suite struct SubmitAPITests {
     @Test func theSameClientIdTwiceGivesOneWorkflow() async throws {
         try await Stack.run { stack in
@@ -102,6 +104,21 @@ import Testing
             #expect(page.contains("/v1/workflows"))
             // Data goes in as text, never as markup.
             #expect(!page.contains("innerHTML"))
+        }
+    }
+}
+
+@Suite struct WorkflowGaugesTests {
+    @Test func openWorkflowsAreCountedByStatus() async throws {
+        try await Stack.run(workers: 0) { stack in
+            for index in 0..<3 {
+                _ = try await stack.submit(SubmitWorkflowRequest(id: "gauge-\(index)", agent: "chain"))
+            }
+            _ = try await stack.post("/v1/workflows/gauge-0/cancel", json: "{}")
+            let connection = try await TestServices.connectOrExplain(stack.databaseURL)
+            let counts = try await connection.openWorkflowCounts()
+            await connection.close()
+            #expect(counts == [.dispatched: 2])
         }
     }
 }
