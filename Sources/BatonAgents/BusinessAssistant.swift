@@ -100,7 +100,7 @@ public actor BusinessAssistant {
 
     /// Runs one tool call; failures go back to the model as text, so it can tell the person.
     private func execute(_ call: ToolCall) async -> String {
-        let arguments = (try? JSONDecoder().decode(JSONValue.self, from: Data(call.function.arguments.utf8))) ?? .null
+        let arguments = call.function.parsedArguments
         do {
             switch call.function.name {
             case "submit_long_task":

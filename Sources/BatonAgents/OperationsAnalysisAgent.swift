@@ -119,7 +119,7 @@ public struct OperationsAnalysisAgent: Agent {
     /// The model's plan, kept to known areas; a plan the model got wrong falls back to
     /// the areas the request names, then to every area.
     static func plan(from text: String, request: String) -> Plan {
-        let parsed = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .null
+        let parsed = JSONValue(parsing: text) ?? .null
         var areas = (parsed["areas"]?.arrayValue ?? []).compactMap { $0.stringValue?.lowercased() }
         areas = OperationsData.areas.filter(areas.contains)
         if areas.isEmpty { areas = OperationsPrompts.areas(in: request) }

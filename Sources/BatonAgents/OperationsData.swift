@@ -27,7 +27,7 @@ public enum OperationsData {
     /// Runs a tool call by name; unknown tools and bad arguments become an answer the
     /// model can read, as OpenAI's function-calling expects, rather than a failure.
     public static func execute(_ call: ToolCall) -> String {
-        let arguments = (try? JSONDecoder().decode(JSONValue.self, from: Data(call.function.arguments.utf8))) ?? .null
+        let arguments = call.function.parsedArguments
         guard let area = arguments["area"]?.stringValue?.lowercased() else {
             return #"{"error": "the argument 'area' is required"}"#
         }
@@ -41,7 +41,7 @@ public enum OperationsData {
     }
 
     public static func kpis(area: String) -> JSONValue {
-        let seed = stableHash(area)
+        let seed = StableHash.fnv1a(area)
         let trend = ["improving", "stable", "worsening"][Int(seed % 3)]
         return [
             "area": .string(area),
@@ -54,7 +54,7 @@ public enum OperationsData {
     }
 
     public static func incidents(area: String) -> JSONValue {
-        let seed = stableHash(area + "/incidents")
+        let seed = StableHash.fnv1a(area + "/incidents")
         let severities = ["high", "medium", "low"]
         return .array(
             (0..<Int(1 + seed % 3)).map { index in
@@ -71,19 +71,5 @@ public enum OperationsData {
         let high = incidents.arrayValue?.filter { $0["severity"] == "high" }.count ?? 0
         let worsening = kpis["trend"] == "worsening"
         return high > 0 && worsening ? "high" : (high > 0 || worsening ? "medium" : "low")
-    }
-
-    /// FNV-1a: stable across runs and machines, unlike `hashValue`.
-    static func stableHash(_ text: String) -> UInt64 {
-        text.utf8.reduce(14_695_981_039_346_656_037) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
-    }
-}
-
-extension JSONValue {
-    /// One-line JSON text, keys sorted.
-    public var compactText: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
     }
 }

@@ -26,9 +26,9 @@ func gatheredEvidence(
         conversation.messages.compactMap { message in message.toolCallId.map { ($0, message.content ?? "") } },
         uniquingKeysWith: { first, _ in first })
     for call in conversation.toolCalls {
-        let arguments = (try? JSONDecoder().decode(JSONValue.self, from: Data(call.function.arguments.utf8))) ?? .null
+        let arguments = call.function.parsedArguments
         guard let area = arguments["area"]?.stringValue?.lowercased(), let text = results[call.id],
-            let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)), value["error"] == nil
+            let value = JSONValue(parsing: text), value["error"] == nil
         else { continue }
         if call.function.name == "get_kpis" { kpis[area] = value }
         if call.function.name == "list_incidents" { incidents[area] = value }

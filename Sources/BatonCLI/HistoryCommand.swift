@@ -33,9 +33,7 @@ struct HistoryCommand: AsyncParsableCommand {
 
     /// One line of at most 160 characters.
     static func brief(_ payload: JSONValue) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let text = (try? encoder.encode(payload)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let text = payload.compactText
         return text.count > 160 ? String(text.prefix(157)) + "..." : text
     }
 }

@@ -53,8 +53,7 @@ public struct SubmitWorkflowRequest: Sendable, Hashable, Codable {
     public static func childId(of parent: String, key: String) -> String {
         let id = "\(parent).\(key)"
         guard id.count > 128 else { return id }
-        let hash = id.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
-        return "\(parent.prefix(100)).\(String(hash, radix: 16))"
+        return "\(parent.prefix(100)).\(String(StableHash.fnv1a(id), radix: 16))"
     }
 
     /// Ids travel in URLs and AMQP messages: keep them short and unambiguous.

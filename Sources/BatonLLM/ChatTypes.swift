@@ -40,6 +40,10 @@ public struct ToolCall: Sendable, Hashable, Codable {
             self.name = name
             self.arguments = arguments
         }
+
+        /// The arguments as JSON; `null` when the model wrote something else (the tool
+        /// then answers that an argument is missing, which the model can act on).
+        public var parsedArguments: JSONValue { JSONValue(parsing: arguments) ?? .null }
     }
 
     public var id: String

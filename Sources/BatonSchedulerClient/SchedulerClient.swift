@@ -12,16 +12,7 @@ public struct SchedulerClient: Sendable {
     }
 
     public func submit(_ request: SubmitWorkflowRequest) async throws(SchedulerClientError) -> WorkflowView {
-        let body: Data
-        do {
-            body = try JSONEncoder().encode(request)
-        } catch {
-            throw SchedulerClientError(message: "the submission cannot be encoded: \(error)", status: nil)
-        }
-        return try await send(
-            HTTPRequest(
-                method: "POST", url: "\(baseURL)/v1/workflows", headers: ["Content-Type": "application/json"],
-                body: body))
+        try await post("/v1/workflows", request)
     }
 
     public func workflow(_ id: String) async throws(SchedulerClientError) -> WorkflowView {

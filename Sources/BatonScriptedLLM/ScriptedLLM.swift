@@ -60,12 +60,10 @@ public actor ScriptedLLM {
         let toolCalls: JSONValue? = reply.toolCalls.map { calls in
             .array(
                 calls.enumerated().map { index, call in
-                    let arguments = (try? JSONEncoder().encode(call.arguments)).map {
-                        String(decoding: $0, as: UTF8.self)
-                    }
+                    let arguments = call.arguments.compactText
                     return [
                         "id": .string("call_\(requests)_\(index)"), "type": "function",
-                        "function": ["name": .string(call.name), "arguments": .string(arguments ?? "{}")],
+                        "function": ["name": .string(call.name), "arguments": .string(arguments)],
                     ]
                 })
         }
@@ -89,7 +87,7 @@ public actor ScriptedLLM {
             events = words.enumerated().map { index, word in
                 let piece = index == 0 ? String(word) : " " + word
                 let chunk: JSONValue = ["choices": [["index": 0, "delta": ["content": .string(piece)]]]]
-                return String(decoding: (try? JSONEncoder().encode(chunk)) ?? Data(), as: UTF8.self)
+                return chunk.compactText
             }
             // Tool calls: the id and name first, then the arguments in two pieces.
             for (index, call) in (toolCalls?.arrayValue ?? []).enumerated() {
@@ -105,14 +103,14 @@ public actor ScriptedLLM {
                 ]
                 for piece in pieces {
                     let chunk: JSONValue = ["choices": [["index": 0, "delta": ["tool_calls": [piece]]]]]
-                    events?.append(String(decoding: (try? JSONEncoder().encode(chunk)) ?? Data(), as: UTF8.self))
+                    events?.append(chunk.compactText)
                 }
             }
             let finish: JSONValue = toolCalls == nil ? "stop" : "tool_calls"
             let end: JSONValue = ["choices": [["index": 0, "delta": [:], "finish_reason": finish]]]
-            events?.append(String(decoding: (try? JSONEncoder().encode(end)) ?? Data(), as: UTF8.self))
+            events?.append(end.compactText)
             let usage: JSONValue = ["choices": [], "usage": completion["usage"] ?? .null]
-            events?.append(String(decoding: (try? JSONEncoder().encode(usage)) ?? Data(), as: UTF8.self))
+            events?.append(usage.compactText)
             events?.append("[DONE]")
         }
         return Answer(
@@ -124,10 +122,9 @@ public actor ScriptedLLM {
     static func substitute(_ text: String, toolResult: String?) -> String {
         guard text.contains("{{tool_result"), let toolResult else { return text }
         var text = text.replacingOccurrences(of: "{{tool_result}}", with: toolResult)
-        if case .object(let fields) = (try? JSONDecoder().decode(JSONValue.self, from: Data(toolResult.utf8))) {
+        if case .object(let fields) = JSONValue(parsing: toolResult) {
             for (key, value) in fields {
-                let rendered =
-                    value.stringValue ?? String(decoding: (try? JSONEncoder().encode(value)) ?? Data(), as: UTF8.self)
+                let rendered = value.stringValue ?? value.compactText
                 text = text.replacingOccurrences(of: "{{tool_result.\(key)}}", with: rendered)
             }
         }
