@@ -205,6 +205,7 @@ enum WorkflowStore {
     ) throws {
         var error: ActivityFailure?
         var interrupt: JSONValue?? = .none
+        var usage: UsageSummary?
         for action in actions {
             switch action {
             case .dispatch(let attempt, let step, let humanInput):
@@ -246,11 +247,8 @@ enum WorkflowStore {
                         workflowId, String(checkpoint.step), String(machine.attempt),
                         JSONColumn.text(checkpoint.nextNodes), JSONColumn.text(checkpoint.state), JSONColumn.text(body),
                     ])
-                if let usage = checkpoint.usage {
-                    try db.query(
-                        "UPDATE workflows SET usage = $2::jsonb WHERE id = $1",
-                        [workflowId, JSONColumn.text(UsageSummary(byNode: usage))])
-                }
+                // Saved with the machine below, not by a statement of its own.
+                if let byNode = checkpoint.usage { usage = UsageSummary(byNode: byNode) }
                 if checkpoint.step > context.checkpointRetention {
                     try db.query(
                         "DELETE FROM checkpoints WHERE workflow_id = $1 AND step <= $2",
@@ -284,7 +282,8 @@ enum WorkflowStore {
                 updated_at = $6::timestamptz, last_heartbeat_at = COALESCE($7::timestamptz, last_heartbeat_at),
                 finished_at = CASE WHEN $8 THEN $6::timestamptz ELSE finished_at END,
                 error = COALESCE($9::jsonb, error),
-                interrupt = CASE WHEN $10 THEN $11::jsonb ELSE interrupt END
+                interrupt = CASE WHEN $10 THEN $11::jsonb ELSE interrupt END,
+                usage = COALESCE($12::jsonb, usage)
             WHERE id = $1
             """,
             [
@@ -292,6 +291,7 @@ enum WorkflowStore {
                 machine.checkpointStep.map(String.init), timestamp(now), heartbeat,
                 machine.isTerminal ? "true" : "false", error.map(JSONColumn.text),
                 interrupt == nil ? "false" : "true", interrupt.flatMap { $0 }.map(JSONColumn.text),
+                usage.map(JSONColumn.text),
             ])
     }
 
