@@ -72,6 +72,7 @@ enum WebPage {
         <script>
         "use strict";
         let selected = new URLSearchParams(location.hash.slice(1)).get("id");
+        let historyOf = { id: null, entries: [] };
         const $ = (id) => document.getElementById(id);
         function el(tag, attrs, ...children) {
           const node = document.createElement(tag);
@@ -153,7 +154,15 @@ enum WebPage {
             const report = v.result.report && v.result.report.markdown;
             parts.push(el("h3", {}, report ? "Report" : "Result"), el("pre", {}, report || JSON.stringify(v.result, null, 2)));
           }
-          const history = await api("/v1/workflows/" + encodeURIComponent(v.id) + "/history?limit=1000").catch(() => []);
+          // The history only grows: ask for what came since the last refresh.
+          if (historyOf.id !== v.id) historyOf = { id: v.id, entries: [] };
+          const last = historyOf.entries.length ? historyOf.entries[historyOf.entries.length - 1].sequence : 0;
+          const fresh = await api("/v1/workflows/" + encodeURIComponent(v.id) + "/history?limit=1000&after=" + last).catch(() => []);
+          if (historyOf.id === v.id) {
+            const known = historyOf.entries.length ? historyOf.entries[historyOf.entries.length - 1].sequence : 0;
+            historyOf.entries.push(...fresh.filter((h) => h.sequence > known));  // refreshes may overlap
+          }
+          const history = historyOf.entries;
           if (history.length) {
             parts.push(el("h3", {}, "History (latest " + Math.min(30, history.length) + " of " + history.length + ")"),
               el("table", {}, ...history.slice(-30).reverse().map((h) => el("tr", {},
