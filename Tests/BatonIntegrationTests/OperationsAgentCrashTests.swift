@@ -61,21 +61,17 @@ import Testing
                 #expect(await llm.ruleUses[0...1] == [1, 1])  // gather: asked once, answered and stored
 
                 let model = ChatCompletionClient(provider: LLMProvider(baseURL: llmURL, model: "scripted"))
-                let replacement = WorkerLifecycleTests.workerGroup(
-                    stack, agents: [OperationsAnalysisAgent(resources: AgentResources(models: ["default": model]))])
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await replacement.run() }
-                    let view = try await stack.waitUntilFinished(id)
-                    await replacement.triggerGracefulShutdown()
-                    #expect(view.status == .completed)
-                    #expect(view.attempt == 2)
-                    #expect(view.result?["report"]?["summary"] == "Deliveries are late because of carriers.")
-                    // The stored gather answers were not asked for again; the two analyses
-                    // in flight when the worker died were (their answers died with it).
-                    #expect(await llm.ruleUses == [1, 1, 4, 1])
-                    // Usage counts the answers the workflow used: 2 + 2 + 1.
-                    #expect(view.usage?.total.calls == 5)
-                }
+                let view = try await WorkerLifecycleTests.finish(
+                    id, on: stack,
+                    agents: [OperationsAnalysisAgent(resources: AgentResources(models: ["default": model]))])
+                #expect(view.status == .completed)
+                #expect(view.attempt == 2)
+                #expect(view.result?["report"]?["summary"] == "Deliveries are late because of carriers.")
+                // The stored gather answers were not asked for again; the two analyses
+                // in flight when the worker died were (their answers died with it).
+                #expect(await llm.ruleUses == [1, 1, 4, 1])
+                // Usage counts the answers the workflow used: 2 + 2 + 1.
+                #expect(view.usage?.total.calls == 5)
             }
         }
     }

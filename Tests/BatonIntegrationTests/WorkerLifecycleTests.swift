@@ -19,6 +19,18 @@ import Testing
                 ).map(\.shutsDownGroupWhenDone), logger: TestServices.logger))
     }
 
+    /// Runs a fresh in-process worker until workflow `id` finishes, then stops it.
+    static func finish(_ id: String, on stack: Stack, agents: [any Agent] = []) async throws -> WorkflowView {
+        let worker = workerGroup(stack, agents: agents)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await worker.run() }
+            let view = try await stack.waitUntilFinished(id)
+            await worker.triggerGracefulShutdown()
+            try await group.waitForAll()
+            return view
+        }
+    }
+
     static func attempts(_ view: WorkflowView) -> [Double] {
         view.result?["steps"]?.arrayValue?.compactMap { $0["attempt"]?.numberValue } ?? []
     }
@@ -43,18 +55,13 @@ import Testing
             #expect(handedBack.first?["n"] == "1")
             #expect(try await stack.workflow(id).attempt == 2)  // dispatched again at once
 
-            let second = Self.workerGroup(stack)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await second.run() }
-                let view = try await stack.waitUntilFinished(id)
-                await second.triggerGracefulShutdown()
-                #expect(view.status == .completed)
-                let attempts = Self.attempts(view)
-                #expect(attempts.count == 5)
-                #expect(attempts.first == 1)
-                #expect(attempts.last == 2)
-                #expect(attempts == attempts.sorted())
-            }
+            let view = try await Self.finish(id, on: stack)
+            #expect(view.status == .completed)
+            let attempts = Self.attempts(view)
+            #expect(attempts.count == 5)
+            #expect(attempts.first == 1)
+            #expect(attempts.last == 2)
+            #expect(attempts == attempts.sorted())
         }
     }
 
@@ -84,18 +91,13 @@ import Testing
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
 
-            let replacement = Self.workerGroup(stack)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await replacement.run() }
-                let view = try await stack.waitUntilFinished(id)
-                await replacement.triggerGracefulShutdown()
-                #expect(view.status == .completed)
-                #expect(view.attempt == 2)
-                let attempts = Self.attempts(view)
-                #expect(attempts.count == 5)
-                #expect(attempts.prefix(2) == [1, 1])  // the checkpointed steps were not run again
-                #expect(attempts.last == 2)
-            }
+            let view = try await Self.finish(id, on: stack)
+            #expect(view.status == .completed)
+            #expect(view.attempt == 2)
+            let attempts = Self.attempts(view)
+            #expect(attempts.count == 5)
+            #expect(attempts.prefix(2) == [1, 1])  // the checkpointed steps were not run again
+            #expect(attempts.last == 2)
             let checkpoints = try await stack.query(
                 "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = $1 AND type = 'checkpointed' AND outcome = 'applied'",
                 [id])
