@@ -82,7 +82,9 @@ public struct NodeContext: Sendable {
             ActivityProgress(node: node, step: superstep, phase: phase, percent: percent, label: label))
     }
 
-    /// Adds tokens and cost spent by this node; they travel in the next checkpoint.
+    /// Adds tokens and cost spent by this node; they travel in the next checkpoint. A node
+    /// that runs again (after a crash, a retry or an interrupt) adds them again: for a
+    /// call's usage pass `usage:` to `call`, which counts it once, with the journal entry.
     public func recordUsage(_ usage: TokenUsage) async {
         await recorder.addUsage(node: node, usage)
     }
