@@ -17,7 +17,8 @@ public struct AgentRegistry: Sendable {
     /// Every agent this build ships, given what the worker provides.
     public static func builtIn(resources: AgentResources = AgentResources()) -> AgentRegistry {
         AgentRegistry([
-            ChainAgent(), OperationsAnalysisAgent(resources: resources), ReviewedAnalysisAgent(resources: resources),
+            ChainAgent(testHooksFolder: resources.testHooksFolder), OperationsAnalysisAgent(resources: resources),
+            ReviewedAnalysisAgent(resources: resources),
         ])
     }
 

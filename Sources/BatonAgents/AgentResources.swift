@@ -5,10 +5,16 @@ import BatonLLM
 public struct AgentResources: Sendable {
     public var models: [String: any ChatModel]
     public var tasks: (any TaskDelegate)?
+    /// Where test and benchmark hooks (the chain agent's execution log) may write;
+    /// nil, the default, switches them off. Set only by the worker's configuration,
+    /// never by a workflow's input.
+    public var testHooksFolder: String?
 
-    public init(models: [String: any ChatModel] = [:], tasks: (any TaskDelegate)? = nil) {
+    public init(models: [String: any ChatModel] = [:], tasks: (any TaskDelegate)? = nil, testHooksFolder: String? = nil)
+    {
         self.models = models
         self.tasks = tasks
+        self.testHooksFolder = testHooksFolder
     }
 
     /// The provider a workflow's input names (`"provider"`), else `default`, else the only one.

@@ -6,11 +6,14 @@ import Foundation
 /// state and optionally sleep in place of an LLM call. Used by tests and benchmarks
 /// (the WORKLOADS.md chain); it calls no model.
 ///
-/// Input: `{"steps": 5, "sleep_ms": 0, "exec_log": "/path", "ask_at": 2}`, all optional.
+/// Input: `{"steps": 5, "sleep_ms": 0, "exec_log": "w3.log", "ask_at": 2}`, all optional.
 /// With `exec_log`, every node execution appends, as it starts, one line
 /// `workflow node attempt` to that file (one `O_APPEND` write), so a benchmark can count
-/// steps that ran more than once. With `ask_at`, that step asks a person to go on
-/// (a workflow waiting for input, for the footprint benchmark).
+/// steps that ran more than once. It is a test hook: only a plain file name, inside the
+/// folder the worker's configuration names in `test_hooks_folder`, and refused when
+/// that is not set — a workflow's input never chooses where a worker writes. With
+/// `ask_at`, that step asks a person to go on (a workflow waiting for input, for the
+/// footprint benchmark).
 public struct ChainAgent: Agent {
     public struct StepRecord: Codable, Sendable, Hashable {
         public var node: String
@@ -23,18 +26,18 @@ public struct ChainAgent: Agent {
     }
 
     public let name = "chain"
+    /// See `AgentResources.testHooksFolder`.
+    public let testHooksFolder: String?
 
-    public init() {}
+    public init(testHooksFolder: String? = nil) {
+        self.testHooksFolder = testHooksFolder
+    }
 
     public func run(_ run: AgentRun, hooks: GraphRunHooks) async throws -> AgentOutcome {
-        let stepCount = Int(run.input["steps"]?.numberValue ?? 5)
-        let sleepMilliseconds = Int(run.input["sleep_ms"]?.numberValue ?? 0)
-        let executionLog = run.input["exec_log"]?.stringValue
-        let askAt = run.input["ask_at"]?.numberValue.map { Int($0) }
-        guard (1...1000).contains(stepCount) else { throw AgentInputError("'steps' must be between 1 and 1000") }
-        guard (0...3_600_000).contains(sleepMilliseconds) else {
-            throw AgentInputError("'sleep_ms' must be between 0 and 3600000")
-        }
+        let stepCount = try Self.integer(run.input["steps"], "steps", default: 5, in: 1...1000)
+        let sleepMilliseconds = try Self.integer(run.input["sleep_ms"], "sleep_ms", default: 0, in: 0...3_600_000)
+        let askAt = try run.input["ask_at"].map { try Self.integer($0, "ask_at", default: 0, in: 0...999) }
+        let executionLog = try executionLogPath(run.input["exec_log"])
         var graph = StateGraph<State>()
         var previous = StateGraph<State>.start
         for index in 0..<stepCount {
@@ -60,6 +63,37 @@ public struct ChainAgent: Agent {
         }
         graph.addEdge(from: previous, to: StateGraph<State>.end)
         return try await graph.compile(stepLimit: stepCount).run(run, input: State(), hooks: hooks)
+    }
+
+    /// An integer field of the input: absent gives `fallback`; anything but a whole
+    /// number in `range` is an input error (never a trap, whatever the number).
+    static func integer(
+        _ value: JSONValue?, _ field: String, default fallback: Int, in range: ClosedRange<Int>
+    )
+        throws -> Int
+    {
+        guard let value else { return fallback }
+        guard let number = value.numberValue, let integer = Int(exactly: number), range.contains(integer) else {
+            throw AgentInputError(
+                "'\(field)' must be a whole number between \(range.lowerBound) and \(range.upperBound)")
+        }
+        return integer
+    }
+
+    /// The execution log's path inside the hooks folder, nil without `exec_log`.
+    private func executionLogPath(_ value: JSONValue?) throws -> String? {
+        guard let value else { return nil }
+        guard let folder = testHooksFolder else {
+            throw AgentInputError(
+                "'exec_log' is a test hook, and this worker does not enable test hooks (test_hooks_folder in its configuration)"
+            )
+        }
+        guard let name = value.stringValue, Identifiers.isValidAgentName(name), !name.contains("..") else {
+            throw AgentInputError(
+                "'exec_log' must be a plain file name (letters, digits, '-', '_', '.'), written inside the worker's test_hooks_folder"
+            )
+        }
+        return (folder as NSString).appendingPathComponent(name)
     }
 
     private static func append(_ line: String, to path: String) {

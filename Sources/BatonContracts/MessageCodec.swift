@@ -2,6 +2,9 @@ import Foundation
 
 /// The one wire format of commands and events: a JSON object whose `version` and
 /// `type` fields sit beside the message's own fields.
+///
+/// Messages are read with Baton's own JSON reader (`JSONParser`: linear time, bounded
+/// depth), once: the header and the body come from the same parsed value.
 enum MessageCodec {
     private struct Header: Codable {
         var version: Int?
@@ -17,35 +20,46 @@ enum MessageCodec {
         }
     }
 
-    static func encode<Body: Encodable>(type: String, body: Body) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        // Encoding these value types cannot fail: they hold no non-finite numbers.
-        return try! encoder.encode(Envelope(header: Header(version: ContractVersion.current, type: type), body: body))
+    /// A message whose size, JSON and version were checked.
+    struct Message {
+        var type: String
+        var json: JSONValue
     }
 
-    /// Checks size and version and returns the message type.
-    static func header(of data: Data) throws(ContractError) -> String {
+    static func encode<Body: Encodable>(type: String, body: Body) -> Data {
+        let envelope = Envelope(header: Header(version: ContractVersion.current, type: type), body: body)
+        do {
+            return try JSONValueCoding.encode(envelope).jsonData
+        } catch {
+            // The tree encoder fails only for a custom `encode(to:)` that throws; no contract type has one.
+            preconditionFailure("encoding a \(type) message failed: \(error)")
+        }
+    }
+
+    /// Checks size, JSON and version.
+    static func read(_ data: Data) throws(ContractError) -> Message {
         guard data.count <= ContractVersion.maximumMessageBytes else {
             throw .tooLarge(bytes: data.count, limit: ContractVersion.maximumMessageBytes)
         }
-        let header: Header
+        let json: JSONValue
         do {
-            header = try JSONDecoder().decode(Header.self, from: data)
+            json = try JSONValue.parse(data, limits: .message)
         } catch {
-            throw .malformed(describe(error))
+            throw .malformed("not valid JSON: \(error)")
         }
-        guard let version = header.version else { throw .missingVersion }
+        guard case .object = json else { throw .malformed("a message must be a JSON object") }
+        guard let versionValue = json["version"] else { throw .missingVersion }
+        guard let version = versionValue.numberValue.flatMap({ Int(exactly: $0) }) else { throw .missingVersion }
         guard ContractVersion.supported.contains(version) else {
             throw .unsupportedVersion(found: version, supported: ContractVersion.supported)
         }
-        guard let type = header.type else { throw .malformed("message has no 'type' field") }
-        return type
+        guard let type = json["type"]?.stringValue else { throw .malformed("message has no 'type' field") }
+        return Message(type: type, json: json)
     }
 
-    static func body<Body: Decodable>(_: Body.Type, from data: Data) throws(ContractError) -> Body {
+    static func body<Body: Decodable>(_: Body.Type, of message: Message) throws(ContractError) -> Body {
         do {
-            return try JSONDecoder().decode(Body.self, from: data)
+            return try JSONValueCoding.decode(Body.self, from: message.json)
         } catch {
             throw .malformed(describe(error))
         }

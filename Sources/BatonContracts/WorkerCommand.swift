@@ -39,11 +39,16 @@ public struct RunActivity: Sendable, Hashable, Codable {
     public var heartbeatIntervalSeconds: Double
     /// Who submitted the workflow, as given at submission.
     public var caller: String?
+    /// The attempt's secret: every event of the attempt carries it back. Never shown by
+    /// the API or the history.
+    public var leaseToken: String?
 
     public init(
         workflowId: String, attempt: Int, agent: String, input: JSONValue, checkpoint: Checkpoint?,
-        humanInput: JSONValue? = nil, heartbeatIntervalSeconds: Double, caller: String? = nil
+        humanInput: JSONValue? = nil, heartbeatIntervalSeconds: Double, caller: String? = nil,
+        leaseToken: String? = nil
     ) {
+        self.leaseToken = leaseToken
         self.caller = caller
         self.humanInput = humanInput
         self.workflowId = workflowId
@@ -68,11 +73,32 @@ extension WorkerCommand {
 
     /// Reads a command, checking its version first so an unknown version is reported as such.
     public static func decode(_ data: Data) throws(ContractError) -> WorkerCommand {
-        let type = try MessageCodec.header(of: data)
-        switch type {
-        case "run_activity": return .runActivity(try MessageCodec.body(RunActivity.self, from: data))
-        case "cancel_activity": return .cancelActivity(try MessageCodec.body(CancelActivity.self, from: data))
-        default: throw .unknownType(type, known: knownTypes)
+        let message = try MessageCodec.read(data)
+        switch message.type {
+        case "run_activity":
+            let run = try MessageCodec.body(RunActivity.self, of: message)
+            try check(workflowId: run.workflowId, attempt: run.attempt)
+            guard run.heartbeatIntervalSeconds.isFinite, run.heartbeatIntervalSeconds > 0 else {
+                throw .malformed("heartbeatIntervalSeconds must be a positive number")
+            }
+            guard Identifiers.isValidAgentName(run.agent) else {
+                throw .malformed("agent is not an agent name (\(Identifiers.agentNameRule))")
+            }
+            return .runActivity(run)
+        case "cancel_activity":
+            let cancel = try MessageCodec.body(CancelActivity.self, of: message)
+            try check(workflowId: cancel.workflowId, attempt: cancel.attempt)
+            return .cancelActivity(cancel)
+        default: throw .unknownType(message.type, known: knownTypes)
+        }
+    }
+
+    /// Attempts start at 1; a command for attempt 0 or for no valid workflow id is not
+    /// the scheduler's and must not run.
+    private static func check(workflowId: String, attempt: Int) throws(ContractError) {
+        guard attempt >= 1 else { throw .malformed("attempt must be 1 or more, got \(attempt)") }
+        guard Identifiers.isValidWorkflowId(workflowId) else {
+            throw .malformed("workflowId is not a workflow id (\(Identifiers.workflowIdRule))")
         }
     }
 }

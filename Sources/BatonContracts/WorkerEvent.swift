@@ -7,6 +7,9 @@ public struct WorkerEvent: Sendable, Hashable {
     public var workflowId: String
     public var attempt: Int
     public var workerId: String
+    /// The secret of the attempt, copied from its command: only someone who received
+    /// the command can speak for the attempt (see docs/architecture.md, "Fencing").
+    public var leaseToken: String?
     public var kind: Kind
 
     public enum Kind: Sendable, Hashable {
@@ -25,8 +28,12 @@ public struct WorkerEvent: Sendable, Hashable {
         case handedBack
     }
 
-    public init(eventId: UUID = UUID(), workflowId: String, attempt: Int, workerId: String, kind: Kind) {
+    public init(
+        eventId: UUID = UUID(), workflowId: String, attempt: Int, workerId: String, leaseToken: String? = nil,
+        kind: Kind
+    ) {
         self.eventId = eventId
+        self.leaseToken = leaseToken
         self.workflowId = workflowId
         self.attempt = attempt
         self.workerId = workerId
@@ -60,6 +67,7 @@ extension WorkerEvent {
         var workflowId: String
         var attempt: Int
         var workerId: String
+        var leaseToken: String?
         var progress: ActivityProgress?
         var checkpoint: Checkpoint?
         var request: JSONValue?
@@ -69,7 +77,8 @@ extension WorkerEvent {
 
     /// The wire form: `{"version": 1, "type": "checkpointed", "eventId": …, …}`.
     public func encoded() -> Data {
-        var body = Body(eventId: eventId, workflowId: workflowId, attempt: attempt, workerId: workerId)
+        var body = Body(
+            eventId: eventId, workflowId: workflowId, attempt: attempt, workerId: workerId, leaseToken: leaseToken)
         switch kind {
         case .started, .redelivered, .handedBack: break
         case .heartbeat(let progress): body.progress = progress
@@ -83,9 +92,10 @@ extension WorkerEvent {
     }
 
     public static func decode(_ data: Data) throws(ContractError) -> WorkerEvent {
-        let type = try MessageCodec.header(of: data)
+        let message = try MessageCodec.read(data)
+        let type = message.type
         guard knownTypes.contains(type) else { throw .unknownType(type, known: knownTypes) }
-        let body = try MessageCodec.body(Body.self, from: data)
+        let body = try MessageCodec.body(Body.self, of: message)
         func require<T>(_ value: T?, _ field: String) throws(ContractError) -> T {
             guard let value else { throw .malformed("a '\(type)' event needs the field '\(field)'") }
             return value
@@ -103,8 +113,14 @@ extension WorkerEvent {
         default: kind = .failed(try require(body.failure, "failure"))
         }
         guard body.attempt >= 1 else { throw .malformed("attempt must be 1 or more, got \(body.attempt)") }
+        guard Identifiers.isValidWorkflowId(body.workflowId) else {
+            throw .malformed("workflowId is not a workflow id (\(Identifiers.workflowIdRule))")
+        }
+        guard !body.workerId.isEmpty, body.workerId.count <= 256,
+            !body.workerId.unicodeScalars.contains(where: Identifiers.isControlOrFormat)
+        else { throw .malformed("workerId must be 1 to 256 characters without control characters") }
         return WorkerEvent(
             eventId: body.eventId, workflowId: body.workflowId, attempt: body.attempt, workerId: body.workerId,
-            kind: kind)
+            leaseToken: body.leaseToken, kind: kind)
     }
 }

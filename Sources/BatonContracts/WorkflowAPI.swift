@@ -57,30 +57,30 @@ public struct SubmitWorkflowRequest: Sendable, Hashable, Codable {
     }
 
     /// Ids travel in URLs and AMQP messages: keep them short and unambiguous.
-    public static let idPattern = "1 to 128 characters among letters, digits, '-', '_', '.' and ':'"
+    public static let idPattern = Identifiers.workflowIdRule
 
     /// Nil when the request is acceptable, else what is wrong with it.
     public func validationError() -> String? {
-        if let id {
-            let allowed = id.unicodeScalars.allSatisfy {
-                ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
-                    || "-_.:".unicodeScalars.contains($0)
-            }
-            if id.isEmpty || id.count > 128 || !allowed {
-                return "invalid workflow id '\(id.prefix(140))': use \(Self.idPattern)"
-            }
+        if let id, !Identifiers.isValidWorkflowId(id) {
+            return "invalid workflow id '\(Self.printable(id))': use \(Self.idPattern)"
         }
-        if agent.isEmpty || agent.count > 128 {
-            return "'agent' must name an agent (1 to 128 characters)"
+        if !Identifiers.isValidAgentName(agent) {
+            return "invalid agent name '\(Self.printable(agent))': use \(Identifiers.agentNameRule)"
         }
-        if let caller, caller.isEmpty || caller.count > 256 {
-            return "'caller' must be 1 to 256 characters when given"
-        }
-        if let parentId, parentId.isEmpty || parentId.count > 128 {
-            return "'parentId' must name a workflow (1 to 128 characters) when given"
+        if let caller, let problem = Identifiers.callerProblem(caller) { return problem }
+        if let parentId, !Identifiers.isValidWorkflowId(parentId) {
+            return "'parentId' must name a workflow (\(Identifiers.workflowIdRule)) when given"
         }
         if let problem = options?.validationError() { return "options: \(problem)" }
         return nil
+    }
+
+    /// A refused value shown back in an error: cut short, controls escaped.
+    private static func printable(_ value: String) -> String {
+        String(
+            value.unicodeScalars.prefix(140).map {
+                $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? String($0) : $0.escaped(asASCII: true)
+            }.joined())
     }
 }
 

@@ -16,12 +16,17 @@ public struct WorkflowOptions: Sendable, Hashable, Codable {
     /// How long a cancelled running attempt gets to stop before the workflow is
     /// recorded as cancelled anyway (its later events are then ignored).
     public var cancelGraceSeconds: Double
+    /// Attempts in a row that may end with their worker dying (no checkpoint between
+    /// them) before the workflow fails with `worker_crashed`: a command that kills
+    /// workers is quarantined instead of taking the fleet down one worker at a time.
+    public var maximumWorkerCrashes: Int
 
     public init(
         retry: RetryPolicy = RetryPolicy(), heartbeatIntervalSeconds: Double = 5, heartbeatTimeoutSeconds: Double = 30,
         scheduleToStartTimeoutSeconds: Double? = nil, startToCloseTimeoutSeconds: Double? = 86_400,
-        executionTimeoutSeconds: Double? = nil, cancelGraceSeconds: Double = 30
+        executionTimeoutSeconds: Double? = nil, cancelGraceSeconds: Double = 30, maximumWorkerCrashes: Int = 2
     ) {
+        self.maximumWorkerCrashes = maximumWorkerCrashes
         self.retry = retry
         self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
         self.heartbeatTimeoutSeconds = heartbeatTimeoutSeconds
@@ -43,24 +48,60 @@ public struct WorkflowOptions: Sendable, Hashable, Codable {
         startToCloseTimeoutSeconds = try c.decode(.startToCloseTimeoutSeconds, default: d.startToCloseTimeoutSeconds)
         executionTimeoutSeconds = try c.decode(.executionTimeoutSeconds, default: d.executionTimeoutSeconds)
         cancelGraceSeconds = try c.decode(.cancelGraceSeconds, default: d.cancelGraceSeconds)
+        maximumWorkerCrashes = try c.decode(.maximumWorkerCrashes, default: d.maximumWorkerCrashes)
+    }
+
+    /// The bounds every option must keep (documented in the README): finite, and in
+    /// ranges that make sense, so that no option can make the scheduler's time
+    /// arithmetic overflow or a worker flood the broker with heartbeats.
+    public enum Bounds {
+        public static let heartbeatInterval: ClosedRange<Double> = 0.5...3_600
+        public static let heartbeatTimeout: ClosedRange<Double> = 1...86_400
+        /// One year: the longest any workflow timeout may be.
+        public static let timeout: ClosedRange<Double> = 0.001...31_536_000
+        public static let cancelGrace: ClosedRange<Double> = 0.001...86_400
+        public static let workerCrashes: ClosedRange<Int> = 1...10
     }
 
     /// Nil when the options are usable, else what is wrong with them.
     public func validationError() -> String? {
         if let problem = retry.validationError() { return problem }
-        if !(heartbeatIntervalSeconds > 0) { return "heartbeatIntervalSeconds must be positive" }
+        if let problem = Self.problem("heartbeatIntervalSeconds", heartbeatIntervalSeconds, Bounds.heartbeatInterval) {
+            return problem
+        }
+        if let problem = Self.problem("heartbeatTimeoutSeconds", heartbeatTimeoutSeconds, Bounds.heartbeatTimeout) {
+            return problem
+        }
         if !(heartbeatTimeoutSeconds > heartbeatIntervalSeconds) {
             return "heartbeatTimeoutSeconds must be larger than heartbeatIntervalSeconds"
         }
         for (name, value) in [
             ("scheduleToStartTimeoutSeconds", scheduleToStartTimeoutSeconds),
             ("startToCloseTimeoutSeconds", startToCloseTimeoutSeconds),
-            ("executionTimeoutSeconds", executionTimeoutSeconds), ("cancelGraceSeconds", cancelGraceSeconds),
+            ("executionTimeoutSeconds", executionTimeoutSeconds),
         ] {
-            if let value, !(value > 0) { return "\(name) must be positive" }
+            if let value, let problem = Self.problem(name, value, Bounds.timeout) { return problem }
+        }
+        if let problem = Self.problem("cancelGraceSeconds", cancelGraceSeconds, Bounds.cancelGrace) { return problem }
+        if !Bounds.workerCrashes.contains(maximumWorkerCrashes) {
+            return
+                "maximumWorkerCrashes must be between \(Bounds.workerCrashes.lowerBound) and \(Bounds.workerCrashes.upperBound)"
         }
         return nil
     }
+
+    static func problem(_ name: String, _ value: Double, _ bounds: ClosedRange<Double>) -> String? {
+        guard value.isFinite, bounds.contains(value) else {
+            return
+                "\(name) must be between \(bounds.lowerBound.compact) and \(bounds.upperBound.compact) seconds, got \(value)"
+        }
+        return nil
+    }
+}
+
+extension Double {
+    /// 86400 rather than 86400.0 in messages.
+    var compact: String { rounded() == self && abs(self) < 1e15 ? String(Int64(self)) : description }
 }
 
 /// Exponential back-off between failed attempts, with jitter.
@@ -99,13 +140,25 @@ public struct RetryPolicy: Sendable, Hashable, Codable {
     }
 
     public func validationError() -> String? {
-        if !(initialIntervalSeconds >= 0) { return "retry.initialIntervalSeconds must not be negative" }
-        if !(backoffCoefficient >= 1) { return "retry.backoffCoefficient must be at least 1" }
+        if let problem = WorkflowOptions.problem("retry.initialIntervalSeconds", initialIntervalSeconds, 0...86_400) {
+            return problem
+        }
+        if !(backoffCoefficient.isFinite && (1...100).contains(backoffCoefficient)) {
+            return "retry.backoffCoefficient must be between 1 and 100"
+        }
+        if let problem = WorkflowOptions.problem("retry.maximumIntervalSeconds", maximumIntervalSeconds, 0...86_400) {
+            return problem
+        }
         if !(maximumIntervalSeconds >= initialIntervalSeconds) {
             return "retry.maximumIntervalSeconds must be at least retry.initialIntervalSeconds"
         }
         if !(1...1000).contains(maximumAttempts) { return "retry.maximumAttempts must be between 1 and 1000" }
-        if !(0...1).contains(jitter) { return "retry.jitter must be between 0 and 1" }
+        if !(jitter.isFinite && (0...1).contains(jitter)) { return "retry.jitter must be between 0 and 1" }
+        if nonRetryableErrorKinds.count > 100
+            || nonRetryableErrorKinds.contains(where: { $0.isEmpty || $0.count > 128 })
+        {
+            return "retry.nonRetryableErrorKinds: at most 100 kinds of 1 to 128 characters"
+        }
         return nil
     }
 }

@@ -32,6 +32,16 @@ public enum PostgresError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// A connection refused for a reason retrying will not fix: wrong password, unknown
+    /// database or user (libpq reports these as failed connections too).
+    public var isConfigurationError: Bool {
+        guard case .connectionFailed(let reason) = self else { return false }
+        return [
+            "password authentication failed", "does not exist", "no pg_hba.conf entry", "invalid connection option",
+        ]
+        .contains { reason.contains($0) }
+    }
+
     /// True for a unique-constraint violation (SQLSTATE 23505).
     public var isUniqueViolation: Bool {
         if case .statementFailed("23505", _, _) = self { return true }

@@ -10,7 +10,15 @@ import ServiceLifecycle
 ///
 /// Deliveries are acknowledged only after the transaction that applied them commits,
 /// so a crash redelivers them; each event's id makes re-applying it a no-op.
-/// Events that cannot be read or applied go to `<events queue>.dead` with the reason.
+/// Events that cannot be read or applied go to `<events queue>.dead` with the reason:
+/// - unreadable ones, and events for a workflow that does not exist, at once;
+/// - an event that fails with a database error that is not transient, at once;
+/// - an event whose application stopped the scheduler (a bug: a trap) `maximumTries`
+///   times: redelivered events are applied one at a time, each try counted in
+///   `event_tries` before it runs, so a poisoned event is set aside instead of
+///   crash-looping the scheduler, and no innocent event of its batch is blamed.
+/// While PostgreSQL is unreachable nothing is acknowledged or dead-lettered: the
+/// consumer waits with back-off, for as long as the outage lasts.
 /// With several replicas only one consumes at a time (`Topology.eventsQueueArguments`).
 /// A lost broker connection is reopened with back-off; what was delivered on it and
 /// not yet acknowledged comes back from the broker and is applied idempotently.
@@ -22,13 +30,17 @@ struct EventConsumer: Service {
     let batchSize: Int
     let context: WorkflowStore.Context
     let relayWake: WakeSignal
+    let database: DependencyHealth
+    let broker: DependencyHealth
     let logger: Logger
+    static let maximumTries = 3
     private let applied = Counter(label: "baton_events_applied_total")
     private let deadLettered = Counter(label: "baton_events_dead_lettered_total")
 
     init(
         pool: PostgresPool, endpoint: AMQPEndpoint, publisher: ReconnectingPublisher, queue: String, batchSize: Int,
-        context: WorkflowStore.Context, relayWake: WakeSignal, logger: Logger
+        context: WorkflowStore.Context, relayWake: WakeSignal, database: DependencyHealth, broker: DependencyHealth,
+        logger: Logger
     ) {
         self.pool = pool
         self.endpoint = endpoint
@@ -37,30 +49,36 @@ struct EventConsumer: Service {
         self.batchSize = batchSize
         self.context = context
         self.relayWake = relayWake
+        self.database = database
+        self.broker = broker
         self.logger = logger
     }
 
     func run() async throws {
-        var failures = 0
+        var backoff = Backoff()
         while !Task.isShuttingDownGracefully {
             let consumer: AMQPConnection
             do {
                 consumer = try await AMQPConnection.connect(to: endpoint, name: "baton-scheduler events")
                 try await consumer.setPrefetch(UInt16(min(batchSize * 2, Int(UInt16.max))))
                 try await consumer.consume(queue)
-                failures = 0
+                backoff.reset()
+                broker.succeeded(logger: logger)
             } catch {
-                failures += 1
-                let delay = Duration.milliseconds(min(5_000, 100 << min(failures, 6)))
-                logger.warning(
-                    "cannot consume events; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
-                try await Task.sleep(for: delay)
+                broker.failed(error, logger: logger)
+                try await Task.sleep(for: backoff.nextDelay())
                 continue
             }
             do {
                 try await consume(consumer)
             } catch let error as AMQPError {
-                logger.warning("event connection lost; reconnecting", metadata: ["error": "\(error)"])
+                broker.failed(error, logger: logger)
+            } catch {
+                // Only a shutdown during an outage gets here: what is unacknowledged comes back.
+                if !Task.isShuttingDownGracefully {
+                    logger.error("event consumer failed; reconnecting", metadata: ["error": "\(error)"])
+                    try await Task.sleep(for: backoff.nextDelay())
+                }
             }
             await consumer.close()
         }
@@ -77,52 +95,127 @@ struct EventConsumer: Service {
         }
     }
 
+    private typealias Readable = (event: WorkerEvent, delivery: AMQPDelivery)
+
     private func process(_ deliveries: [AMQPDelivery], consumer: AMQPConnection) async throws {
-        var readable: [(event: WorkerEvent, delivery: AMQPDelivery)] = []
+        var fresh: [Readable] = []
+        var redelivered: [Readable] = []
         for delivery in deliveries {
             do {
-                readable.append((try WorkerEvent.decode(delivery.body), delivery))
+                let event = try WorkerEvent.decode(delivery.body)
+                if delivery.redelivered {
+                    redelivered.append((event, delivery))
+                } else {
+                    fresh.append((event, delivery))
+                }
             } catch {
                 try await deadLetter(delivery, reason: "\(error)")
             }
         }
-        do {
-            let outcomes = try await applyRetryingTransientErrors(readable.map(\.event))
-            if outcomes.contains(where: \.dispatched) { relayWake.signal() }
-        } catch {
-            // One bad event must not hold back the batch: apply one by one to find it.
-            logger.warning(
-                "batch of \(readable.count) events failed; applying one by one", metadata: ["error": "\(error)"])
-            for (event, delivery) in readable {
-                do {
-                    _ = try await applyRetryingTransientErrors([event])
-                    relayWake.signal()
-                } catch let error as PostgresError where !error.isTransient {
-                    try await deadLetter(delivery, reason: "cannot apply event: \(error)")
-                }
+        if !fresh.isEmpty {
+            do {
+                let outcomes = try await applyWaitingOutOutages(fresh.map(\.event))
+                try await deadLetterUnknown(fresh, outcomes)
+            } catch let error as PostgresError where !error.isTransient {
+                // One bad event must not hold back the batch: apply one by one to find it.
+                logger.warning(
+                    "batch of \(fresh.count) events failed; applying one by one", metadata: ["error": "\(error)"])
+                for readable in fresh { try await applyAlone(readable, counted: false) }
             }
         }
-        if let last = deliveries.last {
+        if let last = deliveries.last, redelivered.isEmpty {
             try await consumer.ack(last.deliveryTag, multiple: true)
+            return
+        }
+        // Everything before the redelivered events is done: acknowledge it, then take
+        // the redelivered ones one at a time, each acknowledged as soon as it is applied.
+        if let lastFresh = fresh.last { try await consumer.ack(lastFresh.delivery.deliveryTag, multiple: true) }
+        for readable in redelivered {
+            try await applyAlone(readable, counted: true)
+            try await consumer.ack(readable.delivery.deliveryTag)
         }
     }
 
-    /// Deadlocks, serialization failures and dropped connections pass: try again a few times.
-    private func applyRetryingTransientErrors(_ events: [WorkerEvent]) async throws -> [WorkflowStore.Outcome] {
-        var failures = 0
+    /// Applies one event in its own transaction, dead-lettering it if it cannot be
+    /// applied. `counted`: the event came back after a delivery that was never
+    /// acknowledged (perhaps because applying it stopped the scheduler): count the try
+    /// first, and give up after `maximumTries`.
+    private func applyAlone(_ readable: Readable, counted: Bool) async throws {
+        let (event, delivery) = readable
+        if counted {
+            let tries = try await waitingOutOutages { try await recordTry(of: event.eventId) }
+            if tries > Self.maximumTries {
+                try await deadLetter(
+                    delivery,
+                    reason:
+                        "applying this event was tried \(Self.maximumTries) times and never finished (the scheduler stopped each time); set aside so that the other events go on"
+                )
+                return
+            }
+        }
+        do {
+            let outcomes = try await applyWaitingOutOutages([event])
+            try await deadLetterUnknown([readable], outcomes)
+        } catch let error as PostgresError where !error.isTransient {
+            try await deadLetter(delivery, reason: "cannot apply event: \(error)")
+        }
+        if counted { _ = try? await pool.transaction { db in try Self.forgetTries(of: event.eventId, on: db) } }
+    }
+
+    private func deadLetterUnknown(_ readables: [Readable], _ outcomes: [UUID: WorkflowStore.Outcome]) async throws {
+        for readable in readables where outcomes[readable.event.eventId] == .unknownWorkflow {
+            try await deadLetter(
+                readable.delivery, reason: "no workflow with id '\(readable.event.workflowId)'; nothing to apply it to")
+        }
+    }
+
+    /// Counts one more try of applying `eventId`; returns the count.
+    private func recordTry(of eventId: UUID) async throws -> Int {
+        try await pool.transaction { db in
+            try db.query(
+                """
+                INSERT INTO event_tries (event_id, tries) VALUES ($1::uuid, 1)
+                ON CONFLICT (event_id) DO UPDATE SET tries = event_tries.tries + 1 RETURNING tries
+                """, [eventId.uuidString]
+            ).first?.int("tries") ?? 1
+        }
+    }
+
+    private static func forgetTries(of eventId: UUID, on db: isolated PostgresConnection) throws {
+        try db.query("DELETE FROM event_tries WHERE event_id = $1::uuid", [eventId.uuidString])
+    }
+
+    /// Applies `events`; while PostgreSQL is unreachable (or a deadlock repeats) waits
+    /// and tries again, however long it takes. Returns each event's outcome by id.
+    private func applyWaitingOutOutages(_ events: [WorkerEvent]) async throws -> [UUID: WorkflowStore.Outcome] {
+        let outcomes = try await waitingOutOutages { try await applyAll(events) }
+        if outcomes.values.contains(where: \.dispatched) { relayWake.signal() }
+        return outcomes
+    }
+
+    /// Runs `body` until it does not fail with a transient database error. Stops (and
+    /// throws) only when the scheduler shuts down: nothing is then acknowledged.
+    private func waitingOutOutages<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        var backoff = Backoff()
         while true {
             do {
-                return try await applyAll(events)
-            } catch let error as PostgresError where error.isTransient && failures < 5 {
-                failures += 1
-                logger.warning("transient database error; retrying", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: .milliseconds(50 << failures))
+                let value = try await body()
+                database.succeeded(logger: logger)
+                return value
+            } catch let error as PostgresError where error.isTransient {
+                if Task.isShuttingDownGracefully { throw error }
+                if case .statementFailed = error {
+                    logger.notice("transient database error; retrying", metadata: ["error": "\(error)"])
+                } else {
+                    database.failed(error, logger: logger)
+                }
+                try await Task.sleep(for: backoff.nextDelay())
             }
         }
     }
 
-    private func applyAll(_ events: [WorkerEvent]) async throws -> [WorkflowStore.Outcome] {
-        guard !events.isEmpty else { return [] }
+    private func applyAll(_ events: [WorkerEvent]) async throws -> [UUID: WorkflowStore.Outcome] {
+        guard !events.isEmpty else { return [:] }
         let context = context
         // Workflows are locked in id order in every transaction, so batches of two
         // replicas cannot deadlock; the sort is stable, keeping each workflow's order.
@@ -136,11 +229,8 @@ struct EventConsumer: Service {
                 try WorkflowStore.apply($0, now: now, random: Double.random(in: 0..<1), context: context, on: db)
             }
         }
-        for (event, outcome) in zip(ordered, outcomes) where outcome == .unknownWorkflow {
-            logger.warning("event for an unknown workflow ignored", metadata: ["workflow": "\(event.workflowId)"])
-        }
         applied.increment(by: events.count)
-        return outcomes
+        return Dictionary(zip(ordered.map(\.eventId), outcomes), uniquingKeysWith: { first, _ in first })
     }
 
     private func deadLetter(_ delivery: AMQPDelivery, reason: String) async throws {

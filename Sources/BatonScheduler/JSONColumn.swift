@@ -1,16 +1,20 @@
+import BatonContracts
 import Foundation
 
-/// Values stored in `jsonb` columns, written and read as JSON text.
+/// Values stored in `jsonb` columns, written and read as JSON text with Baton's own
+/// JSON reader and writer (linear time, bounded depth; see `JSONParser`).
 enum JSONColumn {
     static func text<Value: Encodable>(_ value: Value) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        // The stored types hold only finite numbers and strings: encoding cannot fail.
-        return String(decoding: try! encoder.encode(value), as: UTF8.self)
+        do {
+            return try JSONValueCoding.encode(value).compactText
+        } catch {
+            // The tree encoder fails only for a custom `encode(to:)` that throws; no stored type has one.
+            preconditionFailure("encoding a \(Value.self) column failed: \(error)")
+        }
     }
 
     static func value<Value: Decodable>(_: Value.Type, from text: String?) throws -> Value? {
         guard let text else { return nil }
-        return try JSONDecoder().decode(Value.self, from: Data(text.utf8))
+        return try JSONValueCoding.decode(Value.self, from: JSONValue.parse(text, limits: .stored))
     }
 }

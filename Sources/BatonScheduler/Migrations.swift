@@ -101,6 +101,16 @@ enum Migrations {
                 "CREATE INDEX workflows_newest_by_status ON workflows (status, created_at DESC, id)",
             ]
         ),
+        (
+            6,
+            [
+                // Tries of applying a redelivered event (EventConsumer: poisoned events).
+                "CREATE TABLE event_tries (event_id uuid PRIMARY KEY, tries integer NOT NULL, first_at timestamptz NOT NULL DEFAULT now())",
+                // Child workflows: the key their parent gave, unique per parent (ids are made by the scheduler).
+                "ALTER TABLE workflows ADD COLUMN child_key text",
+                "CREATE UNIQUE INDEX workflows_child_key ON workflows (parent_id, child_key) WHERE child_key IS NOT NULL",
+            ]
+        ),
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

@@ -27,7 +27,22 @@ public enum Scheduler {
         let endpoint = try AMQPEndpoint(url: configuration.brokerURL)
         let pool = PostgresPool(
             connectionString: configuration.postgresURL, size: configuration.postgresPoolSize, name: "scheduler")
-        let applied = try await Migrations.run(on: pool)
+        let database = DependencyHealth(name: "PostgreSQL")
+        let broker = DependencyHealth(name: "RabbitMQ")
+        // A database that is still starting (compose, a restart) is waited for; a
+        // configuration error (authentication, unknown database) ends the start.
+        var backoff = Backoff()
+        let applied: [Int]
+        while true {
+            do {
+                applied = try await Migrations.run(on: pool)
+                database.succeeded(logger: logger)
+                break
+            } catch let error as PostgresError where error.isTransient && !error.isConfigurationError {
+                database.failed(error, logger: logger)
+                try await Task.sleep(for: backoff.nextDelay())
+            }
+        }
         if !applied.isEmpty { logger.info("database migrated", metadata: ["versions": "\(applied)"]) }
 
         let queues = [
@@ -55,10 +70,20 @@ public enum Scheduler {
         let relay = OutboxRelay(pool: pool, broker: publisher, wake: wake, logger: logger)
         let events = EventConsumer(
             pool: pool, endpoint: endpoint, publisher: publisher, queue: configuration.eventsQueue,
-            batchSize: configuration.eventBatchSize, context: context, relayWake: wake, logger: logger)
+            batchSize: configuration.eventBatchSize, context: context, relayWake: wake, database: database,
+            broker: broker, logger: logger)
 
         let router = Router()
+        router.add(middleware: ErrorMiddleware(database: database))
         MetricsRoutes.add(to: router, registry: metrics)
+        router.get("readyz") { _, _ -> Response in
+            let problems = [database, broker].filter { !$0.isHealthy }.map { "\($0.name) is unreachable" }
+            guard problems.isEmpty else {
+                throw HTTPError(
+                    .serviceUnavailable, headers: [.retryAfter: "2"], message: problems.joined(separator: "; "))
+            }
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready")))
+        }
         WebPage.addRoutes(to: router)
         WorkflowController(
             pool: pool, context: context, relayWake: wake, maxRequestBytes: configuration.maxRequestBytes
@@ -76,7 +101,11 @@ public enum Scheduler {
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort)),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.httpPort) },
             logger: logger)
-        let timers = TimerService(pool: pool, context: context, relayWake: wake, logger: logger)
+        let timers = TimerService(
+            pool: pool, context: context, relayWake: wake, logger: logger,
+            eventsGate: EventsBacklogGate(
+                endpoint: endpoint, queue: configuration.eventsQueue, settle: .seconds(2),
+                brokerRecovery: .seconds(configuration.brokerRecoveryGraceSeconds), logger: logger))
         // Started in this order, stopped in reverse: HTTP stops taking requests first.
         let gauges = WorkflowGauges(pool: pool, logger: logger, interval: .seconds(15))
         let services: [any Service] = [relay, events, timers, gauges, http]

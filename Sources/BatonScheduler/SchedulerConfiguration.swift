@@ -25,6 +25,9 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
     public var checkpointRetention: Int
     /// Largest accepted API request body.
     public var maxRequestBytes: Int
+    /// After the broker comes back, how long workers get to reconnect and report
+    /// before heartbeat timeouts apply again.
+    public var brokerRecoveryGraceSeconds: Double
     public var logLevel: String
 
     enum CodingKeys: String, CodingKey {
@@ -42,6 +45,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         case startToCloseTimeoutSeconds = "start_to_close_timeout_seconds"
         case checkpointRetention = "checkpoint_retention"
         case maxRequestBytes = "max_request_bytes"
+        case brokerRecoveryGraceSeconds = "broker_recovery_grace_seconds"
         case logLevel = "log_level"
     }
 
@@ -52,8 +56,9 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         eventsQueue: String = "baton.events", eventBatchSize: Int = 256, maxAttempts: Int = 3,
         heartbeatIntervalSeconds: Double = 5, heartbeatTimeoutSeconds: Double = 30,
         startToCloseTimeoutSeconds: Double = 86_400, checkpointRetention: Int = 20, maxRequestBytes: Int = 1_048_576,
-        logLevel: String = "info"
+        logLevel: String = "info", brokerRecoveryGraceSeconds: Double = 15
     ) {
+        self.brokerRecoveryGraceSeconds = brokerRecoveryGraceSeconds
         self.heartbeatTimeoutSeconds = heartbeatTimeoutSeconds
         self.startToCloseTimeoutSeconds = startToCloseTimeoutSeconds
         self.checkpointRetention = checkpointRetention
@@ -89,6 +94,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         checkpointRetention = try c.decode(.checkpointRetention, default: d.checkpointRetention)
         maxRequestBytes = try c.decode(.maxRequestBytes, default: d.maxRequestBytes)
         logLevel = try c.decode(.logLevel, default: d.logLevel)
+        brokerRecoveryGraceSeconds = try c.decode(.brokerRecoveryGraceSeconds, default: d.brokerRecoveryGraceSeconds)
     }
 
     /// `BATON_POSTGRES_URL`, `BATON_BROKER_URL`, `BATON_HTTP_PORT`, … override the file.
@@ -129,6 +135,9 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         validator.require(startToCloseTimeoutSeconds > 0, "start_to_close_timeout_seconds must be positive")
         validator.require(
             (1...10_000).contains(checkpointRetention), "checkpoint_retention must be between 1 and 10000")
+        validator.require(
+            brokerRecoveryGraceSeconds.isFinite && (0...3600).contains(brokerRecoveryGraceSeconds),
+            "broker_recovery_grace_seconds must be between 0 and 3600")
         validator.require(
             (1024...67_108_864).contains(maxRequestBytes), "max_request_bytes must be between 1 KiB and 64 MiB")
         validator.require(

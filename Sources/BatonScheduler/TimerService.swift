@@ -18,13 +18,16 @@ struct TimerService: Service {
     let relayWake: WakeSignal
     let logger: Logger
     let interval: Duration
+    /// Nil fires every due timer (tests that drive timers by hand).
+    let eventsGate: EventsBacklogGate?
     let batchSize = 100
     private let fired = Counter(label: "baton_timers_fired_total")
 
     init(
         pool: PostgresPool, context: WorkflowStore.Context, relayWake: WakeSignal, logger: Logger,
-        interval: Duration = .milliseconds(250)
+        interval: Duration = .milliseconds(250), eventsGate: EventsBacklogGate? = nil
     ) {
+        self.eventsGate = eventsGate
         self.pool = pool
         self.context = context
         self.relayWake = relayWake
@@ -35,26 +38,33 @@ struct TimerService: Service {
     func run() async throws {
         while !Task.isShuttingDownGracefully {
             do {
-                let count = try await fireDueTimers(now: Date())
+                let silenceCounts = await eventsGate?.isOpen() ?? true
+                let count = try await fireDueTimers(now: Date(), includingSilence: silenceCounts)
                 if count == batchSize { continue }
             } catch {
-                logger.error("firing timers failed; will retry", metadata: ["error": "\(error)"])
+                logger.warning("firing timers failed; will retry", metadata: ["error": "\(error)"])
             }
             try await Task.sleep(for: interval)
         }
     }
 
-    /// Fires the timers due at `now`; returns how many fired.
-    func fireDueTimers(now: Date) async throws -> Int {
+    /// The timers that judge a worker by its silence (see `EventsBacklogGate`).
+    static let silenceTimers: [WorkflowTimer] = [.heartbeat, .scheduleToStart]
+
+    /// Fires the timers due at `now`; returns how many fired. Without
+    /// `includingSilence`, heartbeat and schedule-to-start timers wait.
+    func fireDueTimers(now: Date, includingSilence: Bool = true) async throws -> Int {
         let context = context
         let batchSize = batchSize
+        let held = includingSilence ? [] : Self.silenceTimers.map(\.rawValue)
         let outcomes = try await pool.transaction { db in
             let due = try db.query(
                 """
                 SELECT t.workflow_id, t.kind, t.attempt FROM timers t JOIN workflows w ON w.id = t.workflow_id
-                WHERE t.fire_at <= $1::timestamptz ORDER BY t.workflow_id, t.kind LIMIT $2
+                WHERE t.fire_at <= $1::timestamptz AND NOT (t.kind = ANY($3::text[]))
+                ORDER BY t.workflow_id, t.kind LIMIT $2
                 FOR UPDATE OF w SKIP LOCKED
-                """, [WorkflowStore.timestamp(now), String(batchSize)])
+                """, [WorkflowStore.timestamp(now), String(batchSize), "{\(held.joined(separator: ","))}"])
             return try due.all.compactMap { row -> WorkflowStore.Outcome? in
                 let workflowId = try row.string("workflow_id")
                 guard let timer = WorkflowTimer(rawValue: try row.string("kind")) else { return nil }

@@ -16,8 +16,10 @@ enum WorkflowStore {
     enum SubmitOutcome: Sendable {
         case created(WorkflowView)
         case existing(WorkflowView)
-        /// The id is taken by a workflow with another agent or input.
+        /// The id is taken by a workflow with another agent, input, caller or parent.
         case conflict(WorkflowView)
+        /// `parentId` names no workflow.
+        case parentNotFound(String)
     }
 
     enum Outcome: Sendable, Equatable {
@@ -41,31 +43,84 @@ enum WorkflowStore {
 
     // MARK: Submit
 
+    /// Creates the workflow the request describes, or finds the one it already made.
+    ///
+    /// A child workflow's id is made here, not by its parent's agent: it is the parent's
+    /// id, the key the parent gave (`id`, or the agent's name) and a random part, so that
+    /// nobody can take a child's id before its parent submits it. The same parent and
+    /// key find the same child again (a resumed parent resubmitting after a crash).
     static func submit(
-        id: String, request: SubmitWorkflowRequest, now: Date, context: Context, on db: isolated PostgresConnection
+        _ request: SubmitWorkflowRequest, now: Date, context: Context, on db: isolated PostgresConnection
     ) throws -> SubmitOutcome {
         let input = request.input ?? .object([:])
         let options = request.options ?? context.defaults
-        let fingerprint = JSONColumn.text(SubmitFingerprint(agent: request.agent, input: input, options: options))
-        let machine = WorkflowStateMachine(options: options)
+        let fingerprint = JSONColumn.text(
+            SubmitFingerprint(
+                agent: request.agent, input: input, options: options, caller: request.caller,
+                parentId: request.parentId))
+        let id: String
+        var childKey: String?
+        if let parent = request.parentId {
+            guard try db.query("SELECT 1 AS one FROM workflows WHERE id = $1", [parent]).first != nil else {
+                return .parentNotFound(parent)
+            }
+            let key = childKeyOf(request, parent: parent)
+            if let existing = try db.query(
+                "SELECT id, fingerprint FROM workflows WHERE parent_id = $1 AND child_key = $2", [parent, key]
+            ).first {
+                return try existingOutcome(
+                    id: try existing.string("id"), sameRequest: try existing.string("fingerprint") == fingerprint,
+                    on: db)
+            }
+            childKey = key
+            id = SubmitWorkflowRequest.childId(of: parent, key: "\(key)-\(newLeaseToken().prefix(8))")
+        } else {
+            id = request.id ?? UUID().uuidString.lowercased()
+        }
+        let machine = WorkflowStateMachine(options: options, agent: request.agent)
         let inserted = try db.query(
             """
             INSERT INTO workflows (
-                id, agent, input, fingerprint, status, attempt, machine, created_at, updated_at, caller, parent_id)
-            VALUES ($1, $2, $3::jsonb, $4, $5, 0, $6::jsonb, $7::timestamptz, $7::timestamptz, $8, $9)
-            ON CONFLICT (id) DO NOTHING
+                id, agent, input, fingerprint, status, attempt, machine, created_at, updated_at, caller, parent_id,
+                child_key)
+            VALUES ($1, $2, $3::jsonb, $4, $5, 0, $6::jsonb, $7::timestamptz, $7::timestamptz, $8, $9, $10)
+            ON CONFLICT DO NOTHING
             """,
             [
                 id, request.agent, JSONColumn.text(input), fingerprint, machine.status.rawValue,
-                JSONColumn.text(machine), timestamp(now), request.caller, request.parentId,
+                JSONColumn.text(machine), timestamp(now), request.caller, request.parentId, childKey,
             ])
         if inserted.affectedRows == 0 {
+            if let parent = request.parentId, let childKey,
+                let existing = try db.query(
+                    "SELECT id, fingerprint FROM workflows WHERE parent_id = $1 AND child_key = $2", [parent, childKey]
+                ).first
+            {
+                return try existingOutcome(
+                    id: try existing.string("id"), sameRequest: try existing.string("fingerprint") == fingerprint,
+                    on: db)
+            }
             let existing = try db.query("SELECT fingerprint FROM workflows WHERE id = $1", [id])
-            let view = try requireView(id: id, on: db)
-            return try existing.first?.string("fingerprint") == fingerprint ? .existing(view) : .conflict(view)
+            return try existingOutcome(
+                id: id, sameRequest: try existing.first?.string("fingerprint") == fingerprint, on: db)
         }
         _ = try transition(id, .submitted, now: now, random: 0, context: context, on: db)
         return .created(try requireView(id: id, on: db))
+    }
+
+    private static func existingOutcome(
+        id: String, sameRequest: Bool, on db: isolated PostgresConnection
+    ) throws -> SubmitOutcome {
+        let view = try requireView(id: id, on: db)
+        return sameRequest ? .existing(view) : .conflict(view)
+    }
+
+    /// The key of a child within its parent: the id the parent's agent asked for
+    /// (without the parent's id in front, as `childId(of:key:)` builds it), or its agent.
+    private static func childKeyOf(_ request: SubmitWorkflowRequest, parent: String) -> String {
+        guard let requested = request.id else { return request.agent }
+        let prefix = "\(parent)."
+        return requested.hasPrefix(prefix) ? String(requested.dropFirst(prefix.count)) : requested
     }
 
     // MARK: Transitions
@@ -77,7 +132,9 @@ enum WorkflowStore {
         let recordable: Bool
         if case .heartbeat = event.kind { recordable = false } else { recordable = true }
         return try transition(
-            event.workflowId, .worker(event.kind, attempt: event.attempt, workerId: event.workerId), now: now,
+            event.workflowId,
+            .worker(event.kind, attempt: event.attempt, workerId: event.workerId, leaseToken: event.leaseToken),
+            now: now,
             random: random, context: context, on: db,
             history: recordable
                 ? HistoryEntry(eventId: event.eventId, type: event.type, payload: historyPayload(event)) : nil)
@@ -95,7 +152,7 @@ enum WorkflowStore {
             throw PostgresError.unexpectedResult("workflow \(workflowId) has no state machine")
         }
         let attemptBefore = machine.attempt
-        let actions = machine.handle(event, now: now, random: random)
+        let actions = machine.handle(event, now: now, random: random, newLeaseToken: Self.newLeaseToken())
         var ignored: WorkflowAction.IgnoreReason?
         for case .ignore(let reason) in actions { ignored = reason }
         let entry = history ?? HistoryEntry(eventId: nil, type: event.historyType, payload: event.historyPayload)
@@ -208,7 +265,7 @@ enum WorkflowStore {
         var usage: UsageSummary?
         for action in actions {
             switch action {
-            case .dispatch(let attempt, let step, let humanInput):
+            case .dispatch(let attempt, let step, let humanInput, let leaseToken):
                 let checkpoint = try step.flatMap { try loadCheckpoint(workflowId: workflowId, step: $0, on: db) }
                 // Only a dispatch needs the input: most events never parse it.
                 let input = try JSONColumn.value(JSONValue.self, from: inputText) ?? .null
@@ -216,7 +273,7 @@ enum WorkflowStore {
                     RunActivity(
                         workflowId: workflowId, attempt: attempt, agent: agent, input: input, checkpoint: checkpoint,
                         humanInput: humanInput, heartbeatIntervalSeconds: machine.options.heartbeatIntervalSeconds,
-                        caller: caller))
+                        caller: caller, leaseToken: leaseToken))
                 try enqueue(command, exchange: "", routingKey: context.commandQueue, workflowId: workflowId, on: db)
                 try record(
                     workflowId: workflowId, eventId: nil, attempt: attempt, type: "dispatched", outcome: "applied",
@@ -327,7 +384,12 @@ enum WorkflowStore {
         case .started, .heartbeat, .redelivered, .handedBack:
             JSONColumn.text(["worker": event.workerId])
         default:
-            String(decoding: event.encoded(), as: UTF8.self)
+            // The lease token is a secret: the history never shows it.
+            String(
+                decoding: WorkerEvent(
+                    eventId: event.eventId, workflowId: event.workflowId, attempt: event.attempt,
+                    workerId: event.workerId, kind: event.kind
+                ).encoded(), as: UTF8.self)
         }
     }
 
@@ -424,9 +486,24 @@ enum WorkflowStore {
             updatedAt: Date(timeIntervalSince1970: Double(try row.string("updated")) ?? 0))
     }
 
+    /// A fresh attempt secret: 128 random bits as hex.
+    static func newLeaseToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in
+            let word = String(generator.next() as UInt64, radix: 16)
+            return String(repeating: "0", count: 16 - word.count) + word
+        }.joined()
+    }
+
+    /// The range of instants the scheduler stores: a date outside it (which validated
+    /// options cannot produce) is clamped rather than allowed to overflow.
+    static let storableDates = Date(timeIntervalSince1970: 0)...Date(timeIntervalSince1970: 253_402_300_799)
+
     /// Microsecond-precise UTC text that PostgreSQL reads as timestamptz.
     static func timestamp(_ date: Date) -> String {
-        let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let given = date.timeIntervalSince1970
+        let clamped = given.isNaN ? 0 : min(max(given, 0), storableDates.upperBound.timeIntervalSince1970)
+        let micros = Int64((clamped * 1_000_000).rounded())
         var seconds = time_t(micros / 1_000_000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
@@ -436,10 +513,15 @@ enum WorkflowStore {
     }
 }
 
+/// What makes two submissions of one id the same request. Caller and parent count,
+/// so that a submission by someone else is a conflict, never adopted as theirs (both
+/// are left out when absent, keeping fingerprints of earlier workflows unchanged).
 private struct SubmitFingerprint: Encodable {
     var agent: String
     var input: JSONValue
     var options: WorkflowOptions
+    var caller: String?
+    var parentId: String?
 }
 
 extension WorkflowAction {
@@ -456,7 +538,7 @@ extension WorkflowEvent {
     /// The attempt an event speaks for, when it names one.
     var attempt: Int? {
         switch self {
-        case .worker(_, let attempt, _), .timerFired(_, let attempt): attempt
+        case .worker(_, let attempt, _, _), .timerFired(_, let attempt): attempt
         default: nil
         }
     }
@@ -470,7 +552,7 @@ extension WorkflowEvent {
     var historyType: String {
         switch self {
         case .submitted: "submitted"
-        case .worker(let kind, _, _): WorkerEvent(workflowId: "", attempt: 0, workerId: "", kind: kind).type
+        case .worker(let kind, _, _, _): WorkerEvent(workflowId: "", attempt: 0, workerId: "", kind: kind).type
         case .humanInput: "human_input"
         case .cancelRequested: "cancel_requested"
         case .timerFired(let timer, _): "timer_\(timer.rawValue)"

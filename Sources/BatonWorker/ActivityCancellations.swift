@@ -18,6 +18,11 @@ final class ActivityCancellations: Sendable {
         entries.withLock { $0[key] = Entry() }
     }
 
+    /// True while this worker runs the activity.
+    func isRunning(_ key: Key) -> Bool {
+        entries.withLock { $0[key] != nil }
+    }
+
     func unregister(_ key: Key) {
         let waiter = entries.withLock { $0.removeValue(forKey: key)?.waiter }
         waiter?.resume()

@@ -23,7 +23,9 @@ struct ActivityRunner: Sendable {
     func run(_ command: RunActivity) async throws {
         let emit: @Sendable (WorkerEvent.Kind) async throws -> Void = { kind in
             try await publisher.publish(
-                WorkerEvent(workflowId: command.workflowId, attempt: command.attempt, workerId: workerId, kind: kind))
+                WorkerEvent(
+                    workflowId: command.workflowId, attempt: command.attempt, workerId: workerId,
+                    leaseToken: command.leaseToken, kind: kind))
         }
         var logger = logger
         logger[metadataKey: "workflow"] = "\(command.workflowId)"
@@ -47,6 +49,8 @@ struct ActivityRunner: Sendable {
         defer { cancellations.unregister(key) }
         ActivityMetrics.running.increment()
         defer { ActivityMetrics.running.decrement() }
+        // The scheduler validates the interval; bounded here as well, whatever a command says.
+        let heartbeatInterval = Duration.seconds(min(max(command.heartbeatIntervalSeconds, 0.5), 3600))
         let latestProgress = Latest<ActivityProgress>()
         let latestUsage = Latest<[String: TokenUsage]>()
         let hooks = GraphRunHooks(
@@ -66,7 +70,7 @@ struct ActivityRunner: Sendable {
                 try await withThrowingTaskGroup(of: AgentOutcome?.self) { group in
                     group.addTask {
                         while true {
-                            try await Task.sleep(for: .seconds(command.heartbeatIntervalSeconds))
+                            try await Task.sleep(for: heartbeatInterval)
                             try await emit(.heartbeat(latestProgress.get()))
                         }
                     }

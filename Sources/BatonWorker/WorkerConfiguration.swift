@@ -28,6 +28,9 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
     /// `/metrics` and `/healthz` on this loopback-or-any port; 0 turns them off.
     public var metricsPort: Int
     public var metricsHost: String
+    /// The folder test and benchmark hooks may write in (the chain agent's `exec_log`);
+    /// nil, the default, switches the hooks off.
+    public var testHooksFolder: String?
     public var logStore: String
     public var kpiStore: String
     public var logLevel: String
@@ -45,6 +48,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         case schedulerURL = "scheduler_url"
         case metricsPort = "metrics_port"
         case metricsHost = "metrics_host"
+        case testHooksFolder = "test_hooks_folder"
         case logStore = "log_store"
         case kpiStore = "kpi_store"
         case logLevel = "log_level"
@@ -55,9 +59,10 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         brokerURL: String = "amqp://guest:guest@127.0.0.1:5672", concurrency: Int = 16,
         heartbeatIntervalSeconds: Double = 5, drainTimeoutSeconds: Double = 30, brokerOutageSeconds: Double = 120,
         agents: [String] = [], providers: [String: ProviderConfiguration] = [:], schedulerURL: String? = nil,
-        metricsPort: Int = 0, metricsHost: String = "127.0.0.1", logStore: String = "stdout", kpiStore: String = "log",
-        logLevel: String = "info"
+        metricsPort: Int = 0, metricsHost: String = "127.0.0.1", testHooksFolder: String? = nil,
+        logStore: String = "stdout", kpiStore: String = "log", logLevel: String = "info"
     ) {
+        self.testHooksFolder = testHooksFolder
         self.queue = queue
         self.eventsQueue = eventsQueue
         self.brokerURL = brokerURL
@@ -91,6 +96,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         schedulerURL = try container.decodeIfPresent(String.self, forKey: .schedulerURL)
         metricsPort = try container.decode(.metricsPort, default: defaults.metricsPort)
         metricsHost = try container.decode(.metricsHost, default: defaults.metricsHost)
+        testHooksFolder = try container.decodeIfPresent(String.self, forKey: .testHooksFolder)
         logStore = try container.decode(.logStore, default: defaults.logStore)
         kpiStore = try container.decode(.kpiStore, default: defaults.kpiStore)
         logLevel = try container.decode(.logLevel, default: defaults.logLevel)
@@ -105,6 +111,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         if let value = environment.string("BATON_LOG_LEVEL") { logLevel = value }
         if let value = environment.string("BATON_SCHEDULER_URL") { schedulerURL = value }
         if let value = try environment.int("BATON_WORKER_METRICS_PORT") { metricsPort = value }
+        if let value = environment.string("BATON_TEST_HOOKS_FOLDER") { testHooksFolder = value }
     }
 
     /// What agents get from this worker: a shared gateway per provider, the scheduler's API.
@@ -114,7 +121,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
                 uniqueKeysWithValues: providers.map { name, provider in
                     (name, ModelGateway(name: name, configuration: provider, environment: environment) as any ChatModel)
                 }),
-            tasks: schedulerURL.map { SchedulerTaskDelegate(baseURL: $0) })
+            tasks: schedulerURL.map { SchedulerTaskDelegate(baseURL: $0) }, testHooksFolder: testHooksFolder)
     }
 
     /// The agents this worker serves (see `AgentRegistry.serving`) and those left out, with why.
@@ -158,6 +165,13 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         // Listed agents must exist and have what they need (a provider, the scheduler's API).
         for problem in AgentRegistry.serving(agents, resources: agentResources(environment: environment)).problems {
             validator.require(false, problem)
+        }
+        if let testHooksFolder {
+            var isFolder: ObjCBool = false
+            validator.require(
+                FileManager.default.fileExists(atPath: testHooksFolder, isDirectory: &isFolder) && isFolder.boolValue,
+                "test_hooks_folder: '\(testHooksFolder)' is not an existing folder (create it, or remove the key to switch test hooks off)"
+            )
         }
         validator.require(logStore == "stdout", "log_store: only 'stdout' is supported, got '\(logStore)'")
         validator.require(kpiStore == "log", "kpi_store: only 'log' is supported, got '\(kpiStore)'")

@@ -161,10 +161,21 @@ public struct WorkerService: Service {
                 continue
             }
             switch command {
+            case .runActivity(let activity)
+            where delivery.redelivered
+                && cancellations.isRunning(.init(workflowId: activity.workflowId, attempt: activity.attempt)):
+                // This worker's own command, back after its connection was cut (a broker
+                // restart): the activity runs on here; taking the copy keeps it from
+                // reaching another worker.
+                logger.info(
+                    "own running command redelivered after a reconnection; the activity goes on",
+                    metadata: ["workflow": "\(activity.workflowId)", "attempt": "\(activity.attempt)"])
+                try await consumer.ack(delivery.deliveryTag)
             case .runActivity(let activity) where delivery.redelivered:
-                // The worker that held this command is gone, and the command's checkpoint
-                // may be stale: tell the scheduler, which dispatches the next attempt
-                // from the latest checkpoint.
+                // The worker that held this command lost its connection: it may be gone, or
+                // alive and reconnecting. Tell the scheduler, which waits for a sign of
+                // life from that worker and, if none comes, dispatches the next attempt
+                // from the latest checkpoint (the command's own checkpoint may be stale).
                 logger.info(
                     "command redelivered; handing it back to the scheduler",
                     metadata: ["workflow": "\(activity.workflowId)", "attempt": "\(activity.attempt)"])
@@ -199,6 +210,8 @@ public struct WorkerService: Service {
     }
 
     private func event(_ kind: WorkerEvent.Kind, for activity: RunActivity) -> WorkerEvent {
-        WorkerEvent(workflowId: activity.workflowId, attempt: activity.attempt, workerId: workerId, kind: kind)
+        WorkerEvent(
+            workflowId: activity.workflowId, attempt: activity.attempt, workerId: workerId,
+            leaseToken: activity.leaseToken, kind: kind)
     }
 }

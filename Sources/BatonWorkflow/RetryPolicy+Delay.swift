@@ -15,3 +15,11 @@ extension RetryPolicy {
         failure.retryable && !nonRetryableErrorKinds.contains(failure.kind)
     }
 }
+
+extension WorkflowOptions {
+    /// How long after a redelivery hint the attempt's worker has to show a sign of life
+    /// before it counts as lost: two heartbeats, within the heartbeat timeout.
+    public var leaseCheckSeconds: Double {
+        min(heartbeatTimeoutSeconds, 2 * heartbeatIntervalSeconds)
+    }
+}

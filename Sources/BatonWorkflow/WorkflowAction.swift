@@ -4,8 +4,9 @@ import Foundation
 /// What the executor must do, in order, in the transaction that saves the new state.
 public enum WorkflowAction: Sendable, Hashable {
     /// Publish a run command for `attempt`, resuming from the stored checkpoint of
-    /// `resumeFromStep`, handing the graph `humanInput` when it waits for one.
-    case dispatch(attempt: Int, resumeFromStep: Int?, humanInput: JSONValue?)
+    /// `resumeFromStep`, handing the graph `humanInput` when it waits for one; the
+    /// command carries `leaseToken`, which the attempt's events must bring back.
+    case dispatch(attempt: Int, resumeFromStep: Int?, humanInput: JSONValue?, leaseToken: String? = nil)
     /// Arm (or re-arm) the timer of this kind to fire at `at` for `attempt`.
     case setTimer(WorkflowTimer, at: Date, attempt: Int)
     case cancelTimer(WorkflowTimer)
@@ -26,6 +27,8 @@ public enum WorkflowAction: Sendable, Hashable {
         case staleAttempt = "stale_attempt"
         /// From a worker that does not hold the current attempt's lease (a duplicate command).
         case staleLease = "stale_lease"
+        /// Without the current attempt's lease token: not from a receiver of its command.
+        case badLeaseToken = "bad_lease_token"
         /// A timer armed for an earlier attempt or state.
         case staleTimer = "stale_timer"
         /// The workflow already reached a terminal state.

@@ -3,8 +3,9 @@ import BatonContracts
 /// Everything that can happen to a workflow, as the state machine sees it.
 public enum WorkflowEvent: Sendable, Hashable {
     case submitted
-    /// A worker reported on `attempt`; `workerId` identifies the lease holder.
-    case worker(WorkerEvent.Kind, attempt: Int, workerId: String)
+    /// A worker reported on `attempt`; `workerId` identifies the lease holder and
+    /// `leaseToken` proves the event comes from someone who received the command.
+    case worker(WorkerEvent.Kind, attempt: Int, workerId: String, leaseToken: String? = nil)
     /// A person answered the pending interrupt.
     case humanInput(JSONValue)
     case cancelRequested(reason: String)

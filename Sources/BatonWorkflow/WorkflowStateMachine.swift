@@ -28,6 +28,8 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
     }
 
     public private(set) var state: State
+    /// Set by `handle` for the duration of one decision; never saved.
+    private var newLeaseToken: String?
     /// The fencing token: the latest attempt dispatched, 0 before the first. Never decreases.
     public private(set) var attempt: Int
     /// Failed attempts so far (interrupt resumptions are not failures).
@@ -38,13 +40,50 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
     public private(set) var humanInput: JSONValue?
     /// Timers armed and not yet fired or cancelled, so that only those are cancelled.
     public private(set) var timers: Set<WorkflowTimer> = []
+    /// The secret of the current attempt, sent in its command; events must carry it.
+    /// Nil for attempts dispatched before tokens existed (their events carry none).
+    public private(set) var leaseToken: String?
+    /// When the broker said the current attempt's command was delivered again: a hint
+    /// that its worker may be gone. Cleared by any sign of life from the attempt; if
+    /// none comes before the lease check, the worker is taken as lost.
+    public private(set) var redeliveredAt: Date?
+    /// Attempts in a row that ended with their worker lost, with no checkpoint between.
+    public private(set) var workerCrashes: Int
+    /// The node the attempt last reported, for the `worker_crashed` message.
+    public private(set) var lastNode: String?
+    /// The agent, for messages; nil in machines saved before it was kept.
+    public let agent: String?
     public let options: WorkflowOptions
 
-    public init(options: WorkflowOptions) {
+    public init(options: WorkflowOptions, agent: String? = nil) {
         self.state = .pending
         self.attempt = 0
         self.failures = 0
+        self.workerCrashes = 0
         self.options = options
+        self.agent = agent
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case state, attempt, failures, checkpointStep, humanInput, timers, leaseToken, redeliveredAt, workerCrashes
+        case lastNode, agent, options
+    }
+
+    /// Machines saved by earlier versions lack the newer fields: they take their defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        state = try c.decode(State.self, forKey: .state)
+        attempt = try c.decode(Int.self, forKey: .attempt)
+        failures = try c.decode(Int.self, forKey: .failures)
+        checkpointStep = try c.decodeIfPresent(Int.self, forKey: .checkpointStep)
+        humanInput = try c.decodeIfPresent(JSONValue.self, forKey: .humanInput)
+        timers = try c.decode(.timers, default: [])
+        leaseToken = try c.decodeIfPresent(String.self, forKey: .leaseToken)
+        redeliveredAt = try c.decodeIfPresent(Date.self, forKey: .redeliveredAt)
+        workerCrashes = try c.decode(.workerCrashes, default: 0)
+        lastNode = try c.decodeIfPresent(String.self, forKey: .lastNode)
+        agent = try c.decodeIfPresent(String.self, forKey: .agent)
+        options = try c.decode(WorkflowOptions.self, forKey: .options)
     }
 
     public var status: WorkflowStatus {
@@ -64,9 +103,15 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
 
     public var isTerminal: Bool { status.isTerminal }
 
-    /// Feeds one event. `random` is a uniform draw in [0, 1) used for retry jitter.
-    public mutating func handle(_ event: WorkflowEvent, now: Date, random: Double) -> [WorkflowAction] {
+    /// Feeds one event. `random` is a uniform draw in [0, 1) used for retry jitter;
+    /// `newLeaseToken` is a fresh secret, used only if this event dispatches an attempt
+    /// (the caller draws it: the machine has no randomness of its own).
+    public mutating func handle(
+        _ event: WorkflowEvent, now: Date, random: Double, newLeaseToken: String? = nil
+    ) -> [WorkflowAction] {
         if case .timerFired(let timer, _) = event { timers.remove(timer) }
+        self.newLeaseToken = newLeaseToken
+        defer { self.newLeaseToken = nil }
         let actions = decide(event, now: now, random: random)
         // Keep `timers` in step with what the executor will have stored, and drop
         // cancellations of timers that are not armed: they would be wasted statements.
@@ -87,8 +132,8 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         switch event {
         case .submitted:
             return submitted(now: now)
-        case .worker(let kind, let eventAttempt, let workerId):
-            return workerEvent(kind, attempt: eventAttempt, workerId: workerId, now: now, random: random)
+        case .worker(let kind, let eventAttempt, let workerId, let token):
+            return workerEvent(kind, attempt: eventAttempt, workerId: workerId, token: token, now: now, random: random)
         case .humanInput(let answer):
             return answered(answer, now: now)
         case .cancelRequested(let reason):
@@ -105,16 +150,18 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         guard case .pending = state else { return [.ignore(.duplicate)] }
         var actions: [WorkflowAction] = []
         if let limit = options.executionTimeoutSeconds {
-            actions.append(.setTimer(.execution, at: now.addingTimeInterval(limit), attempt: 0))
+            actions.append(.setTimer(.execution, at: Self.deadline(now, plus: limit), attempt: 0))
         }
         return actions + dispatchNextAttempt(now: now)
     }
 
     private mutating func workerEvent(
-        _ kind: WorkerEvent.Kind, attempt eventAttempt: Int, workerId: String, now: Date, random: Double
+        _ kind: WorkerEvent.Kind, attempt eventAttempt: Int, workerId: String, token: String?, now: Date,
+        random: Double
     ) -> [WorkflowAction] {
         if isTerminal { return [.ignore(.alreadyTerminal)] }
         guard eventAttempt == attempt else { return [.ignore(.staleAttempt)] }
+        if let leaseToken, !LeaseToken.matches(leaseToken, token) { return [.ignore(.badLeaseToken)] }
         let lease: String?
         switch state {
         case .dispatched: lease = nil
@@ -122,12 +169,19 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         case .cancelling(_, let holder, _): lease = holder
         default: return [.ignore(.unexpected)]  // the attempt already ended (back-off, waiting for input)
         }
-        // A redelivery means the lease holder lost its command: accepted from any worker.
+        // The broker gave the attempt's command to a worker again: its first worker lost
+        // its connection, but may be alive (a broker restart cuts every connection).
+        // Only silence decides: if no sign of life comes within the lease check, the
+        // worker is lost (see docs/architecture.md, "Redelivery is a hint").
         if case .redelivered = kind {
-            return attemptFailed(
-                ActivityFailure(
-                    kind: "worker_lost", message: "the worker running the attempt went away", retryable: true),
-                now: now, random: random, retryAtOnce: true)
+            if case .cancelling(_, _, let reason) = state { return finish(.cancelled(reason: reason)) }
+            guard redeliveredAt == nil else { return [.ignore(.duplicate)] }
+            redeliveredAt = now
+            var check = Self.deadline(now, plus: options.leaseCheckSeconds)
+            if case .running(_, _, let lastHeartbeat) = state {
+                check = min(check, Self.deadline(lastHeartbeat, plus: options.heartbeatTimeoutSeconds))
+            }
+            return [.setTimer(.heartbeat, at: check, attempt: attempt)]
         }
         if let lease, lease != workerId { return [.ignore(.staleLease)] }
         // A draining worker returns its attempt (or a command it will not start): not a failure.
@@ -142,14 +196,19 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
             return started(by: workerId, now: now)
         case .heartbeat(let progress):
             var actions = markAlive(by: workerId, now: now)
-            if let progress { actions.append(.recordProgress(progress)) }
+            if let progress {
+                lastNode = progress.node ?? lastNode
+                actions.append(.recordProgress(progress))
+            }
             return actions
         case .progress(let progress):
+            lastNode = progress.node ?? lastNode
             return markAlive(by: workerId, now: now) + [.recordProgress(progress)]
         case .checkpointed(let checkpoint):
             if let checkpointStep, checkpoint.step <= checkpointStep { return [.ignore(.duplicate)] }
             let actions = markAlive(by: workerId, now: now)
             checkpointStep = checkpoint.step
+            workerCrashes = 0  // the attempt made progress: earlier crashes were not its input's fault
             return actions + [.storeCheckpoint(checkpoint)]
         case .interrupted(let request):
             if case .cancelling(_, _, let reason) = state { return finish(.cancelled(reason: reason)) }
@@ -157,6 +216,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
             return cancelAttemptTimers() + [.recordInterrupt(request)]
         case .completed(let output):
             state = .completed
+            redeliveredAt = nil
             return cancelAllTimers() + [.recordResult(output)]
         case .failed(let failure):
             if case .cancelling(_, _, let reason) = state { return finish(.cancelled(reason: reason)) }
@@ -188,7 +248,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
             state = .cancelling(attempt: current, lease: lease, reason: reason)
             return cancelAttemptTimers() + [
                 .cancelActivity(attempt: current, lease: lease),
-                .setTimer(.cancelGrace, at: now.addingTimeInterval(options.cancelGraceSeconds), attempt: current),
+                .setTimer(.cancelGrace, at: Self.deadline(now, plus: options.cancelGraceSeconds), attempt: current),
             ]
         }
     }
@@ -220,7 +280,8 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
                     timeout("start_to_close_timeout", "the attempt ran too long", options.startToCloseTimeoutSeconds),
                     now: now, random: random, retryAtOnce: false)
         case (.heartbeat, .running(_, _, let lastHeartbeat)):
-            let deadline = lastHeartbeat.addingTimeInterval(options.heartbeatTimeoutSeconds)
+            if redeliveredAt != nil { return stopRunningAttempt() + workerLost(now: now, random: random) }
+            let deadline = Self.deadline(lastHeartbeat, plus: options.heartbeatTimeoutSeconds)
             if now < deadline {
                 // Heartbeats arrived since the timer was set: wait for the new deadline.
                 return [.setTimer(.heartbeat, at: deadline, attempt: attempt)]
@@ -229,6 +290,8 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
                 + attemptFailed(
                     timeout("heartbeat_timeout", "no heartbeat from the worker", options.heartbeatTimeoutSeconds),
                     now: now, random: random, retryAtOnce: false)
+        case (.heartbeat, .dispatched) where redeliveredAt != nil:
+            return stopRunningAttempt() + workerLost(now: now, random: random)
         case (.cancelGrace, .cancelling(_, _, let reason)):
             return finish(.cancelled(reason: reason))
         default:
@@ -240,12 +303,13 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
 
     private mutating func started(by workerId: String, now: Date) -> [WorkflowAction] {
         state = .running(attempt: attempt, lease: workerId, lastHeartbeat: now)
+        redeliveredAt = nil
         var actions: [WorkflowAction] = [
             .cancelTimer(.scheduleToStart),
-            .setTimer(.heartbeat, at: now.addingTimeInterval(options.heartbeatTimeoutSeconds), attempt: attempt),
+            .setTimer(.heartbeat, at: Self.deadline(now, plus: options.heartbeatTimeoutSeconds), attempt: attempt),
         ]
         if let limit = options.startToCloseTimeoutSeconds {
-            actions.append(.setTimer(.startToClose, at: now.addingTimeInterval(limit), attempt: attempt))
+            actions.append(.setTimer(.startToClose, at: Self.deadline(now, plus: limit), attempt: attempt))
         }
         return actions
     }
@@ -258,6 +322,14 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
             return started(by: workerId, now: now)
         case .running(let current, let lease, _):
             state = .running(attempt: current, lease: lease, lastHeartbeat: now)
+            if redeliveredAt != nil {
+                // The hint was wrong: the worker is alive. Back to the heartbeat deadline.
+                redeliveredAt = nil
+                return [
+                    .setTimer(
+                        .heartbeat, at: Self.deadline(now, plus: options.heartbeatTimeoutSeconds), attempt: current)
+                ]
+            }
             return []
         default:
             return []
@@ -273,21 +345,61 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
             return failure.kind.hasSuffix("_timeout") ? finish(.timedOut(failure)) : finish(.failed(failure))
         }
         if retryAtOnce { return timers + dispatchNextAttempt(now: now) }
-        let until = now.addingTimeInterval(options.retry.delay(afterFailure: failures, random: random))
+        let until = Self.deadline(now, plus: options.retry.delay(afterFailure: failures, random: random))
         state = .backingOff(until: until, failure: failure)
+        return timers + [.setTimer(.backoff, at: until, attempt: attempt)]
+    }
+
+    /// The attempt's worker went silent after its command was redelivered: it is gone.
+    /// The first loss re-dispatches at once (a crash is usually the machine's, not the
+    /// input's); later ones back off; `maximumWorkerCrashes` in a row without a
+    /// checkpoint quarantine the workflow, so that an input that kills its worker
+    /// cannot take a fleet down one worker at a time.
+    private mutating func workerLost(now: Date, random: Double) -> [WorkflowAction] {
+        redeliveredAt = nil
+        workerCrashes += 1
+        let timers = cancelAttemptTimers()
+        guard workerCrashes < options.maximumWorkerCrashes else {
+            let node = lastNode.map { " (node '\($0)')" } ?? ""
+            let step = checkpointStep.map { "after checkpoint step \($0)" } ?? "before its first checkpoint"
+            return finish(
+                .failed(
+                    ActivityFailure(
+                        kind: "worker_crashed",
+                        message:
+                            "the worker running agent '\(agent ?? "?")' died \(workerCrashes) times in a row \(step)\(node); "
+                            + "the workflow is quarantined so that it cannot stop more workers: check its input and "
+                            + "the workers' logs, then resubmit",
+                        retryable: false)))
+        }
+        if workerCrashes == 1 { return timers + dispatchNextAttempt(now: now) }
+        let until = Self.deadline(now, plus: options.retry.delay(afterFailure: workerCrashes - 1, random: random))
+        state = .backingOff(
+            until: until,
+            failure: ActivityFailure(
+                kind: "worker_lost", message: "the worker running the attempt went away", retryable: true))
         return timers + [.setTimer(.backoff, at: until, attempt: attempt)]
     }
 
     private mutating func dispatchNextAttempt(now: Date) -> [WorkflowAction] {
         attempt += 1
         state = .dispatched(attempt: attempt, since: now)
+        redeliveredAt = nil
+        leaseToken = newLeaseToken
         var actions: [WorkflowAction] = [
-            .dispatch(attempt: attempt, resumeFromStep: checkpointStep, humanInput: humanInput)
+            .dispatch(attempt: attempt, resumeFromStep: checkpointStep, humanInput: humanInput, leaseToken: leaseToken)
         ]
         if let limit = options.scheduleToStartTimeoutSeconds {
-            actions.append(.setTimer(.scheduleToStart, at: now.addingTimeInterval(limit), attempt: attempt))
+            actions.append(.setTimer(.scheduleToStart, at: Self.deadline(now, plus: limit), attempt: attempt))
         }
         return actions
+    }
+
+    /// `now + seconds`, saturated: options are validated, but a machine must never trap,
+    /// whatever a stored value says. At most a century ahead; NaN counts as 0.
+    static func deadline(_ now: Date, plus seconds: Double) -> Date {
+        let bounded = seconds.isNaN ? 0 : min(max(seconds, 0), 3_155_760_000)
+        return now.addingTimeInterval(bounded)
     }
 
     /// Asks the worker of a running attempt to stop (its later events are stale anyway).

@@ -42,7 +42,7 @@ import Testing
     }
 
     @Test func rejectsBytesThatAreNotJSON() {
-        #expect(throws: ContractError.malformed("not valid JSON")) {
+        #expect(throws: ContractError.malformed("not valid JSON: unexpected 'h' (at byte 1)")) {
             try WorkerCommand.decode(Data("this is not json".utf8))
         }
     }
@@ -59,5 +59,26 @@ import Testing
         #expect(throws: ContractError.tooLarge(bytes: body.count, limit: ContractVersion.maximumMessageBytes)) {
             try WorkerCommand.decode(body)
         }
+    }
+}
+
+/// Issue #10 (10): a worker must not run a command the scheduler cannot have sent.
+@Suite struct WorkerCommandValidationTests {
+    func decode(_ fields: String) throws(ContractError) -> WorkerCommand {
+        let prefix =
+            #"{"version": 1, "type": "run_activity", "agent": "chain", "input": {}, "heartbeatIntervalSeconds": 5, "#
+        return try WorkerCommand.decode(Data((prefix + fields).utf8))
+    }
+
+    @Test func refusesAttemptZeroAndBadIds() {
+        #expect(throws: ContractError.self) { try decode(#""workflowId": "wf", "attempt": 0}"#) }
+        #expect(throws: ContractError.self) { try decode(#""workflowId": "../etc", "attempt": 1}"#) }
+        #expect(throws: ContractError.self) { try decode(#""workflowId": "a\nb", "attempt": 1}"#) }
+        #expect(throws: Never.self) { try decode(#""workflowId": "wf", "attempt": 1}"#) }
+    }
+
+    @Test func refusesNestingBeyondTheMessageLimit() {
+        let deep = String(repeating: "[", count: 300) + String(repeating: "]", count: 300)
+        #expect(throws: ContractError.self) { try decode(#""workflowId": "wf", "attempt": 1, "x": \#(deep)}"#) }
     }
 }

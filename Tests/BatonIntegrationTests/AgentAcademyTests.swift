@@ -44,11 +44,19 @@ import Testing
         func status(of id: String) async throws -> WorkflowView { try await bound.status(of: id) }
     }
 
-    static func waitForQuestion(_ stack: Stack, _ id: String, titled title: String) async throws -> WorkflowView {
+    /// Waits until workflow `id` asks the question whose title is `title` (or starts
+    /// with it, with `prefix`: a child's id has a part the scheduler draws).
+    static func waitForQuestion(
+        _ stack: Stack, _ id: String, titled title: String, prefix: Bool = false
+    ) async throws -> WorkflowView {
         let end = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < end {
             let view = try await stack.workflow(id)
-            if view.status == .awaitingInput, view.interrupt?["title"]?.stringValue == title { return view }
+            if view.status == .awaitingInput, let asked = view.interrupt?["title"]?.stringValue,
+                prefix ? asked.hasPrefix(title) : asked == title
+            {
+                return view
+            }
             if view.status.isTerminal { break }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -96,7 +104,8 @@ import Testing
                     status: nil, parent: id, limit: 10)
                 let child = try #require(children.first)
                 #expect(children.count == 1)
-                #expect(child.id == "\(id).deep-dive")
+                // Made by the scheduler: the parent's id, the key its agent gave, a random part.
+                #expect(child.id.hasPrefix("\(id).deep-dive-"))
                 #expect(child.status == .completed)
                 #expect(child.caller == "alice")
                 #expect(child.parentId == id)

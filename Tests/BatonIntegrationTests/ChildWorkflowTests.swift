@@ -1,6 +1,7 @@
 import BatonAgents
 import BatonContracts
 import BatonGraph
+import BatonSchedulerClient
 import Foundation
 import Testing
 
@@ -57,8 +58,8 @@ import Testing
                 SubmitWorkflowRequest(id: id, agent: "parent-test", input: ["early": .bool(childEndsBeforeTheWait)]))
             if !childEndsBeforeTheWait {
                 let waiting = try await AgentAcademyTests.waitForQuestion(
-                    stack, id, titled: "Waiting for child workflow \(id).child")
-                #expect(waiting.interrupt?["childWorkflowId"] == .string("\(id).child"))
+                    stack, id, titled: "Waiting for child workflow \(id).child-", prefix: true)
+                #expect(waiting.interrupt?["childWorkflowId"]?.stringValue?.hasPrefix("\(id).child-") == true)
                 // Nobody but the scheduler answers a wait for a child.
                 let answer = try await stack.post("/v1/workflows/\(id)/input", json: #"{"answer": "done"}"#)
                 #expect(answer.status == 409)
@@ -68,8 +69,43 @@ import Testing
             #expect(done.status == .completed)
             #expect(done.result?["childStatus"] == "completed")
             #expect(done.result?["childSteps"] == 2)
-            let child = try await stack.workflow("\(id).child")
+            let child = try await Self.onlyChild(of: id, stack)
             #expect(child.parentId == id)
+        }
+    }
+
+    static func onlyChild(of parent: String, _ stack: Stack) async throws -> WorkflowView {
+        let children = try await SchedulerClient(baseURL: stack.baseURL).list(status: nil, parent: parent, limit: 10)
+        #expect(children.count == 1)
+        return try #require(children.first)
+    }
+
+    /// Issue #10 (12): a child's id cannot be taken before its parent submits it, and
+    /// a submission naming a parent that does not exist is refused.
+    @Test func childIdsCannotBeSquatted() async throws {
+        let tasks = AgentAcademyTests.LateBoundTasks()
+        try await Stack.run(concurrency: 2, agents: [ParentAgent(tasks: tasks)]) { stack in
+            tasks.bind(stack.baseURL)
+            let id = "parent-\(UUID().uuidString.prefix(8))"
+            // A squatter takes the id the parent's agent asks for, before the parent runs.
+            let squat = try await stack.post(
+                "/v1/workflows",
+                json: #"{"id": "\#(id).child", "agent": "chain", "input": {"steps": 1}, "caller": "mallory"}"#)
+            #expect(squat.status == 201)
+            let orphan = try await stack.post(
+                "/v1/workflows", json: #"{"agent": "chain", "parentId": "no-such-parent"}"#)
+            #expect(orphan.status == 400)
+            #expect(String(decoding: orphan.body, as: UTF8.self).contains("no workflow with id 'no-such-parent'"))
+            _ = try await stack.submit(SubmitWorkflowRequest(id: id, agent: "parent-test", input: [:]))
+            let done = try await stack.waitUntilFinished(id)
+            #expect(done.status == .completed)
+            #expect(done.result?["childStatus"] == "completed")
+            let child = try await Self.onlyChild(of: id, stack)
+            #expect(child.id != "\(id).child")
+            #expect(child.caller == nil)
+            let squatted = try await stack.workflow("\(id).child")
+            #expect(squatted.parentId == nil)
+            #expect(squatted.caller == "mallory")
         }
     }
 
@@ -80,12 +116,13 @@ import Testing
             let id = "parent-\(UUID().uuidString.prefix(8))"
             _ = try await stack.submit(
                 SubmitWorkflowRequest(id: id, agent: "parent-test", input: ["child_steps": 100]))
-            _ = try await AgentAcademyTests.waitForQuestion(stack, id, titled: "Waiting for child workflow \(id).child")
+            _ = try await AgentAcademyTests.waitForQuestion(
+                stack, id, titled: "Waiting for child workflow \(id).child-", prefix: true)
             let cancel = try await stack.post("/v1/workflows/\(id)/cancel", json: #"{"reason": "not needed"}"#)
             #expect(cancel.status == 200)
             let parent = try await stack.waitUntilFinished(id)
             #expect(parent.status == .cancelled)
-            let child = try await stack.waitUntilFinished("\(id).child")
+            let child = try await stack.waitUntilFinished(try await Self.onlyChild(of: id, stack).id)
             #expect(child.status == .cancelled)
             #expect(child.error?.message == "its parent workflow \(id) ended (cancelled)")
         }

@@ -20,7 +20,7 @@ import Testing
             try await broker.publish([AMQPMessage(routingKey: stack.queue, body: Data("{not json".utf8))])
             let dead = try #require(try await waitForDeadLetter(stack.queue, broker: broker))
             #expect(dead.body == Data("{not json".utf8))
-            #expect(DeadLetter.reason(of: dead) == "malformed message: not valid JSON")
+            #expect(DeadLetter.reason(of: dead)?.hasPrefix("malformed message: not valid JSON") == true)
             #expect(dead.headers["x-baton-source-queue"] == stack.queue)
 
             // The worker survived: a real workflow still completes.

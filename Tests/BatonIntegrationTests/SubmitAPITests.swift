@@ -55,6 +55,54 @@ import Testing
         }
     }
 
+    /// Issue #10 (1, 6, 7, 10, 13): odd but legal-looking bodies get a 400 that says why,
+    /// store nothing, and leave the scheduler serving.
+    @Test func hostileBodiesAreRefusedAndTheSchedulerGoesOn() async throws {
+        try await Stack.run(workers: 0) { stack in
+            let deep = String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)
+            let cases: [(String, String)] = [
+                (
+                    #"{"agent": "chain", "options": {"executionTimeoutSeconds": 1e13}}"#,
+                    "executionTimeoutSeconds must be between"
+                ),
+                (#"{"agent": "chain", "options": {"executionTimeoutSeconds": 1e308}}"#, "executionTimeoutSeconds"),
+                (
+                    #"{"agent": "chain", "options": {"startToCloseTimeoutSeconds": 1e308}}"#,
+                    "startToCloseTimeoutSeconds"
+                ),
+                (
+                    #"{"agent": "chain", "options": {"heartbeatIntervalSeconds": 1e-6}}"#,
+                    "heartbeatIntervalSeconds must be between 0.5"
+                ),
+                (
+                    #"{"agent": "chain", "options": {"retry": {"maximumIntervalSeconds": 1e300, "initialIntervalSeconds": 1e299}}}"#,
+                    "retry."
+                ),
+                (#"{"agent": "chain", "options": {"cancelGraceSeconds": 1e20}}"#, "cancelGraceSeconds"),
+                (#"{"agent": "chain", "input": \#(deep)}"#, "nest deeper than 64 levels"),
+                (#"{"agent": "chain", "input": {"text": "a\u0000b"}}"#, "NUL"),
+                (#"{"agent": "cha\u0000in"}"#, "NUL"),
+                (#"{"agent": "chain", "caller": "alice\u0000"}"#, "NUL"),
+                (#"{"agent": "chain", "caller": "alice\n2026-12-01T00:00:00 critical forged"}"#, "control"),
+                (#"{"agent": "chain", "caller": "\u001b]0;pwned\u0007"}"#, "control"),
+                (#"{"agent": "chain\nx"}"#, "invalid agent name"),
+                (#"{"agent": "chain", "id": "."}"#, "invalid workflow id"),
+                (#"{"agent": "chain", "id": ".."}"#, "invalid workflow id"),
+                (#"{"agent": "chain", "input": {"amount": 9007199254740993}}"#, "2^53"),
+            ]
+            for (body, message) in cases {
+                let response = try await stack.post("/v1/workflows", json: body)
+                let text = String(decoding: response.body, as: UTF8.self)
+                #expect(response.status == 400, "\(body.prefix(120)): \(text)")
+                #expect(text.contains(message), "\(body.prefix(120)): \(text)")
+            }
+            let rows = try await stack.query("SELECT count(*) AS n FROM workflows")
+            #expect(rows.first?["n"] == "0")
+            let alive = try await stack.post("/v1/workflows", json: #"{"agent": "chain", "input": {"steps": 1}}"#)
+            #expect(alive.status == 201)
+        }
+    }
+
     @Test func oversizedBodiesAreRefused() async throws {
         try await Stack.run { stack in
             let big = String(repeating: "x", count: 2_000_000)

@@ -80,7 +80,7 @@ struct Stack: Sendable {
         let scheduler = SchedulerConfiguration(
             httpHost: "127.0.0.1", httpPort: 0, postgresURL: databaseURL, postgresPoolSize: 4,
             brokerURL: TestServices.brokerURL, queue: queue, eventsQueue: eventsQueue, heartbeatIntervalSeconds: 1,
-            heartbeatTimeoutSeconds: 10)
+            heartbeatTimeoutSeconds: 10, brokerRecoveryGraceSeconds: 1)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         for _ in 0..<schedulers {

@@ -26,12 +26,16 @@ import Testing
             try await consumer.consume(stack.queue)
             let publisher = try await TestServices.broker()
             try await publisher.enableConfirms()
+            var tokens: [Int: String] = [:]
             func report(_ attempt: Int, _ worker: String, _ kind: WorkerEvent.Kind) async throws {
-                let event = WorkerEvent(workflowId: id, attempt: attempt, workerId: worker, kind: kind)
+                // A worker brings back the lease token of the command it received.
+                let event = WorkerEvent(
+                    workflowId: id, attempt: attempt, workerId: worker, leaseToken: tokens[attempt], kind: kind)
                 try await publisher.publish([AMQPMessage(routingKey: stack.eventsQueue, body: event.encoded())])
             }
 
             let first = try await nextCommand(consumer)
+            tokens[1] = first.leaseToken
             #expect(first.attempt == 1)
             #expect(first.checkpoint == nil)
             let checkpoint = Checkpoint(
@@ -40,7 +44,9 @@ import Testing
             try await report(1, "zombie", .checkpointed(checkpoint))
             // Then silence: the heartbeat timeout (2 s) fires from the timers table.
             let second = try await nextCommand(consumer)
+            tokens[2] = second.leaseToken
             #expect(second.attempt == 2)
+            #expect(first.leaseToken != nil && second.leaseToken != first.leaseToken)
             #expect(second.checkpoint == checkpoint)  // resumes from the latest checkpoint
 
             try await report(1, "zombie", .completed(output: "from the zombie"))
@@ -61,6 +67,44 @@ import Testing
         }
     }
 
+    /// Issue #10 (11): anyone who can publish on the broker knows attempt numbers and
+    /// worker ids (the API shows them); without the command's lease token, a forged
+    /// `completed` or `interrupted` changes nothing.
+    @Test func eventsWithoutTheLeaseTokenAreIgnored() async throws {
+        try await Stack.run(workers: 0) { stack in
+            let id = try await stack.submit(SubmitWorkflowRequest(agent: "chain")).view.id
+            let consumer = try await TestServices.broker()
+            try await consumer.consume(stack.queue)
+            let command = try await nextCommand(consumer)
+            let publisher = try await TestServices.broker()
+            try await publisher.enableConfirms()
+            for (token, kind) in [
+                (nil, WorkerEvent.Kind.completed(output: "forged")), ("guessed", .interrupted("forged question")),
+                (command.leaseToken, .started),
+            ] as [(String?, WorkerEvent.Kind)] {
+                let event = WorkerEvent(workflowId: id, attempt: 1, workerId: "w", leaseToken: token, kind: kind)
+                try await publisher.publish([AMQPMessage(routingKey: stack.eventsQueue, body: event.encoded())])
+            }
+            _ = try await Stack.waitForCount(
+                stack.databaseURL,
+                "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = '\(id)' AND type = 'started'",
+                atLeast: 1)
+            let view = try await stack.workflow(id)
+            #expect(view.status == .running)
+            #expect(view.result == nil && view.interrupt == nil)
+            let ignored = try await stack.query(
+                "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = $1 AND outcome = 'ignored: bad_lease_token'",
+                [id])
+            #expect(ignored.first?["n"] == "2")
+            // The token never shows in the history.
+            let history = try await stack.query(
+                "SELECT payload::text AS p FROM workflow_events WHERE workflow_id = $1", [id])
+            #expect(!history.all.contains { ($0["p"] ?? "").contains(command.leaseToken ?? "-") })
+            await consumer.close()
+            await publisher.close()
+        }
+    }
+
     @Test func aRedeliveredCommandIsHandedBackAndResumedByTheNextAttempt() async throws {
         try await Stack.run(workers: 0) { stack in
             let id = try await stack.submit(SubmitWorkflowRequest(agent: "chain", input: ["steps": 3])).view.id
@@ -76,8 +120,13 @@ import Testing
             try await publisher.enableConfirms()
             let checkpoint = Checkpoint(
                 step: 1, nextNodes: ["step_1"], state: ["steps": [["node": "step_0", "attempt": 1]]])
+            guard case .runActivity(let command) = try WorkerCommand.decode(try #require(delivery).body) else {
+                Issue.record("expected a run command")
+                return
+            }
             for kind: WorkerEvent.Kind in [.started, .checkpointed(checkpoint)] {
-                let event = WorkerEvent(workflowId: id, attempt: 1, workerId: "doomed", kind: kind)
+                let event = WorkerEvent(
+                    workflowId: id, attempt: 1, workerId: "doomed", leaseToken: command.leaseToken, kind: kind)
                 try await publisher.publish([AMQPMessage(routingKey: stack.eventsQueue, body: event.encoded())])
             }
             _ = try await Stack.waitForCount(

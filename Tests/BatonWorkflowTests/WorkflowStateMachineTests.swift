@@ -19,19 +19,29 @@ import Testing
 
     /// A machine with thin helpers so each line reads as event → actions.
     struct Driver {
-        var machine = WorkflowStateMachine(options: WorkflowStateMachineTests.options)
+        var machine = WorkflowStateMachine(options: WorkflowStateMachineTests.options, agent: "chain")
         var now = WorkflowStateMachineTests.t0
+        /// With tokens, attempt n gets the secret "secret-n" and events must bring it.
+        var tokens = false
+        var token: String? { tokens ? "secret-\(machine.attempt + 1)" : nil }
 
         mutating func at(_ seconds: Double) -> Driver {
             now = WorkflowStateMachineTests.t0.addingTimeInterval(seconds)
             return self
         }
-        mutating func submitted() -> [WorkflowAction] { machine.handle(.submitted, now: now, random: 0.5) }
-        mutating func worker(_ kind: WorkerEvent.Kind, attempt: Int, by worker: String = "w1") -> [WorkflowAction] {
-            machine.handle(.worker(kind, attempt: attempt, workerId: worker), now: now, random: 0.5)
+        mutating func submitted() -> [WorkflowAction] {
+            machine.handle(.submitted, now: now, random: 0.5, newLeaseToken: token)
+        }
+        mutating func worker(
+            _ kind: WorkerEvent.Kind, attempt: Int, by worker: String = "w1", token presented: String? = nil
+        ) -> [WorkflowAction] {
+            let presented = presented ?? (tokens ? "secret-\(attempt)" : nil)
+            return machine.handle(
+                .worker(kind, attempt: attempt, workerId: worker, leaseToken: presented), now: now, random: 0.5,
+                newLeaseToken: token)
         }
         mutating func timer(_ timer: WorkflowTimer, attempt: Int) -> [WorkflowAction] {
-            machine.handle(.timerFired(timer, attempt: attempt), now: now, random: 0.5)
+            machine.handle(.timerFired(timer, attempt: attempt), now: now, random: 0.5, newLeaseToken: token)
         }
         mutating func cancel() -> [WorkflowAction] {
             machine.handle(.cancelRequested(reason: "stop"), now: now, random: 0.5)
@@ -119,7 +129,9 @@ import Testing
         var d = Driver()
         _ = d.submitted()
         _ = d.worker(.started, attempt: 1)
-        _ = d.worker(.redelivered, attempt: 1, by: "w2")  // w1 vanished: attempt 2 at once
+        _ = d.worker(.redelivered, attempt: 1, by: "w2")
+        _ = d.at(10)
+        _ = d.timer(.heartbeat, attempt: 1)  // w1 stayed silent: it is gone, attempt 2
         #expect(d.machine.attempt == 2)
         // The zombie of attempt 1 completes late: recorded, changes nothing.
         #expect(d.worker(.completed(output: "late"), attempt: 1) == [.ignore(.staleAttempt)])
@@ -127,18 +139,146 @@ import Testing
         #expect(d.machine.status == .dispatched)
     }
 
+    /// Issue #10 (3): a broker restart redelivers every running command; the workers
+    /// that run them are fine. A redelivery is only a hint: a sign of life from the
+    /// lease holder keeps its attempt, and no second attempt runs.
+    @Test func aRedeliveryIsAHintThatASignOfLifeAnswers() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
+        _ = d.at(2)
+        _ = d.worker(.checkpointed(checkpoint1), attempt: 1)
+        // Checked two heartbeat intervals later, before the heartbeat timeout.
+        _ = d.at(3)
+        #expect(d.worker(.redelivered, attempt: 1, by: "w2") == [.setTimer(.heartbeat, at: seconds(13), attempt: 1)])
+        #expect(d.machine.status == .running)
+        _ = d.at(3)
+        #expect(d.worker(.redelivered, attempt: 1, by: "w3") == [.ignore(.duplicate)])
+        _ = d.at(6)
+        #expect(d.worker(.heartbeat(nil), attempt: 1) == [.setTimer(.heartbeat, at: seconds(36), attempt: 1)])
+        _ = d.at(13)
+        #expect(d.timer(.heartbeat, attempt: 1) == [.setTimer(.heartbeat, at: seconds(36), attempt: 1)])
+        #expect(d.machine.attempt == 1)
+        #expect(d.worker(.completed(output: "once"), attempt: 1).contains(.recordResult("once")))
+    }
+
     @Test func aLostLeaseRedispatchesAtOnceFromTheLatestCheckpoint() {
         var d = Driver()
         _ = d.submitted()
         _ = d.worker(.started, attempt: 1)
         _ = d.worker(.checkpointed(checkpoint1), attempt: 1)
+        _ = d.at(1)
+        _ = d.worker(.redelivered, attempt: 1, by: "w2")
+        _ = d.at(11)
         #expect(
-            d.worker(.redelivered, attempt: 1, by: "w2") == [
-                .cancelTimer(.startToClose), .cancelTimer(.heartbeat),
+            d.timer(.heartbeat, attempt: 1) == [
+                .cancelActivity(attempt: 1, lease: "w1"), .cancelTimer(.startToClose),
                 .dispatch(attempt: 2, resumeFromStep: 1, humanInput: nil),
-                .setTimer(.scheduleToStart, at: seconds(60), attempt: 2),
+                .setTimer(.scheduleToStart, at: seconds(71), attempt: 2),
             ])
-        #expect(d.machine.failures == 1)
+        // A lost worker is not a failure of the attempt: no retry is spent.
+        #expect(d.machine.failures == 0)
+        #expect(d.machine.workerCrashes == 1)
+    }
+
+    /// A command redelivered before anyone reported starting it: the same hint, and
+    /// a `started` from whoever has it answers.
+    @Test func aRedeliveryOfADispatchedAttemptWaitsForItsStart() {
+        var d = Driver()
+        _ = d.submitted()
+        #expect(d.worker(.redelivered, attempt: 1, by: "w2") == [.setTimer(.heartbeat, at: seconds(10), attempt: 1)])
+        _ = d.at(2)
+        _ = d.worker(.started, attempt: 1)
+        #expect(d.machine.status == .running)
+        _ = d.at(10)
+        #expect(d.timer(.heartbeat, attempt: 1) == [.setTimer(.heartbeat, at: seconds(32), attempt: 1)])
+        #expect(d.machine.attempt == 1)
+    }
+
+    /// Issue #10 (2): an input that kills its worker is quarantined after
+    /// `maximumWorkerCrashes` deaths in a row, instead of killing one worker per attempt.
+    @Test func workersDyingInARowQuarantineTheWorkflow() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
+        _ = d.worker(.checkpointed(checkpoint1), attempt: 1)
+        _ = d.worker(.progress(ActivityProgress(node: "b", step: 1)), attempt: 1)
+        _ = d.at(1)
+        _ = d.worker(.redelivered, attempt: 1, by: "w2")
+        _ = d.at(11)
+        _ = d.timer(.heartbeat, attempt: 1)
+        #expect(d.machine.attempt == 2)
+        _ = d.at(12)
+        _ = d.worker(.started, attempt: 2, by: "w2")
+        _ = d.at(13)
+        _ = d.worker(.redelivered, attempt: 2, by: "w3")
+        _ = d.at(23)
+        let actions = d.timer(.heartbeat, attempt: 2)
+        guard case .failed(let failure) = d.machine.state else {
+            Issue.record("expected failed, got \(d.machine.state)")
+            return
+        }
+        #expect(actions.contains(WorkflowAction.recordFailure(failure)))
+        #expect(failure.kind == "worker_crashed")
+        #expect(
+            failure.message.contains("'chain'") && failure.message.contains("step 1") && failure.message.contains("'b'")
+        )
+        #expect(!failure.retryable)
+    }
+
+    @Test func aCheckpointBetweenWorkerDeathsForgivesTheEarlierOnes() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
+        _ = d.at(1)
+        _ = d.worker(.redelivered, attempt: 1, by: "w2")
+        _ = d.at(11)
+        _ = d.timer(.heartbeat, attempt: 1)
+        _ = d.at(12)
+        _ = d.worker(.started, attempt: 2, by: "w2")
+        _ = d.at(13)
+        _ = d.worker(.checkpointed(checkpoint1), attempt: 2, by: "w2")
+        #expect(d.machine.workerCrashes == 0)
+        _ = d.at(14)
+        _ = d.worker(.redelivered, attempt: 2, by: "w3")
+        _ = d.at(24)
+        _ = d.timer(.heartbeat, attempt: 2)
+        #expect(d.machine.status == .dispatched)
+        #expect(d.machine.attempt == 3)
+    }
+
+    /// Issue #10 (11): events must carry the attempt's lease token; the attempt number
+    /// and worker id are public and prove nothing.
+    @Test func eventsWithoutTheLeaseTokenAreIgnored() {
+        var d = Driver()
+        d.tokens = true
+        let submitted = d.submitted()
+        #expect(submitted.contains(.dispatch(attempt: 1, resumeFromStep: nil, humanInput: nil, leaseToken: "secret-1")))
+        #expect(d.worker(.completed(output: "forged"), attempt: 1, token: "guess") == [.ignore(.badLeaseToken)])
+        #expect(d.worker(.redelivered, attempt: 1, by: "w9", token: "") == [.ignore(.badLeaseToken)])
+        #expect(d.machine.status == .dispatched)
+        _ = d.worker(.started, attempt: 1)
+        #expect(d.worker(.interrupted("forged question"), attempt: 1, token: "secret-2") == [.ignore(.badLeaseToken)])
+        #expect(d.worker(.completed(output: "real"), attempt: 1).contains(.recordResult("real")))
+    }
+
+    /// Issue #10 (1): no option value may make the machine's time arithmetic trap.
+    @Test func hugeTimeoutsSaturateInsteadOfTrapping() throws {
+        let options = try JSONValueCoding.decode(
+            WorkflowOptions.self,
+            from: [
+                "executionTimeoutSeconds": 1e308, "startToCloseTimeoutSeconds": 1e308, "heartbeatTimeoutSeconds": 1e308,
+                "scheduleToStartTimeoutSeconds": 1e308, "cancelGraceSeconds": 1e308,
+            ])
+        #expect(options.validationError() != nil)
+        var machine = WorkflowStateMachine(options: options)
+        for event: WorkflowEvent in [
+            .submitted, .worker(.started, attempt: 1, workerId: "w"), .cancelRequested(reason: "stop"),
+        ] {
+            for case .setTimer(_, let at, _) in machine.handle(event, now: t0, random: 0.5) {
+                #expect(at.timeIntervalSince(t0) <= 3_155_760_000)
+            }
+        }
     }
 
     @Test func aDrainingWorkerHandsBackWithoutSpendingARetry() {

@@ -165,7 +165,7 @@ struct WorkflowSimulation {
         if stored.machine.attempt < attemptBefore { throw fail("the attempt went backwards") }
         for action in actions {
             switch action {
-            case .dispatch(let attempt, let resumeFromStep, _):
+            case .dispatch(let attempt, let resumeFromStep, _, _):
                 if resumeFromStep != stored.maxCheckpointStep {
                     throw fail(
                         "dispatch resumes from \(String(describing: resumeFromStep)), latest checkpoint is \(String(describing: stored.maxCheckpointStep))"

@@ -33,23 +33,29 @@ struct WorkflowController: Sendable {
     @Sendable func submit(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
         let submission = try await decode(SubmitWorkflowRequest.self, from: request)
         if let problem = submission.validationError() { throw HTTPError(.badRequest, message: problem) }
-        let id = submission.id ?? UUID().uuidString.lowercased()
         let storeContext = context
-        let outcome = try await pool.transaction { db in
-            try WorkflowStore.submit(id: id, request: submission, now: Date(), context: storeContext, on: db)
+        let outcome = try await Self.retryingTransientErrors {
+            try await pool.transaction { db in
+                try WorkflowStore.submit(submission, now: Date(), context: storeContext, on: db)
+            }
         }
         switch outcome {
         case .created(let view):
             submitted.increment()
             relayWake.signal()
-            requestContext.logger.info("workflow submitted", metadata: ["workflow": "\(id)", "agent": "\(view.agent)"])
+            requestContext.logger.info(
+                "workflow submitted", metadata: ["workflow": "\(view.id)", "agent": "\(view.agent)"])
             return try Self.json(view, status: .created)
         case .existing(let view):
             return try Self.json(view, status: .ok)
-        case .conflict:
+        case .conflict(let view):
             throw HTTPError(
                 .conflict,
-                message: "workflow '\(id)' already exists with a different agent or input; choose another id")
+                message:
+                    "workflow '\(view.id)' already exists with a different agent, input, options, caller or parent; choose another id"
+            )
+        case .parentNotFound(let parent):
+            throw HTTPError(.badRequest, message: "parentId: no workflow with id '\(parent)'")
         }
     }
 
@@ -70,6 +76,9 @@ struct WorkflowController: Sendable {
             throw HTTPError(.badRequest, message: "limit must be between 1 and 1000")
         }
         let parent = request.uri.queryParameters.get("parent").map { String($0) }
+        if let parent, !Identifiers.isValidWorkflowId(parent) {
+            throw HTTPError(.badRequest, message: "parent must be a workflow id (\(Identifiers.workflowIdRule))")
+        }
         let views = try await pool.withConnection { db in
             try await db.list(status: status, parent: parent, limit: limit)
         }
@@ -77,7 +86,7 @@ struct WorkflowController: Sendable {
     }
 
     @Sendable func get(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
-        let id = try requestContext.parameters.require("id")
+        let id = try Self.workflowId(requestContext)
         guard let view = try await pool.withConnection({ db in try await db.view(id: id) }) else {
             throw HTTPError(.notFound, message: "no workflow with id '\(id)'")
         }
@@ -86,7 +95,7 @@ struct WorkflowController: Sendable {
 
     /// `GET /v1/workflows/{id}/history?after=<sequence>&limit=200`: the events, oldest first.
     @Sendable func history(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
-        let id = try requestContext.parameters.require("id")
+        let id = try Self.workflowId(requestContext)
         let after = request.uri.queryParameters.get("after").flatMap { Int($0) } ?? 0
         let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 200
         guard (1...1000).contains(limit) else {
@@ -102,8 +111,11 @@ struct WorkflowController: Sendable {
 
     /// `POST /v1/workflows/{id}/cancel`: stops the workflow; 409 when it already ended.
     @Sendable func cancel(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
-        let id = try requestContext.parameters.require("id")
+        let id = try Self.workflowId(requestContext)
         let body = try await decode(CancelWorkflowRequest.self, from: request, emptyAllowed: true)
+        if let reason = body?.reason, reason.count > 1000 || reason.contains("\u{0}") {
+            throw HTTPError(.badRequest, message: "'reason' must be at most 1000 characters")
+        }
         let reason = body?.reason ?? "cancelled through the API"
         return try await transition(id, .cancelRequested(reason: reason)) { status in
             status.isTerminal
@@ -114,7 +126,7 @@ struct WorkflowController: Sendable {
 
     /// `POST /v1/workflows/{id}/input`: answers the pending interrupt; 409 when none is pending.
     @Sendable func answer(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
-        let id = try requestContext.parameters.require("id")
+        let id = try Self.workflowId(requestContext)
         let body = try await decode(HumanInputRequest.self, from: request)
         return try await transition(
             id, .humanInput(body.answer),
@@ -187,11 +199,24 @@ struct WorkflowController: Sendable {
             throw HTTPError(.contentTooLarge, message: "request body exceeds \(maxRequestBytes) bytes")
         }
         if buffer.readableBytes == 0 && emptyAllowed { return nil }
+        let json: JSONValue
         do {
-            return try JSONDecoder().decode(Body.self, from: Data(buffer: buffer))
+            json = try JSONValue.parse(Data(buffer: buffer), limits: .requestBody)
+        } catch {
+            throw HTTPError(.badRequest, message: "invalid request body: not valid JSON: \(error)")
+        }
+        do {
+            return try JSONValueCoding.decode(Body.self, from: json)
         } catch {
             throw HTTPError(.badRequest, message: "invalid request body: \(Self.describe(error))")
         }
+    }
+
+    /// The `{id}` of the path; an id no workflow can have is a 404 without a query.
+    private static func workflowId(_ context: BasicRequestContext) throws -> String {
+        let id = try context.parameters.require("id")
+        guard Identifiers.isValidWorkflowId(id) else { throw HTTPError(.notFound, message: "no workflow with that id") }
+        return id
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
@@ -211,7 +236,9 @@ struct WorkflowController: Sendable {
         case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")
             return "field '\(path)' should be \(type)"
-        case .dataCorrupted: return "not valid JSON"
+        case .dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? "not valid JSON" : "field '\(path)' is invalid: \(context.debugDescription)"
         @unknown default: return "\(error)"
         }
     }

@@ -1,0 +1,79 @@
+import BatonAMQP
+import Foundation
+import Logging
+
+/// Decides whether a worker's silence means anything yet.
+///
+/// Heartbeat and schedule-to-start timers judge an attempt by events that did not
+/// arrive. That judgement is wrong while those events wait in the events queue (the
+/// scheduler was down, or is catching up) or while workers are still reconnecting
+/// after a broker outage: timing out then throws away work that is fine. So those
+/// timers fire only once the events queue has been seen empty for `settle` and the
+/// broker has been reachable for `brokerRecovery` (see docs/architecture.md).
+actor EventsBacklogGate {
+    let endpoint: AMQPEndpoint
+    let queue: String
+    let settle: Duration
+    let brokerRecovery: Duration
+    let logger: Logger
+    private var connection: AMQPConnection?
+    private var connectedAt: ContinuousClock.Instant?
+    private var drainedSince: ContinuousClock.Instant?
+    private var wasOpen = true
+
+    init(endpoint: AMQPEndpoint, queue: String, settle: Duration, brokerRecovery: Duration, logger: Logger) {
+        self.endpoint = endpoint
+        self.queue = queue
+        self.settle = settle
+        self.brokerRecovery = brokerRecovery
+        self.logger = logger
+    }
+
+    /// True when timers that judge silence may fire now.
+    func isOpen() async -> Bool {
+        let open = await check()
+        if open != wasOpen {
+            wasOpen = open
+            if open {
+                logger.info("events are caught up: heartbeat timeouts apply again")
+            } else {
+                logger.notice(
+                    "heartbeat timeouts held back until the events queue is caught up and workers reconnected")
+            }
+        }
+        return open
+    }
+
+    private func check() async -> Bool {
+        do {
+            let connection: AMQPConnection
+            if let open = self.connection {
+                connection = open
+            } else {
+                connection = try await AMQPConnection.connect(to: endpoint, name: "baton-scheduler events backlog")
+                self.connection = connection
+                connectedAt = .now
+                drainedSince = nil
+            }
+            let waiting = try await connection.messageCount(queue)
+            let now = ContinuousClock.now
+            guard waiting == 0 else {
+                drainedSince = nil
+                return false
+            }
+            let drained = drainedSince ?? now
+            drainedSince = drained
+            return now - drained >= settle && now - (connectedAt ?? now) >= brokerRecovery
+        } catch {
+            await connection?.close()
+            connection = nil
+            drainedSince = nil
+            return false
+        }
+    }
+
+    func close() async {
+        await connection?.close()
+        connection = nil
+    }
+}
