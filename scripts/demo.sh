@@ -20,7 +20,8 @@ mkdir -p .run/logs
 llm=$!
 "$BIN/baton-scheduler" --config config/configuration_scheduler.yaml >.run/logs/scheduler.log 2>&1 &
 scheduler=$!
-"$BIN/baton-worker" --config config/configuration_worker.yaml >.run/logs/worker.log 2>&1 &
+mkdir -p .run/test-hooks
+"$BIN/baton-worker" --config config/dev/configuration_worker.yaml >.run/logs/worker.log 2>&1 &
 worker=$!
 trap 'set +e; kill -TERM $scheduler $worker $llm 2>/dev/null; wait $scheduler $worker $llm 2>/dev/null' EXIT
 

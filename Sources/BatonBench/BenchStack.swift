@@ -46,6 +46,13 @@ final class BenchStack {
         return environment
     }
 
+    /// Where the workers' test hooks (the chain agent's exec_log) write.
+    static let testHooksFolder: String = {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("baton-bench-hooks").path
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return folder
+    }()
+
     private func launch(_ executable: String, config: String, extra: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = Self.binDirectory.appendingPathComponent(executable)
@@ -71,8 +78,8 @@ final class BenchStack {
     @discardableResult
     func startWorker(concurrency: Int) throws -> Process {
         let worker = try launch(
-            "baton-worker", config: "configuration_worker.yaml",
-            extra: ["BATON_WORKER_CONCURRENCY": String(concurrency)])
+            "baton-worker", config: "dev/configuration_worker.yaml",
+            extra: ["BATON_WORKER_CONCURRENCY": String(concurrency), "BATON_TEST_HOOKS_FOLDER": Self.testHooksFolder])
         workers.append(worker)
         return worker
     }

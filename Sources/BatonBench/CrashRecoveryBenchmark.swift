@@ -19,12 +19,13 @@ struct CrashRecoveryBenchmark: AsyncParsableCommand {
         try await stack.startScheduler()
         let doomed = try stack.startWorker(concurrency: workflows)
         try await Task.sleep(for: .seconds(1))
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("baton-w3-\(UUID().uuidString).log")
-            .path
-        // The peer's heartbeat timeout: Baton does not wait for it (redelivery), but uses the same.
+        let logName = "baton-w3-\(UUID().uuidString).log"
+        let log = (BenchStack.testHooksFolder as NSString).appendingPathComponent(logName)
+        // The peer's heartbeat timeout. Baton does not wait for it: a redelivered command
+        // is checked after two heartbeat intervals (4 s here).
         let options = WorkflowOptions(heartbeatIntervalSeconds: 2, heartbeatTimeoutSeconds: 10)
         let input: JSONValue = [
-            "steps": 5, "sleep_ms": .number(Double(nodeSleepMilliseconds)), "exec_log": .string(log),
+            "steps": 5, "sleep_ms": .number(Double(nodeSleepMilliseconds)), "exec_log": .string(logName),
         ]
         for index in 0..<workflows {
             try await stack.submit(

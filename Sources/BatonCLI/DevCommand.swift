@@ -40,6 +40,9 @@ struct DevCommand: AsyncParsableCommand {
         let bin = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let logs = root.appendingPathComponent(".run/logs")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let hooks = root.appendingPathComponent(".run/test-hooks")
+        try FileManager.default.createDirectory(at: hooks, withIntermediateDirectories: true)
+        environment["BATON_TEST_HOOKS_FOLDER"] = hooks.path
         let config = root.appendingPathComponent("config").path
         var plan: [(name: String, executable: String, arguments: [String], environment: [String: String])] = []
         if !noScriptedModel {
@@ -53,7 +56,7 @@ struct DevCommand: AsyncParsableCommand {
             workerEnvironment["BATON_WORKER_METRICS_PORT"] = String(18_091 + index)
             plan.append(
                 (
-                    "worker-\(index + 1)", "baton-worker", ["--config", "\(config)/configuration_worker.yaml"],
+                    "worker-\(index + 1)", "baton-worker", ["--config", "\(config)/dev/configuration_worker.yaml"],
                     workerEnvironment
                 ))
         }

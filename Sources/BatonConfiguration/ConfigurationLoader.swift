@@ -17,16 +17,29 @@ public enum ConfigurationLoader {
         return try decode(Configuration.self, yaml: String(decoding: data, as: UTF8.self), source: path)
     }
 
-    /// Decodes YAML text; `source` names it in errors.
+    /// Decodes YAML text; `source` names it in errors. Unknown keys (for a
+    /// `ShapedConfiguration`) and a value of the wrong type are reported together.
     public static func decode<Configuration: Decodable>(
         _: Configuration.Type, yaml: String, source: String
     ) throws(ConfigurationError) -> Configuration {
+        var problems: [String] = []
+        if let shaped = Configuration.self as? any ShapedConfiguration.Type {
+            do {
+                if let node = try Yams.compose(yaml: yaml) { problems += shaped.shape.problems(in: node) }
+            } catch {
+                throw ConfigurationError(source: source, problems: ["not valid YAML: \(error)"])
+            }
+        }
         do {
-            return try YAMLDecoder().decode(Configuration.self, from: yaml)
+            let value = try YAMLDecoder().decode(Configuration.self, from: yaml)
+            if !problems.isEmpty { throw ConfigurationError(source: source, problems: problems) }
+            return value
+        } catch let error as ConfigurationError {
+            throw error
         } catch let error as DecodingError {
-            throw ConfigurationError(source: source, problems: [describe(error)])
+            throw ConfigurationError(source: source, problems: problems + [describe(error)])
         } catch {
-            throw ConfigurationError(source: source, problems: ["not valid YAML: \(error)"])
+            throw ConfigurationError(source: source, problems: problems + ["not valid YAML: \(error)"])
         }
     }
 

@@ -32,7 +32,7 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
     public var costPer1KPromptTokens: Double
     public var costPer1KCompletionTokens: Double
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case model
         case baseURL = "base_url"
         case apiKeyEnv = "api_key_env"
@@ -140,4 +140,9 @@ extension ProviderConfiguration: CustomStringConvertible, CustomDebugStringConve
     }
 
     public var debugDescription: String { description }
+}
+
+extension ProviderConfiguration {
+    /// The keys a provider's block in the worker's YAML may have.
+    public static var yamlKeys: [String] { CodingKeys.allCases.map(\.rawValue) }
 }

@@ -30,7 +30,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
     public var brokerRecoveryGraceSeconds: Double
     public var logLevel: String
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case httpHost = "http_host"
         case httpPort = "http_port"
         case postgresURL = "postgres_url"
@@ -151,5 +151,11 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         WorkflowOptions(
             retry: RetryPolicy(maximumAttempts: maxAttempts), heartbeatIntervalSeconds: heartbeatIntervalSeconds,
             heartbeatTimeoutSeconds: heartbeatTimeoutSeconds, startToCloseTimeoutSeconds: startToCloseTimeoutSeconds)
+    }
+}
+
+extension SchedulerConfiguration: ShapedConfiguration {
+    public static var shape: ConfigurationShape {
+        .flat(CodingKeys.allCases.map(\.rawValue), except: [:])
     }
 }

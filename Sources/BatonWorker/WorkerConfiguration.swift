@@ -35,7 +35,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
     public var kpiStore: String
     public var logLevel: String
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case queue
         case eventsQueue = "events_queue"
         case brokerURL = "broker_url"
@@ -179,5 +179,13 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
             ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel),
             "log_level must be one of trace, debug, info, notice, warning, error, critical")
         try validator.check(source: source)
+    }
+}
+
+extension WorkerConfiguration: ShapedConfiguration {
+    public static var shape: ConfigurationShape {
+        .flat(
+            CodingKeys.allCases.map(\.rawValue),
+            except: ["providers": .dictionary(of: .flat(ProviderConfiguration.yamlKeys))])
     }
 }
