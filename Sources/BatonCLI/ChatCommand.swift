@@ -13,6 +13,8 @@ struct ChatCommand: AsyncParsableCommand {
             Reads one message per line from standard input until end of input or /quit.
             The model is any OpenAI-compatible server: for a demo without a model,
             run baton-scripted-llm with config/scripted-llm/demo.json and point --llm-url at it.
+            Exits with 1 when every turn failed, or, reading from a pipe or a file, when the
+            last one did: a script then knows the conversation did not get its answer.
             """)
 
     @OptionGroup var scheduler: SchedulerOptions
@@ -43,12 +45,14 @@ struct ChatCommand: AsyncParsableCommand {
         }
         let client = ChatCompletionClient(
             provider: LLMProvider(
-                baseURL: baseURL, model: model ?? environment["BATON_LLM_MODEL"] ?? "gpt-4o-mini", apiKey: apiKey))
+                baseURL: baseURL, model: model ?? environment["BATON_LLM_MODEL"] ?? "gpt-4o-mini", apiKey: apiKey),
+            log: { record in printError("(\(record.message))") })
         let assistant = BusinessAssistant(
             model: client, tasks: SchedulerTaskDelegate(baseURL: scheduler.baseURL),
             caller: caller ?? environment["USER"] ?? "cli")
         let interactive = isatty(STDIN_FILENO) == 1
         if interactive { print("Business assistant. Ask away; /quit or Ctrl-D ends.") }
+        var turns = TurnTally()
         while true {
             if interactive {
                 print("you> ", terminator: "")
@@ -69,15 +73,63 @@ struct ChatCommand: AsyncParsableCommand {
                     fflush(nil)
                 }
                 print(streamed.happened ? "" : answer)
+                turns.succeeded()
             } catch {
-                print("(the model could not be reached: \(error))")
+                print("(no answer: \(error))")
+                turns.failed(error)
             }
         }
         let usage = await assistant.usage
         if interactive || usage.promptTokens > 0 {
             print("(this chat used \(usage.promptTokens) prompt + \(usage.completionTokens) completion tokens)")
         }
+        if let verdict = turns.failure(interactive: interactive, server: baseURL) {
+            printError(verdict)
+            throw ExitCode.failure
+        }
     }
+}
+
+/// How the conversation's turns went, for the exit status.
+struct TurnTally {
+    private(set) var count = 0
+    private(set) var failures = 0
+    private(set) var lastError: (any Error)?
+    private var lastFailed = false
+
+    mutating func succeeded() {
+        count += 1
+        lastFailed = false
+    }
+
+    mutating func failed(_ error: any Error) {
+        count += 1
+        failures += 1
+        lastFailed = true
+        lastError = error
+    }
+
+    /// What went wrong and what to do, when the chat must end with a failure: every turn
+    /// failed, or (read from a pipe or a file) the last one, whose answer a script waits for.
+    func failure(interactive: Bool, server: String) -> String? {
+        guard count > 0, let lastError else { return nil }
+        let what: String
+        if failures == count {
+            what = count == 1 ? "the only turn failed" : "all \(count) turns failed"
+        } else if !interactive && lastFailed {
+            what = "the last turn failed (\(failures) of \(count) did)"
+        } else {
+            return nil
+        }
+        return "baton chat: \(what); the last error: \(lastError). "
+            + "Check that \(server) is an OpenAI-compatible server that is up, that --model names a model it "
+            + "serves and that --api-key-env names the variable with its key; then ask again."
+    }
+}
+
+/// Diagnostics go to standard error, so that the answers on standard output stay clean.
+private func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
 /// Whether anything was printed while streaming.

@@ -84,14 +84,20 @@ public struct ChatRequest: Sendable, Hashable {
     /// Ask for a JSON object as the answer (`response_format: json_object`).
     public var jsonResponse: Bool
     public var temperature: Double?
+    /// Take an answer cut by the model's token limit (`finishReason == "length"`) as it is.
+    /// By default such an answer is an `LLMError` of kind `.truncated`: a cut JSON object or
+    /// a cut list read as complete does more harm than a clear failure.
+    public var acceptsTruncatedAnswer: Bool
 
     public init(
-        messages: [ChatMessage], tools: [ToolDefinition] = [], jsonResponse: Bool = false, temperature: Double? = nil
+        messages: [ChatMessage], tools: [ToolDefinition] = [], jsonResponse: Bool = false, temperature: Double? = nil,
+        acceptsTruncatedAnswer: Bool = false
     ) {
         self.messages = messages
         self.tools = tools
         self.jsonResponse = jsonResponse
         self.temperature = temperature
+        self.acceptsTruncatedAnswer = acceptsTruncatedAnswer
     }
 }
 

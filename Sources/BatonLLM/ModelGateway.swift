@@ -9,7 +9,8 @@ public actor ModelGateway: ChatModel {
     private let client: ChatCompletionClient
     private let configuration: ProviderConfiguration
     private var inFlight = 0
-    private var waiting: [CheckedContinuation<Void, Never>] = []
+    private var waiting: [(id: Int, continuation: CheckedContinuation<Void, any Error>)] = []
+    private var nextWaiterId = 0
     private var limiter: RateLimiter
     private let clock = ContinuousClock()
     private let origin: ContinuousClock.Instant
@@ -17,19 +18,28 @@ public actor ModelGateway: ChatModel {
     public private(set) var peakInFlight = 0
     private let metrics: GatewayMetrics
 
-    public init(name: String, configuration: ProviderConfiguration, environment: [String: String]) {
+    /// `log` gets what the client reports (waits before retries, `Retry-After`s not
+    /// honoured), already redacted; `metricsFactory` defaults to the process's `MetricsSystem`.
+    public init(
+        name: String, configuration: ProviderConfiguration, environment: [String: String],
+        log: LLMLogHandler? = nil, metricsFactory: (any MetricsFactory)? = nil
+    ) {
         self.name = name
         self.configuration = configuration
-        self.client = ChatCompletionClient(provider: configuration.provider(environment: environment))
+        self.client = ChatCompletionClient(
+            provider: configuration.provider(name: name, environment: environment), log: log,
+            metricsFactory: metricsFactory)
         self.limiter = RateLimiter(
             requestsPerMinute: configuration.requestsPerMinute, tokensPerMinute: configuration.tokensPerMinute)
         self.origin = clock.now
-        self.metrics = GatewayMetrics(provider: name)
+        self.metrics = GatewayMetrics(provider: name, factory: metricsFactory ?? MetricsSystem.factory)
     }
 
-    /// One completion, waiting for a free slot and the rate budget first; `usage.cost` is filled in.
+    /// One completion, waiting for a free slot and the rate budget first; `usage.cost` is
+    /// filled in. Throws `LLMError`, or `CancellationError` as soon as the task is cancelled
+    /// (waiting for a slot or a budget, or with its request in flight).
     public func complete(_ request: ChatRequest) async throws -> ChatResponse {
-        await acquire()
+        try await acquire()
         defer { release() }
         try await waitForBudget()
         metrics.requests.increment()
@@ -39,9 +49,8 @@ public actor ModelGateway: ChatModel {
             limiter.recordTokens(response.usage.promptTokens + response.usage.completionTokens, at: elapsed)
             metrics.record(response.usage)
             return response
-        } catch {
-            let kind = error.kind.rawValue
-            Counter(label: "baton_llm_errors_total", dimensions: [("provider", name), ("kind", kind)]).increment()
+        } catch let error as LLMError {
+            metrics.failed(error.kind)
             throw error
         }
     }
@@ -61,20 +70,33 @@ public actor ModelGateway: ChatModel {
         limiter.recordRequest(at: elapsed)
     }
 
-    private func acquire() async {
+    private func acquire() async throws {
+        try Task.checkCancellation()
         if inFlight < configuration.concurrency {
             inFlight += 1
         } else {
-            await withCheckedContinuation { waiting.append($0) }
+            nextWaiterId += 1
+            let id = nextWaiterId
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { waiting.append((id, $0)) }
+            } onCancel: {
+                Task { await self.stopWaiting(id) }
+            }
         }
         peakInFlight = max(peakInFlight, inFlight)
+    }
+
+    /// A cancelled caller leaves the queue at once rather than when a slot frees up.
+    private func stopWaiting(_ id: Int) {
+        guard let index = waiting.firstIndex(where: { $0.id == id }) else { return }
+        waiting.remove(at: index).continuation.resume(throwing: CancellationError())
     }
 
     private func release() {
         if waiting.isEmpty {
             inFlight -= 1
         } else {
-            waiting.removeFirst().resume()  // the slot passes straight to the next caller
+            waiting.removeFirst().continuation.resume()  // the slot passes straight to the next caller
         }
     }
 }
@@ -86,20 +108,36 @@ private struct GatewayMetrics: Sendable {
     let completionTokens: Counter
     let cost: FloatingPointCounter
     let rateLimitWaits: Counter
+    private let provider: String
+    private let factory: any MetricsFactory
 
-    init(provider: String) {
-        requests = Counter(label: "baton_llm_requests_total", dimensions: [("provider", provider)])
+    init(provider: String, factory: any MetricsFactory) {
+        self.provider = provider
+        self.factory = factory
+        requests = Counter(label: "baton_llm_requests_total", dimensions: [("provider", provider)], factory: factory)
         promptTokens = Counter(
-            label: "baton_llm_tokens_total", dimensions: [("provider", provider), ("kind", "prompt")])
+            label: "baton_llm_tokens_total", dimensions: [("provider", provider), ("kind", "prompt")],
+            factory: factory)
         completionTokens = Counter(
-            label: "baton_llm_tokens_total", dimensions: [("provider", provider), ("kind", "completion")])
-        cost = FloatingPointCounter(label: "baton_llm_cost_total", dimensions: [("provider", provider)])
-        rateLimitWaits = Counter(label: "baton_llm_rate_limit_waits_total", dimensions: [("provider", provider)])
+            label: "baton_llm_tokens_total", dimensions: [("provider", provider), ("kind", "completion")],
+            factory: factory)
+        cost = FloatingPointCounter(
+            label: "baton_llm_cost_total", dimensions: [("provider", provider)], factory: factory)
+        rateLimitWaits = Counter(
+            label: "baton_llm_rate_limit_waits_total", dimensions: [("provider", provider)], factory: factory)
     }
 
     func record(_ usage: TokenUsage) {
         promptTokens.increment(by: usage.promptTokens)
         completionTokens.increment(by: usage.completionTokens)
         cost.increment(by: usage.cost)
+    }
+
+    /// A call that failed for good (after the client's own retries).
+    func failed(_ kind: LLMError.Kind) {
+        Counter(
+            label: "baton_llm_errors_total", dimensions: [("provider", provider), ("kind", kind.rawValue)],
+            factory: factory
+        ).increment()
     }
 }

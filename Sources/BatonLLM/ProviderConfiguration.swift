@@ -11,6 +11,8 @@ import BatonContracts
 ///     timeout_seconds: 120                   # a whole request
 ///     connect_timeout_seconds: 10
 ///     max_retries: 4
+///     max_retry_after_seconds: 60            # the longest Retry-After honoured; longer fails (retryable)
+///     max_response_bytes: 8388608            # the most bytes of one answer, streamed or not
 ///     concurrency: 8                         # requests at once, shared by the worker's activities
 ///     requests_per_minute: 500               # optional budgets, also per worker
 ///     tokens_per_minute: 200000
@@ -26,6 +28,12 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
     public var timeoutSeconds: Double
     public var connectTimeoutSeconds: Double
     public var maxRetries: Int
+    /// The longest `Retry-After` the client waits; asked for longer, the call fails
+    /// (retryable) and says so, rather than parking the activity.
+    public var maxRetryAfterSeconds: Double
+    /// The most bytes of one answer, streamed or not: a server cannot exhaust the
+    /// worker's memory with an endless body.
+    public var maxResponseBytes: Int
     public var concurrency: Int
     public var requestsPerMinute: Int?
     public var tokensPerMinute: Int?
@@ -40,6 +48,8 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
         case timeoutSeconds = "timeout_seconds"
         case connectTimeoutSeconds = "connect_timeout_seconds"
         case maxRetries = "max_retries"
+        case maxRetryAfterSeconds = "max_retry_after_seconds"
+        case maxResponseBytes = "max_response_bytes"
         case concurrency
         case requestsPerMinute = "requests_per_minute"
         case tokensPerMinute = "tokens_per_minute"
@@ -49,8 +59,9 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
 
     public init(
         baseURL: String, model: String, apiKeyEnv: String? = nil, apiKey: String? = nil, timeoutSeconds: Double = 120,
-        connectTimeoutSeconds: Double = 10, maxRetries: Int = 4,
-        concurrency: Int = 8, requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil,
+        connectTimeoutSeconds: Double = 10, maxRetries: Int = 4, maxRetryAfterSeconds: Double = 60,
+        maxResponseBytes: Int = LLMProvider.defaultMaxResponseBytes, concurrency: Int = 8,
+        requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil,
         costPer1KPromptTokens: Double = 0, costPer1KCompletionTokens: Double = 0
     ) {
         self.requestsPerMinute = requestsPerMinute
@@ -62,6 +73,8 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
         self.timeoutSeconds = timeoutSeconds
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.maxRetries = maxRetries
+        self.maxRetryAfterSeconds = maxRetryAfterSeconds
+        self.maxResponseBytes = maxResponseBytes
         self.concurrency = concurrency
         self.costPer1KPromptTokens = costPer1KPromptTokens
         self.costPer1KCompletionTokens = costPer1KCompletionTokens
@@ -77,6 +90,8 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
         timeoutSeconds = try c.decode(.timeoutSeconds, default: d.timeoutSeconds)
         connectTimeoutSeconds = try c.decode(.connectTimeoutSeconds, default: d.connectTimeoutSeconds)
         maxRetries = try c.decode(.maxRetries, default: d.maxRetries)
+        maxRetryAfterSeconds = try c.decode(.maxRetryAfterSeconds, default: d.maxRetryAfterSeconds)
+        maxResponseBytes = try c.decode(.maxResponseBytes, default: d.maxResponseBytes)
         concurrency = try c.decode(.concurrency, default: d.concurrency)
         requestsPerMinute = try c.decodeIfPresent(Int.self, forKey: .requestsPerMinute)
         tokensPerMinute = try c.decodeIfPresent(Int.self, forKey: .tokensPerMinute)
@@ -97,11 +112,26 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
         if apiKey != nil && apiKeyEnv != nil {
             problems.append("providers.\(name): give api_key_env or api_key, not both")
         }
-        if !(timeoutSeconds > 0) { problems.append("providers.\(name).timeout_seconds must be positive") }
-        if !(connectTimeoutSeconds > 0) {
-            problems.append("providers.\(name).connect_timeout_seconds must be positive")
+        if !(timeoutSeconds > 0 && timeoutSeconds <= Self.longestTimeoutSeconds) {
+            problems.append(
+                "providers.\(name).timeout_seconds must be positive and at most \(Int(Self.longestTimeoutSeconds))")
+        }
+        if !(connectTimeoutSeconds > 0 && connectTimeoutSeconds <= Self.longestTimeoutSeconds) {
+            problems.append(
+                "providers.\(name).connect_timeout_seconds must be positive and at most "
+                    + "\(Int(Self.longestTimeoutSeconds))")
         }
         if !(0...20).contains(maxRetries) { problems.append("providers.\(name).max_retries must be between 0 and 20") }
+        if !(0...Self.longestRetryAfterSeconds).contains(maxRetryAfterSeconds) {
+            problems.append(
+                "providers.\(name).max_retry_after_seconds must be between 0 and \(Int(Self.longestRetryAfterSeconds)) "
+                    + "(longer waits belong to the workflow's retry policy, not to a parked request)")
+        }
+        if !Self.responseByteRange.contains(maxResponseBytes) {
+            problems.append(
+                "providers.\(name).max_response_bytes must be between \(Self.responseByteRange.lowerBound) and "
+                    + "\(Self.responseByteRange.upperBound) (default \(LLMProvider.defaultMaxResponseBytes), 8 MiB)")
+        }
         if !(1...1000).contains(concurrency) {
             problems.append("providers.\(name).concurrency must be between 1 and 1000")
         }
@@ -117,12 +147,26 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
         return problems
     }
 
-    /// The client-side view, with the key read from the environment.
-    public func provider(environment: [String: String]) -> LLMProvider {
+    static let longestTimeoutSeconds = 86_400.0
+    static let longestRetryAfterSeconds = 3_600.0
+    static let responseByteRange = 1024...(1 << 30)
+
+    /// The client-side view of the provider called `name`, with the key read from the environment.
+    public func provider(name: String = "default", environment: [String: String]) -> LLMProvider {
         LLMProvider(
             baseURL: baseURL, model: model, apiKey: apiKeyEnv.flatMap { environment[$0] } ?? apiKey,
-            timeout: .milliseconds(Int(timeoutSeconds * 1000)),
-            connectTimeout: .milliseconds(Int(connectTimeoutSeconds * 1000)), maxRetries: maxRetries)
+            timeout: Self.duration(seconds: timeoutSeconds, longest: Self.longestTimeoutSeconds),
+            connectTimeout: Self.duration(seconds: connectTimeoutSeconds, longest: Self.longestTimeoutSeconds),
+            maxRetries: maxRetries, name: name,
+            maxRetryAfter: Self.duration(seconds: maxRetryAfterSeconds, longest: Self.longestRetryAfterSeconds),
+            maxResponseBytes: min(
+                max(maxResponseBytes, Self.responseByteRange.lowerBound),
+                Self.responseByteRange.upperBound))
+    }
+
+    /// Clamped, so that a value `problems` would report cannot trap the conversion.
+    private static func duration(seconds: Double, longest: Double) -> Duration {
+        seconds.isNaN ? .zero : .seconds(min(max(seconds, 0), longest))
     }
 
     /// What `usage` cost at this provider's prices.

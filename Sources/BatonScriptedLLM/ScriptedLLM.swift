@@ -22,9 +22,12 @@ public actor ScriptedLLM {
         public var delay: Duration
         /// For a streamed request: the server-sent events to send one by one.
         public var events: [String]?
+        /// The pause between two streamed events.
+        public var eventInterval: Duration = .milliseconds(5)
     }
 
-    public func answer(_ body: Data) -> Answer {
+    /// `authorization` is the request's header, for rules that echo it.
+    public func answer(_ body: Data, authorization: String? = nil) -> Answer {
         requests += 1
         let request = try? JSONDecoder().decode(JSONValue.self, from: body)
         let messages = request?["messages"]?.arrayValue ?? []
@@ -49,7 +52,11 @@ public actor ScriptedLLM {
         if let status = rule.status {
             var headers: [String: String] = [:]
             if let retryAfter = rule.retryAfter { headers["Retry-After"] = String(retryAfter) }
-            let body = Data(#"{"error": {"message": "scripted failure \#(status)"}}"#.utf8)
+            if let retryAfter = rule.retryAfterHeader { headers["Retry-After"] = retryAfter }
+            var message = "scripted failure \(status)"
+            if rule.echoAuthorization == true { message += "; you sent Authorization: \(authorization ?? "nothing")" }
+            let error: JSONValue = ["error": ["message": .string(message)]]
+            let body = Data(error.compactText.utf8)
             return Answer(status: status, headers: headers, body: body, delay: delay, events: nil)
         }
         if let raw = rule.rawBody {
@@ -57,6 +64,11 @@ public actor ScriptedLLM {
         }
         var reply = rule.reply ?? LLMScript.Reply(content: "")
         reply.content = reply.content.map { Self.substitute($0, toolResult: lastTool) }
+        if let times = rule.contentRepeat {
+            reply.content = reply.content.map { String(repeating: $0, count: max(0, times)) }
+        }
+        let finishReason: JSONValue =
+            rule.finishReason.map { .string($0) } ?? (reply.toolCalls == nil ? "stop" : "tool_calls")
         let toolCalls: JSONValue? = reply.toolCalls.map { calls in
             .array(
                 calls.enumerated().map { index, call in
@@ -73,7 +85,7 @@ public actor ScriptedLLM {
             "id": .string("scripted-\(requests)"), "object": "chat.completion",
             "model": request?["model"] ?? "scripted",
             "choices": [
-                ["index": 0, "message": .object(message), "finish_reason": toolCalls == nil ? "stop" : "tool_calls"]
+                ["index": 0, "message": .object(message), "finish_reason": finishReason]
             ],
             "usage": [
                 "prompt_tokens": .number(Double(lastUser.split(separator: " ").count)),
@@ -106,16 +118,16 @@ public actor ScriptedLLM {
                     events?.append(chunk.compactText)
                 }
             }
-            let finish: JSONValue = toolCalls == nil ? "stop" : "tool_calls"
-            let end: JSONValue = ["choices": [["index": 0, "delta": [:], "finish_reason": finish]]]
+            let end: JSONValue = ["choices": [["index": 0, "delta": [:], "finish_reason": finishReason]]]
             events?.append(end.compactText)
             let usage: JSONValue = ["choices": [], "usage": completion["usage"] ?? .null]
             events?.append(usage.compactText)
             events?.append("[DONE]")
+            if let cut = rule.streamCutAfter { events = Array(events?.prefix(max(0, cut)) ?? []) }
         }
         return Answer(
             status: 200, headers: [:], body: (try? JSONEncoder().encode(completion)) ?? Data(), delay: delay,
-            events: events)
+            events: events, eventInterval: .milliseconds(rule.eventIntervalMs ?? 5))
     }
 
     /// Fills `{{tool_result}}` and `{{tool_result.key}}` in a scripted reply.
@@ -138,7 +150,7 @@ public actor ScriptedLLM {
     public nonisolated func addRoutes(to router: Router<BasicRequestContext>) {
         router.post("v1/chat/completions") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 16 * 1024 * 1024)
-            let answer = await self.answer(Data(buffer: body))
+            let answer = await self.answer(Data(buffer: body), authorization: request.headers[.authorization])
             if answer.delay > .zero { try await Task.sleep(for: answer.delay) }
             if let events = answer.events {
                 return Response(
@@ -146,7 +158,7 @@ public actor ScriptedLLM {
                     body: ResponseBody { writer in
                         for event in events {
                             try await writer.write(ByteBuffer(string: "data: \(event)\n\n"))
-                            try await Task.sleep(for: .milliseconds(5))
+                            if answer.eventInterval > .zero { try await Task.sleep(for: answer.eventInterval) }
                         }
                         try await writer.finish(nil)
                     })

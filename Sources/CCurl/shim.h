@@ -13,6 +13,11 @@ static inline CURLcode baton_curl_set_write_callback(CURL *h, size_t (*cb)(char 
 static inline CURLcode baton_curl_set_header_callback(CURL *h, size_t (*cb)(char *, size_t, size_t, void *)) {
     return curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, cb);
 }
+// Called about once a second even while no byte moves: where a cancelled transfer is aborted.
+static inline CURLcode baton_curl_set_xferinfo_callback(
+    CURL *h, int (*cb)(void *, curl_off_t, curl_off_t, curl_off_t, curl_off_t)) {
+    return curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, cb);
+}
 static inline CURLcode baton_curl_get_response_code(CURL *h, long *code) {
     return curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, code);
 }

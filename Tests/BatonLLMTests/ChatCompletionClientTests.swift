@@ -89,15 +89,22 @@ import Testing
 
     @Test func aSlowProviderTimesOutAndIsRetried() async throws {
         try await Self.withScriptedLLM([.init(delayMs: 2_000, reply: .init(content: "late"))]) { url, llm in
+            let metrics = RecordingMetricsFactory()
+            let client = ChatCompletionClient(
+                provider: LLMProvider(
+                    baseURL: url, model: "scripted", timeout: .milliseconds(300), maxRetries: 1,
+                    initialBackoff: .milliseconds(20)),
+                metricsFactory: metrics)
             do {
-                _ = try await Self.client(url, timeout: .milliseconds(300), retries: 1).complete(
-                    ChatRequest(messages: [.user("hello")]))
+                _ = try await client.complete(ChatRequest(messages: [.user("hello")]))
                 Issue.record("a slow answer came in time")
             } catch let error as LLMError {
                 #expect(error.kind == .timeout)
                 #expect(error.isRetryable)
             }
-            #expect(await llm.requests == 2)
+            // Counted by the client: on a busy machine the retry may time out before the server reads it.
+            #expect(metrics.total("baton_llm_http_attempts_total", [("provider", "default")]) == 2)
+            #expect(await llm.requests >= 1)
         }
     }
 
@@ -159,6 +166,90 @@ import Testing
                 #expect(error.kind == .unauthorized)
                 #expect(!error.description.contains("test-key-do-not-print"))
             }
+        }
+    }
+}
+
+/// What the plain (unstreamed) path does with answers that are cut, huge, odd or slow.
+@Suite struct ChatCompletionClientLimitTests {
+    typealias Rule = LLMScript.Rule
+
+    @Test func anAnswerCutByTheTokenLimitIsTruncatedUnlessTheCallerAcceptsIt() async throws {
+        try await ScriptedLLM.withServer([Rule(reply: .init(content: "{\"items\": [1, 2"), finishReason: "length")]) {
+            url, llm in
+            let client = ChatCompletionClientTests.client(url)
+            do {
+                _ = try await client.complete(ChatRequest(messages: [.user("list them")]))
+                Issue.record("a truncated answer was taken as complete")
+            } catch let error as LLMError {
+                #expect(error.kind == .truncated)
+                #expect(!error.isRetryable)
+                #expect(error.message.contains("output token limit"))
+            }
+            #expect(await llm.requests == 1)
+            let accepted = try await client.complete(
+                ChatRequest(messages: [.user("list them")], acceptsTruncatedAnswer: true))
+            #expect(accepted.finishReason == "length")
+        }
+    }
+
+    @Test func aBodyLargerThanMaxResponseBytesIsAnErrorOfItsOwnKind() async throws {
+        try await ScriptedLLM.withServer([Rule(reply: .init(content: "word "), contentRepeat: 40_000)]) { url, llm in
+            let client = ChatCompletionClient(
+                provider: LLMProvider(baseURL: url, model: "scripted", maxRetries: 2, maxResponseBytes: 64 * 1024))
+            do {
+                _ = try await client.complete(ChatRequest(messages: [.user("everything")]))
+                Issue.record("a 200 kB answer passed a 64 KiB limit")
+            } catch let error as LLMError {
+                #expect(error.kind == .responseTooLarge)
+                #expect(!error.isRetryable)
+                #expect(error.message.contains("max_response_bytes (65536 bytes)"))
+            }
+            #expect(await llm.requests == 1)
+        }
+    }
+
+    @Test func absurdUsageCountsAndIndexesDoNotTrap() async throws {
+        let body = """
+            {"choices": [{"message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],
+             "usage": {"prompt_tokens": 1e300, "completion_tokens": -5.5}}
+            """
+        try await ScriptedLLM.withServer([Rule(rawBody: body)]) { url, _ in
+            let response = try await ChatCompletionClientTests.client(url).complete(
+                ChatRequest(messages: [.user("x")]))
+            #expect(response.text == "ok")
+            #expect(response.usage.promptTokens == 1_000_000_000)
+            #expect(response.usage.completionTokens == 0)
+        }
+    }
+
+    @Test func cancellingTheTaskAbortsARequestAlreadySent() async throws {
+        try await ScriptedLLM.withServer([Rule(delayMs: 20_000, reply: .init(content: "far too late"))]) { url, llm in
+            let client = ChatCompletionClientTests.client(url, timeout: .seconds(60))
+            let clock = ContinuousClock()
+            let started = clock.now
+            let call = Task { try await client.complete(ChatRequest(messages: [.user("x")])) }
+            while await llm.requests == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            try await Task.sleep(for: .milliseconds(300))
+            call.cancel()
+            let result = await call.result
+            #expect(started.duration(to: clock.now) < .seconds(10), "the reply comes after 20 s")
+            #expect(throws: CancellationError.self) { try result.get() }
+            #expect(await llm.requests == 1)
+        }
+    }
+
+    @Test func cancellingDuringTheWaitBeforeARetryStopsWithoutRetrying() async throws {
+        try await ScriptedLLM.withServer([Rule(status: 503, retryAfter: 30)]) { url, llm in
+            let client = ChatCompletionClient(
+                provider: LLMProvider(baseURL: url, model: "scripted", maxRetries: 3, maxRetryAfter: .seconds(60)))
+            let call = Task { try await client.complete(ChatRequest(messages: [.user("x")])) }
+            while await llm.requests == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            try await Task.sleep(for: .milliseconds(300))
+            call.cancel()
+            // Was an LLMError of kind network, which the workflow retried as a model failure.
+            await #expect(throws: CancellationError.self) { try await call.value }
+            #expect(await llm.requests == 1)
         }
     }
 }

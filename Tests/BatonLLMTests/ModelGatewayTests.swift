@@ -72,3 +72,62 @@ import Testing
         #expect(!String(reflecting: ["default": provider]).contains("sk-test"))
     }
 }
+
+@Suite struct ModelGatewayCancellationTests {
+    @Test func aCallerCancelledWhileWaitingForASlotLeavesAtOnce() async throws {
+        try await ChatCompletionClientTests.withScriptedLLM([.init(delayMs: 20_000, reply: .init(content: "late"))]) {
+            url, llm in
+            let gateway = ModelGateway(
+                name: "default",
+                configuration: ProviderConfiguration(
+                    baseURL: url, model: "scripted", timeoutSeconds: 60, maxRetries: 0, concurrency: 1),
+                environment: [:])
+            let clock = ContinuousClock()
+            let started = clock.now
+            let holder = Task { try await gateway.complete(ChatRequest(messages: [.user("first")])) }
+            while await llm.requests == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            let waiter = Task { try await gateway.complete(ChatRequest(messages: [.user("second")])) }
+            try await Task.sleep(for: .milliseconds(300))
+            waiter.cancel()
+            await #expect(throws: CancellationError.self) { try await waiter.value }
+            holder.cancel()
+            await #expect(throws: CancellationError.self) { try await holder.value }
+            #expect(started.duration(to: clock.now) < .seconds(10), "the reply comes after 20 s")
+            #expect(await llm.requests == 1)
+        }
+    }
+}
+
+@Suite struct ProviderLimitsConfigurationTests {
+    @Test func theLimitsHaveDefaultsAndReachTheClient() throws {
+        let provider = try ConfigurationLoader.decode(
+            ProviderConfiguration.self, yaml: "base_url: http://127.0.0.1:1\nmodel: m\n", source: "worker.yaml")
+        #expect(provider.maxRetryAfterSeconds == 60)
+        #expect(provider.maxResponseBytes == 8 * 1024 * 1024)
+        let tuned = try ConfigurationLoader.decode(
+            ProviderConfiguration.self,
+            yaml: "base_url: http://127.0.0.1:1\nmodel: m\nmax_retry_after_seconds: 5\nmax_response_bytes: 65536\n",
+            source: "worker.yaml")
+        let client = tuned.provider(name: "fast", environment: [:])
+        #expect(client.maxRetryAfter == .seconds(5))
+        #expect(client.maxResponseBytes == 65536)
+        #expect(client.name == "fast")
+    }
+
+    @Test func badLimitsAreReportedTogether() throws {
+        let yaml = """
+            base_url: http://127.0.0.1:1
+            model: m
+            timeout_seconds: 1e300
+            max_retry_after_seconds: -1
+            max_response_bytes: 10
+            """
+        let provider = try ConfigurationLoader.decode(ProviderConfiguration.self, yaml: yaml, source: "worker.yaml")
+        let problems = provider.problems(name: "default", environment: [:])
+        #expect(problems.contains { $0.hasPrefix("providers.default.timeout_seconds must be positive and at most") })
+        #expect(problems.contains { $0.hasPrefix("providers.default.max_retry_after_seconds must be between 0 and") })
+        #expect(problems.contains { $0.hasPrefix("providers.default.max_response_bytes must be between 1024 and") })
+        // Even unvalidated, the conversion saturates instead of trapping.
+        #expect(provider.provider(environment: [:]).timeout == .seconds(86_400))
+    }
+}

@@ -1,0 +1,74 @@
+import BatonLLM
+import BatonScriptedLLM
+import Foundation
+import Testing
+
+/// `baton chat` (the built binary) against the scripted server: its exit status tells a
+/// script whether the conversation got its answers.
+@Suite struct ChatCommandTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let binary = root.appendingPathComponent(".build/debug/baton")
+
+    struct Outcome {
+        var status: Int32
+        var output: String
+        var errors: String
+    }
+
+    /// Runs `baton chat` with `lines` on standard input (a pipe: not interactive).
+    static func chat(_ url: String, _ lines: [String]) async throws -> Outcome {
+        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build it with 'swift build'")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["chat", "--llm-url", url, "--model", "scripted"]
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        let exited = AsyncStream.makeStream(of: Int32.self)
+        process.terminationHandler = { exited.continuation.yield($0.terminationStatus) }
+        try process.run()
+        input.fileHandleForWriting.write(Data(lines.map { $0 + "\n" }.joined().utf8))
+        try input.fileHandleForWriting.close()
+        var statuses = exited.stream.makeAsyncIterator()
+        let status = await statuses.next() ?? -1
+        return Outcome(
+            status: status,
+            output: String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+            errors: String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+
+    @Test func aChatWhoseTurnsAllFailedExitsWithOneAndSaysWhatToDo() async throws {
+        try await ScriptedLLM.withServer([.init(status: 400)]) { url, _ in
+            let outcome = try await Self.chat(url, ["hello", "anyone there?"])
+            #expect(outcome.status == 1)
+            #expect(outcome.errors.contains("all 2 turns failed"), "\(outcome.errors)")
+            #expect(outcome.errors.contains("scripted failure 400"))
+            #expect(outcome.errors.contains("Check that \(url) is an OpenAI-compatible server"))
+        }
+    }
+
+    @Test func aPipedChatWhoseLastTurnFailedExitsWithOne() async throws {
+        try await ScriptedLLM.withServer([
+            .init(match: "first", reply: .init(content: "the first answer")), .init(status: 400),
+        ]) { url, _ in
+            let outcome = try await Self.chat(url, ["first question", "second question"])
+            #expect(outcome.status == 1)
+            #expect(outcome.output.contains("the first answer"))
+            #expect(outcome.errors.contains("the last turn failed (1 of 2 did)"), "\(outcome.errors)")
+        }
+    }
+
+    @Test func aChatWhoseLastTurnWasAnsweredExitsWithZero() async throws {
+        try await ScriptedLLM.withServer([
+            .init(match: "first", status: 400), .init(reply: .init(content: "an answer")),
+        ]) { url, _ in
+            let outcome = try await Self.chat(url, ["first question", "second question"])
+            #expect(outcome.status == 0, "\(outcome.errors)")
+            #expect(outcome.output.contains("an answer"))
+        }
+    }
+}
