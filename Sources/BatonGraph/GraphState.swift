@@ -64,7 +64,8 @@ public struct Reducer: Sendable {
         })
 
     /// Any rule: `combine(current, input, output)` gets the field's current value and
-    /// the values the node received and returned (a counter: `current + output - input`).
+    /// the values the node received and returned (a counter: `current + output - input`);
+    /// `output` is `null` when the node set the field to nil.
     public static func custom(
         _ combine: @escaping @Sendable (_ current: JSONValue?, _ input: JSONValue?, _ output: JSONValue) -> JSONValue
     ) -> Reducer {
