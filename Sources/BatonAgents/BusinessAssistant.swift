@@ -118,7 +118,10 @@ public actor BusinessAssistant {
                     return #"{"error": "unknown agent '\#(agent)'; use operations_analysis or reviewed_analysis"}"#
                 }
                 var input: [String: JSONValue] = ["request": .string(request)]
-                if let areas = arguments["areas"] { input["areas"] = areas }
+                // Checked here, so that the model hears of bad areas and can fix them,
+                // rather than the task failing later.
+                let areas = try OperationsInput.areas(arguments["areas"])
+                if !areas.isEmpty { input["areas"] = .array(areas.map { .string($0) }) }
                 let view = try await tasks.submit(
                     SubmitWorkflowRequest(
                         id: "chat-\(UUID().uuidString.prefix(13).lowercased())", agent: agent, input: .object(input),
