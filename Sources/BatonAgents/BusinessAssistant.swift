@@ -1,4 +1,5 @@
 import BatonContracts
+import BatonGraph
 import BatonLLM
 import Foundation
 
@@ -57,9 +58,14 @@ public actor BusinessAssistant {
         to text: String, maxToolRounds: Int = 4, onText: (@Sendable (String) -> Void)? = nil
     ) async throws -> String {
         messages.append(.user(text))
-        for _ in 0...maxToolRounds {
+        for _ in 0...max(maxToolRounds, 0) {
             let response = try await ask(ChatRequest(messages: messages, tools: Self.tools), onText: onText)
-            usage = usage + response.usage
+            guard let total = usage.adding(response.usage) else {
+                throw LLMError(
+                    kind: .malformedResponse, message: "the model reported more tokens than can be counted",
+                    status: nil)
+            }
+            usage = total
             messages.append(response.message)
             guard let calls = response.message.toolCalls, !calls.isEmpty else { return response.text }
             for call in calls {
@@ -90,7 +96,7 @@ public actor BusinessAssistant {
         ]
         if let progress = view.progress {
             fields["progress"] = .string(
-                [progress.phase, progress.percent.map { "\(Int($0)) %" }, progress.label].compactMap { $0 }
+                [progress.phase, progress.percent?.wholeNumberText.map { "\($0) %" }, progress.label].compactMap { $0 }
                     .joined(separator: ", "))
         }
         if let summary = view.result?["report"]?["summary"] { fields["summary"] = summary }
@@ -112,7 +118,10 @@ public actor BusinessAssistant {
                     return #"{"error": "unknown agent '\#(agent)'; use operations_analysis or reviewed_analysis"}"#
                 }
                 var input: [String: JSONValue] = ["request": .string(request)]
-                if let areas = arguments["areas"] { input["areas"] = areas }
+                // Checked here, so that the model hears of bad areas and can fix them,
+                // rather than the task failing later.
+                let areas = try OperationsInput.areas(arguments["areas"])
+                if !areas.isEmpty { input["areas"] = .array(areas.map { .string($0) }) }
                 let view = try await tasks.submit(
                     SubmitWorkflowRequest(
                         id: "chat-\(UUID().uuidString.prefix(13).lowercased())", agent: agent, input: .object(input),

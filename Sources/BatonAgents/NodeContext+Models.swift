@@ -20,10 +20,14 @@ extension NodeContext {
         execute: (ToolCall) async throws -> String
     ) async throws -> Conversation {
         var conversation = Conversation(messages: messages)
-        for _ in 0..<maxRounds {
+        for _ in 0..<max(maxRounds, 0) {
             let response = try await complete(ChatRequest(messages: conversation.messages, tools: tools), using: model)
             conversation.messages.append(response.message)
-            conversation.usage = conversation.usage + response.usage
+            // A replayed answer's usage comes from the checkpoint's journal, not checked on the way in.
+            guard let usage = conversation.usage.adding(response.usage) else {
+                throw GraphError.usageOverflow(node: node)
+            }
+            conversation.usage = usage
             guard let calls = response.message.toolCalls, !calls.isEmpty else {
                 conversation.answer = response.text
                 return conversation

@@ -42,7 +42,7 @@ public struct OperationsAnalysisAgent: Agent {
         guard let request = run.input["request"]?.stringValue, !request.isEmpty else {
             throw AgentInputError("'request' must be a non-empty string: what should the analysis answer?")
         }
-        let requestedAreas = run.input["areas"]?.arrayValue?.compactMap { $0.stringValue?.lowercased() } ?? []
+        let requestedAreas = try OperationsInput.areas(run.input["areas"])
         let model = try resources.model(named: run.input["provider"]?.stringValue)
         var state = State()
         state.request = request

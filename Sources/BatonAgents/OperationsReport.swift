@@ -39,7 +39,7 @@ public struct OperationsReport: Sendable, Hashable, Codable {
         for analysis in areas {
             let kpis = evidence[analysis.area]?.kpis ?? .null
             let onTime = kpis["on_time_rate"]?.numberValue.map { String(format: "%.0f %%", $0 * 100) } ?? "–"
-            let backlog = kpis["backlog"]?.numberValue.map { String(Int($0)) } ?? "–"
+            let backlog = kpis["backlog"]?.numberValue?.wholeNumberText ?? "–"
             let incidents = evidence[analysis.area]?.incidents.arrayValue?.count ?? 0
             lines.append(
                 "| \(analysis.area) | \(analysis.risk) | \(kpis["trend"]?.stringValue ?? "–") | \(onTime) | \(backlog) | \(incidents) |"

@@ -62,6 +62,7 @@ public struct ReviewedAnalysisAgent: Agent {
         guard let request = run.input["request"]?.stringValue, !request.isEmpty else {
             throw AgentInputError("'request' must be a non-empty string: what should the analysis answer?")
         }
+        let requested = try OperationsInput.areas(run.input["areas"])
         guard let tasks = resources.tasks else {
             throw AgentInputError(
                 "this worker cannot delegate child workflows: set 'scheduler_url' in its configuration")
@@ -70,7 +71,6 @@ public struct ReviewedAnalysisAgent: Agent {
         var state = State()
         state.request = request
         state.requestedBy = run.caller
-        let requested = run.input["areas"]?.arrayValue?.compactMap { $0.stringValue?.lowercased() } ?? []
         state.areas = requested.isEmpty ? OperationsPrompts.areas(in: request) : requested
         if state.areas.isEmpty { state.areas = OperationsData.areas }
         let parent = (id: run.workflowId, caller: run.caller)

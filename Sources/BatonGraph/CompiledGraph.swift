@@ -13,6 +13,8 @@ public struct CompiledGraph<State: GraphState>: Sendable {
     let edges: [String: [String]]
     let conditionalEdges: [String: StateGraph<State>.ConditionalEdge]
     public let stepLimit: Int
+    /// The most tasks one super-step may run.
+    public let taskLimit: Int
 
     /// Runs to END or to an interrupt. With a checkpoint, continues from it: finished
     /// super-steps and tasks do not run again and journaled calls replay; `humanInput`
@@ -201,6 +203,7 @@ public struct CompiledGraph<State: GraphState>: Sendable {
                     guard conditional.destinations.contains(target) else {
                         throw GraphError.undeclaredRoute(from: node, to: target)
                     }
+                    guard next.count < taskLimit else { throw GraphError.taskLimitExceeded(taskLimit) }
                     let index = sendCounts[target, default: 0]
                     sendCounts[target] = index + 1
                     let task = "\(target)#\(index)"
@@ -209,10 +212,22 @@ public struct CompiledGraph<State: GraphState>: Sendable {
                 }
             }
         }
+        guard next.count <= taskLimit else { throw GraphError.taskLimitExceeded(taskLimit) }
         return (next, sends)
     }
 
+    /// A checkpoint comes from the database: its counts must be ones this runtime could
+    /// have written, or a negative super-step count would run past the step limit.
     private func validate(_ checkpoint: Checkpoint) throws(GraphError) {
+        guard checkpoint.step >= 0, checkpoint.superstep >= 0 else {
+            throw .checkpointMismatch(
+                "its checkpoint number (\(checkpoint.step)) or super-step count (\(checkpoint.superstep)) is negative")
+        }
+        guard checkpoint.nextNodes.count <= taskLimit else {
+            throw .checkpointMismatch(
+                "its super-step has \(checkpoint.nextNodes.count) tasks, more than this graph's task limit of \(taskLimit)"
+            )
+        }
         for task in checkpoint.nextNodes where nodes[Self.node(of: task)] == nil {
             throw .checkpointMismatch("it names node '\(Self.node(of: task))', which this graph does not have")
         }

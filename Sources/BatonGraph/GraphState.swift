@@ -42,20 +42,30 @@ public struct Reducer: Sendable {
             return .array(existing + added)
         })
 
-    /// Objects: the keys a node set or changed are merged into the current object.
+    /// Objects: the keys a node set or changed are merged into the current object, and
+    /// the keys it removed are removed from it. As in JSON Merge Patch (RFC 7386), a
+    /// removal travels as the key set to `null`, so a `null` member never lands in the
+    /// object: a dictionary under `.merge` holds no null values (`[String: T?]` loses a
+    /// key set to nil, which reads back as nil all the same).
     public static let merge = Reducer(
         write: { input, output in
             guard case .object(let before) = input, case .object(let after) = output else { return output }
-            return .object(after.filter { before[$0.key] != $0.value })
+            var changes = after.filter { before[$0.key] != $0.value }
+            for key in before.keys where after[key] == nil { changes[key] = .null }
+            return .object(changes)
         },
         apply: { current, write in
-            guard case .object(var existing) = current, case .object(let changes) = write else { return write }
-            existing.merge(changes) { _, new in new }
-            return .object(existing)
+            guard case .object(let changes) = write else { return write }
+            var merged = current?.objectValue ?? [:]
+            for (key, value) in changes {
+                if value == .null { merged.removeValue(forKey: key) } else { merged[key] = value }
+            }
+            return .object(merged)
         })
 
     /// Any rule: `combine(current, input, output)` gets the field's current value and
-    /// the values the node received and returned (a counter: `current + output - input`).
+    /// the values the node received and returned (a counter: `current + output - input`);
+    /// `output` is `null` when the node set the field to nil.
     public static func custom(
         _ combine: @escaping @Sendable (_ current: JSONValue?, _ input: JSONValue?, _ output: JSONValue) -> JSONValue
     ) -> Reducer {

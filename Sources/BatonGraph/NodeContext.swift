@@ -85,8 +85,9 @@ public struct NodeContext: Sendable {
     /// Adds tokens and cost spent by this node; they travel in the next checkpoint. A node
     /// that runs again (after a crash, a retry or an interrupt) adds them again: for a
     /// call's usage pass `usage:` to `call`, which counts it once, with the journal entry.
-    public func recordUsage(_ usage: TokenUsage) async {
-        await recorder.addUsage(node: node, usage)
+    /// Throws `GraphError.usageOverflow` when the node's counts no longer fit an `Int`.
+    public func recordUsage(_ usage: TokenUsage) async throws {
+        try await recorder.addUsage(node: node, usage)
     }
 
     /// Streams a custom event.

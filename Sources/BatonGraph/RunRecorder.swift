@@ -37,7 +37,7 @@ actor RunRecorder {
     func pendingWrites(task: String) -> JSONValue? { current.pendingWrites?[task] }
 
     func journal(task: String, key: String, value: JSONValue, usage: (node: String, TokenUsage)? = nil) async throws {
-        if let usage { addUsage(node: usage.node, usage.1) }
+        if let usage { try addUsage(node: usage.node, usage.1) }
         var journal = current.journal ?? [:]
         journal[task, default: [:]][key] = value
         current.journal = journal
@@ -55,9 +55,10 @@ actor RunRecorder {
         try await emit()
     }
 
-    func addUsage(node: String, _ usage: TokenUsage) {
+    func addUsage(node: String, _ usage: TokenUsage) throws(GraphError) {
         var totals = current.usage ?? [:]
-        totals[node] = (totals[node] ?? TokenUsage()) + usage
+        guard let total = (totals[node] ?? TokenUsage()).adding(usage) else { throw .usageOverflow(node: node) }
+        totals[node] = total
         current.usage = totals
     }
 
@@ -86,6 +87,10 @@ actor RunRecorder {
 
     /// Emits the current checkpoint as a new one; emissions are delivered in order.
     private func emit() async throws {
+        guard current.step < Int.max else {
+            throw GraphError.checkpointMismatch(
+                "its number \(current.step) is the largest there is; it cannot be followed")
+        }
         current.parentStep = current.step
         current.step += 1
         let checkpoint = current

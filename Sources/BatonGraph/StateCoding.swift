@@ -21,11 +21,18 @@ enum StateCoding<State: GraphState> {
     }
 
     /// The fields a task changed, as reducer writes: `{field: write}`.
+    ///
+    /// The encoder leaves a nil field out, so a field the task cleared is one present
+    /// before and absent after: it is written as `null`, which the reducers fold like any
+    /// value and which decodes as nil. Absent and `null` are the same value here, as they
+    /// are to the decoder.
     static func writes(input: JSONValue, output: JSONValue) -> JSONValue {
         guard case .object(let after) = output else { return output }
         let before = input.objectValue ?? [:]
         var writes: [String: JSONValue] = [:]
-        for (field, value) in after where before[field] != value {
+        for field in Set(before.keys).union(after.keys) {
+            let value = after[field] ?? .null
+            guard (before[field] ?? .null) != value else { continue }
             writes[field] = reducer(for: field).write(before[field], value)
         }
         return .object(writes)

@@ -60,8 +60,10 @@ public struct StateGraph<State: GraphState>: Sendable {
     }
 
     /// Checks the graph before anything runs: unknown names, nodes without outgoing
-    /// edges, unreachable nodes, nodes with no path to END.
-    public func compile(stepLimit: Int = 100) throws(GraphError) -> CompiledGraph<State> {
+    /// edges, unreachable nodes, nodes with no path to END. `stepLimit` bounds the
+    /// super-steps of a run, `taskLimit` the tasks of one super-step (what a `Send`
+    /// fan-out over outside data, such as a model's list, may start).
+    public func compile(stepLimit: Int = 100, taskLimit: Int = 1_000) throws(GraphError) -> CompiledGraph<State> {
         if let error = errors.first { throw error }
         guard edges[Self.start] != nil || conditionalEdges[Self.start] != nil else { throw .noEntryPoint }
         let sources = [Self.start] + nodeOrder
@@ -82,7 +84,8 @@ public struct StateGraph<State: GraphState>: Sendable {
         }
         if let stuck = nodeOrder.first(where: { !canEnd.contains($0) }) { throw .noPathToEnd(from: stuck) }
         return CompiledGraph(
-            nodes: nodes, edges: edges, conditionalEdges: conditionalEdges, stepLimit: stepLimit)
+            nodes: nodes, edges: edges, conditionalEdges: conditionalEdges, stepLimit: stepLimit,
+            taskLimit: taskLimit)
     }
 
     private func successors(of node: String) -> Set<String> {

@@ -20,7 +20,7 @@ import Testing
             let second = try await context.call("llm") {
                 calls.record("llm-2"); return "more facts"
             }
-            await context.recordUsage(TokenUsage(promptTokens: 100, completionTokens: 20, cost: 0.01))
+            try await context.recordUsage(TokenUsage(promptTokens: 100, completionTokens: 20, cost: 0.01))
             if crashInResearch { throw Recorder.Crash() }
             var state = state
             state.visited.append("research")
