@@ -111,7 +111,8 @@ let package = Package(
         .executableTarget(
             name: "BatonSchedulerDaemon",
             dependencies: [
-                "BatonScheduler", "BatonLifecycle", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "BatonScheduler", "BatonLifecycle", "BatonObservability",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
         .executableTarget(
@@ -140,6 +141,7 @@ let package = Package(
             swiftSettings: strict),
 
         .testTarget(name: "BatonContractsTests", dependencies: ["BatonContracts"], swiftSettings: strict),
+        .testTarget(name: "BatonObservabilityTests", dependencies: ["BatonObservability"], swiftSettings: strict),
         .testTarget(
             name: "BatonLLMTests",
             dependencies: ["BatonLLM", "BatonScriptedLLM", "BatonWorker", "BatonConfiguration"],

@@ -21,11 +21,17 @@ public struct TokenUsage: Sendable, Hashable, Codable {
         calls = try c.decode(.calls, default: 0)
     }
 
+    /// Sums saturate: counts come from workers and model servers, and a sum of absurd
+    /// counts must not trap the scheduler that totals them.
     public static func + (lhs: TokenUsage, rhs: TokenUsage) -> TokenUsage {
-        TokenUsage(
-            promptTokens: lhs.promptTokens + rhs.promptTokens,
-            completionTokens: lhs.completionTokens + rhs.completionTokens, cost: lhs.cost + rhs.cost,
-            calls: lhs.calls + rhs.calls)
+        func sum(_ a: Int, _ b: Int) -> Int {
+            let (value, overflow) = a.addingReportingOverflow(b)
+            return overflow ? (b > 0 ? Int.max : Int.min) : value
+        }
+        return TokenUsage(
+            promptTokens: sum(lhs.promptTokens, rhs.promptTokens),
+            completionTokens: sum(lhs.completionTokens, rhs.completionTokens), cost: lhs.cost + rhs.cost,
+            calls: sum(lhs.calls, rhs.calls))
     }
 }
 

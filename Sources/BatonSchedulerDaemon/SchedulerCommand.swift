@@ -1,6 +1,7 @@
 import ArgumentParser
 import BatonConfiguration
 import BatonLifecycle
+import BatonObservability
 import BatonScheduler
 import Logging
 import Metrics
@@ -27,11 +28,7 @@ struct SchedulerCommand: AsyncParsableCommand {
             throw ExitCode(78)  // EX_CONFIG
         }
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardOutput(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in EscapingLogHandler(label: label, level: level) }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "baton.scheduler")

@@ -5,6 +5,7 @@ import BatonContracts
 import BatonLLM
 import BatonSchedulerClient
 import Foundation
+import Logging
 
 /// `config/configuration_worker.yaml`, decoded and validated at start.
 public struct WorkerConfiguration: Sendable, Codable, Equatable {
@@ -119,9 +120,26 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         AgentResources(
             models: Dictionary(
                 uniqueKeysWithValues: providers.map { name, provider in
-                    (name, ModelGateway(name: name, configuration: provider, environment: environment) as any ChatModel)
+                    (
+                        name,
+                        ModelGateway(
+                            name: name, configuration: provider, environment: environment, log: Self.modelLog)
+                            as any ChatModel
+                    )
                 }),
             tasks: schedulerURL.map { SchedulerTaskDelegate(baseURL: $0) }, testHooksFolder: testHooksFolder)
+    }
+
+    /// Where the model client's waits and refusals go: the worker's log.
+    static let modelLog: LLMLogHandler = { record in
+        let level: Logger.Level =
+            switch record.level {
+            case .info: .info
+            case .notice: .notice
+            case .warning: .warning
+            }
+        Logger(label: "baton.worker.llm").log(
+            level: level, "\(record.message)", metadata: record.metadata.mapValues { .string($0) })
     }
 
     /// The agents this worker serves (see `AgentRegistry.serving`) and those left out, with why.

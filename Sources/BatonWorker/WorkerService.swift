@@ -215,3 +215,9 @@ public struct WorkerService: Service {
             leaseToken: activity.leaseToken, kind: kind)
     }
 }
+
+extension WorkerService: CustomStringConvertible {
+    /// Service groups log their services at debug level: never the configuration (its
+    /// broker URL and provider keys are secrets).
+    public var description: String { "WorkerService(\(workerId))" }
+}

@@ -45,3 +45,13 @@ import Testing
         }
     }
 }
+
+/// Issue #10: usage counts come from outside; totals saturate instead of trapping.
+@Suite struct TokenUsageTests {
+    @Test func sumsSaturate() {
+        let huge = TokenUsage(promptTokens: .max, completionTokens: .max, cost: 1, calls: .max)
+        let summary = UsageSummary(byNode: ["a": huge, "b": huge])
+        #expect(summary.total.promptTokens == .max)
+        #expect(summary.total.calls == .max)
+    }
+}
