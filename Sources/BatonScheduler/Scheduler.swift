@@ -105,7 +105,8 @@ public enum Scheduler {
             pool: pool, context: context, relayWake: wake, logger: logger,
             eventsGate: EventsBacklogGate(
                 endpoint: endpoint, queue: configuration.eventsQueue, settle: .seconds(2),
-                brokerRecovery: .seconds(configuration.brokerRecoveryGraceSeconds), logger: logger))
+                brokerRecovery: .seconds(configuration.brokerRecoveryGraceSeconds), logger: logger),
+            database: database)
         // Started in this order, stopped in reverse: HTTP stops taking requests first.
         let gauges = WorkflowGauges(pool: pool, logger: logger, interval: .seconds(15))
         let services: [any Service] = [relay, events, timers, gauges, http]

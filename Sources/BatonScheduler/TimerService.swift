@@ -20,13 +20,17 @@ struct TimerService: Service {
     let interval: Duration
     /// Nil fires every due timer (tests that drive timers by hand).
     let eventsGate: EventsBacklogGate?
+    /// Told of every pass's success or failure (for `/readyz` and outage logging).
+    let database: DependencyHealth?
     let batchSize = 100
     private let fired = Counter(label: "baton_timers_fired_total")
 
     init(
         pool: PostgresPool, context: WorkflowStore.Context, relayWake: WakeSignal, logger: Logger,
-        interval: Duration = .milliseconds(250), eventsGate: EventsBacklogGate? = nil
+        interval: Duration = .milliseconds(250), eventsGate: EventsBacklogGate? = nil,
+        database: DependencyHealth? = nil
     ) {
+        self.database = database
         self.eventsGate = eventsGate
         self.pool = pool
         self.context = context
@@ -40,7 +44,10 @@ struct TimerService: Service {
             do {
                 let silenceCounts = await eventsGate?.isOpen() ?? true
                 let count = try await fireDueTimers(now: Date(), includingSilence: silenceCounts)
+                database?.succeeded(logger: logger)
                 if count == batchSize { continue }
+            } catch let error as PostgresError where error.isTransient && database != nil {
+                database?.failed(error, logger: logger)
             } catch {
                 logger.warning("firing timers failed; will retry", metadata: ["error": "\(error)"])
             }

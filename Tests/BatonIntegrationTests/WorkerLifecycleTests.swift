@@ -72,7 +72,8 @@ import Testing
             let process = Process()
             process.executableURL = binary
             process.arguments = [
-                "--config", SchedulerCrashTests.root.appendingPathComponent("config/configuration_worker.yaml").path,
+                "--config",
+                SchedulerCrashTests.root.appendingPathComponent("config/dev/configuration_worker.yaml").path,
             ]
             var environment = ProcessInfo.processInfo.environment
             environment["BATON_BROKER_URL"] = TestServices.brokerURL
@@ -80,6 +81,7 @@ import Testing
             environment["BATON_EVENTS_QUEUE"] = stack.eventsQueue
             environment["BATON_LOG_LEVEL"] = "error"
             environment["BATON_WORKER_METRICS_PORT"] = "0"
+            environment["BATON_TEST_HOOKS_FOLDER"] = FileManager.default.temporaryDirectory.path
             process.environment = environment
             try process.run()
             let id = try await stack.submit(

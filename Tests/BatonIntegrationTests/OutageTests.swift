@@ -1,0 +1,160 @@
+import BatonAgents
+import BatonContracts
+import BatonHTTPClient
+import BatonLifecycle
+import BatonWorker
+import Foundation
+import ServiceLifecycle
+import Testing
+
+/// Issue #10 (3, 4, 5): the broker, the scheduler and the database go away while work
+/// runs; nothing may run to the end twice, finished work may not be thrown away, and
+/// no daemon may exit. Each outage is confined to this test's own database, queues
+/// and connections, so the tests that share the services go on undisturbed.
+@Suite struct OutageTests {
+    /// Every workflow completed by its first attempt, dispatched once.
+    static func expectEachRanOnce(_ ids: [String], _ stack: Stack) async throws {
+        for id in ids {
+            let view = try await stack.waitUntilFinished(id)
+            #expect(view.status == .completed, "\(id)")
+            #expect(view.attempt == 1, "\(id) ran again as attempt \(view.attempt)")
+            let attempts = view.result?["steps"]?.arrayValue?.compactMap { $0["attempt"]?.numberValue }
+            #expect(attempts?.allSatisfy { $0 == 1 } == true, "\(id): \(attempts ?? [])")
+            let dispatches = try await stack.query(
+                "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = $1 AND type = 'dispatched'", [id])
+            #expect(dispatches.first?["n"] == "1", "\(id)")
+        }
+    }
+
+    /// (3) A broker restart cuts every connection and requeues every running command.
+    /// The workers are fine: no activity may run a second time.
+    @Test func lostBrokerConnectionsDoNotRunAnyActivityTwice() async throws {
+        try await Stack.run(workers: 0) { stack in
+            let workers = (0..<2).map { _ in
+                WorkerService(
+                    configuration: WorkerConfiguration(
+                        queue: stack.queue, eventsQueue: stack.eventsQueue, brokerURL: TestServices.brokerURL,
+                        concurrency: 4),
+                    registry: AgentRegistry.builtIn(), logger: TestServices.logger)
+            }
+            let group = ServiceGroup(
+                configuration: .init(services: workers.map(\.shutsDownGroupWhenDone), logger: TestServices.logger))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                let options = WorkflowOptions(heartbeatIntervalSeconds: 0.5, heartbeatTimeoutSeconds: 20)
+                var ids: [String] = []
+                for _ in 0..<6 {
+                    ids.append(
+                        try await stack.submit(
+                            SubmitWorkflowRequest(
+                                agent: "chain", input: ["steps": 6, "sleep_ms": 500], options: options)
+                        ).view.id)
+                }
+                _ = try await Stack.waitForCount(
+                    stack.databaseURL, "SELECT count(*) AS n FROM workflows WHERE checkpoint_step >= 1", atLeast: 6)
+                var closed = 0
+                for worker in workers { closed += try BrokerOutageTests.closeConnections(mentioning: worker.workerId) }
+                #expect(closed == 4)
+                try await Self.expectEachRanOnce(ids, stack)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+        }
+    }
+
+    /// (5) PostgreSQL goes away for longer than the scheduler used to survive (~7 s):
+    /// the scheduler stays up, says it is not ready, answers 503 with Retry-After, and
+    /// carries on by itself when the database is back.
+    @Test func aDatabaseOutageIsRiddenOut() async throws {
+        try await Stack.run { stack in
+            let options = WorkflowOptions(heartbeatIntervalSeconds: 0.5, heartbeatTimeoutSeconds: 30)
+            let id = try await stack.submit(
+                SubmitWorkflowRequest(agent: "chain", input: ["steps": 6, "sleep_ms": 500], options: options)
+            ).view.id
+            _ = try await Stack.waitForCount(
+                stack.databaseURL, "SELECT coalesce(max(checkpoint_step), 0) AS n FROM workflows", atLeast: 1)
+            let name = String(stack.databaseURL.split(separator: "/").last ?? "")
+            let admin = try await TestServices.connectOrExplain(TestServices.postgresURL)
+            try await admin.query("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
+            try await admin.query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                [name])
+            var sawNotReady = false
+            var saw503 = false
+            let outageEnd = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < outageEnd {
+                if let ready = try? await stack.get("/readyz"), ready.status == 503 { sawNotReady = true }
+                if let read = try? await stack.get("/v1/workflows/\(id)"), read.status == 503,
+                    read.headers["retry-after"] != nil
+                {
+                    saw503 = true
+                }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            try await admin.query("ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
+            await admin.close()
+            #expect(sawNotReady)
+            #expect(saw503)
+            let view = try await stack.waitUntilFinished(id)
+            #expect(view.status == .completed)
+            #expect(try await stack.get("/readyz").status == 200)
+            let after = try await stack.submit(SubmitWorkflowRequest(agent: "chain", input: ["steps": 1])).view.id
+            #expect(try await stack.waitUntilFinished(after).status == .completed)
+        }
+    }
+
+    /// (4) The scheduler is down for longer than the heartbeat timeout while workers
+    /// finish their activities: when it comes back, the events waiting in its queue
+    /// are applied before any heartbeat timer judges those attempts dead.
+    @Test func aSchedulerOutageLongerThanTheHeartbeatTimeoutThrowsNothingAway() async throws {
+        let databaseURL = try await TestServices.freshDatabase()
+        let queue = TestServices.uniqueName("agents")
+        let eventsQueue = queue + ".events"
+        let port = Int.random(in: 20_000..<32_000)
+        let workers = ServiceGroup(
+            configuration: .init(
+                services: Stack.workerServices(count: 1, queue: queue, eventsQueue: eventsQueue, concurrency: 8)
+                    .map(\.shutsDownGroupWhenDone),
+                logger: TestServices.logger))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await workers.run() }
+            let first = try await SchedulerCrashTests.SchedulerProcess.start(
+                databaseURL: databaseURL, queue: queue, eventsQueue: eventsQueue, port: port)
+            let options = WorkflowOptions(heartbeatIntervalSeconds: 0.5, heartbeatTimeoutSeconds: 2)
+            let total = 8
+            for index in 0..<total {
+                let body = try JSONEncoder().encode(
+                    SubmitWorkflowRequest(
+                        id: "outage-\(index)", agent: "chain", input: ["steps": 4, "sleep_ms": 400], options: options))
+                let response = try await HTTPClient.send(
+                    HTTPRequest(method: "POST", url: first.baseURL + "/v1/workflows", body: body))
+                #expect(response.status == 201)
+            }
+            _ = try await Stack.waitForCount(
+                databaseURL, "SELECT count(*) AS n FROM workflows WHERE status = 'running'", atLeast: total)
+            first.kill()
+            // Three heartbeat timeouts long; the activities finish meanwhile.
+            try await Task.sleep(for: .seconds(6))
+            let second = try await SchedulerCrashTests.SchedulerProcess.start(
+                databaseURL: databaseURL, queue: queue, eventsQueue: eventsQueue, port: port)
+            let done = try await Stack.waitForCount(
+                databaseURL, "SELECT count(*) AS n FROM workflows WHERE status = 'completed'", atLeast: total)
+            #expect(done == total)
+            let rows = try await Stack.query(
+                databaseURL,
+                """
+                SELECT w.id, w.attempt,
+                    (SELECT count(*) FROM workflow_events e WHERE e.workflow_id = w.id AND e.type = 'dispatched') AS dispatches
+                FROM workflows w
+                """)
+            for row in rows.all {
+                #expect(row["attempt"] == "1", "\(row["id"] ?? "") was redone")
+                #expect(row["dispatches"] == "1", "\(row["id"] ?? "")")
+            }
+            second.process.terminate()
+            second.process.waitUntilExit()
+            await workers.triggerGracefulShutdown()
+            try await group.waitForAll()
+        }
+    }
+}

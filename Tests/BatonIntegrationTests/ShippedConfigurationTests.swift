@@ -1,0 +1,37 @@
+import BatonConfiguration
+import BatonScheduler
+import BatonWorker
+import Foundation
+import Testing
+
+/// The configuration files the project ships load, validate, and serve only the real
+/// agents (issue #10 (0): the chain agent's test hooks are for development only).
+@Suite struct ShippedConfigurationTests {
+    static func path(_ relative: String) -> String {
+        SchedulerCrashTests.root.appendingPathComponent(relative).path
+    }
+
+    @Test(arguments: ["config/configuration_worker.yaml", "docker/configuration_worker.yaml"])
+    func shippedWorkersServeOnlyTheRealAgents(_ file: String) throws {
+        let configuration = try ConfigurationLoader.load(WorkerConfiguration.self, from: Self.path(file))
+        #expect(!configuration.agents.isEmpty)
+        #expect(!configuration.agents.contains("chain"))
+        #expect(configuration.testHooksFolder == nil)
+    }
+
+    @Test func theSchedulerFileLoadsAndValidates() throws {
+        let file = Self.path("config/configuration_scheduler.yaml")
+        let configuration = try ConfigurationLoader.load(SchedulerConfiguration.self, from: file)
+        try configuration.validate(source: file)
+    }
+
+    /// At `log_level: debug` the worker printed its AMQP URL, password included: the
+    /// service group logs each service's description.
+    @Test func theWorkerServiceNeverDescribesItsConfiguration() {
+        let worker = WorkerService(
+            configuration: WorkerConfiguration(brokerURL: "amqp://baton:s3cret-pass@127.0.0.1:5672"),
+            registry: .init(), logger: TestServices.logger)
+        #expect(!"\(worker)".contains("s3cret"))
+        #expect(!String(reflecting: worker).contains("s3cret"))
+    }
+}
