@@ -92,9 +92,14 @@ extension WorkerEvent {
     }
 
     public static func decode(_ data: Data) throws(ContractError) -> WorkerEvent {
-        let message = try MessageCodec.read(data)
+        try decode(try MessageCodec.read(data))
+    }
+
+    static func decode(_ message: MessageCodec.Message) throws(ContractError) -> WorkerEvent {
         let type = message.type
-        guard knownTypes.contains(type) else { throw .unknownType(type, known: knownTypes) }
+        guard knownTypes.contains(type) else {
+            throw .unknownType(type, known: knownTypes + [WorkerStatus.type])
+        }
         let body = try MessageCodec.body(Body.self, of: message)
         func require<T>(_ value: T?, _ field: String) throws(ContractError) -> T {
             guard let value else { throw .malformed("a '\(type)' event needs the field '\(field)'") }

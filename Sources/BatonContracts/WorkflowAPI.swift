@@ -101,6 +101,9 @@ public struct WorkflowView: Sendable, Hashable, Codable {
     public var parentId: String?
     /// Tokens and cost of the agent's model calls so far (not counting child workflows).
     public var usage: UsageSummary?
+    /// What the caller should know about an accepted submission (e.g. that no live
+    /// worker has reported its agents, so the agent's name could not be checked).
+    public var warnings: [String]?
     public var createdAt: Date
     public var updatedAt: Date
 

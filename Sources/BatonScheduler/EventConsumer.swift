@@ -100,16 +100,22 @@ struct EventConsumer: Service {
     private func process(_ deliveries: [AMQPDelivery], consumer: AMQPConnection) async throws {
         var fresh: [Readable] = []
         var redelivered: [Readable] = []
+        var statuses: [WorkerStatus] = []
         for delivery in deliveries {
             do {
-                let event = try WorkerEvent.decode(delivery.body)
-                if delivery.redelivered {
-                    redelivered.append((event, delivery))
-                } else {
-                    fresh.append((event, delivery))
+                switch try EventsQueueMessage.decode(delivery.body) {
+                case .event(let event) where delivery.redelivered: redelivered.append((event, delivery))
+                case .event(let event): fresh.append((event, delivery))
+                case .workerStatus(let status): statuses.append(status)
                 }
             } catch {
                 try await deadLetter(delivery, reason: "\(error)")
+            }
+        }
+        if !statuses.isEmpty {
+            let (pool, statuses) = (pool, statuses)
+            try await waitingOutOutages {
+                try await pool.transaction { db in try WorkerRegistry.record(statuses, now: Date(), on: db) }
             }
         }
         if !fresh.isEmpty {

@@ -111,6 +111,17 @@ enum Migrations {
                 "CREATE UNIQUE INDEX workflows_child_key ON workflows (parent_id, child_key) WHERE child_key IS NOT NULL",
             ]
         ),
+        (
+            7,
+            [
+                // What each worker last said about itself (WorkerStatus): the agents live workers serve.
+                """
+                CREATE TABLE workers (
+                    id text PRIMARY KEY, agents jsonb NOT NULL, concurrency integer NOT NULL,
+                    stopping boolean NOT NULL, seen_at timestamptz NOT NULL)
+                """
+            ]
+        ),
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

@@ -20,6 +20,8 @@ enum WorkflowStore {
         case conflict(WorkflowView)
         /// `parentId` names no workflow.
         case parentNotFound(String)
+        /// No live worker serves the agent; `known` are those they serve.
+        case unknownAgent(known: [String])
     }
 
     enum Outcome: Sendable, Equatable {

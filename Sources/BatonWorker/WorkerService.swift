@@ -52,6 +52,7 @@ public struct WorkerService: Service {
             try await connection.declareExchange(controlExchange, type: "fanout")
         }
         try await publisher.start()
+        try await publisher.publish([status(stopping: false)])
         let runner = ActivityRunner(
             registry: registry, publisher: EventPublisher(publisher: publisher, queue: configuration.eventsQueue),
             workerId: workerId, cancellations: cancellations, drain: drain, logger: logger)
@@ -67,10 +68,18 @@ public struct WorkerService: Service {
         do {
             try await withGracefulShutdownHandler {
                 try await withThrowingDiscardingTaskGroup { group in
+                    let status = status(stopping: false)
                     group.addTask {
+                        var beats = 0
                         while true {
                             try await Task.sleep(for: .seconds(5))
                             await publisher.keepAlive()
+                            beats += 1
+                            // Tells the scheduler which agents this worker serves (WorkerStatus).
+                            if Double(beats * 5) >= WorkerStatus.interval {
+                                beats = 0
+                                try? await publisher.publish([status])
+                            }
                         }
                     }
                     var failures = 0
@@ -134,6 +143,7 @@ public struct WorkerService: Service {
             if consuming && drain.isDraining {
                 try await consumer.cancelConsumer(commandConsumer)  // no new commands
                 consuming = false
+                try? await publisher.publish([status(stopping: true)])
             }
             if drain.isFinished(timeout: drainTimeout) {
                 // Activities still running leave their commands unacknowledged: the broker
@@ -207,6 +217,14 @@ public struct WorkerService: Service {
             }
         }
         return true
+    }
+
+    private func status(stopping: Bool) -> AMQPMessage {
+        AMQPMessage(
+            routingKey: configuration.eventsQueue,
+            body: WorkerStatus(
+                workerId: workerId, agents: registry.names, concurrency: configuration.concurrency, stopping: stopping
+            ).encoded())
     }
 
     private func event(_ kind: WorkerEvent.Kind, for activity: RunActivity) -> WorkerEvent {

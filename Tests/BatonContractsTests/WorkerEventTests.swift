@@ -55,3 +55,17 @@ import Testing
         #expect(summary.total.calls == .max)
     }
 }
+
+@Suite struct WorkerStatusTests {
+    @Test func roundTripsAndSharesTheEventsQueue() throws {
+        let status = WorkerStatus(workerId: "w-1", agents: ["chain"], concurrency: 4)
+        #expect(try EventsQueueMessage.decode(status.encoded()) == .workerStatus(status))
+        let event = WorkerEvent(workflowId: "wf", attempt: 1, workerId: "w-1", kind: .started)
+        #expect(try EventsQueueMessage.decode(event.encoded()) == .event(event))
+    }
+
+    @Test func refusesBadAgentNames() {
+        let status = WorkerStatus(workerId: "w-1", agents: ["bad name\n"], concurrency: 4)
+        #expect(throws: ContractError.self) { try EventsQueueMessage.decode(status.encoded()) }
+    }
+}

@@ -59,14 +59,26 @@ import Testing
         }
     }
 
-    @Test func anUnknownAgentFailsWithAClearNonRetryableError() async throws {
+    /// Issue #10 (2): an unknown agent used to be accepted (201) and fail later.
+    @Test func anAgentNoLiveWorkerServesIsRefusedAtSubmit() async throws {
         try await Stack.run { stack in
-            let submitted = try await stack.submit(SubmitWorkflowRequest(agent: "no-such-agent")).view
-            let view = try await stack.waitUntilFinished(submitted.id)
-            #expect(view.status == .failed)
-            #expect(view.attempt == 1)
-            #expect(view.error?.kind == "unknown_agent")
-            #expect(view.error?.message.contains("no agent named 'no-such-agent'") == true)
+            _ = try await Stack.waitForCount(stack.databaseURL, "SELECT count(*) AS n FROM workers", atLeast: 1)
+            let response = try await stack.post("/v1/workflows", json: #"{"agent": "no-such-agent"}"#)
+            #expect(response.status == 400)
+            let text = String(decoding: response.body, as: UTF8.self)
+            #expect(text.contains("unknown agent 'no-such-agent'; the live workers serve: chain"))
+            let rows = try await stack.query("SELECT count(*) AS n FROM workflows")
+            #expect(rows.first?["n"] == "0")
+        }
+    }
+
+    /// With no live worker known, the name cannot be checked: accepted, and the
+    /// response says so.
+    @Test func withoutLiveWorkersASubmitSaysItsAgentWasNotChecked() async throws {
+        try await Stack.run(workers: 0) { stack in
+            let view = try await stack.submit(SubmitWorkflowRequest(agent: "no-such-agent")).view
+            #expect(view.warnings?.first?.contains("no live worker has reported") == true)
+            #expect(try await stack.workflow(view.id).warnings == nil)
         }
     }
 

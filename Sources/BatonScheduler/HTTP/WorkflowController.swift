@@ -35,12 +35,23 @@ struct WorkflowController: Sendable {
         if let problem = submission.validationError() { throw HTTPError(.badRequest, message: problem) }
         let storeContext = context
         let outcome = try await Self.retryingTransientErrors {
-            try await pool.transaction { db in
-                try WorkflowStore.submit(submission, now: Date(), context: storeContext, on: db)
+            try await pool.transaction { db -> (WorkflowStore.SubmitOutcome, String?) in
+                // An agent no live worker serves would only fail later: refuse it now.
+                let agents = try WorkerRegistry.liveAgents(now: Date(), on: db)
+                if let agents, !agents.contains(submission.agent) {
+                    return (.unknownAgent(known: agents.sorted()), nil)
+                }
+                let warning =
+                    agents == nil
+                    ? "no live worker has reported the agents it serves, so agent '\(submission.agent)' was not checked; the workflow waits for a worker that serves it"
+                    : nil
+                return (try WorkflowStore.submit(submission, now: Date(), context: storeContext, on: db), warning)
             }
         }
-        switch outcome {
-        case .created(let view):
+        let (result, warning) = outcome
+        switch result {
+        case .created(var view):
+            view.warnings = warning.map { [$0] }
             submitted.increment()
             relayWake.signal()
             requestContext.logger.info(
@@ -56,6 +67,12 @@ struct WorkflowController: Sendable {
             )
         case .parentNotFound(let parent):
             throw HTTPError(.badRequest, message: "parentId: no workflow with id '\(parent)'")
+        case .unknownAgent(let known):
+            throw HTTPError(
+                .badRequest,
+                message:
+                    "unknown agent '\(submission.agent)'; the live workers serve: \(known.isEmpty ? "(none)" : known.joined(separator: ", "))"
+            )
         }
     }
 

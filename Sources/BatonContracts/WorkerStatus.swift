@@ -1,0 +1,46 @@
+import Foundation
+
+/// What a worker tells the scheduler about itself, on the events queue: at start,
+/// every `interval`, and when it stops. The scheduler uses it to refuse a submission
+/// for an agent no live worker serves, instead of accepting it and failing later.
+public struct WorkerStatus: Sendable, Hashable, Codable {
+    public var workerId: String
+    /// The agents this worker serves.
+    public var agents: [String]
+    public var concurrency: Int
+    /// True in the last report of a worker that is stopping.
+    public var stopping: Bool
+
+    /// How often a worker reports; a worker silent for three intervals counts as gone.
+    public static let interval: Double = 15
+
+    public init(workerId: String, agents: [String], concurrency: Int, stopping: Bool = false) {
+        self.workerId = workerId
+        self.agents = agents
+        self.concurrency = concurrency
+        self.stopping = stopping
+    }
+
+    public static let type = "worker_status"
+
+    public func encoded() -> Data { MessageCodec.encode(type: Self.type, body: self) }
+}
+
+/// A message on the events queue: a worker's event about one attempt, or its status.
+public enum EventsQueueMessage: Sendable, Hashable {
+    case event(WorkerEvent)
+    case workerStatus(WorkerStatus)
+
+    public static func decode(_ data: Data) throws(ContractError) -> EventsQueueMessage {
+        let message = try MessageCodec.read(data)
+        guard message.type == WorkerStatus.type else { return .event(try WorkerEvent.decode(message)) }
+        let status = try MessageCodec.body(WorkerStatus.self, of: message)
+        guard !status.workerId.isEmpty, status.workerId.count <= 256,
+            !status.workerId.unicodeScalars.contains(where: Identifiers.isControlOrFormat)
+        else { throw .malformed("workerId must be 1 to 256 characters without control characters") }
+        guard status.agents.count <= 1000, status.agents.allSatisfy(Identifiers.isValidAgentName) else {
+            throw .malformed("agents must be at most 1000 agent names (\(Identifiers.agentNameRule))")
+        }
+        return .workerStatus(status)
+    }
+}
