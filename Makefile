@@ -54,8 +54,11 @@ bench:
 run-scheduler: services-start
 	env $(SERVICE_ENV) swift run baton-scheduler --config config/configuration_scheduler.yaml
 
+# The development worker: the real agents plus the chain test agent and its test hooks
+# (config/dev/). config/configuration_worker.yaml is the production template.
 run-worker: services-start
-	env $(SERVICE_ENV) swift run baton-worker --config config/configuration_worker.yaml
+	mkdir -p .run/test-hooks
+	env $(SERVICE_ENV) swift run baton-worker --config config/dev/configuration_worker.yaml
 
 # The scripted OpenAI-compatible test server the default worker configuration points at.
 run-scripted-llm:

@@ -21,7 +21,8 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
     public var heartbeatIntervalSeconds: Double
     public var heartbeatTimeoutSeconds: Double
     public var startToCloseTimeoutSeconds: Double
-    /// Checkpoints kept per running workflow (a finished one keeps its last).
+    /// Checkpoints kept per workflow, the newest ones, running or finished (older ones
+    /// are deleted as new ones arrive).
     public var checkpointRetention: Int
     /// Largest accepted API request body.
     public var maxRequestBytes: Int
