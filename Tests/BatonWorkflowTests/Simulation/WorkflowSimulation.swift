@@ -33,7 +33,7 @@ struct WorkflowSimulation {
     /// What the scheduler's database holds for one workflow.
     struct Stored {
         var machine: WorkflowStateMachine
-        var inputs: [(WorkflowEvent, Date, Double)] = []
+        var inputs: [(WorkflowEvent, Date, Double, String)] = []
         var maxCheckpointStep: Int?
         var terminalRecords = 0
         var results = 0
@@ -47,6 +47,7 @@ struct WorkflowSimulation {
         var attempt: Int
         var resumeFromStep: Int?
         var redelivered = false
+        var leaseToken: String?
     }
 
     struct Event {
@@ -54,12 +55,14 @@ struct WorkflowSimulation {
         var attempt: Int
         var worker: String
         var kind: WorkerEvent.Kind
+        var leaseToken: String?
     }
 
     struct Activity {
         var workflow: String
         var attempt: Int
         var worker: String
+        var leaseToken: String?
         var step: Int
         var steps: Int
         var crashed = false
@@ -134,6 +137,7 @@ struct WorkflowSimulation {
         case 91..<94: try humanAnswers()
         case 94..<96: if faulty { try cancelSomething() }
         case 96: try submitAnother()
+        case 97: if faulty { try forgeEvent() }
         default: if faulty { injectNetworkFault() }
         }
     }
@@ -146,10 +150,11 @@ struct WorkflowSimulation {
         let wasTerminal = stored.machine.isTerminal
         let attemptBefore = stored.machine.attempt
         let draw = random.unit()
+        let token = String(random.next(), radix: 16)
         if case .timerFired(let timer, _) = event { stored.timers[timer] = nil }
-        let actions = stored.machine.handle(event, now: now, random: draw)
+        let actions = stored.machine.handle(event, now: now, random: draw, newLeaseToken: token)
         eventsApplied += 1
-        stored.inputs.append((event, now, draw))
+        stored.inputs.append((event, now, draw, token))
         var hasher = Hasher()
         hasher.combine(trace.value)
         hasher.combine(id)
@@ -165,7 +170,7 @@ struct WorkflowSimulation {
         if stored.machine.attempt < attemptBefore { throw fail("the attempt went backwards") }
         for action in actions {
             switch action {
-            case .dispatch(let attempt, let resumeFromStep, _, _):
+            case .dispatch(let attempt, let resumeFromStep, _, let leaseToken):
                 if resumeFromStep != stored.maxCheckpointStep {
                     throw fail(
                         "dispatch resumes from \(String(describing: resumeFromStep)), latest checkpoint is \(String(describing: stored.maxCheckpointStep))"
@@ -173,7 +178,8 @@ struct WorkflowSimulation {
                 }
                 if attempt <= stored.highestAttempt { throw fail("attempt \(attempt) dispatched twice") }
                 stored.highestAttempt = attempt
-                commands.append(Command(workflow: id, attempt: attempt, resumeFromStep: resumeFromStep))
+                commands.append(
+                    Command(workflow: id, attempt: attempt, resumeFromStep: resumeFromStep, leaseToken: leaseToken))
             case .storeCheckpoint(let checkpoint):
                 if let latest = stored.maxCheckpointStep, checkpoint.step <= latest {
                     throw fail("checkpoint \(checkpoint.step) stored after \(latest)")
@@ -223,7 +229,9 @@ struct WorkflowSimulation {
             let data = try JSONEncoder().encode(stored.machine)
             let reloaded = try JSONDecoder().decode(WorkflowStateMachine.self, from: data)
             var replayed = WorkflowStateMachine(options: options)
-            for (event, time, draw) in stored.inputs { _ = replayed.handle(event, now: time, random: draw) }
+            for (event, time, draw, token) in stored.inputs {
+                _ = replayed.handle(event, now: time, random: draw, newLeaseToken: token)
+            }
             guard reloaded == stored.machine, replayed == stored.machine else {
                 throw Violation(
                     seed: seed, step: step, workflow: id,
@@ -267,16 +275,22 @@ struct WorkflowSimulation {
         let worker = "w\(workerCounter)"
         if command.redelivered {
             events.append(
-                Event(workflow: command.workflow, attempt: command.attempt, worker: worker, kind: .redelivered))
+                Event(
+                    workflow: command.workflow, attempt: command.attempt, worker: worker, kind: .redelivered,
+                    leaseToken: command.leaseToken))
             return
         }
         let steps = 3 + Int(random.next() % 3)
         let start = command.resumeFromStep ?? 0
         activities.append(
             Activity(
-                workflow: command.workflow, attempt: command.attempt, worker: worker, step: start, steps: steps,
+                workflow: command.workflow, attempt: command.attempt, worker: worker,
+                leaseToken: command.leaseToken, step: start, steps: steps,
                 interruptAt: random.chance(0.15) ? start + 1 : nil))
-        events.append(Event(workflow: command.workflow, attempt: command.attempt, worker: worker, kind: .started))
+        events.append(
+            Event(
+                workflow: command.workflow, attempt: command.attempt, worker: worker, kind: .started,
+                leaseToken: command.leaseToken))
     }
 
     mutating func workerTick() {
@@ -285,15 +299,28 @@ struct WorkflowSimulation {
         var activity = activities[index]
         func emit(_ kind: WorkerEvent.Kind) {
             events.append(
-                Event(workflow: activity.workflow, attempt: activity.attempt, worker: activity.worker, kind: kind))
+                Event(
+                    workflow: activity.workflow, attempt: activity.attempt, worker: activity.worker, kind: kind,
+                    leaseToken: activity.leaseToken))
         }
         if activity.crashed {
             // A dead worker's connection closes: the broker redelivers its command.
             activities.remove(at: index)
             if !faulty || random.chance(0.7) {
-                commands.append(Command(workflow: activity.workflow, attempt: activity.attempt, redelivered: true))
+                commands.append(
+                    Command(
+                        workflow: activity.workflow, attempt: activity.attempt, redelivered: true,
+                        leaseToken: activity.leaseToken))
             }
             return
+        }
+        if faulty && random.chance(0.02) {
+            // The broker cut a live worker's connection (a broker restart): its command is
+            // redelivered to another worker while the activity goes on.
+            commands.append(
+                Command(
+                    workflow: activity.workflow, attempt: activity.attempt, redelivered: true,
+                    leaseToken: activity.leaseToken))
         }
         if faulty && random.chance(0.03) {
             activity.crashed = true
@@ -334,7 +361,26 @@ struct WorkflowSimulation {
         let index = faulty && random.chance(0.3) ? Int(random.next() % UInt64(events.count)) : 0
         let event = events[index]
         if !(faulty && random.chance(0.1)) { events.remove(at: index) }  // else: redelivered later
-        try apply(.worker(event.kind, attempt: event.attempt, workerId: event.worker), to: event.workflow)
+        try apply(
+            .worker(event.kind, attempt: event.attempt, workerId: event.worker, leaseToken: event.leaseToken),
+            to: event.workflow)
+    }
+
+    /// Someone who can publish on the broker but never received the command forges an
+    /// event for the current attempt: it must change nothing.
+    mutating func forgeEvent() throws {
+        guard let id = store.keys.sorted().randomElement(using: &random), let stored = store[id] else { return }
+        let before = stored.machine
+        let kinds: [WorkerEvent.Kind] = [
+            .completed(output: "forged"), .interrupted("forged"),
+            .failed(ActivityFailure(kind: "x", message: "x", retryable: false)),
+            .redelivered, .started,
+        ]
+        let kind = kinds[Int(random.next() % UInt64(kinds.count))]
+        try apply(.worker(kind, attempt: before.attempt, workerId: "forger", leaseToken: "forged"), to: id)
+        if before.leaseToken != nil, store[id]?.machine != before {
+            throw Violation(seed: seed, step: step, workflow: id, message: "a forged \(kind) changed the workflow")
+        }
     }
 
     mutating func injectNetworkFault() {
