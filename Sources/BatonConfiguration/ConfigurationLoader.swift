@@ -17,30 +17,71 @@ public enum ConfigurationLoader {
         return try decode(Configuration.self, yaml: String(decoding: data, as: UTF8.self), source: path)
     }
 
-    /// Decodes YAML text; `source` names it in errors. Unknown keys (for a
-    /// `ShapedConfiguration`) and a value of the wrong type are reported together.
+    /// Decodes YAML text; `source` names it in errors. Every problem is reported at
+    /// once: unknown keys (for a `ShapedConfiguration`), and every value of the wrong
+    /// type — after each, the value is set aside and decoding tries again, so that the
+    /// next one is found too — each with its line.
     public static func decode<Configuration: Decodable>(
         _: Configuration.Type, yaml: String, source: String
     ) throws(ConfigurationError) -> Configuration {
-        var problems: [String] = []
-        if let shaped = Configuration.self as? any ShapedConfiguration.Type {
-            do {
-                if let node = try Yams.compose(yaml: yaml) { problems += shaped.shape.problems(in: node) }
-            } catch {
-                throw ConfigurationError(source: source, problems: ["not valid YAML: \(error)"])
-            }
-        }
+        var node: Node
         do {
-            let value = try YAMLDecoder().decode(Configuration.self, from: yaml)
-            if !problems.isEmpty { throw ConfigurationError(source: source, problems: problems) }
-            return value
+            guard let composed = try Yams.compose(yaml: yaml) else {
+                return try decodeOrExplain(Configuration.self, from: Node.mapping(Node.Mapping([])), source: source)
+            }
+            node = composed
         } catch let error as ConfigurationError {
             throw error
-        } catch let error as DecodingError {
-            throw ConfigurationError(source: source, problems: problems + [describe(error)])
         } catch {
-            throw ConfigurationError(source: source, problems: problems + ["not valid YAML: \(error)"])
+            throw ConfigurationError(source: source, problems: ["not valid YAML: \(error)"])
         }
+        var problems: [String] = []
+        if let shaped = Configuration.self as? any ShapedConfiguration.Type {
+            problems += shaped.shape.problems(in: node)
+        }
+        for _ in 0..<100 {
+            do {
+                let value = try YAMLDecoder().decode(Configuration.self, from: node)
+                if !problems.isEmpty { throw ConfigurationError(source: source, problems: problems) }
+                return value
+            } catch let error as ConfigurationError {
+                throw error
+            } catch let error as DecodingError {
+                let path = keyPath(of: error)
+                let line = ConfigurationShape.node(at: path, in: node)?.mark.map { "line \($0.line): " } ?? ""
+                problems.append(line + describe(error))
+                guard case .typeMismatch = error, !path.isEmpty,
+                    let remaining = ConfigurationShape.removing(path, from: node)
+                else { break }
+                node = remaining
+            } catch {
+                problems.append("not valid YAML: \(error)")
+                break
+            }
+        }
+        throw ConfigurationError(source: source, problems: problems)
+    }
+
+    private static func decodeOrExplain<Configuration: Decodable>(
+        _: Configuration.Type, from node: Node, source: String
+    ) throws -> Configuration {
+        do {
+            return try YAMLDecoder().decode(Configuration.self, from: node)
+        } catch let error as DecodingError {
+            throw ConfigurationError(source: source, problems: [describe(error)])
+        }
+    }
+
+    /// The mapping keys leading to the value an error is about.
+    private static func keyPath(of error: DecodingError) -> [String] {
+        let context: DecodingError.Context
+        switch error {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): context = c
+        case .keyNotFound(_, let c): context = c
+        @unknown default: return []
+        }
+        // A wrong element of a list sets the whole list aside.
+        return Array(context.codingPath.prefix { $0.intValue == nil }.map(\.stringValue))
     }
 
     private static func describe(_ error: DecodingError) -> String {

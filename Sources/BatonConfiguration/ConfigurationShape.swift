@@ -40,6 +40,32 @@ public indirect enum ConfigurationShape: Sendable {
         }
     }
 
+    /// The node at `path` (mapping keys), if there is one.
+    static func node(at path: [String], in node: Node) -> Node? {
+        guard let first = path.first else { return node }
+        guard case .mapping(let mapping) = node, let child = mapping[first] else { return nil }
+        return Self.node(at: Array(path.dropFirst()), in: child)
+    }
+
+    /// `node` without the key at `path`; nil when there is no such key.
+    static func removing(_ path: [String], from node: Node) -> Node? {
+        guard let first = path.first, case .mapping(let mapping) = node else { return nil }
+        var pairs: [(Node, Node)] = []
+        var found = false
+        for (key, value) in mapping {
+            guard key.string == first else {
+                pairs.append((key, value))
+                continue
+            }
+            found = true
+            if path.count > 1 {
+                guard let inner = removing(Array(path.dropFirst()), from: value) else { return nil }
+                pairs.append((key, inner))
+            }
+        }
+        return found ? .mapping(Node.Mapping(pairs, mapping.tag, mapping.style, mapping.mark)) : nil
+    }
+
     /// The known key within two edits of `name`, if one is.
     static func closest(to name: String, among known: [String]) -> String? {
         known.map { ($0, editDistance(name, $0)) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }?.0

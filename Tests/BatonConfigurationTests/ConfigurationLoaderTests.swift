@@ -50,6 +50,25 @@ import Testing
         }
     }
 
+    struct Typed: Decodable {
+        var port: Int?
+        var level: Double?
+        var names: [String]?
+    }
+
+    /// Only the first type error used to be reported: fixing a file took one start per mistake.
+    @Test func everyTypeErrorIsReportedWithItsLine() {
+        do {
+            _ = try ConfigurationLoader.decode(
+                Typed.self, yaml: "port: eighty\nlevel: high\nnames: [a, [b]]\n", source: "f")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.problems.count == 3, "\(error.problems)")
+            #expect(error.problems.first?.hasPrefix("line 1: 'port'") == true, "\(error.problems)")
+            #expect(error.problems.contains { $0.hasPrefix("line 2: 'level'") }, "\(error.problems)")
+        }
+    }
+
     @Test func knownKeysPass() throws {
         let value = try ConfigurationLoader.decode(Sample.self, yaml: "postgres_url: a\n", source: "f")
         #expect(value.postgresURL == "a")
