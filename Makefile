@@ -51,14 +51,15 @@ simulate:
 bench:
 	@PEER=$(PEER) scripts/bench.sh
 
+# The daemons log in to the broker as their own users (scripts/broker-users.sh).
 run-scheduler: services-start
-	env $(SERVICE_ENV) swift run baton-scheduler --config config/configuration_scheduler.yaml
+	env $(SERVICE_ENV) bash -c 'BATON_BROKER_URL=$$BATON_SCHEDULER_BROKER_URL exec swift run baton-scheduler --config config/configuration_scheduler.yaml' 
 
 # The development worker: the real agents plus the chain test agent and its test hooks
 # (config/dev/). config/configuration_worker.yaml is the production template.
 run-worker: services-start
 	mkdir -p .run/test-hooks
-	env $(SERVICE_ENV) swift run baton-worker --config config/dev/configuration_worker.yaml
+	env $(SERVICE_ENV) bash -c 'BATON_BROKER_URL=$$BATON_WORKER_BROKER_URL exec swift run baton-worker --config config/dev/configuration_worker.yaml' 
 
 # The scripted OpenAI-compatible test server the default worker configuration points at.
 run-scripted-llm:

@@ -13,6 +13,15 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN="${BATON_RUN_DIR:-$ROOT/.run}"
 PG_PORT="${BATON_PG_PORT:-16439}"
 AMQP_PORT="${BATON_AMQP_PORT:-16572}"
+# The local broker users' passwords: drawn once per checkout, kept under .run/.
+PASSWORDS_FILE="$RUN/broker-passwords"
+if [ ! -f "$PASSWORDS_FILE" ]; then
+    mkdir -p "$RUN"
+    draw() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+    (umask 077; printf 'SCHEDULER_AMQP_PASSWORD=%s\nWORKER_AMQP_PASSWORD=%s\n' "$(draw)" "$(draw)" >"$PASSWORDS_FILE")
+fi
+# shellcheck source=/dev/null
+. "$PASSWORDS_FILE"
 DIST_PORT="${BATON_AMQP_DIST_PORT:-16573}"
 EPMD_PORT="${BATON_EPMD_PORT:-16574}"
 PG_BIN="${BATON_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}"
@@ -123,6 +132,13 @@ CONF
     say "RabbitMQ ready on 127.0.0.1:$AMQP_PORT (pid $(rabbit_pid))"
 }
 
+# The scheduler and the workers log in as users with only the rights they need.
+broker_users() {
+    rabbit_env
+    RABBITMQCTL="$RABBIT_BIN/rabbitmqctl" BATON_AMQP_SCHEDULER_PASSWORD="$SCHEDULER_AMQP_PASSWORD" \
+        BATON_AMQP_WORKER_PASSWORD="$WORKER_AMQP_PASSWORD" "$ROOT/scripts/broker-users.sh" >/dev/null
+}
+
 stop_rabbitmq() {
     local p; p="$(rabbit_pid)"
     if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
@@ -142,7 +158,10 @@ stop_rabbitmq() {
 
 print_env() {
     echo "BATON_POSTGRES_URL=postgresql://postgres@127.0.0.1:$PG_PORT/baton"
+    # guest may do anything (tests, benchmarks); the daemons of make run-* use their own users.
     echo "BATON_BROKER_URL=amqp://guest:guest@127.0.0.1:$AMQP_PORT"
+    echo "BATON_SCHEDULER_BROKER_URL=amqp://baton-scheduler:$SCHEDULER_AMQP_PASSWORD@127.0.0.1:$AMQP_PORT"
+    echo "BATON_WORKER_BROKER_URL=amqp://baton-worker:$WORKER_AMQP_PASSWORD@127.0.0.1:$AMQP_PORT"
 }
 
 # Deletes what tests and benchmarks leave behind on the project's own services: their
@@ -165,7 +184,7 @@ clean_leftovers() {
 case "${1:-}" in
     install) install_packages ;;
     clean) clean_leftovers ;;
-    start) install_packages; start_postgres; start_rabbitmq ;;
+    start) install_packages; start_postgres; start_rabbitmq; broker_users ;;
     stop) stop_rabbitmq; stop_postgres ;;
     status)
         if pg_running; then echo "postgresql: running, pid $(pg_pid), port $PG_PORT"; else echo "postgresql: stopped"; fi

@@ -118,6 +118,15 @@ public actor AMQPConnection {
         try checkReply(operation: "queue.bind '\(name)' to '\(exchange)'")
     }
 
+    /// Binds `queue` to `exchange` for messages with `routingKey` (idempotent).
+    public func bindQueue(_ queue: String, to exchange: String, routingKey: String) throws(AMQPError) {
+        let state = try openState()
+        let arena = CByteArena()
+        _ = amqp_queue_bind(
+            state, channel, arena.bytes(queue), arena.bytes(exchange), arena.bytes(routingKey), amqp_table_t())
+        try checkReply(operation: "queue.bind '\(queue)' to '\(exchange)'")
+    }
+
     /// Deletes a queue and the messages in it.
     public func deleteQueue(_ name: String) throws(AMQPError) {
         let state = try openState()

@@ -11,7 +11,9 @@ public enum DeadLetter {
         var headers = delivery.headers
         headers["x-baton-dead-letter-reason"] = String(reason.prefix(4096))
         headers["x-baton-source-queue"] = source
-        return AMQPMessage(routingKey: queue(for: source), body: delivery.body, headers: headers)
+        return AMQPMessage(
+            routingKey: queue(for: source), body: delivery.body, exchange: Topology.deadLetterExchange, headers: headers
+        )
     }
 
     /// The reason recorded on a dead-lettered message.

@@ -45,12 +45,8 @@ public enum Scheduler {
         }
         if !applied.isEmpty { logger.info("database migrated", metadata: ["versions": "\(applied)"]) }
 
-        let queues = [
-            configuration.queue, DeadLetter.queue(for: configuration.queue),
-            DeadLetter.queue(for: configuration.eventsQueue),
-        ]
-        let (eventsQueue, controlExchange) = (
-            configuration.eventsQueue, WorkerCommand.controlExchange(for: configuration.queue)
+        let (commandQueue, eventsQueue, controlExchange) = (
+            configuration.queue, configuration.eventsQueue, WorkerCommand.controlExchange(for: configuration.queue)
         )
         // Waits through broker outages of up to two minutes; a longer one fails the
         // relay's batch, which it retries.
@@ -58,9 +54,8 @@ public enum Scheduler {
             endpoint: endpoint, name: "baton-scheduler publish", maximumOutage: .seconds(120),
             log: { logger.warning("\($0)") }
         ) { connection in
-            for queue in queues { try await connection.declareQueue(queue) }
-            try await connection.declareQueue(eventsQueue, arguments: Topology.eventsQueueArguments)
-            try await connection.declareExchange(controlExchange, type: "fanout")
+            try await Topology.declareShared(
+                on: connection, commandQueue: commandQueue, eventsQueue: eventsQueue, controlExchange: controlExchange)
         }
         try await publisher.start()
         let wake = WakeSignal()

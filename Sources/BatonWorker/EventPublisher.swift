@@ -7,6 +7,8 @@ struct EventPublisher: Sendable {
     let queue: String
 
     func publish(_ event: WorkerEvent) async throws {
-        try await publisher.publish([AMQPMessage(routingKey: queue, body: event.encoded())])
+        try await publisher.publish([
+            AMQPMessage(routingKey: queue, body: event.encoded(), exchange: Topology.eventsExchange(for: queue))
+        ])
     }
 }

@@ -41,23 +41,19 @@ public struct WorkerService: Service {
         let configuration = configuration
         let controlExchange = WorkerCommand.controlExchange(for: configuration.queue)
         let logger = logger
+        // The worker declares nothing shared: the scheduler does (see `Topology`), so the
+        // worker's broker user needs no right to configure shared queues.
         let publisher = ReconnectingPublisher(
             endpoint: endpoint, name: "baton-worker \(workerId) events",
-            maximumOutage: .seconds(configuration.brokerOutageSeconds), log: { logger.warning("\($0)") }
-        ) { connection in
-            for queue in [configuration.queue, DeadLetter.queue(for: configuration.queue)] {
-                try await connection.declareQueue(queue)
-            }
-            try await connection.declareQueue(configuration.eventsQueue, arguments: Topology.eventsQueueArguments)
-            try await connection.declareExchange(controlExchange, type: "fanout")
-        }
+            maximumOutage: .seconds(configuration.brokerOutageSeconds), log: { logger.warning("\($0)") })
         try await publisher.start()
         try await publisher.publish([status(stopping: false)])
         let runner = ActivityRunner(
             registry: registry, publisher: EventPublisher(publisher: publisher, queue: configuration.eventsQueue),
             workerId: workerId, cancellations: cancellations, drain: drain, logger: logger)
-        // The first consumer connection is opened here, so a bad URL or password fails at start.
-        var consumer: AMQPConnection? = try await openConsumer(endpoint)
+        // The first consumer connection is opened here, so a bad URL or password fails at
+        // start; queues the scheduler has not declared yet are waited for.
+        var consumer: AMQPConnection? = try await openFirstConsumer(endpoint)
         logger.info(
             "worker ready",
             metadata: [
@@ -120,12 +116,30 @@ public struct WorkerService: Service {
         await publisher.close()
     }
 
+    /// The first consumer connection: a login that fails ends the start; a queue or
+    /// exchange the scheduler has not declared yet (404) is waited for.
+    private func openFirstConsumer(_ endpoint: AMQPEndpoint) async throws -> AMQPConnection {
+        var backoff = 0
+        while true {
+            do {
+                return try await openConsumer(endpoint)
+            } catch AMQPError.closedByBroker(let code, let text) where code == 404 {
+                if backoff == 0 {
+                    logger.notice(
+                        "waiting for the scheduler to declare the queues (start a scheduler on this broker)",
+                        metadata: ["broker": "\(text)"])
+                }
+                backoff += 1
+                try await Task.sleep(for: .milliseconds(min(5_000, 100 << min(backoff, 6))))
+            }
+        }
+    }
+
     /// A connection consuming the command queue and this worker's control queue.
     private func openConsumer(_ endpoint: AMQPEndpoint) async throws -> AMQPConnection {
         let connection = try await AMQPConnection.connect(to: endpoint, name: "baton-worker \(workerId) commands")
         try await connection.setPrefetch(UInt16(configuration.concurrency))
         let controlExchange = WorkerCommand.controlExchange(for: configuration.queue)
-        try await connection.declareExchange(controlExchange, type: "fanout")
         try await connection.declareExclusiveQueue("\(controlExchange).\(workerId)", boundTo: controlExchange)
         try await connection.consume("\(controlExchange).\(workerId)")
         return connection
@@ -224,7 +238,8 @@ public struct WorkerService: Service {
             routingKey: configuration.eventsQueue,
             body: WorkerStatus(
                 workerId: workerId, agents: registry.names, concurrency: configuration.concurrency, stopping: stopping
-            ).encoded())
+            ).encoded(),
+            exchange: Topology.eventsExchange(for: configuration.eventsQueue))
     }
 
     private func event(_ kind: WorkerEvent.Kind, for activity: RunActivity) -> WorkerEvent {

@@ -71,15 +71,15 @@ struct Stack: Sendable {
     /// shuts everything down gracefully.
     static func run(
         schedulers: Int = 1, workers: Int = 1, concurrency: Int = 4, agents: [any Agent] = [],
+        queue: String = TestServices.uniqueName("agents"), schedulerBrokerURL: String = TestServices.brokerURL,
         _ body: @Sendable (Stack) async throws -> Void
     ) async throws {
         let databaseURL = try await TestServices.freshDatabase()
-        let queue = TestServices.uniqueName("agents")
         let eventsQueue = queue + ".events"
         let logger = TestServices.logger
         let scheduler = SchedulerConfiguration(
             httpHost: "127.0.0.1", httpPort: 0, postgresURL: databaseURL, postgresPoolSize: 4,
-            brokerURL: TestServices.brokerURL, queue: queue, eventsQueue: eventsQueue, heartbeatIntervalSeconds: 1,
+            brokerURL: schedulerBrokerURL, queue: queue, eventsQueue: eventsQueue, heartbeatIntervalSeconds: 1,
             heartbeatTimeoutSeconds: 10, brokerRecoveryGraceSeconds: 1)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
