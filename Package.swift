@@ -143,6 +143,7 @@ let package = Package(
         .testTarget(name: "BatonContractsTests", dependencies: ["BatonContracts"], swiftSettings: strict),
         .testTarget(name: "BatonObservabilityTests", dependencies: ["BatonObservability"], swiftSettings: strict),
         .testTarget(name: "BatonConfigurationTests", dependencies: ["BatonConfiguration"], swiftSettings: strict),
+        .testTarget(name: "BatonSchedulerClientTests", dependencies: ["BatonSchedulerClient"], swiftSettings: strict),
         .testTarget(
             name: "BatonLLMTests",
             dependencies: ["BatonLLM", "BatonScriptedLLM", "BatonWorker", "BatonConfiguration"],

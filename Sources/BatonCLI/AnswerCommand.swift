@@ -27,6 +27,6 @@ struct AnswerCommand: AsyncParsableCommand {
         if let choice { answer["choice"] = .string(choice) }
         if let text { answer["text"] = .string(text) }
         let view = try await SchedulerClient(baseURL: scheduler.baseURL).answer(id, .object(answer))
-        print("\(view.id) \(view.status.rawValue) attempt \(view.attempt)")
+        terminalPrint("\(view.id) \(view.status.rawValue) attempt \(view.attempt)")
     }
 }

@@ -16,6 +16,6 @@ struct CancelCommand: AsyncParsableCommand {
 
     func run() async throws {
         let view = try await SchedulerClient(baseURL: scheduler.baseURL).cancel(id, reason: reason)
-        print("\(view.id) \(view.status.rawValue)")
+        terminalPrint("\(view.id) \(view.status.rawValue)")
     }
 }

@@ -51,37 +51,37 @@ struct ChatCommand: AsyncParsableCommand {
             model: client, tasks: SchedulerTaskDelegate(baseURL: scheduler.baseURL),
             caller: caller ?? environment["USER"] ?? "cli")
         let interactive = isatty(STDIN_FILENO) == 1
-        if interactive { print("Business assistant. Ask away; /quit or Ctrl-D ends.") }
+        if interactive { terminalPrint("Business assistant. Ask away; /quit or Ctrl-D ends.") }
         var turns = TurnTally()
         while true {
             if interactive {
-                print("you> ", terminator: "")
+                terminalPrint("you> ", terminator: "")
                 fflush(nil)  // every stream: `stdout` itself is shared mutable state to Swift 6
             }
             guard let line = readLine() else { break }
             let text = line.trimmingCharacters(in: .whitespaces)
             if text.isEmpty { continue }
             if text == "/quit" { break }
-            print("assistant> ", terminator: "")
+            terminalPrint("assistant> ", terminator: "")
             fflush(nil)
             do {
                 // The answer is printed as the model writes it.
                 let streamed = Printed()
                 let answer = try await assistant.respond(to: text) { piece in
                     streamed.mark()
-                    print(piece, terminator: "")
+                    terminalPrint(piece, terminator: "")
                     fflush(nil)
                 }
-                print(streamed.happened ? "" : answer)
+                terminalPrint(streamed.happened ? "" : answer)
                 turns.succeeded()
             } catch {
-                print("(no answer: \(error))")
+                terminalPrint("(no answer: \(error))")
                 turns.failed(error)
             }
         }
         let usage = await assistant.usage
         if interactive || usage.promptTokens > 0 {
-            print("(this chat used \(usage.promptTokens) prompt + \(usage.completionTokens) completion tokens)")
+            terminalPrint("(this chat used \(usage.promptTokens) prompt + \(usage.completionTokens) completion tokens)")
         }
         if let verdict = turns.failure(interactive: interactive, server: baseURL) {
             printError(verdict)

@@ -22,7 +22,7 @@ struct HistoryCommand: AsyncParsableCommand {
             let page = try await client.history(id, after: after, limit: 500)
             for entry in page {
                 let payload = entry.payload.map { " " + Self.brief($0) } ?? ""
-                print(
+                terminalPrint(
                     "\(formatter.string(from: entry.recordedAt))  attempt \(entry.attempt)  \(entry.type)  \(entry.outcome)\(payload)"
                 )
             }

@@ -23,7 +23,8 @@ struct ListCommand: AsyncParsableCommand {
         for view in views {
             let progress = view.progress?.node.map { " \($0)" } ?? ""
             let caller = view.caller.map { "  by \($0)" } ?? ""
-            print("\(view.id)  \(view.agent)  \(view.status.rawValue)  attempt \(view.attempt)\(progress)\(caller)")
+            terminalPrint(
+                "\(view.id)  \(view.agent)  \(view.status.rawValue)  attempt \(view.attempt)\(progress)\(caller)")
         }
     }
 }

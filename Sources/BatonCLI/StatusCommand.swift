@@ -16,6 +16,6 @@ struct StatusCommand: AsyncParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
-        print(String(decoding: try encoder.encode(view), as: UTF8.self))
+        terminalPrint(String(decoding: try encoder.encode(view), as: UTF8.self))
     }
 }

@@ -36,7 +36,7 @@ struct SubmitCommand: AsyncParsableCommand {
             SubmitWorkflowRequest(
                 id: id, agent: agent, input: parsedInput,
                 caller: caller ?? ProcessInfo.processInfo.environment["USER"]))
-        print(view.id)
+        terminalPrint(view.id)
         if wait {
             try await WatchCommand.follow(view.id, client: client)
         }

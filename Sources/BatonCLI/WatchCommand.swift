@@ -24,7 +24,7 @@ struct WatchCommand: AsyncParsableCommand {
             var line =
                 "\(view.status.rawValue) attempt=\(view.attempt) step=\(view.checkpointStep ?? 0)"
                 + (view.progress?.node.map { " node=\($0)" } ?? "")
-                + (view.progress?.percent.map { " \(Int($0))%" } ?? "")
+                + (view.progress?.percent.map { " \(TerminalText.wholeNumber($0))%" } ?? "")
                 + (view.progress?.label.map { " – \($0)" } ?? "")
             if view.status == .awaitingInput, let child = view.interrupt?["childWorkflowId"]?.stringValue {
                 line += "\n  waiting for child workflow \(child) (baton watch \(child))"
@@ -32,23 +32,23 @@ struct WatchCommand: AsyncParsableCommand {
                 line += "\n  waiting for an answer: \(question) (baton answer \(id) --choice … / --text …)"
             }
             if line != last {
-                print(line)
+                terminalPrint(line)
                 last = line
             }
             if view.status.isTerminal {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
                 if let markdown = view.result?["report"]?["markdown"]?.stringValue {
-                    print(markdown)
+                    terminalPrint(markdown)
                 } else if let result = view.result {
-                    print(String(decoding: try encoder.encode(result), as: UTF8.self))
+                    terminalPrint(String(decoding: try encoder.encode(result), as: UTF8.self))
                 }
                 if let usage = view.usage?.total, usage.promptTokens + usage.completionTokens > 0 {
-                    print(
+                    terminalPrint(
                         "model usage: \(usage.promptTokens) prompt + \(usage.completionTokens) completion tokens in \(usage.calls) calls, cost \(String(format: "%.6f", usage.cost))"
                     )
                 }
-                if let error = view.error { print("error: \(error.kind): \(error.message)") }
+                if let error = view.error { terminalPrint("error: \(error.kind): \(error.message)") }
                 if view.status != .completed { throw ExitCode(1) }
                 return
             }

@@ -19,6 +19,8 @@ public actor PostgresConnection {
     private let connectionString: String
     /// Prepared statements of this session, by SQL text.
     private var prepared: [String: String] = [:]
+    /// Between `BEGIN` and its end: a statement that fails then must not be retried.
+    private var inTransaction = false
     /// Statements built from varying parts could grow the cache without bound; past
     /// this many, new ones run unprepared.
     private static let preparedLimit = 512
@@ -66,6 +68,32 @@ public actor PostgresConnection {
     /// Runs one statement with `$1, $2, …` parameters (nil is SQL NULL).
     @discardableResult
     public func query(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> PostgresRows {
+        let rows: PostgresRows
+        do {
+            rows = try run(sql, parameters)
+        } catch .connectionFailed(let reason) where !inTransaction && Self.isSafeToRetry(sql) {
+            // An idle connection whose server went away (a restart, an outage that ended)
+            // only says so at its next statement: reconnect and run that statement again,
+            // which is safe for a read or a BEGIN outside a transaction.
+            _ = reason
+            rows = try run(sql, parameters)
+        } catch {
+            if case .connectionFailed = error { inTransaction = false }  // the session, and its transaction, are gone
+            throw error
+        }
+        switch sql {
+        case "BEGIN": inTransaction = true
+        case "COMMIT", "ROLLBACK": inTransaction = false
+        default: break
+        }
+        return rows
+    }
+
+    private static func isSafeToRetry(_ sql: String) -> Bool {
+        sql == "BEGIN" || sql.hasPrefix("SELECT")
+    }
+
+    private func run(_ sql: String, _ parameters: [String?]) throws(PostgresError) -> PostgresRows {
         guard let connection else { throw .connectionClosed }
         if PQstatus(connection) != CONNECTION_OK {
             // The server went away since the last statement: try once to come back.

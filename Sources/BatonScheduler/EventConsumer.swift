@@ -59,7 +59,8 @@ struct EventConsumer: Service {
         while !Task.isShuttingDownGracefully {
             let consumer: AMQPConnection
             do {
-                consumer = try await AMQPConnection.connect(to: endpoint, name: "baton-scheduler events")
+                // The queue in the name tells installations sharing a broker apart.
+                consumer = try await AMQPConnection.connect(to: endpoint, name: "baton-scheduler events \(queue)")
                 try await consumer.setPrefetch(UInt16(min(batchSize * 2, Int(UInt16.max))))
                 try await consumer.consume(queue)
                 backoff.reset()

@@ -50,7 +50,8 @@ actor EventsBacklogGate {
             if let open = self.connection {
                 connection = open
             } else {
-                connection = try await AMQPConnection.connect(to: endpoint, name: "baton-scheduler events backlog")
+                connection = try await AMQPConnection.connect(
+                    to: endpoint, name: "baton-scheduler events backlog \(queue)")
                 self.connection = connection
                 connectedAt = .now
                 drainedSince = nil

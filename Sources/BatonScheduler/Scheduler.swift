@@ -51,7 +51,7 @@ public enum Scheduler {
         // Waits through broker outages of up to two minutes; a longer one fails the
         // relay's batch, which it retries.
         let publisher = ReconnectingPublisher(
-            endpoint: endpoint, name: "baton-scheduler publish", maximumOutage: .seconds(120),
+            endpoint: endpoint, name: "baton-scheduler publish \(configuration.queue)", maximumOutage: .seconds(120),
             log: { logger.warning("\($0)") }
         ) { connection in
             try await Topology.declareShared(

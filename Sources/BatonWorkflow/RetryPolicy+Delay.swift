@@ -18,8 +18,9 @@ extension RetryPolicy {
 
 extension WorkflowOptions {
     /// How long after a redelivery hint the attempt's worker has to show a sign of life
-    /// before it counts as lost: two heartbeats, within the heartbeat timeout.
+    /// before it counts as lost: two heartbeats, and at least 5 s (a worker cut off by a
+    /// broker restart needs that long to reconnect and report), within the heartbeat timeout.
     public var leaseCheckSeconds: Double {
-        min(heartbeatTimeoutSeconds, 2 * heartbeatIntervalSeconds)
+        min(heartbeatTimeoutSeconds, max(2 * heartbeatIntervalSeconds, 5))
     }
 }

@@ -52,4 +52,52 @@ import Testing
             await broker.close()
         }
     }
+
+    /// Issue #10 (10): an event for a workflow that does not exist was dropped with a log line.
+    @Test func anEventForAnUnknownWorkflowIsDeadLettered() async throws {
+        try await Stack.run(workers: 0) { stack in
+            let broker = try await TestServices.broker()
+            try await broker.enableConfirms()
+            let event = WorkerEvent(workflowId: "nobody", attempt: 1, workerId: "w", kind: .started)
+            try await broker.publish([AMQPMessage(routingKey: stack.eventsQueue, body: event.encoded())])
+            let dead = try #require(try await waitForDeadLetter(stack.eventsQueue, broker: broker))
+            #expect(DeadLetter.reason(of: dead) == "no workflow with id 'nobody'; nothing to apply it to")
+            await broker.close()
+        }
+    }
+
+    /// Issue #10 (1): an event whose application stopped the scheduler came back on every
+    /// restart (a crash loop). Redelivered events are applied one at a time with their
+    /// tries counted; one already tried `maximumTries` times is set aside with the reason.
+    /// Here the earlier tries are recorded by hand, and the redelivery is made real: the
+    /// scheduler receives the event during a database outage and its connection is cut.
+    @Test func anEventThatNeverFinishesApplyingIsSetAside() async throws {
+        try await Stack.run(workers: 0) { stack in
+            let id = try await stack.submit(SubmitWorkflowRequest(agent: "chain")).view.id
+            let event = WorkerEvent(workflowId: id, attempt: 1, workerId: "w", kind: .started)
+            try await stack.query(
+                "INSERT INTO event_tries (event_id, tries) VALUES ($1::uuid, 3)", [event.eventId.uuidString])
+            let name = String(stack.databaseURL.split(separator: "/").last ?? "")
+            let admin = try await TestServices.connectOrExplain(TestServices.postgresURL)
+            try await admin.query("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
+            try await admin.query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                [name])
+            let broker = try await TestServices.broker()
+            try await broker.enableConfirms()
+            try await broker.publish([AMQPMessage(routingKey: stack.eventsQueue, body: event.encoded())])
+            try await Task.sleep(for: .seconds(1))  // delivered, and held while the database is away
+            let closed = try BrokerOutageTests.closeConnections(
+                mentioning: "baton-scheduler events \(stack.eventsQueue)")
+            #expect(closed == 1)
+            try await Task.sleep(for: .seconds(1))
+            try await admin.query("ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
+            await admin.close()
+            let dead = try #require(try await waitForDeadLetter(stack.eventsQueue, broker: broker))
+            #expect(DeadLetter.reason(of: dead)?.contains("tried 3 times and never finished") == true)
+            #expect(try WorkerEvent.decode(dead.body).eventId == event.eventId)
+            #expect(try await stack.workflow(id).status == .dispatched)  // the event changed nothing
+            await broker.close()
+        }
+    }
 }

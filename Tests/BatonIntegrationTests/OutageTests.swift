@@ -95,6 +95,11 @@ import Testing
             await admin.close()
             #expect(sawNotReady)
             #expect(saw503)
+            // A 503 says "try again": the test does, a few times, as a client should.
+            for _ in 0..<20 {
+                guard let ready = try? await stack.get("/readyz"), ready.status != 200 else { break }
+                try await Task.sleep(for: .milliseconds(250))
+            }
             let view = try await stack.waitUntilFinished(id)
             #expect(view.status == .completed)
             #expect(try await stack.get("/readyz").status == 200)

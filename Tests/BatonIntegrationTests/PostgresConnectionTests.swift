@@ -12,6 +12,30 @@ import Testing
         await db.close()
     }
 
+    /// After an outage, an idle connection learns that its session died only at its next
+    /// statement: a read or a BEGIN then reconnects and runs again instead of failing
+    /// (a GET right after a database restart answered 503).
+    @Test func anIdleConnectionWhoseSessionDiedReconnectsForAReadOrABegin() async throws {
+        let db = try await TestServices.connectOrExplain(try await TestServices.freshDatabase())
+        let admin = try await TestServices.connectOrExplain(TestServices.postgresURL)
+        for statement in ["SELECT 1 AS one", "BEGIN"] {
+            let pid = try #require(try await db.query("SELECT pg_backend_pid() AS pid").first?["pid"])
+            try await admin.query("SELECT pg_terminate_backend($1::int)", [pid])
+            try await Task.sleep(for: .milliseconds(200))
+            try await db.query(statement)
+        }
+        try await db.query("ROLLBACK")
+        // Inside a transaction a lost session is an error: the transaction is gone.
+        try await db.query("BEGIN")
+        let pid = try #require(try await db.query("SELECT pg_backend_pid() AS pid").first?["pid"])
+        try await admin.query("SELECT pg_terminate_backend($1::int)", [pid])
+        try await Task.sleep(for: .milliseconds(200))
+        await #expect(throws: PostgresError.self) { try await db.query("SELECT 1 AS one") }
+        #expect(try await db.query("SELECT 1 AS one").first?["one"] == "1")
+        await admin.close()
+        await db.close()
+    }
+
     @Test func aFailedStatementCarriesSQLStateAndMessage() async throws {
         let db = try await TestServices.connectOrExplain(try await TestServices.freshDatabase())
         await #expect(
