@@ -77,12 +77,7 @@ import Testing
             let event = WorkerEvent(workflowId: id, attempt: 1, workerId: "w", kind: .started)
             try await stack.query(
                 "INSERT INTO event_tries (event_id, tries) VALUES ($1::uuid, 3)", [event.eventId.uuidString])
-            let name = String(stack.databaseURL.split(separator: "/").last ?? "")
-            let admin = try await TestServices.connectOrExplain(TestServices.postgresURL)
-            try await admin.query("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
-            try await admin.query(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-                [name])
+            let outage = try await TestServices.DatabaseOutage.begin(stack.databaseURL)
             let broker = try await TestServices.broker()
             try await broker.enableConfirms()
             try await broker.publish([AMQPMessage(routingKey: stack.eventsQueue, body: event.encoded())])
@@ -91,8 +86,7 @@ import Testing
                 mentioning: "baton-scheduler events \(stack.eventsQueue)")
             #expect(closed == 1)
             try await Task.sleep(for: .seconds(1))
-            try await admin.query("ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
-            await admin.close()
+            try await outage.end()
             let dead = try #require(try await waitForDeadLetter(stack.eventsQueue, broker: broker))
             #expect(DeadLetter.reason(of: dead)?.contains("tried 3 times and never finished") == true)
             #expect(try WorkerEvent.decode(dead.body).eventId == event.eventId)

@@ -73,12 +73,7 @@ import Testing
             ).view.id
             _ = try await Stack.waitForCount(
                 stack.databaseURL, "SELECT coalesce(max(checkpoint_step), 0) AS n FROM workflows", atLeast: 1)
-            let name = String(stack.databaseURL.split(separator: "/").last ?? "")
-            let admin = try await TestServices.connectOrExplain(TestServices.postgresURL)
-            try await admin.query("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
-            try await admin.query(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-                [name])
+            let outage = try await TestServices.DatabaseOutage.begin(stack.databaseURL)
             var sawNotReady = false
             var saw503 = false
             let outageEnd = ContinuousClock.now + .seconds(10)
@@ -91,8 +86,7 @@ import Testing
                 }
                 try await Task.sleep(for: .milliseconds(250))
             }
-            try await admin.query("ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
-            await admin.close()
+            try await outage.end()
             #expect(sawNotReady)
             #expect(saw503)
             // A 503 says "try again": the test does, a few times, as a client should.
@@ -112,19 +106,8 @@ import Testing
     /// finish their activities: when it comes back, the events waiting in its queue
     /// are applied before any heartbeat timer judges those attempts dead.
     @Test func aSchedulerOutageLongerThanTheHeartbeatTimeoutThrowsNothingAway() async throws {
-        let databaseURL = try await TestServices.freshDatabase()
-        let queue = TestServices.uniqueName("agents")
-        let eventsQueue = queue + ".events"
-        let port = Int.random(in: 20_000..<32_000)
-        let workers = ServiceGroup(
-            configuration: .init(
-                services: Stack.workerServices(count: 1, queue: queue, eventsQueue: eventsQueue, concurrency: 8)
-                    .map(\.shutsDownGroupWhenDone),
-                logger: TestServices.logger))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await workers.run() }
-            let first = try await SchedulerCrashTests.SchedulerProcess.start(
-                databaseURL: databaseURL, queue: queue, eventsQueue: eventsQueue, port: port)
+        try await SchedulerCrashTests.withSchedulerProcess { stack in
+            let (databaseURL, first) = (stack.databaseURL, stack.first)
             let options = WorkflowOptions(heartbeatIntervalSeconds: 0.5, heartbeatTimeoutSeconds: 2)
             let total = 8
             for index in 0..<total {
@@ -140,8 +123,7 @@ import Testing
             first.kill()
             // Three heartbeat timeouts long; the activities finish meanwhile.
             try await Task.sleep(for: .seconds(6))
-            let second = try await SchedulerCrashTests.SchedulerProcess.start(
-                databaseURL: databaseURL, queue: queue, eventsQueue: eventsQueue, port: port)
+            let second = try await stack.startScheduler()
             let done = try await Stack.waitForCount(
                 databaseURL, "SELECT count(*) AS n FROM workflows WHERE status = 'completed'", atLeast: total)
             #expect(done == total)
@@ -158,8 +140,6 @@ import Testing
             }
             second.process.terminate()
             second.process.waitUntilExit()
-            await workers.triggerGracefulShutdown()
-            try await group.waitForAll()
         }
     }
 }

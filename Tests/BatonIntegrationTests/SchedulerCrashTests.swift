@@ -55,7 +55,24 @@ import Testing
         }
     }
 
-    @Test func aSchedulerKilledMidBurstLosesAndDoublesNothing() async throws {
+    /// What a test with a scheduler process and in-process workers works with.
+    struct ProcessStack {
+        let databaseURL: String
+        let queue: String
+        let eventsQueue: String
+        let port: Int
+        /// The scheduler started first; the test may kill it and start another on `port`.
+        let first: SchedulerProcess
+
+        func startScheduler() async throws -> SchedulerProcess {
+            try await SchedulerProcess.start(
+                databaseURL: databaseURL, queue: queue, eventsQueue: eventsQueue, port: port)
+        }
+    }
+
+    /// A worker in this process (8 slots) and a `baton-scheduler` process, on a fresh
+    /// database and queues; the workers are stopped gracefully after `body`.
+    static func withSchedulerProcess(_ body: (ProcessStack) async throws -> Void) async throws {
         let databaseURL = try await TestServices.freshDatabase()
         let queue = TestServices.uniqueName("agents")
         let eventsQueue = queue + ".events"
@@ -69,6 +86,17 @@ import Testing
             group.addTask { try await workers.run() }
             let first = try await SchedulerProcess.start(
                 databaseURL: databaseURL, queue: queue, eventsQueue: eventsQueue, port: port)
+            try await body(
+                ProcessStack(databaseURL: databaseURL, queue: queue, eventsQueue: eventsQueue, port: port, first: first)
+            )
+            await workers.triggerGracefulShutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    @Test func aSchedulerKilledMidBurstLosesAndDoublesNothing() async throws {
+        try await Self.withSchedulerProcess { stack in
+            let (databaseURL, first) = (stack.databaseURL, stack.first)
             let total = 40
             for index in 0..<total {
                 let body = try JSONEncoder().encode(
@@ -82,8 +110,7 @@ import Testing
             first.kill()
             let inFlight = try await Stack.query(
                 databaseURL, "SELECT count(*) AS n FROM workflows WHERE finished_at IS NULL")
-            let second = try await SchedulerProcess.start(
-                databaseURL: databaseURL, queue: queue, eventsQueue: eventsQueue, port: port)
+            let second = try await stack.startScheduler()
             let done = try await Stack.waitForCount(
                 databaseURL, "SELECT count(*) AS n FROM workflows WHERE status = 'completed'", atLeast: total)
             #expect(done == total)
@@ -108,8 +135,6 @@ import Testing
             }
             second.process.terminate()
             second.process.waitUntilExit()
-            await workers.triggerGracefulShutdown()
-            try await group.waitForAll()
         }
     }
 }

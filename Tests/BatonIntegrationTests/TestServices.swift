@@ -52,6 +52,28 @@ enum TestServices {
         }
     }
 
+    /// One test's database becomes unreachable, as in an outage, while every other
+    /// test's database stays up: new connections are refused and open ones cut.
+    struct DatabaseOutage {
+        let name: String
+        let admin: PostgresConnection
+
+        static func begin(_ databaseURL: String) async throws -> DatabaseOutage {
+            let name = String(databaseURL.split(separator: "/").last ?? "")
+            let admin = try await connectOrExplain(postgresURL)
+            try await admin.query("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
+            try await admin.query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                [name])
+            return DatabaseOutage(name: name, admin: admin)
+        }
+
+        func end() async throws {
+            try await admin.query("ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
+            await admin.close()
+        }
+    }
+
     static func broker() async throws -> AMQPConnection {
         try await AMQPConnection.connect(to: AMQPEndpoint(url: brokerURL), name: "test")
     }
