@@ -98,28 +98,21 @@ struct EventConsumer: Service {
 
     private typealias Readable = (event: WorkerEvent, delivery: AMQPDelivery)
 
+    /// Applies a batch in delivery order: runs of fresh events together, each redelivered
+    /// event alone; acknowledges each part as soon as it is applied, so that an
+    /// acknowledgement never covers an event not yet applied.
     private func process(_ deliveries: [AMQPDelivery], consumer: AMQPConnection) async throws {
         var fresh: [Readable] = []
-        var redelivered: [Readable] = []
         var statuses: [WorkerStatus] = []
-        for delivery in deliveries {
-            do {
-                switch try EventsQueueMessage.decode(delivery.body) {
-                case .event(let event) where delivery.redelivered: redelivered.append((event, delivery))
-                case .event(let event): fresh.append((event, delivery))
-                case .workerStatus(let status): statuses.append(status)
+        func flush() async throws {
+            if !statuses.isEmpty {
+                let (pool, batch) = (pool, statuses)
+                try await waitingOutOutages {
+                    try await pool.transaction { db in try WorkerRegistry.record(batch, now: Date(), on: db) }
                 }
-            } catch {
-                try await deadLetter(delivery, reason: "\(error)")
+                statuses.removeAll()
             }
-        }
-        if !statuses.isEmpty {
-            let (pool, statuses) = (pool, statuses)
-            try await waitingOutOutages {
-                try await pool.transaction { db in try WorkerRegistry.record(statuses, now: Date(), on: db) }
-            }
-        }
-        if !fresh.isEmpty {
+            guard !fresh.isEmpty else { return }
             do {
                 let outcomes = try await applyWaitingOutOutages(fresh.map(\.event))
                 try await deadLetterUnknown(fresh, outcomes)
@@ -129,18 +122,31 @@ struct EventConsumer: Service {
                     "batch of \(fresh.count) events failed; applying one by one", metadata: ["error": "\(error)"])
                 for readable in fresh { try await applyAlone(readable, counted: false) }
             }
+            fresh.removeAll()
         }
-        if let last = deliveries.last, redelivered.isEmpty {
-            try await consumer.ack(last.deliveryTag, multiple: true)
-            return
+        for delivery in deliveries {
+            let message: EventsQueueMessage
+            do {
+                message = try EventsQueueMessage.decode(delivery.body)
+            } catch {
+                try await deadLetter(delivery, reason: "\(error)")
+                continue
+            }
+            switch message {
+            case .workerStatus(let status):
+                statuses.append(status)
+            case .event(let event) where delivery.redelivered:
+                try await flush()
+                if let previous = deliveries.last(where: { $0.deliveryTag < delivery.deliveryTag }) {
+                    try await consumer.ack(previous.deliveryTag, multiple: true)
+                }
+                try await applyAlone((event, delivery), counted: true)
+            case .event(let event):
+                fresh.append((event, delivery))
+            }
         }
-        // Everything before the redelivered events is done: acknowledge it, then take
-        // the redelivered ones one at a time, each acknowledged as soon as it is applied.
-        if let lastFresh = fresh.last { try await consumer.ack(lastFresh.delivery.deliveryTag, multiple: true) }
-        for readable in redelivered {
-            try await applyAlone(readable, counted: true)
-            try await consumer.ack(readable.delivery.deliveryTag)
-        }
+        try await flush()
+        if let last = deliveries.last { try await consumer.ack(last.deliveryTag, multiple: true) }
     }
 
     /// Applies one event in its own transaction, dead-lettering it if it cannot be
