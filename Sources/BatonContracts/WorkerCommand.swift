@@ -60,6 +60,22 @@ public struct RunActivity: Sendable, Hashable, Codable {
     }
 }
 
+extension RunActivity {
+    /// A null answer is an answer: present as null, it must not read back as none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        workflowId = try c.decode(String.self, forKey: .workflowId)
+        attempt = try c.decode(Int.self, forKey: .attempt)
+        agent = try c.decode(String.self, forKey: .agent)
+        input = try c.decode(JSONValue.self, forKey: .input)
+        checkpoint = try c.decodeIfPresent(Checkpoint.self, forKey: .checkpoint)
+        humanInput = c.contains(.humanInput) ? .some(try c.decode(JSONValue.self, forKey: .humanInput)) : .none
+        heartbeatIntervalSeconds = try c.decode(Double.self, forKey: .heartbeatIntervalSeconds)
+        caller = try c.decodeIfPresent(String.self, forKey: .caller)
+        leaseToken = try c.decodeIfPresent(String.self, forKey: .leaseToken)
+    }
+}
+
 extension WorkerCommand {
     /// The wire form: `{"version": 1, "type": "run_activity", …fields}`.
     public func encoded() -> Data {

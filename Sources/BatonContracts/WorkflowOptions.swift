@@ -43,12 +43,34 @@ public struct WorkflowOptions: Sendable, Hashable, Codable {
         retry = try c.decode(.retry, default: d.retry)
         heartbeatIntervalSeconds = try c.decode(.heartbeatIntervalSeconds, default: d.heartbeatIntervalSeconds)
         heartbeatTimeoutSeconds = try c.decode(.heartbeatTimeoutSeconds, default: d.heartbeatTimeoutSeconds)
-        scheduleToStartTimeoutSeconds = try c.decode(
-            .scheduleToStartTimeoutSeconds, default: d.scheduleToStartTimeoutSeconds)
-        startToCloseTimeoutSeconds = try c.decode(.startToCloseTimeoutSeconds, default: d.startToCloseTimeoutSeconds)
-        executionTimeoutSeconds = try c.decode(.executionTimeoutSeconds, default: d.executionTimeoutSeconds)
+        // For the optional limits, null means "no limit" and only a missing key takes the default.
+        func limit(_ key: CodingKeys, default fallback: Double?) throws -> Double? {
+            c.contains(key) ? try c.decodeIfPresent(Double.self, forKey: key) : fallback
+        }
+        scheduleToStartTimeoutSeconds = try limit(.scheduleToStartTimeoutSeconds, default: d.scheduleToStartTimeoutSeconds)
+        startToCloseTimeoutSeconds = try limit(.startToCloseTimeoutSeconds, default: d.startToCloseTimeoutSeconds)
+        executionTimeoutSeconds = try limit(.executionTimeoutSeconds, default: d.executionTimeoutSeconds)
         cancelGraceSeconds = try c.decode(.cancelGraceSeconds, default: d.cancelGraceSeconds)
         maximumWorkerCrashes = try c.decode(.maximumWorkerCrashes, default: d.maximumWorkerCrashes)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case retry, heartbeatIntervalSeconds, heartbeatTimeoutSeconds, scheduleToStartTimeoutSeconds
+        case startToCloseTimeoutSeconds, executionTimeoutSeconds, cancelGraceSeconds, maximumWorkerCrashes
+    }
+
+    /// Writes "no limit" as an explicit null: left out, it would read back as the default
+    /// (a workflow saved without a start-to-close limit came back with 24 hours).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(retry, forKey: .retry)
+        try c.encode(heartbeatIntervalSeconds, forKey: .heartbeatIntervalSeconds)
+        try c.encode(heartbeatTimeoutSeconds, forKey: .heartbeatTimeoutSeconds)
+        try c.encode(scheduleToStartTimeoutSeconds, forKey: .scheduleToStartTimeoutSeconds)
+        try c.encode(startToCloseTimeoutSeconds, forKey: .startToCloseTimeoutSeconds)
+        try c.encode(executionTimeoutSeconds, forKey: .executionTimeoutSeconds)
+        try c.encode(cancelGraceSeconds, forKey: .cancelGraceSeconds)
+        try c.encode(maximumWorkerCrashes, forKey: .maximumWorkerCrashes)
     }
 
     /// The bounds every option must keep (documented in the README): finite, and in

@@ -76,7 +76,8 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         attempt = try c.decode(Int.self, forKey: .attempt)
         failures = try c.decode(Int.self, forKey: .failures)
         checkpointStep = try c.decodeIfPresent(Int.self, forKey: .checkpointStep)
-        humanInput = try c.decodeIfPresent(JSONValue.self, forKey: .humanInput)
+        // A null answer is an answer: present as null, it must not read back as none.
+        humanInput = c.contains(.humanInput) ? .some(try c.decode(JSONValue.self, forKey: .humanInput)) : .none
         timers = try c.decode(.timers, default: [])
         leaseToken = try c.decodeIfPresent(String.self, forKey: .leaseToken)
         redeliveredAt = try c.decodeIfPresent(Date.self, forKey: .redeliveredAt)

@@ -70,6 +70,13 @@ import Testing
         return try WorkerCommand.decode(Data((prefix + fields).utf8))
     }
 
+    @Test func aNullAnswerTravelsAsAnAnswer() throws {
+        let run = RunActivity(
+            workflowId: "wf", attempt: 2, agent: "chain", input: [:], checkpoint: nil, humanInput: .null,
+            heartbeatIntervalSeconds: 5, leaseToken: "t")
+        #expect(try WorkerCommand.decode(WorkerCommand.runActivity(run).encoded()) == .runActivity(run))
+    }
+
     @Test func refusesAttemptZeroAndBadIds() {
         #expect(throws: ContractError.self) { try decode(#""workflowId": "wf", "attempt": 0}"#) }
         #expect(throws: ContractError.self) { try decode(#""workflowId": "../etc", "attempt": 1}"#) }

@@ -262,6 +262,28 @@ import Testing
         #expect(d.worker(.completed(output: "real"), attempt: 1).contains(.recordResult("real")))
     }
 
+    /// Found by fuzzing: "no limit" and a null answer came back from the machine's saved
+    /// form as the 24 h default and as no answer.
+    @Test func noLimitAndANullAnswerSurviveAReload() throws {
+        let options = WorkflowOptions(
+            scheduleToStartTimeoutSeconds: nil, startToCloseTimeoutSeconds: nil, executionTimeoutSeconds: nil)
+        var machine = WorkflowStateMachine(options: options)
+        _ = machine.handle(.submitted, now: t0, random: 0.5)
+        _ = machine.handle(.worker(.started, attempt: 1, workerId: "w"), now: t0, random: 0.5)
+        _ = machine.handle(.worker(.interrupted("go on?"), attempt: 1, workerId: "w"), now: t0, random: 0.5)
+        _ = machine.handle(.humanInput(.null), now: t0, random: 0.5)
+        for reloaded in [
+            try JSONDecoder().decode(WorkflowStateMachine.self, from: JSONEncoder().encode(machine)),
+            try JSONValueCoding.decode(WorkflowStateMachine.self, from: JSONValueCoding.encode(machine)),
+        ] {
+            #expect(reloaded == machine)
+            #expect(reloaded.options.startToCloseTimeoutSeconds == nil)
+            #expect(reloaded.humanInput == .null)
+        }
+        // Left out, a limit still takes its default.
+        #expect(try JSONValueCoding.decode(WorkflowOptions.self, from: [:]).startToCloseTimeoutSeconds == 86_400)
+    }
+
     /// Issue #10 (1): no option value may make the machine's time arithmetic trap.
     @Test func hugeTimeoutsSaturateInsteadOfTrapping() throws {
         let options = try JSONValueCoding.decode(
