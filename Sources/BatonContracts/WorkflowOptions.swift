@@ -47,7 +47,8 @@ public struct WorkflowOptions: Sendable, Hashable, Codable {
         func limit(_ key: CodingKeys, default fallback: Double?) throws -> Double? {
             c.contains(key) ? try c.decodeIfPresent(Double.self, forKey: key) : fallback
         }
-        scheduleToStartTimeoutSeconds = try limit(.scheduleToStartTimeoutSeconds, default: d.scheduleToStartTimeoutSeconds)
+        scheduleToStartTimeoutSeconds = try limit(
+            .scheduleToStartTimeoutSeconds, default: d.scheduleToStartTimeoutSeconds)
         startToCloseTimeoutSeconds = try limit(.startToCloseTimeoutSeconds, default: d.startToCloseTimeoutSeconds)
         executionTimeoutSeconds = try limit(.executionTimeoutSeconds, default: d.executionTimeoutSeconds)
         cancelGraceSeconds = try c.decode(.cancelGraceSeconds, default: d.cancelGraceSeconds)

@@ -103,6 +103,16 @@ import Testing
         }
     }
 
+    /// Found by fuzzing: the router's own 404 had an empty body.
+    @Test func anUnknownRouteSaysSo() async throws {
+        try await Stack.run(workers: 0) { stack in
+            let response = try await stack.get("/v2/nothing?x=1")
+            #expect(response.status == 404)
+            let message = JSONValue(parsing: String(decoding: response.body, as: UTF8.self))?["error"]?["message"]
+            #expect(message?.stringValue?.hasPrefix("no route for GET /v2/nothing") == true)
+        }
+    }
+
     @Test func oversizedBodiesAreRefused() async throws {
         try await Stack.run { stack in
             let big = String(repeating: "x", count: 2_000_000)

@@ -16,7 +16,13 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as HTTPError {
-            throw error
+            // The router's own errors (no such route) carry no text: every error says something.
+            guard error.body == nil else { throw error }
+            let message =
+                error.status == .notFound
+                ? "no route for \(request.method) \(request.uri.path); the API is under /v1/workflows (see the README)"
+                : "\(error.status.code) \(error.status.reasonPhrase)"
+            throw HTTPError(error.status, headers: error.headers, message: message)
         } catch let error as PostgresError where error.isTransient {
             database.failed(error, logger: context.logger)
             throw HTTPError(
