@@ -26,4 +26,24 @@ import Testing
             #expect(!error.message.contains(Self.key.prefix(6)), "the error shows part of the key: \(error.message)")
         }
     }
+
+    /// The same cut before redaction in the non-streamed answer's excerpt
+    /// (`ChatCompletionClient`, "not a chat completion: <first 200 bytes>"): reported,
+    /// not fixed here.
+    @Test func aKeyCutByTheCompletionExcerptLeavesNoPieceInTheError() async throws {
+        let body = "{" + String(repeating: "x", count: 185) + Self.key
+        try await ScriptedLLM.withServer([LLMScript.Rule(rawBody: body)]) { url, _ in
+            let client = ChatCompletionClientTests.client(url, timeout: .seconds(5), retries: 0, key: Self.key)
+            do {
+                _ = try await client.complete(ChatRequest(messages: [.user("hi")]))
+                Issue.record("a body that is not a completion was taken")
+            } catch let error as LLMError {
+                withKnownIssue("ChatCompletionClient cuts the excerpt before redacting it") {
+                    #expect(
+                        !error.message.contains(Self.key.prefix(6)), "the error shows part of the key: \(error.message)"
+                    )
+                }
+            }
+        }
+    }
 }
