@@ -79,3 +79,10 @@ lint:
 
 clean:
 	rm -rf .build
+
+# libFuzzer targets (Sources/BatonFuzz) with the address sanitizer, FUZZ_SECONDS each;
+# manual, not in CI. Corpora in .run/fuzz/<target>; see docs/fuzzing.md.
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh

@@ -140,6 +140,23 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // libFuzzer targets (`make fuzz`, docs/fuzzing.md). Built normally they replay
+        // inputs from files; built with `-sanitize=fuzzer,address -DBATON_LIBFUZZER` they fuzz.
+        .target(name: "BatonFuzzSupport", path: "Sources/BatonFuzz/Support", swiftSettings: strict),
+        .executableTarget(
+            name: "BatonFuzzJSON", dependencies: ["BatonContracts", "BatonFuzzSupport"], path: "Sources/BatonFuzz/JSON",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "BatonFuzzMessages", dependencies: ["BatonContracts", "BatonFuzzSupport"],
+            path: "Sources/BatonFuzz/Messages",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "BatonFuzzStateMachine", dependencies: ["BatonContracts", "BatonWorkflow", "BatonFuzzSupport"],
+            path: "Sources/BatonFuzz/StateMachine", swiftSettings: strict),
+        .executableTarget(
+            name: "BatonFuzzLLMStream", dependencies: ["BatonContracts", "BatonLLM", "BatonFuzzSupport"],
+            path: "Sources/BatonFuzz/LLMStream", swiftSettings: strict),
+
         .testTarget(name: "BatonContractsTests", dependencies: ["BatonContracts"], swiftSettings: strict),
         .testTarget(name: "BatonObservabilityTests", dependencies: ["BatonObservability"], swiftSettings: strict),
         .testTarget(name: "BatonConfigurationTests", dependencies: ["BatonConfiguration"], swiftSettings: strict),

@@ -50,7 +50,7 @@ extension ChatCompletionClient {
         var attempt = 0
         while true {
             attempt += 1
-            var answer = StreamedAnswer(maxEventBytes: provider.maxEventBytes)
+            var answer = StreamedAnswer(maxEventBytes: provider.maxEventBytes, redactor: redactor)
             var status = 0
             var retryAfter: Duration?
             var errorBody = Data()
@@ -107,9 +107,12 @@ private struct StreamedAnswer {
     private(set) var finishReason: String?
     private(set) var sawDone = false
     private(set) var usage = TokenUsage(calls: 1)
+    /// Applied to an excerpt before it is cut: a key cut in half is no longer recognised.
+    private let redactor: SecretRedactor
 
-    init(maxEventBytes: Int) {
+    init(maxEventBytes: Int, redactor: SecretRedactor) {
         events = ServerSentEvents(maxLineBytes: maxEventBytes)
+        self.redactor = redactor
     }
 
     /// The protocol's own end: a finish reason (the usage event may follow it) or `[DONE]`.
@@ -125,7 +128,8 @@ private struct StreamedAnswer {
             }
             guard let event = JSONValue(parsing: payload) else {
                 throw LLMError(
-                    kind: .malformedResponse, message: "a streamed event is not JSON: \(payload.prefix(200))",
+                    kind: .malformedResponse,
+                    message: "a streamed event is not JSON: \(redactor.redact(payload).prefix(200))",
                     status: status)
             }
             let choice = event["choices"]?.arrayValue?.first
