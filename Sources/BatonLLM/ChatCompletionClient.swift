@@ -44,11 +44,12 @@ public struct ChatCompletionClient: Sendable {
             do {
                 let response = try await HTTPClient.send(httpRequest(body: body))
                 if (200..<300).contains(response.status) {
-                    var parsed = try Self.decode(response.body, acceptsTruncation: request.acceptsTruncatedAnswer)
+                    var parsed = try Self.decode(
+                        response.body, acceptsTruncation: request.acceptsTruncatedAnswer, redactor: redactor)
                     parsed.attempts = attempt
                     return parsed
                 }
-                error = Self.classify(status: response.status, body: response.body)
+                error = Self.classify(status: response.status, body: response.body, redactor: redactor)
                 retryAfter = RetryAfter.parse(response.headers["retry-after"], now: Date())
             } catch let failure as HTTPClientError {
                 if failure.isCancelled { throw CancellationError() }
@@ -147,7 +148,9 @@ public struct ChatCompletionClient: Sendable {
         }
     }
 
-    static func decode(_ data: Data, acceptsTruncation: Bool = false) throws(LLMError) -> ChatResponse {
+    static func decode(
+        _ data: Data, acceptsTruncation: Bool = false, redactor: SecretRedactor = SecretRedactor(secrets: [])
+    ) throws(LLMError) -> ChatResponse {
         struct Body: Decodable {
             struct Choice: Decodable {
                 var message: ChatMessage
@@ -161,7 +164,7 @@ public struct ChatCompletionClient: Sendable {
         do {
             body = try JSONDecoder().decode(Body.self, from: data)
         } catch {
-            let excerpt = String(decoding: data.prefix(200), as: UTF8.self)
+            let excerpt = redactor.excerpt(data, limit: 200)
             throw LLMError(
                 kind: .malformedResponse, message: "the provider's answer is not a chat completion: \(excerpt)",
                 status: nil)
@@ -192,11 +195,16 @@ public struct ChatCompletionClient: Sendable {
     }
 
     /// The provider's own error message (`{"error": {"message": …}}`) with the status's meaning.
-    static func classify(status: Int, body: Data) -> LLMError {
+    static func classify(
+        status: Int, body: Data, redactor: SecretRedactor = SecretRedactor(secrets: [])
+    ) -> LLMError {
         // The provider's words, but not a whole page of them in every event and log line.
-        let message = String(
-            ((try? JSONDecoder().decode(JSONValue.self, from: body))?["error"]?["message"]?.stringValue
-                ?? String(decoding: body.prefix(300), as: UTF8.self)).prefix(1000))
+        let message: String
+        if let words = (try? JSONDecoder().decode(JSONValue.self, from: body))?["error"]?["message"]?.stringValue {
+            message = String(redactor.redact(words).prefix(1000))
+        } else {
+            message = redactor.excerpt(body, limit: 300)
+        }
         let kind: LLMError.Kind =
             switch status {
             case 429: .rateLimited

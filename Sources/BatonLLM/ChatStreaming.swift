@@ -85,7 +85,7 @@ extension ChatCompletionClient {
                         failure = answer.incompleteError(delivered: delivered, status: status)
                     }
                 } else {
-                    failure = Self.classify(status: status, body: errorBody)
+                    failure = Self.classify(status: status, body: errorBody, redactor: redactor)
                 }
             } catch let error as LLMError {
                 failure = error

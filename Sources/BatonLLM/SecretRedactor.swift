@@ -1,3 +1,5 @@
+import Foundation
+
 /// Removes secrets from text that leaves the client (error messages, log lines): a
 /// provider or a proxy that echoes the request's `Authorization` header in its error
 /// body must not put the key into workflow events, the API and logs.
@@ -20,6 +22,12 @@ struct SecretRedactor: Sendable {
         text = text.replacing(#/(?i)(bearer)\s+[A-Za-z0-9._~+/=\-]+/#) { "\($0.output.1) \(Self.placeholder)" }
         text = text.replacing(#/\bsk-[A-Za-z0-9_\-]{6,}/#, with: Self.placeholder)
         return text
+    }
+
+    /// The first `limit` characters of `data` as text, redacted before it is cut: a secret
+    /// the cut would split could no longer be recognised afterwards.
+    func excerpt(_ data: Data, limit: Int) -> String {
+        String(redact(String(decoding: data.prefix(65_536), as: UTF8.self)).prefix(limit))
     }
 
     func redact(_ error: LLMError) -> LLMError {

@@ -184,9 +184,7 @@ import Testing
                 "HTTP API fuzz: \(Self.requests) requests, \(unanswered) refused by the client, statuses \(counts.sorted { $0.key < $1.key })"
             )
             #expect(unanswered < Self.requests / 10)
-            withKnownIssue("the router's 404 for a method and path it has no route for has no JSON body (reported)") {
-                #expect(bareNotFound.isEmpty, "\(bareNotFound.count) bare 404s, e.g. \(bareNotFound.prefix(3))")
-            }
+            #expect(bareNotFound.isEmpty, "\(bareNotFound.count) bare 404s, e.g. \(bareNotFound.prefix(3))")
 
             #expect(try await stack.get("/healthz").status == 200)
             let last = try await stack.submit(SubmitWorkflowRequest(id: "fz-last", agent: "chain", input: ["steps": 2]))

@@ -28,8 +28,7 @@ import Testing
     }
 
     /// The same cut before redaction in the non-streamed answer's excerpt
-    /// (`ChatCompletionClient`, "not a chat completion: <first 200 bytes>"): reported,
-    /// not fixed here.
+    /// (`ChatCompletionClient`, "not a chat completion: <first 200 bytes>").
     @Test func aKeyCutByTheCompletionExcerptLeavesNoPieceInTheError() async throws {
         let body = "{" + String(repeating: "x", count: 185) + Self.key
         try await ScriptedLLM.withServer([LLMScript.Rule(rawBody: body)]) { url, _ in
@@ -38,11 +37,8 @@ import Testing
                 _ = try await client.complete(ChatRequest(messages: [.user("hi")]))
                 Issue.record("a body that is not a completion was taken")
             } catch let error as LLMError {
-                withKnownIssue("ChatCompletionClient cuts the excerpt before redacting it") {
-                    #expect(
-                        !error.message.contains(Self.key.prefix(6)), "the error shows part of the key: \(error.message)"
-                    )
-                }
+                #expect(
+                    !error.message.contains(Self.key.prefix(6)), "the error shows part of the key: \(error.message)")
             }
         }
     }

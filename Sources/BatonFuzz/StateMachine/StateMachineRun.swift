@@ -41,9 +41,7 @@ enum StateMachineRun {
             case 0: options.heartbeatIntervalSeconds = input.double()
             case 1: options.heartbeatTimeoutSeconds = input.double()
             case 2: options.scheduleToStartTimeoutSeconds = input.byte() < 64 ? nil : input.double()
-            // Never nil: a nil start-to-close timeout reads back as the default (a known
-            // finding, see WorkflowOptionsFuzzTests), and would stop every run.
-            case 3: options.startToCloseTimeoutSeconds = input.double()
+            case 3: options.startToCloseTimeoutSeconds = input.byte() < 64 ? nil : input.double()
             case 4: options.executionTimeoutSeconds = input.byte() < 64 ? nil : input.double()
             case 5: options.cancelGraceSeconds = input.double()
             case 6: options.maximumWorkerCrashes = Int(input.int64())
