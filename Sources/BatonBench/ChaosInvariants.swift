@@ -311,7 +311,9 @@ struct ChaosInvariants {
                 if row.type == "dispatched" { current = max(current, row.attempt) }
                 guard workerEvents.contains(row.type) else { continue }
                 invariant.checked += 1
-                if row.outcome.hasPrefix("ignored: stale") || row.outcome.hasPrefix("ignored: bad_lease") {
+                if row.outcome.hasPrefix("ignored: stale") || row.outcome.hasPrefix("ignored: bad_lease")
+                    || row.outcome == "ignored: already_terminal"
+                {
                     fenced[row.outcome, default: 0] += 1
                 } else if row.outcome == "applied", row.attempt != current {
                     invariant.violations.append(
