@@ -56,7 +56,7 @@ bench:
 # SEED=N replays a run. Own service ports (17439, 17572): a make test elsewhere is untouched.
 CHAOS_SEED = $(if $(SEED),--seed $(SEED),)
 chaos:
-	@CHAOS_BUILD=$${CHAOS_BUILD:-release} scripts/chaos.sh $(CHAOS_SEED) --workflows 300 --duration 540 --faults 40 --settle 240
+	@CHAOS_BUILD=$${CHAOS_BUILD:-debug} scripts/chaos.sh $(CHAOS_SEED) --workflows 300 --duration 540 --faults 40 --settle 240
 
 # The short version CI runs after make test (debug build, reused from the test build).
 chaos-short:
