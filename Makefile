@@ -6,7 +6,7 @@ SERVICE_ENV = $(shell $(SERVICES) env)
 SWIFT_TEST_FLAGS ?=
 PEER ?= 0
 
-.PHONY: all build test test-unit simulate services-start services-stop services-status run-scheduler run-worker run-scripted-llm demo format lint clean bench
+.PHONY: all build test test-unit simulate services-start services-stop services-status run-scheduler run-worker run-scripted-llm demo format lint clean bench chaos chaos-short
 
 all: build
 
@@ -50,6 +50,17 @@ simulate:
 # Timings live here, never in tests. PEER=1 also runs the peer stack in the same run.
 bench:
 	@PEER=$(PEER) scripts/bench.sh
+
+# The chaos suite (docs/chaos.md): mixed workflows while workers and schedulers are
+# SIGKILLed and RabbitMQ and PostgreSQL restarted, then the guarantees checked.
+# SEED=N replays a run. Own service ports (17439, 17572): a make test elsewhere is untouched.
+CHAOS_SEED = $(if $(SEED),--seed $(SEED),)
+chaos:
+	@CHAOS_BUILD=$${CHAOS_BUILD:-debug} scripts/chaos.sh $(CHAOS_SEED) --workflows 300 --duration 540 --faults 40 --settle 240
+
+# The short version CI runs after make test (debug build, reused from the test build).
+chaos-short:
+	@scripts/chaos.sh $(CHAOS_SEED) --workflows 80 --duration 120 --faults 10 --settle 120
 
 # The daemons log in to the broker as their own users (scripts/broker-users.sh).
 run-scheduler: services-start

@@ -33,7 +33,7 @@ final class BenchStack {
         baseURL = "http://127.0.0.1:\(port)"
     }
 
-    private func environment(_ extra: [String: String]) -> [String: String] {
+    func environment(_ extra: [String: String]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["BATON_POSTGRES_URL"] = databaseURL
         environment["BATON_QUEUE"] = queue
@@ -54,10 +54,24 @@ final class BenchStack {
     }()
 
     private func launch(_ executable: String, config: String, extra: [String: String] = [:]) throws -> Process {
+        try launch(executable, configPath: root.appendingPathComponent("config/\(config)").path, extra: extra)
+    }
+
+    /// Starts one of the stack's binaries with a configuration file anywhere, its output
+    /// (both streams) appended to `output` when given.
+    func launch(
+        _ executable: String, configPath: String, extra: [String: String] = [:], output: FileHandle? = nil,
+        onExit: (@Sendable (Process) -> Void)? = nil
+    ) throws -> Process {
         let process = Process()
         process.executableURL = Self.binDirectory.appendingPathComponent(executable)
-        process.arguments = ["--config", root.appendingPathComponent("config/\(config)").path]
+        process.arguments = ["--config", configPath]
         process.environment = environment(extra)
+        if let output {
+            process.standardOutput = output
+            process.standardError = output
+        }
+        process.terminationHandler = onExit
         try process.run()
         return process
     }
