@@ -17,10 +17,14 @@ public enum WorkerCommand: Sendable, Hashable {
 public struct CancelActivity: Sendable, Hashable, Codable {
     public var workflowId: String
     public var attempt: Int
+    /// Only this worker stops; nil for whichever runs the attempt. (A duplicate of a
+    /// running attempt is stopped without stopping the attempt's lease holder.)
+    public var workerId: String?
 
-    public init(workflowId: String, attempt: Int) {
+    public init(workflowId: String, attempt: Int, workerId: String? = nil) {
         self.workflowId = workflowId
         self.attempt = attempt
+        self.workerId = workerId
     }
 }
 

@@ -154,6 +154,7 @@ enum WorkflowStore {
             throw PostgresError.unexpectedResult("workflow \(workflowId) has no state machine")
         }
         let attemptBefore = machine.attempt
+        let wasTerminal = machine.isTerminal
         let actions = machine.handle(event, now: now, random: random, newLeaseToken: Self.newLeaseToken())
         var ignored: WorkflowAction.IgnoreReason?
         for case .ignore(let reason) in actions { ignored = reason }
@@ -167,7 +168,8 @@ enum WorkflowStore {
         }
         try execute(
             actions, machine: machine, workflowId: workflowId, agent: try row.string("agent"),
-            inputText: row["input"], caller: row["caller"], now: now, context: context, on: db)
+            inputText: row["input"], caller: row["caller"], now: now, context: context, on: db,
+            saving: !wasTerminal)
         var dispatched = actions.contains { if case .dispatch = $0 { true } else { false } }
         // Parent and child workflows: whichever happens second, the child ending or the
         // parent starting to wait for it, resumes the parent.
@@ -257,10 +259,14 @@ enum WorkflowStore {
         var payload: String?
     }
 
-    /// Runs the machine's actions as SQL and saves the machine.
+    /// Runs the machine's actions as SQL and, with `saving`, saves the machine. A workflow
+    /// that had already ended is not saved again: nothing of it changes, and its
+    /// `finished_at` and `updated_at` must keep the time it ended (a zombie's late event
+    /// once moved them).
     private static func execute(
         _ actions: [WorkflowAction], machine: WorkflowStateMachine, workflowId: String, agent: String,
-        inputText: String?, caller: String?, now: Date, context: Context, on db: isolated PostgresConnection
+        inputText: String?, caller: String?, now: Date, context: Context, on db: isolated PostgresConnection,
+        saving: Bool
     ) throws {
         var error: ActivityFailure?
         var interrupt: JSONValue?? = .none
@@ -289,9 +295,9 @@ enum WorkflowStore {
                     """, [workflowId, timer.rawValue, String(attempt), timestamp(at)])
             case .cancelTimer(let timer):
                 try db.query("DELETE FROM timers WHERE workflow_id = $1 AND kind = $2", [workflowId, timer.rawValue])
-            case .cancelActivity(let attempt, _):
+            case .cancelActivity(let attempt, let lease):
                 try enqueue(
-                    .cancelActivity(CancelActivity(workflowId: workflowId, attempt: attempt)),
+                    .cancelActivity(CancelActivity(workflowId: workflowId, attempt: attempt, workerId: lease)),
                     exchange: WorkerCommand.controlExchange(for: context.commandQueue), routingKey: "",
                     workflowId: workflowId, on: db)
             case .storeCheckpoint(let checkpoint):
@@ -333,6 +339,7 @@ enum WorkflowStore {
                 break
             }
         }
+        guard saving else { return }
         var heartbeat: String?
         if case .running(_, _, let lastHeartbeat) = machine.state { heartbeat = timestamp(lastHeartbeat) }
         try db.query(

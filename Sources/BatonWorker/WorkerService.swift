@@ -186,13 +186,12 @@ public struct WorkerService: Service {
             }
             switch command {
             case .runActivity(let activity)
-            where delivery.redelivered
-                && cancellations.isRunning(.init(workflowId: activity.workflowId, attempt: activity.attempt)):
-                // This worker's own command, back after its connection was cut (a broker
-                // restart): the activity runs on here; taking the copy keeps it from
-                // reaching another worker.
+            where cancellations.isRunning(.init(workflowId: activity.workflowId, attempt: activity.attempt)):
+                // A command this worker already runs: its own, back after its connection was
+                // cut (a broker restart), or a copy the outbox sent again. The activity runs
+                // on here; taking the copy keeps it from reaching another worker.
                 logger.info(
-                    "own running command redelivered after a reconnection; the activity goes on",
+                    "a command for an activity this worker runs came again; the activity goes on",
                     metadata: ["workflow": "\(activity.workflowId)", "attempt": "\(activity.attempt)"])
                 try await consumer.ack(delivery.deliveryTag)
             case .runActivity(let activity) where delivery.redelivered:
@@ -224,6 +223,8 @@ public struct WorkerService: Service {
                         logger.notice("could not acknowledge a finished command", metadata: ["error": "\(error)"])
                     }
                 }
+            case .cancelActivity(let cancel) where cancel.workerId != nil && cancel.workerId != workerId:
+                try await consumer.ack(delivery.deliveryTag)  // for another worker running the same attempt
             case .cancelActivity(let cancel):
                 let found = cancellations.cancel(.init(workflowId: cancel.workflowId, attempt: cancel.attempt))
                 if found { logger.info("cancelling activity", metadata: ["workflow": "\(cancel.workflowId)"]) }

@@ -10,7 +10,8 @@ public enum WorkflowAction: Sendable, Hashable {
     /// Arm (or re-arm) the timer of this kind to fire at `at` for `attempt`.
     case setTimer(WorkflowTimer, at: Date, attempt: Int)
     case cancelTimer(WorkflowTimer)
-    /// Ask the worker running `attempt` to stop.
+    /// Ask the worker running `attempt` to stop: only the worker `lease` when given,
+    /// else whichever runs it.
     case cancelActivity(attempt: Int, lease: String?)
     case storeCheckpoint(Checkpoint)
     case recordProgress(ActivityProgress)
@@ -37,5 +38,21 @@ public enum WorkflowAction: Sendable, Hashable {
         case duplicate
         /// The event does not fit the current state (e.g. an answer when no question is pending).
         case unexpected
+    }
+}
+
+extension Sequence<WorkflowAction> {
+    /// What an ended workflow may answer to any event: that it is ignored, and at most
+    /// a request that a worker still running for it stop.
+    public var isIgnoredAfterTheEnd: Bool {
+        var ignored = false
+        for action in self {
+            switch action {
+            case .ignore(.alreadyTerminal): ignored = true
+            case .cancelActivity: continue
+            default: return false
+            }
+        }
+        return ignored
     }
 }

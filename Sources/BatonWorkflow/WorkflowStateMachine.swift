@@ -160,8 +160,15 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         _ kind: WorkerEvent.Kind, attempt eventAttempt: Int, workerId: String, token: String?, now: Date,
         random: Double
     ) -> [WorkflowAction] {
-        if isTerminal { return [.ignore(.alreadyTerminal)] }
-        guard eventAttempt == attempt else { return [.ignore(.staleAttempt)] }
+        // A worker still running an attempt that no longer counts (a zombie, a duplicate
+        // command, a command that arrived after the workflow ended) is told to stop: it
+        // would otherwise run the whole graph — and pay for its model calls — for nothing.
+        func ignoredWhileRunning(_ reason: WorkflowAction.IgnoreReason) -> [WorkflowAction] {
+            guard kind.meansStillRunning else { return [.ignore(reason)] }
+            return [.ignore(reason), .cancelActivity(attempt: eventAttempt, lease: workerId)]
+        }
+        if isTerminal { return ignoredWhileRunning(.alreadyTerminal) }
+        guard eventAttempt == attempt else { return ignoredWhileRunning(.staleAttempt) }
         if let leaseToken, !LeaseToken.matches(leaseToken, token) { return [.ignore(.badLeaseToken)] }
         let lease: String?
         switch state {
@@ -184,7 +191,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
             }
             return [.setTimer(.heartbeat, at: check, attempt: attempt)]
         }
-        if let lease, lease != workerId { return [.ignore(.staleLease)] }
+        if let lease, lease != workerId { return ignoredWhileRunning(.staleLease) }
         // A draining worker returns its attempt (or a command it will not start): not a failure.
         if case .handedBack = kind {
             if case .cancelling(_, _, let reason) = state { return finish(.cancelled(reason: reason)) }
@@ -216,6 +223,8 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
             state = .awaitingInput(request: request)
             return cancelAttemptTimers() + [.recordInterrupt(request)]
         case .completed(let output):
+            // A cancel that was accepted is kept: the person was told the workflow stops.
+            if case .cancelling(_, _, let reason) = state { return finish(.cancelled(reason: reason)) }
             state = .completed
             redeliveredAt = nil
             return cancelAllTimers() + [.recordResult(output)]
@@ -436,5 +445,15 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
 
     private func timeout(_ kind: String, _ what: String, _ seconds: Double?) -> ActivityFailure {
         ActivityFailure(kind: kind, message: "\(what) within \(seconds ?? 0) s", retryable: true)
+    }
+}
+
+extension WorkerEvent.Kind {
+    /// Sent by a worker whose activity goes on (as opposed to one that just ended it).
+    var meansStillRunning: Bool {
+        switch self {
+        case .started, .heartbeat, .progress, .checkpointed: true
+        case .interrupted, .completed, .failed, .redelivered, .handedBack: false
+        }
     }
 }

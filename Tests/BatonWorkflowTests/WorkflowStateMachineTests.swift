@@ -135,7 +135,11 @@ import Testing
         #expect(d.machine.attempt == 2)
         // The zombie of attempt 1 completes late: recorded, changes nothing.
         #expect(d.worker(.completed(output: "late"), attempt: 1) == [.ignore(.staleAttempt)])
-        #expect(d.worker(.checkpointed(checkpoint1), attempt: 1) == [.ignore(.staleAttempt)])
+        // Still running, it is told to stop (found by the chaos suite: a zombie ran on to the end).
+        #expect(
+            d.worker(.checkpointed(checkpoint1), attempt: 1) == [
+                .ignore(.staleAttempt), .cancelActivity(attempt: 1, lease: "w1"),
+            ])
         #expect(d.machine.status == .dispatched)
     }
 
@@ -322,10 +326,41 @@ import Testing
         var d = Driver()
         _ = d.submitted()
         _ = d.worker(.started, attempt: 1, by: "w1")
-        // A duplicate command reached w2 as well.
-        #expect(d.worker(.started, attempt: 1, by: "w2") == [.ignore(.staleLease)])
+        // A duplicate command reached w2 as well: w2, and only w2, is told to stop
+        // (found by the chaos suite: the copy ran the whole graph again).
+        #expect(
+            d.worker(.started, attempt: 1, by: "w2") == [
+                .ignore(.staleLease), .cancelActivity(attempt: 1, lease: "w2"),
+            ])
         #expect(d.worker(.completed(output: "w2"), attempt: 1, by: "w2") == [.ignore(.staleLease)])
         #expect(d.machine.status == .running)
+    }
+
+    /// Found by the chaos suite: a cancel that was accepted still ended in `completed`
+    /// when the attempt finished before it stopped.
+    @Test func anAcceptedCancelIsKeptWhenTheAttemptCompletesAnyway() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
+        _ = d.cancel()
+        #expect(d.machine.status == .cancelling)
+        let actions = d.worker(.completed(output: "too late"), attempt: 1)
+        #expect(actions.contains(.recordCancelled(reason: "stop")))
+        #expect(!actions.contains(.recordResult("too late")))
+        #expect(d.machine.status == .cancelled)
+    }
+
+    /// Found by the chaos suite: a command that reached a worker after its workflow was
+    /// cancelled ran all its steps.
+    @Test func aCommandStartedAfterTheEndIsToldToStop() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.cancel()
+        #expect(
+            d.worker(.started, attempt: 1, by: "late") == [
+                .ignore(.alreadyTerminal), .cancelActivity(attempt: 1, lease: "late"),
+            ])
+        #expect(d.worker(.failed(flaky), attempt: 1, by: "late") == [.ignore(.alreadyTerminal)])
     }
 
     @Test func retriesStopAtMaximumAttempts() {
@@ -363,7 +398,11 @@ import Testing
             .started, .heartbeat(nil), .checkpointed(checkpoint1), .completed(output: 2), .failed(flaky), .redelivered,
         ]
         for event in events {
-            #expect(d.worker(event, attempt: 1) == [.ignore(.alreadyTerminal)])
+            let actions = d.worker(event, attempt: 1)
+            #expect(actions.first == .ignore(.alreadyTerminal))
+            // A worker that says it still runs is told to stop; one that ended is not.
+            let stillRunning = [WorkerEvent.Kind.started, .heartbeat(nil), .checkpointed(checkpoint1)].contains(event)
+            #expect(actions.contains(.cancelActivity(attempt: 1, lease: "w1")) == stillRunning, "\(event)")
         }
         #expect(d.cancel() == [.ignore(.alreadyTerminal)])
         #expect(d.timer(.heartbeat, attempt: 1) == [.ignore(.alreadyTerminal)])
@@ -560,7 +599,7 @@ import Testing
             let actions = machine.handle(event, now: Self.t0.addingTimeInterval(1_000), random: 0.5)
             #expect(machine.attempt >= base.attempt, "\(event)")
             if base.isTerminal {
-                #expect(actions == [.ignore(.alreadyTerminal)], "\(event)")
+                #expect(actions.isIgnoredAfterTheEnd, "\(event)")
                 #expect(machine == base, "\(event)")
             }
             // An ignored event changes nothing (a fired timer is, however, no longer armed).

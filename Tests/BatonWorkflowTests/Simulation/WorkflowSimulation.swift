@@ -164,9 +164,7 @@ struct WorkflowSimulation {
         func fail(_ message: String) -> Violation {
             Violation(seed: seed, step: step, workflow: id, message: "\(message); event \(event) → \(actions)")
         }
-        if wasTerminal && actions != [.ignore(.alreadyTerminal)] {
-            throw fail("a terminal workflow produced actions")
-        }
+        if wasTerminal && !actions.isIgnoredAfterTheEnd { throw fail("a terminal workflow produced actions") }
         if stored.machine.attempt < attemptBefore { throw fail("the attempt went backwards") }
         for action in actions {
             switch action {
@@ -191,9 +189,11 @@ struct WorkflowSimulation {
                 if stored.timers.removeValue(forKey: timer) == nil {
                     throw fail("cancelled timer \(timer) that is not armed")
                 }
-            case .cancelActivity(let attempt, _):
+            case .cancelActivity(let attempt, let lease):
                 for index in activities.indices
-                where activities[index].workflow == id && activities[index].attempt == attempt {
+                where activities[index].workflow == id && activities[index].attempt == attempt
+                    && (lease == nil || activities[index].worker == lease)
+                {
                     if random.chance(0.8) { activities[index].crashed = true }  // most workers obey
                 }
             case .recordResult:
