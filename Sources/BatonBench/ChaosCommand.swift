@@ -111,7 +111,10 @@ struct ChaosCommand: AsyncParsableCommand {
         let shipped = try String(
             contentsOf: root.appendingPathComponent("config/configuration_scheduler.yaml"), encoding: .utf8)
         let path = (folder as NSString).appendingPathComponent("configuration_scheduler.yaml")
-        try (shipped + "\nbroker_recovery_grace_seconds: \(brokerGrace)\n").write(
+        // The shipped file may set the key already: this run's value replaces it.
+        let kept = shipped.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("broker_recovery_grace_seconds:") }.joined(separator: "\n")
+        try (kept + "\nbroker_recovery_grace_seconds: \(brokerGrace)\n").write(
             toFile: path, atomically: true, encoding: .utf8)
         return path
     }
