@@ -9,19 +9,26 @@ import Logging
 /// scheduler was down, or is catching up) or while workers are still reconnecting
 /// after a broker outage: timing out then throws away work that is fine. So those
 /// timers fire only once the events queue has been seen empty for `settle` and the
-/// broker has been reachable for `brokerRecovery` (see docs/architecture.md).
+/// broker — and the database, whose outage leaves events unapplied in the consumer's
+/// hands — have been reachable for `brokerRecovery` (see docs/architecture.md).
 actor EventsBacklogGate {
     let endpoint: AMQPEndpoint
     let queue: String
     let settle: Duration
     let brokerRecovery: Duration
     let logger: Logger
+    /// Told of the database's outages by the scheduler's services.
+    let database: DependencyHealth?
     private var connection: AMQPConnection?
     private var connectedAt: ContinuousClock.Instant?
     private var drainedSince: ContinuousClock.Instant?
     private var wasOpen = true
 
-    init(endpoint: AMQPEndpoint, queue: String, settle: Duration, brokerRecovery: Duration, logger: Logger) {
+    init(
+        endpoint: AMQPEndpoint, queue: String, settle: Duration, brokerRecovery: Duration, logger: Logger,
+        database: DependencyHealth? = nil
+    ) {
+        self.database = database
         self.endpoint = endpoint
         self.queue = queue
         self.settle = settle
@@ -64,6 +71,10 @@ actor EventsBacklogGate {
             }
             let drained = drainedSince ?? now
             drainedSince = drained
+            if let database {
+                if !database.isHealthy { return false }
+                if let back = database.lastRecovery, now - back < brokerRecovery { return false }
+            }
             return now - drained >= settle && now - (connectedAt ?? now) >= brokerRecovery
         } catch {
             await connection?.close()

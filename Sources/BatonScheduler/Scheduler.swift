@@ -100,7 +100,7 @@ public enum Scheduler {
             pool: pool, context: context, relayWake: wake, logger: logger,
             eventsGate: EventsBacklogGate(
                 endpoint: endpoint, queue: configuration.eventsQueue, settle: .seconds(2),
-                brokerRecovery: .seconds(configuration.brokerRecoveryGraceSeconds), logger: logger),
+                brokerRecovery: .seconds(configuration.brokerRecoveryGraceSeconds), logger: logger, database: database),
             database: database)
         // Started in this order, stopped in reverse: HTTP stops taking requests first.
         let gauges = WorkflowGauges(pool: pool, logger: logger, interval: .seconds(15))

@@ -18,6 +18,17 @@ final class ActivityCancellations: Sendable {
         entries.withLock { $0[key] = Entry() }
     }
 
+    /// Registers `key` unless it is registered already; false then. The consumer claims
+    /// an activity as it accepts the command, so that a second copy arriving a moment
+    /// later (before the first has even reported `started`) is recognised.
+    func claim(_ key: Key) -> Bool {
+        entries.withLock { entries in
+            guard entries[key] == nil else { return false }
+            entries[key] = Entry()
+            return true
+        }
+    }
+
     /// True while this worker runs the activity.
     func isRunning(_ key: Key) -> Bool {
         entries.withLock { $0[key] != nil }

@@ -44,9 +44,8 @@ struct ActivityRunner: Sendable {
         logger.info(
             "activity started",
             metadata: ["agent": "\(command.agent)", "resume_step": "\(command.checkpoint?.step ?? 0)"])
+        // Registered by the consumer that accepted the command (`ActivityCancellations.claim`).
         let key = ActivityCancellations.Key(workflowId: command.workflowId, attempt: command.attempt)
-        cancellations.register(key)
-        defer { cancellations.unregister(key) }
         ActivityMetrics.running.increment()
         defer { ActivityMetrics.running.decrement() }
         // The scheduler validates the interval; bounded here as well, whatever a command says.

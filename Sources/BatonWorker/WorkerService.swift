@@ -185,44 +185,8 @@ public struct WorkerService: Service {
                 continue
             }
             switch command {
-            case .runActivity(let activity)
-            where cancellations.isRunning(.init(workflowId: activity.workflowId, attempt: activity.attempt)):
-                // A command this worker already runs: its own, back after its connection was
-                // cut (a broker restart), or a copy the outbox sent again. The activity runs
-                // on here; taking the copy keeps it from reaching another worker.
-                logger.info(
-                    "a command for an activity this worker runs came again; the activity goes on",
-                    metadata: ["workflow": "\(activity.workflowId)", "attempt": "\(activity.attempt)"])
-                try await consumer.ack(delivery.deliveryTag)
-            case .runActivity(let activity) where delivery.redelivered:
-                // The worker that held this command lost its connection: it may be gone, or
-                // alive and reconnecting. Tell the scheduler, which waits for a sign of
-                // life from that worker and, if none comes, dispatches the next attempt
-                // from the latest checkpoint (the command's own checkpoint may be stale).
-                logger.info(
-                    "command redelivered; handing it back to the scheduler",
-                    metadata: ["workflow": "\(activity.workflowId)", "attempt": "\(activity.attempt)"])
-                try await runner.publisher.publish(event(.redelivered, for: activity))
-                try await consumer.ack(delivery.deliveryTag)
-            case .runActivity(let activity) where drain.isDraining:
-                // Arrived as the drain began: give it back without starting it (a
-                // requeued command would look like a lost worker's to the next one).
-                try await runner.publisher.publish(event(.handedBack, for: activity))
-                try await consumer.ack(delivery.deliveryTag)
             case .runActivity(let activity):
-                drain.activityStarted()
-                let logger = logger
-                group.addTask {
-                    defer { drain.activityEnded() }
-                    try await runner.run(activity)
-                    do {
-                        try await consumer.ack(delivery.deliveryTag)
-                    } catch {
-                        // The connection that received it is gone: the broker requeued the
-                        // command, and its redelivery will be handed back and fenced off.
-                        logger.notice("could not acknowledge a finished command", metadata: ["error": "\(error)"])
-                    }
-                }
+                try await accept(activity, delivery: delivery, consumer: consumer, runner: runner, group: &group)
             case .cancelActivity(let cancel) where cancel.workerId != nil && cancel.workerId != workerId:
                 try await consumer.ack(delivery.deliveryTag)  // for another worker running the same attempt
             case .cancelActivity(let cancel):
@@ -232,6 +196,62 @@ public struct WorkerService: Service {
             }
         }
         return true
+    }
+
+    /// Runs a command, or says why not: a command that comes again for an activity this
+    /// worker runs is dropped, a redelivered one is reported, one that arrives during a
+    /// drain is handed back.
+    private func accept(
+        _ activity: RunActivity, delivery: AMQPDelivery, consumer: AMQPConnection, runner: ActivityRunner,
+        group: inout ThrowingDiscardingTaskGroup<any Error>
+    ) async throws {
+        let key = ActivityCancellations.Key(workflowId: activity.workflowId, attempt: activity.attempt)
+        let metadata: Logger.Metadata = ["workflow": "\(activity.workflowId)", "attempt": "\(activity.attempt)"]
+        if delivery.redelivered && !cancellations.isRunning(key) {
+            // The worker that held this command lost its connection: it may be gone, or
+            // alive and reconnecting. Tell the scheduler, which waits for a sign of life
+            // from that worker and, if none comes, dispatches the next attempt from the
+            // latest checkpoint (the command's own checkpoint may be stale).
+            logger.info("command redelivered; handing it back to the scheduler", metadata: metadata)
+            try await runner.publisher.publish(event(.redelivered, for: activity))
+            try await consumer.ack(delivery.deliveryTag)
+            return
+        }
+        // Claimed as it is accepted, before it even reports `started`, so that a copy
+        // arriving a moment later is recognised.
+        guard !delivery.redelivered, cancellations.claim(key) else {
+            // A command this worker already runs: its own, back after its connection was
+            // cut (a broker restart), or a copy the outbox sent again. The activity runs on
+            // here; taking the copy keeps it from reaching another worker.
+            logger.info(
+                "a command for an activity this worker runs came again; the activity goes on", metadata: metadata)
+            try await consumer.ack(delivery.deliveryTag)
+            return
+        }
+        if drain.isDraining {
+            // Arrived as the drain began: give it back without starting it (a requeued
+            // command would look like a lost worker's to the next one).
+            cancellations.unregister(key)
+            try await runner.publisher.publish(event(.handedBack, for: activity))
+            try await consumer.ack(delivery.deliveryTag)
+            return
+        }
+        drain.activityStarted()
+        let (logger, cancellations, drain) = (logger, cancellations, drain)
+        group.addTask {
+            defer {
+                cancellations.unregister(key)
+                drain.activityEnded()
+            }
+            try await runner.run(activity)
+            do {
+                try await consumer.ack(delivery.deliveryTag)
+            } catch {
+                // The connection that received it is gone: the broker requeued the command,
+                // and its redelivery will be handed back and fenced off.
+                logger.notice("could not acknowledge a finished command", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     private func status(stopping: Bool) -> AMQPMessage {

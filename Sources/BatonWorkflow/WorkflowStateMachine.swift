@@ -175,7 +175,21 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         case .dispatched: lease = nil
         case .running(_, let holder, _): lease = holder
         case .cancelling(_, let holder, _): lease = holder
-        default: return [.ignore(.unexpected)]  // the attempt already ended (back-off, waiting for input)
+        case .backingOff:
+            // The attempt was given up (a heartbeat timeout: its events were late, stuck
+            // behind an outage) but no other has started: what it still achieved counts.
+            switch kind {
+            case .checkpointed(let checkpoint):
+                if let checkpointStep, checkpoint.step <= checkpointStep { return [.ignore(.duplicate)] }
+                checkpointStep = checkpoint.step
+                return [.storeCheckpoint(checkpoint)]
+            case .completed(let output):
+                state = .completed
+                return cancelAllTimers() + [.recordResult(output)]
+            default:
+                return [.ignore(.unexpected)]
+            }
+        default: return [.ignore(.unexpected)]  // the attempt already ended (waiting for input)
         }
         // The broker gave the attempt's command to a worker again: its first worker lost
         // its connection, but may be alive (a broker restart cuts every connection).

@@ -336,6 +336,26 @@ import Testing
         #expect(d.machine.status == .running)
     }
 
+    /// Found by the chaos suite: during a database outage the worker's events waited in
+    /// the scheduler's hands; the heartbeat timer judged the attempt dead, and when the
+    /// events came — checkpoints, then the completion — they were ignored and the whole
+    /// graph ran again. Until another attempt starts, what the old one achieved counts.
+    @Test func whatAGivenUpAttemptStillAchievesCounts() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
+        _ = d.at(31)
+        _ = d.timer(.heartbeat, attempt: 1)
+        #expect(d.machine.status == .backingOff)
+        #expect(d.worker(.checkpointed(checkpoint1), attempt: 1) == [.storeCheckpoint(checkpoint1)])
+        #expect(d.machine.checkpointStep == 1)
+        let actions = d.worker(.completed(output: "late but done"), attempt: 1)
+        #expect(actions.contains(.recordResult("late but done")))
+        #expect(actions.contains(.cancelTimer(.backoff)))
+        #expect(d.machine.status == .completed)
+        #expect(d.machine.attempt == 1)
+    }
+
     /// Found by the chaos suite: a cancel that was accepted still ended in `completed`
     /// when the attempt finished before it stopped.
     @Test func anAcceptedCancelIsKeptWhenTheAttemptCompletesAnyway() {

@@ -8,6 +8,10 @@ import Synchronization
 final class DependencyHealth: Sendable {
     let name: String
     private let down = Mutex<Bool>(false)
+    private let recovered = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// When it last came back after being unreachable.
+    var lastRecovery: ContinuousClock.Instant? { recovered.withLock { $0 } }
 
     init(name: String) {
         self.name = name
@@ -28,7 +32,10 @@ final class DependencyHealth: Sendable {
             defer { down = false }
             return down
         }
-        if wasDown { logger.notice("\(name) is reachable again") }
+        if wasDown {
+            recovered.withLock { $0 = .now }
+            logger.notice("\(name) is reachable again")
+        }
     }
 }
 
