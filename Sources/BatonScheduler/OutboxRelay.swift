@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 
 /// Publishes committed outbox rows to the broker with confirms, then deletes them.
 ///
@@ -18,6 +19,10 @@ struct OutboxRelay: Service {
     let logger: Logger
     let batchSize = 256
     private let published = Counter(label: "baton_outbox_published_total")
+    /// Rows the broker confirmed whose delete did not commit (the database went away
+    /// between the two): deleted, not sent again, when the database is back. A second
+    /// copy of a command runs its first node on another worker before it is stopped.
+    private let confirmedNotDeleted = ConfirmedRows()
 
     init(pool: PostgresPool, broker: ReconnectingPublisher, wake: WakeSignal, logger: Logger) {
         self.pool = pool
@@ -53,7 +58,9 @@ struct OutboxRelay: Service {
                     try await db.query("COMMIT")
                     return 0
                 }
-                let messages = try rows.all.map { row in
+                let ids = try rows.all.map { try $0.string("id") }
+                let alreadySent = confirmedNotDeleted.contains(ids)
+                let messages = try rows.all.filter { !alreadySent.contains(try $0.string("id")) }.map { row in
                     let exchange = try row.string("exchange")
                     // Cancellations are broadcast; with no worker listening there is nobody to stop.
                     return AMQPMessage(
@@ -61,11 +68,12 @@ struct OutboxRelay: Service {
                         exchange: exchange, mandatory: exchange.isEmpty)
                 }
                 try await broker.publish(messages)
-                let ids = try rows.all.map { try $0.string("id") }
+                confirmedNotDeleted.insert(ids)
                 try await db.query(
                     "DELETE FROM outbox WHERE id = ANY($1::bigint[])", ["{\(ids.joined(separator: ","))}"])
                 try await db.query("COMMIT")
-                published.increment(by: rows.count)
+                confirmedNotDeleted.remove(ids)
+                published.increment(by: messages.count)
                 return rows.count
             } catch {
                 _ = try? await db.query("ROLLBACK")
@@ -73,4 +81,17 @@ struct OutboxRelay: Service {
             }
         }
     }
+}
+
+/// The outbox rows this relay has had confirmed by the broker but not yet deleted.
+final class ConfirmedRows: Sendable {
+    private let ids = Mutex<Set<String>>([])
+
+    func contains(_ candidates: [String]) -> Set<String> {
+        ids.withLock { ids in Set(candidates.filter(ids.contains)) }
+    }
+
+    func insert(_ new: [String]) { ids.withLock { $0.formUnion(new) } }
+
+    func remove(_ done: [String]) { ids.withLock { $0.subtract(done) } }
 }
