@@ -157,7 +157,12 @@ let package = Package(
             name: "BatonFuzzLLMStream", dependencies: ["BatonContracts", "BatonLLM", "BatonFuzzSupport"],
             path: "Sources/BatonFuzz/LLMStream", swiftSettings: strict),
 
-        .testTarget(name: "BatonContractsTests", dependencies: ["BatonContracts"], swiftSettings: strict),
+        // Seeded random and mutated messages for the fuzz tests of several test targets.
+        .target(
+            name: "BatonFuzzMutations", dependencies: ["BatonContracts"], path: "Tests/Support/BatonFuzzMutations",
+            swiftSettings: strict),
+        .testTarget(
+            name: "BatonContractsTests", dependencies: ["BatonContracts", "BatonFuzzMutations"], swiftSettings: strict),
         .testTarget(name: "BatonObservabilityTests", dependencies: ["BatonObservability"], swiftSettings: strict),
         .testTarget(name: "BatonConfigurationTests", dependencies: ["BatonConfiguration"], swiftSettings: strict),
         .testTarget(name: "BatonSchedulerClientTests", dependencies: ["BatonSchedulerClient"], swiftSettings: strict),
@@ -175,7 +180,7 @@ let package = Package(
             name: "BatonIntegrationTests",
             dependencies: [
                 "BatonScheduler", "BatonWorker", "BatonAMQP", "BatonPostgres", "BatonHTTPClient", "BatonContracts",
-                "BatonLifecycle", "BatonLLM", "BatonScriptedLLM", "BatonSchedulerClient",
+                "BatonLifecycle", "BatonLLM", "BatonScriptedLLM", "BatonSchedulerClient", "BatonFuzzMutations",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

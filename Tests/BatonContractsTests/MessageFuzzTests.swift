@@ -1,4 +1,5 @@
 import BatonContracts
+import BatonFuzzMutations
 import Foundation
 import Testing
 

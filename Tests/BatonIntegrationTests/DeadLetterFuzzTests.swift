@@ -1,5 +1,6 @@
 import BatonAMQP
 import BatonContracts
+import BatonFuzzMutations
 import Foundation
 import Testing
 

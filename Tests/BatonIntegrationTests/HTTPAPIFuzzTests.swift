@@ -1,4 +1,5 @@
 import BatonContracts
+import BatonFuzzMutations
 import BatonHTTPClient
 import Foundation
 import Testing

@@ -1,20 +1,20 @@
 import BatonContracts
 import Foundation
 
-/// Random and mutated JSON messages from a seed (a copy of BatonContractsTests' own: test
-/// targets share no code): the same seed gives the same inputs
-/// on every run and platform, so a failing seed is the whole bug report.
+/// Random and mutated JSON messages from a seed: the same seed gives the same inputs
+/// on every run and platform, so a failing seed is the whole bug report. Shared by the
+/// contracts and integration tests' fuzzers.
 ///
 /// Mutations are those a broken or hostile peer produces: flipped bytes, cut messages,
 /// removed and duplicated fields, wrong types, numbers at and past a double's range,
 /// NaN-like literals, deep nesting, NUL, very long strings.
-struct SeededMutations {
+public struct SeededMutations {
     /// SplitMix64 (as the workflow simulation's generator).
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -22,12 +22,12 @@ struct SeededMutations {
         return z ^ (z >> 31)
     }
 
-    mutating func below(_ count: Int) -> Int { count > 0 ? Int(next() % UInt64(count)) : 0 }
+    public mutating func below(_ count: Int) -> Int { count > 0 ? Int(next() % UInt64(count)) : 0 }
 
-    mutating func element<T>(of choices: [T]) -> T { choices[below(choices.count)] }
+    public mutating func element<T>(of choices: [T]) -> T { choices[below(choices.count)] }
 
     /// Raw tokens that no `JSONValue` renders: refused or edge-case literals.
-    static let oddTokens = [
+    public static let oddTokens = [
         "NaN", "-NaN", "Infinity", "-Infinity", "1e309", "-1e309", "1e308", "-1e308", "9007199254740993",
         "-9007199254740993", "9007199254740992", "1e-400", "-0", "0x10", "01", "1.", ".5", "+1", "1e", "--1",
         "\"\\u0000\"", "\"\\ud800\"", "\"\\udc00\\ud800\"", "\"\\x41\"", "\"\u{0}\"", "\"\u{7}\"", "nul", "tru",
@@ -35,7 +35,7 @@ struct SeededMutations {
     ]
 
     /// One mutation of a valid message (as text): most keep it JSON, some break it.
-    mutating func mutate(_ message: JSONValue) -> Data {
+    public mutating func mutate(_ message: JSONValue) -> Data {
         var value = message
         for _ in 0...below(3) { value = mutateValue(value, depth: 0) }
         var text = Array(value.jsonData)
@@ -47,7 +47,7 @@ struct SeededMutations {
     private static let placeholder = "\u{1}odd-token\u{1}"
 
     /// Replaces, adds or removes one member or element somewhere in the value.
-    mutating func mutateValue(_ value: JSONValue, depth: Int) -> JSONValue {
+    public mutating func mutateValue(_ value: JSONValue, depth: Int) -> JSONValue {
         switch value {
         case .object(var members) where !members.isEmpty && below(3) > 0:
             let key = members.keys.sorted()[below(members.count)]
@@ -72,7 +72,7 @@ struct SeededMutations {
     }
 
     /// A value of another type, an extreme, or the same value wrapped deep.
-    mutating func replacement(for value: JSONValue) -> JSONValue {
+    public mutating func replacement(for value: JSONValue) -> JSONValue {
         switch below(10) {
         case 0: return .string(Self.placeholder)  // becomes an odd raw token
         case 1:
@@ -88,7 +88,7 @@ struct SeededMutations {
         }
     }
 
-    mutating func randomValue() -> JSONValue {
+    public mutating func randomValue() -> JSONValue {
         switch below(8) {
         case 0: return .null
         case 1: return .bool(below(2) == 0)
@@ -102,7 +102,7 @@ struct SeededMutations {
     }
 
     /// Text-level mutations: odd raw tokens, duplicated keys, a cut or a repeat.
-    mutating func mutateText(_ text: [UInt8], original: JSONValue) -> [UInt8] {
+    public mutating func mutateText(_ text: [UInt8], original: JSONValue) -> [UInt8] {
         var text = String(decoding: text, as: UTF8.self)
         let quoted = "\"\\u0001odd-token\\u0001\""
         while let range = text.range(of: quoted) {
@@ -122,7 +122,7 @@ struct SeededMutations {
     }
 
     /// Byte-level mutations: flips, cuts, inserted and dropped bytes, a repeated slice.
-    mutating func mutateBytes(_ bytes: [UInt8]) -> [UInt8] {
+    public mutating func mutateBytes(_ bytes: [UInt8]) -> [UInt8] {
         var bytes = bytes
         guard !bytes.isEmpty else { return [UInt8(truncatingIfNeeded: next())] }
         for _ in 0...below(4) {
@@ -141,7 +141,7 @@ struct SeededMutations {
     }
 
     /// Arbitrary bytes, sometimes JSON-looking.
-    mutating func randomBytes() -> Data {
+    public mutating func randomBytes() -> Data {
         let alphabet = Array("{}[]\":,0123456789-+.eE truefalsnul\\u\n\t".utf8) + [0, 0xFF, 0xC3, 0xA9]
         return Data(
             (0..<below(200)).map { _ in below(2) == 0 ? element(of: alphabet) : UInt8(truncatingIfNeeded: next()) })
