@@ -111,23 +111,10 @@ enum ChaosServices {
         }
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         try output.seekToEnd()
-        let process = Process()
-        process.executableURL = root.appendingPathComponent("scripts/chaos.sh")
-        process.arguments = arguments
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let end = ContinuousClock.now + .seconds(120)
-        while ProcessLiveness.isAlive(process), ContinuousClock.now < end {
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        try? output.close()
-        if ProcessLiveness.isAlive(process) {
-            kill(process.processIdentifier, SIGKILL)
-            throw BenchError(
-                "scripts/chaos.sh \(arguments.joined(separator: " ")) still running after 120 s; see \(log)")
-        }
+        let process = try await ChaosServices.runBounded(
+            root.appendingPathComponent("scripts/chaos.sh"), arguments, output: output, errors: output,
+            limit: .seconds(120), what: "see \(log)")
+        // Foundation may not have seen the exit yet; its status is only readable once it has.
         if !process.isRunning, process.terminationStatus != 0 {
             throw BenchError(
                 "scripts/chaos.sh \(arguments.joined(separator: " ")) exited \(process.terminationStatus); see \(log)")
@@ -143,23 +130,8 @@ extension ChaosServices {
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let end = ContinuousClock.now + .seconds(60)
-        while ProcessLiveness.isAlive(process), ContinuousClock.now < end {
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        try? output.close()
-        if ProcessLiveness.isAlive(process) {
-            kill(process.processIdentifier, SIGKILL)
-            throw BenchError(
-                "\(executable.lastPathComponent) \(arguments.joined(separator: " ")) still running after 60 s")
-        }
+        _ = try await runBounded(
+            executable, arguments, output: output, errors: FileHandle.nullDevice, limit: .seconds(60), what: "")
         return try String(contentsOfFile: path, encoding: .utf8)
     }
 }
@@ -173,5 +145,35 @@ enum ProcessLiveness {
         else { return false }
         let state = stat[stat.index(after: close)...].split(separator: " ").first
         return state != "Z" && state != "X"
+    }
+}
+
+extension ChaosServices {
+    /// Runs a command until it exits or `limit` passes (then kills it and throws),
+    /// watching it through /proc: Foundation's termination handler can miss a script's end.
+    /// Closes `output` when done.
+    static func runBounded(
+        _ executable: URL, _ arguments: [String], output: FileHandle, errors: FileHandle, limit: Duration,
+        what: String
+    ) async throws -> Process {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let end = ContinuousClock.now + limit
+        while ProcessLiveness.isAlive(process), ContinuousClock.now < end {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try? output.close()
+        if ProcessLiveness.isAlive(process) {
+            kill(process.processIdentifier, SIGKILL)
+            throw BenchError(
+                "\(executable.lastPathComponent) \(arguments.joined(separator: " ")) still running after \(limit)"
+                    + (what.isEmpty ? "" : "; \(what)"))
+        }
+        return process
     }
 }

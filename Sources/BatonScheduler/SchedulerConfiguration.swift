@@ -134,6 +134,10 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
             heartbeatTimeoutSeconds > heartbeatIntervalSeconds,
             "heartbeat_timeout_seconds must be larger than heartbeat_interval_seconds")
         validator.require(startToCloseTimeoutSeconds > 0, "start_to_close_timeout_seconds must be positive")
+        // The defaults keep the bounds a submission's own options must keep.
+        if let problem = workflowDefaults.validationError() {
+            validator.require(false, "the workflow defaults (heartbeat_*, start_to_close_*, max_attempts): \(problem)")
+        }
         validator.require(
             (1...10_000).contains(checkpointRetention), "checkpoint_retention must be between 1 and 10000")
         validator.require(

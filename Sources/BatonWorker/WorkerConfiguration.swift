@@ -173,8 +173,13 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
             "heartbeat_interval_seconds must be in (0, 3600], got \(heartbeatIntervalSeconds)")
         validator.require(
             (0...65535).contains(metricsPort), "metrics_port must be between 0 (off) and 65535, got \(metricsPort)")
-        validator.require(drainTimeoutSeconds >= 0, "drain_timeout_seconds must not be negative")
-        validator.require(brokerOutageSeconds > 0, "broker_outage_seconds must be positive")
+        // Both become `Duration`s, which trap beyond their range: bounded to a day.
+        validator.require(
+            drainTimeoutSeconds.isFinite && (0...86_400).contains(drainTimeoutSeconds),
+            "drain_timeout_seconds must be between 0 and 86400, got \(drainTimeoutSeconds)")
+        validator.require(
+            brokerOutageSeconds.isFinite && brokerOutageSeconds > 0 && brokerOutageSeconds <= 86_400,
+            "broker_outage_seconds must be in (0, 86400], got \(brokerOutageSeconds)")
         if let schedulerURL {
             validator.require(
                 schedulerURL.hasPrefix("http://") || schedulerURL.hasPrefix("https://"),

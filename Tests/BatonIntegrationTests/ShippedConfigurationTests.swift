@@ -25,6 +25,23 @@ import Testing
         try configuration.validate(source: file)
     }
 
+    /// Durations from a configuration file become `Duration`s, which trap past their
+    /// range: `broker_outage_seconds: 1e308` would have stopped the worker at its first
+    /// outage, and a default below the options' floors slipped past submit's checks.
+    @Test func durationsInTheFilesAreBounded() {
+        #expect(throws: ConfigurationError.self) {
+            try WorkerConfiguration(drainTimeoutSeconds: 1e308, brokerOutageSeconds: 1e308)
+                .validate(source: "worker.yaml", environment: [:])
+        }
+        do {
+            try SchedulerConfiguration(heartbeatIntervalSeconds: 0.01, heartbeatTimeoutSeconds: 1e300)
+                .validate(source: "scheduler.yaml")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.problems.contains { $0.contains("heartbeatIntervalSeconds must be between 0.5") })
+        }
+    }
+
     /// At `log_level: debug` the worker printed its AMQP URL, password included: the
     /// service group logs each service's description.
     @Test func theWorkerServiceNeverDescribesItsConfiguration() {
