@@ -162,7 +162,8 @@ public struct ChatCompletionClient: Sendable {
         }
         let body: Body
         do {
-            body = try JSONDecoder().decode(Body.self, from: data)
+            // Baton's own reader: linear and depth-bounded, whatever a model server sends.
+            body = try JSONValueCoding.decode(Body.self, from: JSONValue.parse(data, limits: .message))
         } catch {
             let excerpt = redactor.excerpt(data, limit: 200)
             throw LLMError(
@@ -200,7 +201,7 @@ public struct ChatCompletionClient: Sendable {
     ) -> LLMError {
         // The provider's words, but not a whole page of them in every event and log line.
         let message: String
-        if let words = (try? JSONDecoder().decode(JSONValue.self, from: body))?["error"]?["message"]?.stringValue {
+        if let words = (try? JSONValue.parse(body, limits: .message))?["error"]?["message"]?.stringValue {
             message = String(redactor.redact(words).prefix(1000))
         } else {
             message = redactor.excerpt(body, limit: 300)
