@@ -109,11 +109,11 @@ import Testing
 
     @Test func aLongNodeOutlivesTheHeartbeatTimeout() async throws {
         try await Stack.run { stack in
-            // One step twice as long as the heartbeat timeout, heartbeats six times per timeout:
-            // margins wide enough for a loaded machine.
-            let options = WorkflowOptions(heartbeatIntervalSeconds: 0.5, heartbeatTimeoutSeconds: 3)
+            // One step half as long again as the heartbeat timeout, twelve heartbeats per
+            // timeout: a loaded CI machine stalled a 3 s timeout with six beats per timeout.
+            let options = WorkflowOptions(heartbeatIntervalSeconds: 0.5, heartbeatTimeoutSeconds: 6)
             let id = try await stack.submit(
-                SubmitWorkflowRequest(agent: "chain", input: ["steps": 1, "sleep_ms": 6000], options: options)
+                SubmitWorkflowRequest(agent: "chain", input: ["steps": 1, "sleep_ms": 9000], options: options)
             ).view.id
             let view = try await stack.waitUntilFinished(id)
             #expect(view.status == .completed)
