@@ -25,7 +25,7 @@ final class BenchStack {
             ProcessInfo.processInfo.environment["BATON_POSTGRES_URL"] ?? "postgresql://postgres@127.0.0.1:16439/baton"
         let name = "bench_\(UUID().uuidString.prefix(8).lowercased())"
         let admin = try await PostgresConnection.connect(base, name: "bench-admin")
-        try await admin.query("CREATE DATABASE \(name)")
+        try await admin.query("CREATE DATABASE \(unescaped: name)")
         await admin.close()
         databaseURL = String(base[...base.lastIndex(of: "/")!]) + name
         queue = "bench_\(UUID().uuidString.prefix(6).lowercased())"
@@ -121,13 +121,16 @@ final class BenchStack {
         }
     }
 
-    func query(_ sql: String, _ parameters: [String?] = []) async throws -> PostgresRows {
+    func query(_ query: PostgresQuery) async throws -> PostgresRows {
         let connection = try await PostgresConnection.connect(databaseURL, name: "bench")
         defer { Task { await connection.close() } }
-        return try await connection.query(sql, parameters)
+        return try await connection.query(query)
     }
 
-    func count(_ sql: String) async throws -> Int { Int(try await query(sql).first?["n"] ?? "0") ?? 0 }
+    /// `sql`: fixed text made by the benchmark, returning one column `n`.
+    func count(_ sql: String) async throws -> Int {
+        Int(try await query(PostgresQuery(unsafeSQL: sql)).first?["n"] ?? "0") ?? 0
+    }
 
     func waitFor(_ sql: String, atLeast target: Int, timeout: Duration = .seconds(600)) async throws {
         let end = ContinuousClock.now + timeout

@@ -17,7 +17,7 @@ public struct WorkerEvent: Sendable, Hashable {
         case heartbeat(ActivityProgress?)
         case checkpointed(Checkpoint)
         case progress(ActivityProgress)
-        case interrupted(JSONValue)
+        case interrupted(InterruptRequest)
         case completed(output: JSONValue)
         case failed(ActivityFailure)
         /// The broker delivered this attempt's command again: the worker that held it
@@ -40,23 +40,30 @@ public struct WorkerEvent: Sendable, Hashable {
         self.kind = kind
     }
 
-    public static let knownTypes = [
-        "started", "heartbeat", "checkpointed", "progress", "interrupted", "completed", "failed", "redelivered",
-        "handed_back",
-    ]
+    /// The kinds' wire names, each spelled here only.
+    public enum EventType: String, Sendable, CaseIterable {
+        case started, heartbeat, checkpointed, progress, interrupted, completed, failed, redelivered
+        case handedBack = "handed_back"
+    }
+
+    public static let knownTypes = EventType.allCases.map(\.rawValue)
 
     /// The wire name of this event's kind.
-    public var type: String {
-        switch kind {
-        case .started: "started"
-        case .heartbeat: "heartbeat"
-        case .checkpointed: "checkpointed"
-        case .progress: "progress"
-        case .interrupted: "interrupted"
-        case .completed: "completed"
-        case .failed: "failed"
-        case .redelivered: "redelivered"
-        case .handedBack: "handed_back"
+    public var type: String { kind.eventType.rawValue }
+}
+
+extension WorkerEvent.Kind {
+    public var eventType: WorkerEvent.EventType {
+        switch self {
+        case .started: .started
+        case .heartbeat: .heartbeat
+        case .checkpointed: .checkpointed
+        case .progress: .progress
+        case .interrupted: .interrupted
+        case .completed: .completed
+        case .failed: .failed
+        case .redelivered: .redelivered
+        case .handedBack: .handedBack
         }
     }
 }
@@ -70,7 +77,7 @@ extension WorkerEvent {
         var leaseToken: String?
         var progress: ActivityProgress?
         var checkpoint: Checkpoint?
-        var request: JSONValue?
+        var request: InterruptRequest?
         var output: JSONValue?
         var failure: ActivityFailure?
     }
@@ -97,7 +104,7 @@ extension WorkerEvent {
 
     static func decode(_ message: MessageCodec.Message) throws(ContractError) -> WorkerEvent {
         let type = message.type
-        guard knownTypes.contains(type) else {
+        guard let eventType = EventType(rawValue: type) else {
             throw .unknownType(type, known: knownTypes + [WorkerStatus.type])
         }
         let body = try MessageCodec.body(Body.self, of: message)
@@ -106,16 +113,16 @@ extension WorkerEvent {
             return value
         }
         let kind: Kind
-        switch type {
-        case "started": kind = .started
-        case "heartbeat": kind = .heartbeat(body.progress)
-        case "checkpointed": kind = .checkpointed(try require(body.checkpoint, "checkpoint"))
-        case "progress": kind = .progress(try require(body.progress, "progress"))
-        case "interrupted": kind = .interrupted(try require(body.request, "request"))
-        case "completed": kind = .completed(output: try require(body.output, "output"))
-        case "redelivered": kind = .redelivered
-        case "handed_back": kind = .handedBack
-        default: kind = .failed(try require(body.failure, "failure"))
+        switch eventType {
+        case .started: kind = .started
+        case .heartbeat: kind = .heartbeat(body.progress)
+        case .checkpointed: kind = .checkpointed(try require(body.checkpoint, "checkpoint"))
+        case .progress: kind = .progress(try require(body.progress, "progress"))
+        case .interrupted: kind = .interrupted(try require(body.request, "request"))
+        case .completed: kind = .completed(output: try require(body.output, "output"))
+        case .redelivered: kind = .redelivered
+        case .handedBack: kind = .handedBack
+        case .failed: kind = .failed(try require(body.failure, "failure"))
         }
         guard body.attempt >= 1 else { throw .malformed("attempt must be 1 or more, got \(body.attempt)") }
         guard Identifiers.isValidWorkflowId(body.workflowId) else {

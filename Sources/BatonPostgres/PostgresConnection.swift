@@ -17,8 +17,12 @@ public actor PostgresConnection {
 
     private var connection: OpaquePointer?
     private let connectionString: String
-    /// Prepared statements of this session, by SQL text.
-    private var prepared: [String: String] = [:]
+    /// Prepared statements of this session, by SQL text and parameter types.
+    private var prepared: [PreparedKey: String] = [:]
+    private struct PreparedKey: Hashable {
+        var sql: String
+        var types: [Oid]
+    }
     /// Between `BEGIN` and its end: a statement that fails then must not be retried.
     private var inTransaction = false
     /// Statements built from varying parts could grow the cache without bound; past
@@ -65,9 +69,10 @@ public actor PostgresConnection {
         connection = nil
     }
 
-    /// Runs one statement with `$1, $2, …` parameters (nil is SQL NULL).
+    /// Runs one statement; its interpolated values are bound as typed parameters.
     @discardableResult
-    public func query(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> PostgresRows {
+    public func query(_ query: PostgresQuery) throws(PostgresError) -> PostgresRows {
+        let (sql, parameters) = (query.sql, query.bindings)
         let rows: PostgresRows
         do {
             rows = try run(sql, parameters)
@@ -93,7 +98,7 @@ public actor PostgresConnection {
         sql == "BEGIN" || sql.hasPrefix("SELECT")
     }
 
-    private func run(_ sql: String, _ parameters: [String?]) throws(PostgresError) -> PostgresRows {
+    private func run(_ sql: String, _ parameters: [PostgresBinding]) throws(PostgresError) -> PostgresRows {
         guard let connection else { throw .connectionClosed }
         if PQstatus(connection) != CONNECTION_OK {
             // The server went away since the last statement: try once to come back.
@@ -123,12 +128,10 @@ public actor PostgresConnection {
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
-    public func transaction<T: Sendable>(
-        _ body: @Sendable (isolated PostgresConnection) throws -> T
-    ) throws -> T {
+    public func transaction<T: Sendable>(_ body: @Sendable (PostgresTransaction) throws -> T) throws -> T {
         try query("BEGIN")
         do {
-            let value = try body(self)
+            let value = try body(PostgresTransaction(self))
             try query("COMMIT")
             return value
         } catch {
@@ -140,29 +143,39 @@ public actor PostgresConnection {
     }
 
     private func execute(
-        _ connection: OpaquePointer, _ sql: String, _ parameters: [String?]
+        _ connection: OpaquePointer, _ sql: String, _ parameters: [PostgresBinding]
     ) throws(PostgresError) -> OpaquePointer? {
         // strdup'd copies outlive the call; Swift's temporary C strings would not.
-        let values: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.flatMap { strdup($0) } }
+        let values: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.text.flatMap { strdup($0) } }
         defer { values.forEach { free($0) } }
-        let name = parameters.isEmpty ? nil : try statementName(connection, sql, parameterCount: parameters.count)
+        let types = parameters.map { Oid($0.type.oid) }
+        let name = parameters.isEmpty ? nil : try statementName(connection, sql, types: types)
         return values.map { UnsafePointer($0) }.withUnsafeBufferPointer { buffer in
             if let name {
                 PQexecPrepared(connection, name, Int32(parameters.count), buffer.baseAddress, nil, nil, 0)
             } else {
-                PQexecParams(connection, sql, Int32(parameters.count), nil, buffer.baseAddress, nil, nil, 0)
+                types.withUnsafeBufferPointer { types in
+                    PQexecParams(
+                        connection, sql, Int32(parameters.count), types.baseAddress, buffer.baseAddress, nil, nil, 0)
+                }
             }
         }
     }
 
-    /// The prepared statement for `sql`, preparing it now if needed; nil past the cache's limit.
+    /// The prepared statement for `sql` with parameters of `types`, preparing it now if
+    /// needed; nil past the cache's limit.
     private func statementName(
-        _ connection: OpaquePointer, _ sql: String, parameterCount: Int
+        _ connection: OpaquePointer, _ sql: String, types: [Oid]
     ) throws(PostgresError) -> String? {
-        if let name = prepared[sql] { return name }
+        // One SQL text may be run with NULLs bound as another type: the key has both.
+        let key = PreparedKey(sql: sql, types: types)
+        if let name = prepared[key] { return name }
         guard prepared.count < Self.preparedLimit else { return nil }
         let name = "baton_\(prepared.count + 1)"
-        guard let result = PQprepare(connection, name, sql, Int32(parameterCount), nil) else {
+        let result = types.withUnsafeBufferPointer { types in
+            PQprepare(connection, name, sql, Int32(types.count), types.baseAddress)
+        }
+        guard let result else {
             throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
         }
         defer { PQclear(result) }
@@ -170,7 +183,7 @@ public actor PostgresConnection {
             // Not cached: the statement runs unprepared and reports its own error.
             return nil
         }
-        prepared[sql] = name
+        prepared[key] = name
         return name
     }
 

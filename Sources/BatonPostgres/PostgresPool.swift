@@ -34,7 +34,7 @@ public actor PostgresPool {
 
     /// Runs `body` in a transaction on a leased connection.
     public nonisolated func transaction<T: Sendable>(
-        _ body: @Sendable (isolated PostgresConnection) throws -> T
+        _ body: @Sendable (PostgresTransaction) throws -> T
     ) async throws -> T {
         try await withConnection { connection in try await connection.transaction(body) }
     }

@@ -59,14 +59,17 @@ public enum Scheduler {
         }
         try await publisher.start()
         let wake = WakeSignal()
-        let context = WorkflowStore.Context(
-            commandQueue: configuration.queue, defaults: configuration.workflowDefaults,
-            checkpointRetention: configuration.checkpointRetention)
+        let engine = WorkflowEngine(
+            repository: PostgresWorkflowRepository(pool: pool),
+            settings: WorkflowEngine.Settings(
+                commandQueue: configuration.queue, defaults: configuration.workflowDefaults,
+                checkpointRetention: configuration.checkpointRetention),
+            relayWake: wake)
         let relay = OutboxRelay(pool: pool, broker: publisher, wake: wake, logger: logger)
         let events = EventConsumer(
             pool: pool, endpoint: endpoint, publisher: publisher, queue: configuration.eventsQueue,
-            batchSize: configuration.eventBatchSize, context: context, relayWake: wake, database: database,
-            broker: broker, logger: logger)
+            batchSize: configuration.eventBatchSize, engine: engine, database: database, broker: broker,
+            logger: logger)
 
         let router = Router()
         router.add(middleware: ErrorMiddleware(database: database))
@@ -80,9 +83,8 @@ public enum Scheduler {
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready")))
         }
         WebPage.addRoutes(to: router)
-        WorkflowController(
-            pool: pool, context: context, relayWake: wake, maxRequestBytes: configuration.maxRequestBytes
-        ).addRoutes(to: router.group("v1/workflows"))
+        WorkflowController(engine: engine, pool: pool, maxRequestBytes: configuration.maxRequestBytes)
+            .addRoutes(to: router.group("v1/workflows"))
 
         logger.info(
             "scheduler ready",
@@ -97,7 +99,7 @@ public enum Scheduler {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.httpPort) },
             logger: logger)
         let timers = TimerService(
-            pool: pool, context: context, relayWake: wake, logger: logger,
+            engine: engine, logger: logger,
             eventsGate: EventsBacklogGate(
                 endpoint: endpoint, queue: configuration.eventsQueue, settle: .seconds(2),
                 brokerRecovery: .seconds(configuration.brokerRecoveryGraceSeconds), logger: logger, database: database),

@@ -109,7 +109,7 @@ struct ActivityRunner: Sendable {
                     "kpi.cost": "\(usage.cost)",
                 ])
         case .success(.interrupted(let request)):
-            try await emit(.interrupted(try JSONValue(encoding: request)))
+            try await emit(.interrupted(request))
             logger.info("activity waits for a person", metadata: ["question": "\(request.question)"])
         case .failure(is ActivityHandedBack):
             // The worker is stopping; the checkpoint just published is where the next attempt starts.

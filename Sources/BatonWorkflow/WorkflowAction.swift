@@ -15,13 +15,30 @@ public enum WorkflowAction: Sendable, Hashable {
     case cancelActivity(attempt: Int, lease: String?)
     case storeCheckpoint(Checkpoint)
     case recordProgress(ActivityProgress)
-    case recordInterrupt(JSONValue)
+    /// The graph waits for the answer to `request` (a person's, or a child's end).
+    case recordInterrupt(InterruptRequest)
+    /// The wait is over: the question shown until now is answered.
+    case clearInterrupt
     case recordResult(JSONValue)
-    case recordFailure(ActivityFailure)
-    case recordCancelled(reason: String)
-    case recordTimedOut(ActivityFailure)
+    /// The workflow ended without a result (failed, timed out or cancelled): why.
+    case recordError(ActivityFailure)
+    /// This workflow ended and has a parent: deliver the outcome to it as `childEnded`.
+    case notifyParent(parentId: String)
+    /// This workflow ended without completing: its unfinished children are cancelled,
+    /// since their results would reach nobody.
+    case cancelChildren(parentEnded: WorkflowStatus)
+    /// The request is refused and nothing is recorded (an answer that does not fit).
+    case reject(Rejection)
     /// The event was valid but changes nothing; the history keeps it with this reason.
     case ignore(IgnoreReason)
+
+    /// Why a person's command was refused; the API answers with the message.
+    public enum Rejection: Sendable, Hashable {
+        /// The workflow waits for its child workflow, not for a person.
+        case waitsForChildWorkflow(String)
+        /// The answer does not fit the question (`problem` says how).
+        case answerDoesNotFit(question: String, problem: String)
+    }
 
     public enum IgnoreReason: String, Sendable, Hashable, Codable {
         /// From an attempt that is no longer current (a zombie worker).

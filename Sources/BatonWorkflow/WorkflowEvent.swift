@@ -11,6 +11,31 @@ public enum WorkflowEvent: Sendable, Hashable {
     case cancelRequested(reason: String)
     /// A timer set by an earlier `setTimer` action came due.
     case timerFired(WorkflowTimer, attempt: Int)
+    /// A child workflow of this one ended (the engine delivers it after a child's
+    /// `notifyParent`), whether or not this workflow waits for it yet.
+    case childEnded(ChildWorkflowOutcome)
+}
+
+extension WorkflowEvent {
+    /// The attempt an event speaks for, when it names one.
+    public var attempt: Int? {
+        switch self {
+        case .worker(_, let attempt, _, _), .timerFired(_, let attempt): attempt
+        default: nil
+        }
+    }
+
+    /// The event's name in a workflow's history.
+    public var historyType: String {
+        switch self {
+        case .submitted: "submitted"
+        case .worker(let kind, _, _, _): kind.eventType.rawValue
+        case .humanInput: "human_input"
+        case .cancelRequested: "cancel_requested"
+        case .timerFired(let timer, _): "timer_\(timer.rawValue)"
+        case .childEnded: "child_ended"
+        }
+    }
 }
 
 /// The timers a workflow may have; at most one of each kind is armed at a time.

@@ -17,8 +17,8 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         case running(attempt: Int, lease: String, lastHeartbeat: Date)
         /// Waiting before the next attempt, after `failure`.
         case backingOff(until: Date, failure: ActivityFailure)
-        /// The graph asked a person; no worker is busy with it.
-        case awaitingInput(request: JSONValue)
+        /// The graph asked a person, or waits for a child workflow; no worker is busy with it.
+        case awaitingInput(request: InterruptRequest)
         /// The running attempt was asked to stop.
         case cancelling(attempt: Int, lease: String?, reason: String)
         case completed
@@ -53,20 +53,26 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
     public private(set) var lastNode: String?
     /// The agent, for messages; nil in machines saved before it was kept.
     public let agent: String?
+    /// The workflow that started this one as its child, told when this one ends.
+    public let parentId: String?
+    /// Children that ended before this workflow began to wait for them, kept until it
+    /// does (a fast child can end before its parent's `interrupted` event is applied).
+    public private(set) var endedChildren: [String: ChildWorkflowOutcome] = [:]
     public let options: WorkflowOptions
 
-    public init(options: WorkflowOptions, agent: String? = nil) {
+    public init(options: WorkflowOptions, agent: String? = nil, parentId: String? = nil) {
         self.state = .pending
         self.attempt = 0
         self.failures = 0
         self.workerCrashes = 0
         self.options = options
         self.agent = agent
+        self.parentId = parentId
     }
 
     enum CodingKeys: String, CodingKey {
         case state, attempt, failures, checkpointStep, humanInput, timers, leaseToken, redeliveredAt, workerCrashes
-        case lastNode, agent, options
+        case lastNode, agent, parentId, endedChildren, options
     }
 
     /// Machines saved by earlier versions lack the newer fields: they take their defaults.
@@ -84,6 +90,8 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         workerCrashes = try c.decode(.workerCrashes, default: 0)
         lastNode = try c.decodeIfPresent(String.self, forKey: .lastNode)
         agent = try c.decodeIfPresent(String.self, forKey: .agent)
+        parentId = try c.decodeIfPresent(String.self, forKey: .parentId)
+        endedChildren = try c.decode(.endedChildren, default: [:])
         options = try c.decode(WorkflowOptions.self, forKey: .options)
     }
 
@@ -141,6 +149,8 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
             return cancelRequested(reason: reason, now: now)
         case .timerFired(let timer, let timerAttempt):
             return timerFired(timer, attempt: timerAttempt, now: now, random: random)
+        case .childEnded(let outcome):
+            return childEnded(outcome, now: now)
         }
     }
 
@@ -184,8 +194,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
                 checkpointStep = checkpoint.step
                 return [.storeCheckpoint(checkpoint)]
             case .completed(let output):
-                state = .completed
-                return cancelAllTimers() + [.recordResult(output)]
+                return finish(.completed(output))
             default:
                 return [.ignore(.unexpected)]
             }
@@ -234,14 +243,17 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
             return actions + [.storeCheckpoint(checkpoint)]
         case .interrupted(let request):
             if case .cancelling(_, _, let reason) = state { return finish(.cancelled(reason: reason)) }
+            if let child = request.childWorkflowId, let outcome = endedChildren.removeValue(forKey: child) {
+                // The child ended before this wait began: resume with its outcome at once.
+                humanInput = Self.answer(outcome)
+                return cancelAttemptTimers() + dispatchNextAttempt(now: now)
+            }
             state = .awaitingInput(request: request)
             return cancelAttemptTimers() + [.recordInterrupt(request)]
         case .completed(let output):
             // A cancel that was accepted is kept: the person was told the workflow stops.
             if case .cancelling(_, _, let reason) = state { return finish(.cancelled(reason: reason)) }
-            state = .completed
-            redeliveredAt = nil
-            return cancelAllTimers() + [.recordResult(output)]
+            return finish(.completed(output))
         case .failed(let failure):
             if case .cancelling(_, _, let reason) = state { return finish(.cancelled(reason: reason)) }
             return attemptFailed(failure, now: now, random: random, retryAtOnce: false)
@@ -252,9 +264,30 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
 
     private mutating func answered(_ answer: JSONValue, now: Date) -> [WorkflowAction] {
         if isTerminal { return [.ignore(.alreadyTerminal)] }
-        guard case .awaitingInput = state else { return [.ignore(.unexpected)] }
+        guard case .awaitingInput(let request) = state else { return [.ignore(.unexpected)] }
+        if let child = request.childWorkflowId { return [.reject(.waitsForChildWorkflow(child))] }
+        if let problem = request.problem(with: answer) {
+            return [.reject(.answerDoesNotFit(question: request.title, problem: problem))]
+        }
         humanInput = answer
         return dispatchNextAttempt(now: now)
+    }
+
+    private mutating func childEnded(_ outcome: ChildWorkflowOutcome, now: Date) -> [WorkflowAction] {
+        if isTerminal { return [.ignore(.alreadyTerminal)] }
+        if case .awaitingInput(let request) = state, request.childWorkflowId == outcome.id {
+            humanInput = Self.answer(outcome)
+            return dispatchNextAttempt(now: now)
+        }
+        guard endedChildren[outcome.id] == nil else { return [.ignore(.duplicate)] }
+        endedChildren[outcome.id] = outcome
+        return []
+    }
+
+    /// A child's outcome as the answer its parent's graph reads.
+    private static func answer(_ outcome: ChildWorkflowOutcome) -> JSONValue {
+        // Plain values only: the tree encoder cannot fail on them, and no trap if it did.
+        (try? JSONValue(encoding: outcome)) ?? .object(["id": .string(outcome.id)])
     }
 
     private mutating func cancelRequested(reason: String, now: Date) -> [WorkflowAction] {
@@ -406,13 +439,14 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
     }
 
     private mutating func dispatchNextAttempt(now: Date) -> [WorkflowAction] {
+        var actions: [WorkflowAction] = []
+        if case .awaitingInput = state { actions.append(.clearInterrupt) }
         attempt += 1
         state = .dispatched(attempt: attempt, since: now)
         redeliveredAt = nil
         leaseToken = newLeaseToken
-        var actions: [WorkflowAction] = [
-            .dispatch(attempt: attempt, resumeFromStep: checkpointStep, humanInput: humanInput, leaseToken: leaseToken)
-        ]
+        actions.append(
+            .dispatch(attempt: attempt, resumeFromStep: checkpointStep, humanInput: humanInput, leaseToken: leaseToken))
         if let limit = options.scheduleToStartTimeoutSeconds {
             actions.append(.setTimer(.scheduleToStart, at: Self.deadline(now, plus: limit), attempt: attempt))
         }
@@ -436,16 +470,35 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         }
     }
 
-    private mutating func finish(_ terminal: State) -> [WorkflowAction] {
-        state = terminal
+    /// How a workflow can end; `finish` takes only these, so no other state can be made final.
+    private enum Ending {
+        case completed(JSONValue)
+        case failed(ActivityFailure)
+        case cancelled(reason: String)
+        case timedOut(ActivityFailure)
+    }
+
+    private mutating func finish(_ ending: Ending) -> [WorkflowAction] {
         var actions = cancelAllTimers()
-        switch terminal {
-        case .completed: break
-        case .failed(let failure): actions.append(.recordFailure(failure))
-        case .cancelled(let reason): actions.append(.recordCancelled(reason: reason))
-        case .timedOut(let failure): actions.append(.recordTimedOut(failure))
-        default: preconditionFailure("finish(\(terminal)) with a state that is not terminal")
+        redeliveredAt = nil
+        endedChildren = [:]
+        switch ending {
+        case .completed(let output):
+            state = .completed
+            actions.append(.recordResult(output))
+        case .failed(let failure):
+            state = .failed(failure)
+            actions.append(.recordError(failure))
+        case .cancelled(let reason):
+            state = .cancelled(reason: reason)
+            actions.append(.recordError(ActivityFailure(kind: "cancelled", message: reason, retryable: false)))
+        case .timedOut(let failure):
+            state = .timedOut(failure)
+            actions.append(.recordError(failure))
         }
+        if let parentId { actions.append(.notifyParent(parentId: parentId)) }
+        // A completed workflow's children run on: it did not wait for them.
+        if status != .completed { actions.append(.cancelChildren(parentEnded: status)) }
         return actions
     }
 

@@ -24,7 +24,8 @@ import Testing
     static let kinds: [WorkerEvent.Kind] = [
         .started, .heartbeat(nil),
         .heartbeat(ActivityProgress(node: "n", step: 2, phase: "p", percent: 50, label: "l")),
-        .checkpointed(checkpoint), .progress(ActivityProgress(step: 1)), .interrupted(["question": "ok?"]),
+        .checkpointed(checkpoint), .progress(ActivityProgress(step: 1)),
+        .interrupted(InterruptRequest(title: "t", question: "ok?", choices: [.init(id: "a", label: "A")])),
         .completed(output: ["report": "done", "n": 1.5]),
         .failed(ActivityFailure(kind: "agent_error", message: "boom", retryable: true)), .redelivered, .handedBack,
     ]

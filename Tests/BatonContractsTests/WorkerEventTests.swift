@@ -9,7 +9,7 @@ import Testing
         .heartbeat(ActivityProgress(node: "step_1", step: 1, phase: "gather", percent: 20, label: "reading")),
         .checkpointed(Checkpoint(step: 1, nextNodes: ["step_1"], state: ["steps": [["node": "step_0"]]])),
         .progress(ActivityProgress(step: 2)),
-        .interrupted(["question": "approve?"]),
+        .interrupted(InterruptRequest(title: "Review", question: "approve?", metadata: ["k": 1])),
         .completed(output: ["ok": true]),
         .failed(ActivityFailure(kind: "agent_error", message: "boom", retryable: true)),
         .redelivered,

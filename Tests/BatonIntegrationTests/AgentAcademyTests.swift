@@ -112,8 +112,13 @@ import Testing
                 #expect(child.usage?.total.calls == 4)  // gather 2, analyse 1, draft 1 (areas were given)
                 // Only the scheduler answers a wait for a child; here the wait is over.
                 let history = try await stack.query(
-                    "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = $1 AND type = 'human_input'", [id])
-                #expect(history.first?["n"] == "2")  // the scope answer and the child's outcome
+                    """
+                    SELECT count(*) FILTER (WHERE type = 'human_input') AS answers,
+                        count(*) FILTER (WHERE type = 'child_ended' AND outcome = 'applied') AS children
+                    FROM workflow_events WHERE workflow_id = \(id)
+                    """)
+                #expect(history.first?["answers"] == "1")  // the scope answer
+                #expect(history.first?["children"] == "1")  // the child's outcome
 
                 #expect(
                     try await stack.post("/v1/workflows/\(id)/input", json: #"{"answer": {"choice": "publish"}}"#)

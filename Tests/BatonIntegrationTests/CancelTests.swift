@@ -18,7 +18,7 @@ import Testing
             #expect(view.error?.message == "changed my mind")
             // It ended because the worker stopped, not because the grace period ran out.
             let history = try await stack.query(
-                "SELECT type, outcome FROM workflow_events WHERE workflow_id = $1 ORDER BY seq", [id])
+                "SELECT type, outcome FROM workflow_events WHERE workflow_id = \(id) ORDER BY seq")
             #expect(history.all.last?["type"] == "failed")
             let again = try await stack.post("/v1/workflows/\(id)/cancel", json: "")
             #expect(again.status == 409)

@@ -76,7 +76,7 @@ import Testing
             let id = try await stack.submit(SubmitWorkflowRequest(agent: "chain")).view.id
             let event = WorkerEvent(workflowId: id, attempt: 1, workerId: "w", kind: .started)
             try await stack.query(
-                "INSERT INTO event_tries (event_id, tries) VALUES ($1::uuid, 3)", [event.eventId.uuidString])
+                "INSERT INTO event_tries (event_id, tries) VALUES (\(event.eventId), 3)")
             let outage = try await TestServices.DatabaseOutage.begin(stack.databaseURL)
             let broker = try await TestServices.broker()
             try await broker.enableConfirms()

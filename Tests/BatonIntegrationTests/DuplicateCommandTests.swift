@@ -16,7 +16,7 @@ import Testing
                 stack.databaseURL, "SELECT coalesce(max(checkpoint_step), 0) AS n FROM workflows WHERE id = '\(id)'",
                 atLeast: 1)
             // The same command again, as the outbox would re-send it.
-            let token = try await stack.query("SELECT machine->>'leaseToken' AS t FROM workflows WHERE id = $1", [id])
+            let token = try await stack.query("SELECT machine->>'leaseToken' AS t FROM workflows WHERE id = \(id)")
                 .first?["t"]
             let copy = RunActivity(
                 workflowId: id, attempt: 1, agent: "chain", input: ["steps": 8, "sleep_ms": 300], checkpoint: nil,
@@ -31,12 +31,12 @@ import Testing
             #expect(view.attempt == 1)
             // The copy ran a step or two before it was told to stop, not the eight.
             let stale = try await stack.query(
-                "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = $1 AND type = 'checkpointed' AND outcome <> 'applied'",
-                [id])
+                "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = \(id) AND type = 'checkpointed' AND outcome <> 'applied'"
+            )
             #expect(Int(stale.first?["n"] ?? "99") ?? 99 <= 3, "the copy went on: \(stale.first?["n"] ?? "?")")
 
             let ended = try await stack.query(
-                "SELECT finished_at::text AS f, updated_at::text AS u FROM workflows WHERE id = $1", [id])
+                "SELECT finished_at::text AS f, updated_at::text AS u FROM workflows WHERE id = \(id)")
             let late = WorkerEvent(
                 workflowId: id, attempt: 1, workerId: "zombie", leaseToken: token,
                 kind: .checkpointed(Checkpoint(step: 99, nextNodes: [], state: [:])))
@@ -46,7 +46,7 @@ import Testing
                 "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = '\(id)' AND outcome = 'ignored: already_terminal'",
                 atLeast: 1)
             let after = try await stack.query(
-                "SELECT finished_at::text AS f, updated_at::text AS u FROM workflows WHERE id = $1", [id])
+                "SELECT finished_at::text AS f, updated_at::text AS u FROM workflows WHERE id = \(id)")
             #expect(after.first?["f"] == ended.first?["f"])
             #expect(after.first?["u"] == ended.first?["u"])
             await broker.close()

@@ -18,7 +18,7 @@ import Testing
             #expect(nodes == ["step_0", "step_1", "step_2", "step_3", "step_4"])
 
             let history = try await stack.query(
-                "SELECT type, outcome FROM workflow_events WHERE workflow_id = $1 ORDER BY seq", [submitted.id])
+                "SELECT type, outcome FROM workflow_events WHERE workflow_id = \(submitted.id) ORDER BY seq")
             #expect(
                 history.all.map { $0["type"] } == [
                     "submitted", "dispatched", "started", "checkpointed", "checkpointed", "checkpointed",
@@ -34,7 +34,7 @@ import Testing
             #expect(rest.map(\.sequence) == [entries[3].sequence, entries[4].sequence])
             await #expect(throws: SchedulerClientError.self) { _ = try await client.history("no-such-workflow") }
             let checkpoints = try await stack.query(
-                "SELECT step, state FROM checkpoints WHERE workflow_id = $1 ORDER BY step", [submitted.id])
+                "SELECT step, state FROM checkpoints WHERE workflow_id = \(submitted.id) ORDER BY step")
             #expect(checkpoints.all.map { $0["step"] } == ["1", "2", "3", "4", "5"])
             let outbox = try await stack.query("SELECT count(*) AS n FROM outbox")
             #expect(outbox.first?["n"] == "0")
@@ -107,7 +107,7 @@ import Testing
             // Only heartbeats record progress for the chain agent (it reports none itself).
             #expect(view.progress?.node?.hasPrefix("step_") == true)
             let rows = try await stack.query(
-                "SELECT last_heartbeat_at IS NOT NULL AS seen FROM workflows WHERE id = $1", [submitted.id])
+                "SELECT last_heartbeat_at IS NOT NULL AS seen FROM workflows WHERE id = \(submitted.id)")
             #expect(rows.first?["seen"] == "t")
         }
     }

@@ -21,7 +21,7 @@ import Testing
             let attempts = view.result?["steps"]?.arrayValue?.compactMap { $0["attempt"]?.numberValue }
             #expect(attempts?.allSatisfy { $0 == 1 } == true, "\(id): \(attempts ?? [])")
             let dispatches = try await stack.query(
-                "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = $1 AND type = 'dispatched'", [id])
+                "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = \(id) AND type = 'dispatched'")
             #expect(dispatches.first?["n"] == "1", "\(id)")
         }
     }

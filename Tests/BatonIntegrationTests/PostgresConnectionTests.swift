@@ -1,11 +1,41 @@
 import BatonPostgres
+import Foundation
 import Testing
 
 @Suite struct PostgresConnectionTests {
+    /// Every interpolated value travels as a typed parameter: no SQL is made of it, and
+    /// the server reads it as the type it has in Swift.
+    @Test func interpolatedValuesBindWithTheirTypes() async throws {
+        let db = try await TestServices.connectOrExplain(try await TestServices.freshDatabase())
+        let tricky = ["a,b", "quote\"d", "back\\slash", "{brace}", "", "NULL"]
+        let instant = Date(timeIntervalSince1970: 1_700_000_000.123456)
+        let id = UUID()
+        let missing: Date? = nil
+        let rows = try await db.query(
+            """
+            SELECT pg_typeof(\(42)) AS int_type, \(true) AND NOT \(false) AS both,
+                array_length(\(tricky), 1) AS count, (\(tricky))[2] AS second, (\(tricky))[6] IS NULL AS null_text,
+                extract(epoch FROM \(instant))::text AS epoch, \(id)::text AS id, \(missing) IS NULL AS no_date,
+                \(2.5) * 2 AS double, \([3, 1, 2])[3] AS third
+            """)
+        let row = try #require(rows.first)
+        #expect(row["int_type"] == "bigint")
+        #expect(try row.bool("both"))
+        #expect(try row.int("count") == tricky.count)
+        #expect(row["second"] == "quote\"d")
+        #expect(try !row.bool("null_text"))  // the text NULL is not SQL NULL
+        #expect(row["epoch"] == "1700000000.123456")
+        #expect(row["id"] == id.uuidString.lowercased())
+        #expect(try row.bool("no_date"))
+        #expect(row["double"] == "5")
+        #expect(try row.int("third") == 2)
+        await db.close()
+    }
+
     @Test func bindsParametersAndReadsNulls() async throws {
         let db = try await TestServices.connectOrExplain(try await TestServices.freshDatabase())
         let rows = try await db.query(
-            "SELECT $1::text AS a, $2::int + 1 AS b, $3::text AS c", ["it's; DROP TABLE x", "41", nil])
+            "SELECT \("it's; DROP TABLE x") AS a, \(41) + 1 AS b, \(nil as String?) AS c")
         #expect(rows.first?["a"] == "it's; DROP TABLE x")
         #expect(try rows.first?.int("b") == 42)
         #expect(rows.first?["c"] == nil)
@@ -18,9 +48,9 @@ import Testing
     @Test func anIdleConnectionWhoseSessionDiedReconnectsForAReadOrABegin() async throws {
         let db = try await TestServices.connectOrExplain(try await TestServices.freshDatabase())
         let admin = try await TestServices.connectOrExplain(TestServices.postgresURL)
-        for statement in ["SELECT 1 AS one", "BEGIN"] {
+        for statement: PostgresQuery in ["SELECT 1 AS one", "BEGIN"] {
             let pid = try #require(try await db.query("SELECT pg_backend_pid() AS pid").first?["pid"])
-            try await admin.query("SELECT pg_terminate_backend($1::int)", [pid])
+            try await admin.query("SELECT pg_terminate_backend(\(Int(pid) ?? 0)::int)")
             try await Task.sleep(for: .milliseconds(200))
             try await db.query(statement)
         }
@@ -28,7 +58,7 @@ import Testing
         // Inside a transaction a lost session is an error: the transaction is gone.
         try await db.query("BEGIN")
         let pid = try #require(try await db.query("SELECT pg_backend_pid() AS pid").first?["pid"])
-        try await admin.query("SELECT pg_terminate_backend($1::int)", [pid])
+        try await admin.query("SELECT pg_terminate_backend(\(Int(pid) ?? 0)::int)")
         try await Task.sleep(for: .milliseconds(200))
         await #expect(throws: PostgresError.self) { try await db.query("SELECT 1 AS one") }
         #expect(try await db.query("SELECT 1 AS one").first?["one"] == "1")
@@ -57,19 +87,19 @@ import Testing
         try await db.query("CREATE TABLE t (id int PRIMARY KEY)")
         await #expect(throws: PostgresError.self) {
             try await db.transaction { db in
-                try db.query("INSERT INTO t (id) VALUES ($1)", ["1"])
+                try db.query("INSERT INTO t (id) VALUES (\(1))")
                 throw PostgresError.unexpectedResult("roll back")
             }
         }
-        for id in 1...3 { try await db.query("INSERT INTO t (id) VALUES ($1)", [String(id)]) }
-        #expect(try await db.query("SELECT count(*) AS n FROM t WHERE id > $1", ["0"]).first?["n"] == "3")
+        for id in 1...3 { try await db.query("INSERT INTO t (id) VALUES (\(id))") }
+        #expect(try await db.query("SELECT count(*) AS n FROM t WHERE id > \(0)").first?["n"] == "3")
         do {
-            try await db.query("SELEC $1::int", ["1"])
+            try await db.query("SELEC \(1)")
             Issue.record("a syntax error passed")
         } catch PostgresError.statementFailed(let sqlState, _, _) {
             #expect(sqlState == "42601")
         }
-        #expect(try await db.query("SELECT $1::int + 1 AS two", ["1"]).first?["two"] == "2")
+        #expect(try await db.query("SELECT \(1) + 1 AS two").first?["two"] == "2")
         await db.close()
     }
 
@@ -111,7 +141,7 @@ import Testing
             for value in 1...20 {
                 group.addTask {
                     try await pool.withConnection { db in
-                        try await db.query("SELECT $1::int AS v, pg_sleep(0.01)", [String(value)]).first!.int("v")
+                        try await db.query("SELECT \(value) AS v, pg_sleep(0.01)").first!.int("v")
                     }
                 }
             }

@@ -37,7 +37,7 @@ enum TestServices {
     static func freshDatabase() async throws -> String {
         let name = uniqueName("baton_test")
         let admin = try await connectOrExplain(postgresURL)
-        try await admin.query("CREATE DATABASE \(name)")
+        try await admin.query("CREATE DATABASE \(unescaped: name)")
         await admin.close()
         guard let slash = postgresURL.lastIndex(of: "/") else { return postgresURL }
         return String(postgresURL[...slash]) + name
@@ -61,15 +61,15 @@ enum TestServices {
         static func begin(_ databaseURL: String) async throws -> DatabaseOutage {
             let name = String(databaseURL.split(separator: "/").last ?? "")
             let admin = try await connectOrExplain(postgresURL)
-            try await admin.query("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
+            try await admin.query("ALTER DATABASE \(unescaped: name) ALLOW_CONNECTIONS false")
             try await admin.query(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-                [name])
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(name) AND pid <> pg_backend_pid()"
+            )
             return DatabaseOutage(name: name, admin: admin)
         }
 
         func end() async throws {
-            try await admin.query("ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
+            try await admin.query("ALTER DATABASE \(unescaped: name) ALLOW_CONNECTIONS true")
             await admin.close()
         }
     }
@@ -199,25 +199,27 @@ struct Stack: Sendable {
 
     // MARK: Database
 
-    func query(_ sql: String, _ parameters: [String?] = []) async throws -> PostgresRows {
-        try await Self.query(databaseURL, sql, parameters)
+    @discardableResult
+    func query(_ query: PostgresQuery) async throws -> PostgresRows {
+        try await Self.query(databaseURL, query)
     }
 
-    static func query(_ databaseURL: String, _ sql: String, _ parameters: [String?] = []) async throws -> PostgresRows {
+    static func query(_ databaseURL: String, _ query: PostgresQuery) async throws -> PostgresRows {
         let connection = try await PostgresConnection.connect(databaseURL, name: "test-read")
-        let rows = try await connection.query(sql, parameters)
+        let rows = try await connection.query(query)
         await connection.close()
         return rows
     }
 
-    /// Polls the database until `sql` (returning one column `n`) reaches `target`.
+    /// Polls the database until `sql` (fixed text made by the test, returning one
+    /// column `n`) reaches `target`.
     static func waitForCount(
         _ databaseURL: String, _ sql: String, atLeast target: Int, deadline: Duration = .seconds(120)
     ) async throws -> Int {
         let end = ContinuousClock.now + deadline
         var count = 0
         while ContinuousClock.now < end {
-            count = Int(try await query(databaseURL, sql).first?["n"] ?? "0") ?? 0
+            count = Int(try await query(databaseURL, PostgresQuery(unsafeSQL: sql)).first?["n"] ?? "0") ?? 0
             if count >= target { return count }
             try await Task.sleep(for: .milliseconds(100))
         }

@@ -51,7 +51,7 @@ import Testing
                 try await group.waitForAll()  // the drained worker exits cleanly
             }
             let handedBack = try await stack.query(
-                "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = $1 AND type = 'handed_back'", [id])
+                "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = \(id) AND type = 'handed_back'")
             #expect(handedBack.first?["n"] == "1")
             #expect(try await stack.workflow(id).attempt == 2)  // dispatched again at once
 
@@ -101,8 +101,8 @@ import Testing
             #expect(attempts.prefix(2) == [1, 1])  // the checkpointed steps were not run again
             #expect(attempts.last == 2)
             let checkpoints = try await stack.query(
-                "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = $1 AND type = 'checkpointed' AND outcome = 'applied'",
-                [id])
+                "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = \(id) AND type = 'checkpointed' AND outcome = 'applied'"
+            )
             #expect(checkpoints.first?["n"] == "5")
         }
     }

@@ -57,7 +57,7 @@ import Testing
             #expect(view.attempt == 2)
             #expect(view.result == "from attempt 2")
             let history = try await stack.query(
-                "SELECT type, attempt, outcome FROM workflow_events WHERE workflow_id = $1 ORDER BY seq", [id])
+                "SELECT type, attempt, outcome FROM workflow_events WHERE workflow_id = \(id) ORDER BY seq")
             let rows = history.all.map { "\($0["type"]!)/\($0["attempt"]!)/\($0["outcome"]!)" }
             #expect(rows.contains("timer_heartbeat/1/applied"))
             #expect(rows.contains("completed/1/ignored: stale_attempt"))
@@ -79,7 +79,8 @@ import Testing
             let publisher = try await TestServices.broker()
             try await publisher.enableConfirms()
             for (token, kind) in [
-                (nil, WorkerEvent.Kind.completed(output: "forged")), ("guessed", .interrupted("forged question")),
+                (nil, WorkerEvent.Kind.completed(output: "forged")),
+                ("guessed", .interrupted(InterruptRequest(title: "forged", question: "forged question"))),
                 (command.leaseToken, .started),
             ] as [(String?, WorkerEvent.Kind)] {
                 let event = WorkerEvent(workflowId: id, attempt: 1, workerId: "w", leaseToken: token, kind: kind)
@@ -93,12 +94,12 @@ import Testing
             #expect(view.status == .running)
             #expect(view.result == nil && view.interrupt == nil)
             let ignored = try await stack.query(
-                "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = $1 AND outcome = 'ignored: bad_lease_token'",
-                [id])
+                "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = \(id) AND outcome = 'ignored: bad_lease_token'"
+            )
             #expect(ignored.first?["n"] == "2")
             // The token never shows in the history.
             let history = try await stack.query(
-                "SELECT payload::text AS p FROM workflow_events WHERE workflow_id = $1", [id])
+                "SELECT payload::text AS p FROM workflow_events WHERE workflow_id = \(id)")
             #expect(!history.all.contains { ($0["p"] ?? "").contains(command.leaseToken ?? "-") })
             await consumer.close()
             await publisher.close()
@@ -146,7 +147,7 @@ import Testing
                 #expect(attempts == [1, 2, 2])  // step_0 was not run again
             }
             let history = try await stack.query(
-                "SELECT type FROM workflow_events WHERE workflow_id = $1 AND type = 'redelivered'", [id])
+                "SELECT type FROM workflow_events WHERE workflow_id = \(id) AND type = 'redelivered'")
             #expect(history.count == 1)
             await publisher.close()
         }

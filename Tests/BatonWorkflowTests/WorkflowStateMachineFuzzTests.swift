@@ -25,7 +25,7 @@ import Testing
                 random.chance(0.1) ? [Int.min, Int.max, -1].randomElement(using: &random)! : Int(random.next() % 40)
             return .checkpointed(Checkpoint(step: step, nextNodes: ["next"], state: ["step": .number(Double(step))]))
         case 3: return .progress(progress)
-        case 4: return .interrupted(["question": "continue?"])
+        case 4: return .interrupted(InterruptRequest(title: "question", question: "continue?"))
         case 5: return .completed(output: ["done": true])
         case 6:
             let kind = ["agent_error", "tool_timeout", "unknown_agent"].randomElement(using: &random)!
@@ -148,7 +148,8 @@ import Testing
         _ = machine.handle(.submitted, now: now, random: 0)
         _ = machine.handle(.worker(.started, attempt: 1, workerId: "w1"), now: now, random: 0)
         _ = machine.handle(
-            .worker(.interrupted(["question": "go on?"]), attempt: 1, workerId: "w1"), now: now, random: 0)
+            .worker(.interrupted(InterruptRequest(title: "question", question: "go on?")), attempt: 1, workerId: "w1"),
+            now: now, random: 0)
         _ = machine.handle(.humanInput(.null), now: now, random: 0)
         let reloaded = try JSONValueCoding.decode(WorkflowStateMachine.self, from: JSONValueCoding.encode(machine))
         #expect(reloaded == machine)

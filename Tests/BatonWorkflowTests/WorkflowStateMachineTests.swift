@@ -222,7 +222,7 @@ import Testing
             Issue.record("expected failed, got \(d.machine.state)")
             return
         }
-        #expect(actions.contains(WorkflowAction.recordFailure(failure)))
+        #expect(actions.contains(WorkflowAction.recordError(failure)))
         #expect(failure.kind == "worker_crashed")
         #expect(
             failure.message.contains("'chain'") && failure.message.contains("step 1") && failure.message.contains("'b'")
@@ -262,27 +262,30 @@ import Testing
         #expect(d.worker(.redelivered, attempt: 1, by: "w9", token: "") == [.ignore(.badLeaseToken)])
         #expect(d.machine.status == .dispatched)
         _ = d.worker(.started, attempt: 1)
-        #expect(d.worker(.interrupted("forged question"), attempt: 1, token: "secret-2") == [.ignore(.badLeaseToken)])
+        #expect(
+            d.worker(.interrupted(.asking("forged question")), attempt: 1, token: "secret-2") == [
+                .ignore(.badLeaseToken)
+            ])
         #expect(d.worker(.completed(output: "real"), attempt: 1).contains(.recordResult("real")))
     }
 
-    /// Found by fuzzing: "no limit" and a null answer came back from the machine's saved
-    /// form as the 24 h default and as no answer.
-    @Test func noLimitAndANullAnswerSurviveAReload() throws {
+    /// Found by fuzzing: "no limit" came back from the machine's saved form as the 24 h
+    /// default (and a null answer as none, before answers were checked by the machine).
+    @Test func noLimitAndAnAnswerSurviveAReload() throws {
         let options = WorkflowOptions(
             scheduleToStartTimeoutSeconds: nil, startToCloseTimeoutSeconds: nil, executionTimeoutSeconds: nil)
         var machine = WorkflowStateMachine(options: options)
         _ = machine.handle(.submitted, now: t0, random: 0.5)
         _ = machine.handle(.worker(.started, attempt: 1, workerId: "w"), now: t0, random: 0.5)
-        _ = machine.handle(.worker(.interrupted("go on?"), attempt: 1, workerId: "w"), now: t0, random: 0.5)
-        _ = machine.handle(.humanInput(.null), now: t0, random: 0.5)
+        _ = machine.handle(.worker(.interrupted(.asking("go on?")), attempt: 1, workerId: "w"), now: t0, random: 0.5)
+        _ = machine.handle(.humanInput("yes"), now: t0, random: 0.5)
         for reloaded in [
             try JSONDecoder().decode(WorkflowStateMachine.self, from: JSONEncoder().encode(machine)),
             try JSONValueCoding.decode(WorkflowStateMachine.self, from: JSONValueCoding.encode(machine)),
         ] {
             #expect(reloaded == machine)
             #expect(reloaded.options.startToCloseTimeoutSeconds == nil)
-            #expect(reloaded.humanInput == .null)
+            #expect(reloaded.humanInput == "yes")
         }
         // Left out, a limit still takes its default.
         #expect(try JSONValueCoding.decode(WorkflowOptions.self, from: [:]).startToCloseTimeoutSeconds == 86_400)
@@ -365,7 +368,7 @@ import Testing
         _ = d.cancel()
         #expect(d.machine.status == .cancelling)
         let actions = d.worker(.completed(output: "too late"), attempt: 1)
-        #expect(actions.contains(.recordCancelled(reason: "stop")))
+        #expect(actions.contains(.recordError(.cancelled("stop"))))
         #expect(!actions.contains(.recordResult("too late")))
         #expect(d.machine.status == .cancelled)
     }
@@ -390,14 +393,20 @@ import Testing
             _ = d.worker(.failed(flaky), attempt: attempt)
             _ = d.timer(.backoff, attempt: attempt)
         }
-        #expect(d.worker(.failed(flaky), attempt: 3) == [.cancelTimer(.scheduleToStart), .recordFailure(flaky)])
+        #expect(
+            d.worker(.failed(flaky), attempt: 3) == [
+                .cancelTimer(.scheduleToStart), .recordError(flaky), .cancelChildren(parentEnded: .failed),
+            ])
         #expect(d.machine.status == .failed)
     }
 
     @Test func aNonRetryableFailureIsFinal() {
         var d = Driver()
         _ = d.submitted()
-        #expect(d.worker(.failed(fatal), attempt: 1) == [.cancelTimer(.scheduleToStart), .recordFailure(fatal)])
+        #expect(
+            d.worker(.failed(fatal), attempt: 1) == [
+                .cancelTimer(.scheduleToStart), .recordError(fatal), .cancelChildren(parentEnded: .failed),
+            ])
         #expect(d.machine.status == .failed)
     }
 
@@ -513,7 +522,9 @@ import Testing
         #expect(d.cancel() == [.ignore(.duplicate)])
         let stopped = ActivityFailure(kind: "cancelled", message: "stopped", retryable: false)
         #expect(
-            d.worker(.failed(stopped), attempt: 1) == [.cancelTimer(.cancelGrace), .recordCancelled(reason: "stop")])
+            d.worker(.failed(stopped), attempt: 1) == [
+                .cancelTimer(.cancelGrace), .recordError(.cancelled("stop")), .cancelChildren(parentEnded: .cancelled),
+            ])
         #expect(d.machine.status == .cancelled)
     }
 
@@ -522,7 +533,10 @@ import Testing
         _ = d.submitted()
         _ = d.worker(.started, attempt: 1)
         _ = d.cancel()
-        #expect(d.timer(.cancelGrace, attempt: 1) == [.recordCancelled(reason: "stop")])
+        #expect(
+            d.timer(.cancelGrace, attempt: 1) == [
+                .recordError(.cancelled("stop")), .cancelChildren(parentEnded: .cancelled),
+            ])
         #expect(d.machine.status == .cancelled)
     }
 
@@ -532,10 +546,10 @@ import Testing
         #expect(
             d.cancel() == [
                 .cancelActivity(attempt: 1, lease: nil), .cancelTimer(.scheduleToStart),
-                .recordCancelled(reason: "stop"),
+                .recordError(.cancelled("stop")), .cancelChildren(parentEnded: .cancelled),
             ])
         var pending = Driver()
-        #expect(pending.cancel() == [.recordCancelled(reason: "stop")])
+        #expect(pending.cancel() == [.recordError(.cancelled("stop")), .cancelChildren(parentEnded: .cancelled)])
     }
 
     @Test func anInterruptFreesTheWorkerAndTheAnswerResumes() {
@@ -544,14 +558,14 @@ import Testing
         _ = d.worker(.started, attempt: 1)
         _ = d.worker(.checkpointed(checkpoint1), attempt: 1)
         #expect(
-            d.worker(.interrupted(["q": "ok?"]), attempt: 1) == [
-                .cancelTimer(.startToClose), .cancelTimer(.heartbeat), .recordInterrupt(["q": "ok?"]),
+            d.worker(.interrupted(.asking("ok?")), attempt: 1) == [
+                .cancelTimer(.startToClose), .cancelTimer(.heartbeat), .recordInterrupt(.asking("ok?")),
             ])
         #expect(d.machine.status == .awaitingInput)
-        #expect(d.worker(.interrupted(["q": "ok?"]), attempt: 1) == [.ignore(.unexpected)])
+        #expect(d.worker(.interrupted(.asking("ok?")), attempt: 1) == [.ignore(.unexpected)])
         #expect(
             d.answer("yes") == [
-                .dispatch(attempt: 2, resumeFromStep: 1, humanInput: "yes"),
+                .clearInterrupt, .dispatch(attempt: 2, resumeFromStep: 1, humanInput: "yes"),
                 .setTimer(.scheduleToStart, at: seconds(60), attempt: 2),
             ])
         #expect(d.machine.failures == 0)
@@ -583,7 +597,7 @@ import Testing
         "backing_off": [
             .submitted, .worker(.failed(.init(kind: "x", message: "", retryable: true)), attempt: 1, workerId: "w"),
         ],
-        "awaiting_input": [.submitted, .worker(.interrupted("q"), attempt: 1, workerId: "w")],
+        "awaiting_input": [.submitted, .worker(.interrupted(.asking("q")), attempt: 1, workerId: "w")],
         "cancelling": [.submitted, .worker(.started, attempt: 1, workerId: "w"), .cancelRequested(reason: "r")],
         "completed": [.submitted, .worker(.completed(output: 1), attempt: 1, workerId: "w")],
         "failed": [
@@ -598,7 +612,8 @@ import Testing
         for attempt in [0, 1, 2] {
             for worker in ["w", "other"] {
                 let kinds: [WorkerEvent.Kind] = [
-                    .started, .heartbeat(nil), .progress(.init(step: 0)), .checkpointed(checkpoint), .interrupted("q"),
+                    .started, .heartbeat(nil), .progress(.init(step: 0)), .checkpointed(checkpoint),
+                    .interrupted(.asking("q")),
                     .completed(output: 2), .failed(.init(kind: "y", message: "", retryable: true)), .redelivered,
                     .handedBack,
                 ]

@@ -51,9 +51,10 @@ struct Invariants {
             case .recordResult:
                 results += 1
                 terminalRecords += 1
-            case .recordFailure, .recordCancelled, .recordTimedOut:
+            case .recordError:
                 terminalRecords += 1
-            case .cancelActivity, .recordProgress, .recordInterrupt, .ignore:
+            case .cancelActivity, .recordProgress, .recordInterrupt, .clearInterrupt, .notifyParent, .cancelChildren,
+                .reject, .ignore:
                 break
             }
         }

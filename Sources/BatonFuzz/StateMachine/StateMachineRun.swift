@@ -132,7 +132,7 @@ enum StateMachineRun {
             let step = input.byte() < 16 ? Int(input.int64()) : Int(input.byte())
             return .checkpointed(Checkpoint(step: step, nextNodes: ["next"], state: ["step": .number(Double(step))]))
         case 3: return .progress(progress)
-        case 4: return .interrupted(["question": "continue?"])
+        case 4: return .interrupted(InterruptRequest(title: "question", question: "continue?"))
         case 5: return .completed(output: ["done": true])
         case 6:
             let kind = input.element(of: ["agent_error", "tool_timeout", "unknown_agent", ""])

@@ -8,16 +8,14 @@ import Metrics
 
 /// `/v1/workflows`: submit and read workflows.
 struct WorkflowController: Sendable {
+    let engine: WorkflowEngine
     let pool: PostgresPool
-    let context: WorkflowStore.Context
-    let relayWake: WakeSignal
     let maxRequestBytes: Int
     private let submitted = Counter(label: "baton_workflows_submitted_total")
 
-    init(pool: PostgresPool, context: WorkflowStore.Context, relayWake: WakeSignal, maxRequestBytes: Int) {
+    init(engine: WorkflowEngine, pool: PostgresPool, maxRequestBytes: Int) {
+        self.engine = engine
         self.pool = pool
-        self.context = context
-        self.relayWake = relayWake
         self.maxRequestBytes = maxRequestBytes
     }
 
@@ -33,27 +31,10 @@ struct WorkflowController: Sendable {
     @Sendable func submit(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
         let submission = try await decode(SubmitWorkflowRequest.self, from: request)
         if let problem = submission.validationError() { throw HTTPError(.badRequest, message: problem) }
-        let storeContext = context
-        let outcome = try await Self.retryingTransientErrors {
-            try await pool.transaction { db -> (WorkflowStore.SubmitOutcome, String?) in
-                // An agent no live worker serves would only fail later: refuse it now.
-                let agents = try WorkerRegistry.liveAgents(now: Date(), on: db)
-                if let agents, !agents.contains(submission.agent) {
-                    return (.unknownAgent(known: agents.sorted()), nil)
-                }
-                let warning =
-                    agents == nil
-                    ? "no live worker has reported the agents it serves, so agent '\(submission.agent)' was not checked; the workflow waits for a worker that serves it"
-                    : nil
-                return (try WorkflowStore.submit(submission, now: Date(), context: storeContext, on: db), warning)
-            }
-        }
-        let (result, warning) = outcome
-        switch result {
-        case .created(var view):
+        switch try await engine.submit(submission) {
+        case .created(var view, let warning):
             view.warnings = warning.map { [$0] }
             submitted.increment()
-            relayWake.signal()
             requestContext.logger.info(
                 "workflow submitted", metadata: ["workflow": "\(view.id)", "agent": "\(view.agent)"])
             return try Self.json(view, status: .created)
@@ -76,7 +57,6 @@ struct WorkflowController: Sendable {
         }
     }
 
-    /// `GET /v1/workflows?status=running&parent=<id>&limit=50`: newest first.
     @Sendable func list(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
         let status: WorkflowStatus?
         if let text = request.uri.queryParameters.get("status") {
@@ -96,15 +76,15 @@ struct WorkflowController: Sendable {
         if let parent, !Identifiers.isValidWorkflowId(parent) {
             throw HTTPError(.badRequest, message: "parent must be a workflow id (\(Identifiers.workflowIdRule))")
         }
-        let views = try await pool.withConnection { db in
-            try await db.list(status: status, parent: parent, limit: limit)
+        let views = try await pool.autocommit { db in
+            try WorkflowReads.list(status: status, parent: parent, limit: limit, on: db)
         }
         return try Self.json(views, status: .ok)
     }
 
     @Sendable func get(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
         let id = try Self.workflowId(requestContext)
-        guard let view = try await pool.withConnection({ db in try await db.view(id: id) }) else {
+        guard let view = try await pool.autocommit({ db in try WorkflowReads.view(of: id, on: db) }) else {
             throw HTTPError(.notFound, message: "no workflow with id '\(id)'")
         }
         return try Self.json(view, status: .ok)
@@ -119,8 +99,8 @@ struct WorkflowController: Sendable {
             throw HTTPError(.badRequest, message: "limit must be between 1 and 1000")
         }
         guard
-            let entries = try await pool.withConnection({ db in
-                try await db.history(id: id, after: after, limit: limit)
+            let entries = try await pool.autocommit({ db in
+                try WorkflowReads.history(of: id, after: after, limit: limit, on: db)
             })
         else { throw HTTPError(.notFound, message: "no workflow with id '\(id)'") }
         return try Self.json(entries, status: .ok)
@@ -134,69 +114,40 @@ struct WorkflowController: Sendable {
             throw HTTPError(.badRequest, message: "'reason' must be at most 1000 characters")
         }
         let reason = body?.reason ?? "cancelled through the API"
-        return try await transition(id, .cancelRequested(reason: reason)) { status in
+        return try await command(.cancelRequested(reason: reason), to: id) { status in
             status.isTerminal
                 ? "workflow '\(id)' already ended (\(status.rawValue)); there is nothing to cancel"
                 : "workflow '\(id)' is already being cancelled"
         }
     }
 
-    /// `POST /v1/workflows/{id}/input`: answers the pending interrupt; 409 when none is pending.
     @Sendable func answer(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
         let id = try Self.workflowId(requestContext)
         let body = try await decode(HumanInputRequest.self, from: request)
-        return try await transition(
-            id, .humanInput(body.answer),
-            check: { db in
-                guard let question = try WorkflowStore.pendingQuestion(of: id, on: db) else { return }
-                if let child = question.childWorkflowId {
-                    throw HTTPError(
-                        .conflict,
-                        message:
-                            "workflow '\(id)' waits for its child workflow '\(child)', not for a person; it resumes when the child ends"
-                    )
-                }
-                if let problem = question.problem(with: body.answer) {
-                    throw HTTPError(.badRequest, message: "invalid answer to '\(question.title)': \(problem)")
-                }
-            },
-            conflict: { status in "workflow '\(id)' is not waiting for input (it is \(status.rawValue))" })
-    }
-
-    /// Runs `event` on workflow `id`; `check` may refuse it by throwing, inside the same transaction.
-    private func transition(
-        _ id: String, _ event: WorkflowEvent,
-        check: @escaping @Sendable (isolated PostgresConnection) throws -> Void = { _ in },
-        conflict: @escaping @Sendable (WorkflowStatus) -> String
-    ) async throws -> Response {
-        let storeContext = context
-        let (outcome, view) = try await Self.retryingTransientErrors {
-            try await pool.transaction { db in
-                try check(db)
-                let outcome = try WorkflowStore.transition(
-                    id, event, now: Date(), random: Double.random(in: 0..<1), context: storeContext, on: db)
-                return (outcome, try WorkflowStore.view(id: id, on: db))
-            }
+        return try await command(.humanInput(body.answer), to: id) { status in
+            "workflow '\(id)' is not waiting for input (it is \(status.rawValue))"
         }
-        guard let view else { throw HTTPError(.notFound, message: "no workflow with id '\(id)'") }
-        if case .applied(_, .some) = outcome { throw HTTPError(.conflict, message: conflict(view.status)) }
-        if outcome.dispatched { relayWake.signal() }
-        return try Self.json(view, status: .ok)
     }
 
-    /// Deadlocks (a cancellation reaching children while a child's end reaches its
-    /// parent) and serialization failures pass: the transaction runs again.
-    static func retryingTransientErrors<Result: Sendable>(
-        _ body: @Sendable () async throws -> Result
-    ) async throws -> Result {
-        var failures = 0
-        while true {
-            do {
-                return try await body()
-            } catch let error as PostgresError where error.isTransient && failures < 3 {
-                failures += 1
-                try await Task.sleep(for: .milliseconds(20 << failures))
-            }
+    /// Applies a person's command: 200 with the workflow, 404, 409 when the workflow is
+    /// past it (`conflict` says why), 400 or 409 when the machine refuses it.
+    private func command(
+        _ event: WorkflowEvent, to id: String, conflict: @Sendable (WorkflowStatus) -> String
+    ) async throws -> Response {
+        let (outcome, view) = try await engine.command(event, to: id)
+        guard let view else { throw HTTPError(.notFound, message: "no workflow with id '\(id)'") }
+        switch outcome {
+        case .applied(ignored: .some): throw HTTPError(.conflict, message: conflict(view.status))
+        case .rejected(.waitsForChildWorkflow(let child)):
+            throw HTTPError(
+                .conflict,
+                message:
+                    "workflow '\(id)' waits for its child workflow '\(child)', not for a person; it resumes when the child ends"
+            )
+        case .rejected(.answerDoesNotFit(let question, let problem)):
+            throw HTTPError(.badRequest, message: "invalid answer to '\(question)': \(problem)")
+        case .applied(ignored: nil), .duplicate, .unknownWorkflow:
+            return try Self.json(view, status: .ok)
         }
     }
 
@@ -258,19 +209,5 @@ struct WorkflowController: Sendable {
             return path.isEmpty ? "not valid JSON" : "field '\(path)' is invalid: \(context.debugDescription)"
         @unknown default: return "\(error)"
         }
-    }
-}
-
-extension PostgresConnection {
-    fileprivate func view(id: String) throws -> WorkflowView? {
-        try WorkflowStore.view(id: id, on: self)
-    }
-
-    fileprivate func history(id: String, after: Int, limit: Int) throws -> [WorkflowHistoryEntry]? {
-        try WorkflowStore.history(id: id, after: after, limit: limit, on: self)
-    }
-
-    fileprivate func list(status: WorkflowStatus?, parent: String?, limit: Int) throws -> [WorkflowView] {
-        try WorkflowStore.list(status: status, parent: parent, limit: limit, on: self)
     }
 }

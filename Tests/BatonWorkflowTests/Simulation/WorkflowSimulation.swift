@@ -199,9 +199,9 @@ struct WorkflowSimulation {
             case .recordResult:
                 stored.results += 1
                 stored.terminalRecords += 1
-            case .recordFailure, .recordCancelled, .recordTimedOut:
+            case .recordError:
                 stored.terminalRecords += 1
-            case .recordProgress, .recordInterrupt, .ignore:
+            case .recordProgress, .recordInterrupt, .clearInterrupt, .notifyParent, .cancelChildren, .reject, .ignore:
                 break
             }
         }
@@ -341,7 +341,7 @@ struct WorkflowSimulation {
             activities.remove(at: index)
         default:
             if activity.interruptAt == activity.step {
-                emit(.interrupted(["question": "continue?"]))
+                emit(.interrupted(InterruptRequest(title: "question", question: "continue?")))
                 activities.remove(at: index)
                 return
             }
@@ -372,7 +372,7 @@ struct WorkflowSimulation {
         guard let id = store.keys.sorted().randomElement(using: &random), let stored = store[id] else { return }
         let before = stored.machine
         let kinds: [WorkerEvent.Kind] = [
-            .completed(output: "forged"), .interrupted("forged"),
+            .completed(output: "forged"), .interrupted(.asking("forged")),
             .failed(ActivityFailure(kind: "x", message: "x", retryable: false)),
             .redelivered, .started,
         ]

@@ -122,6 +122,16 @@ enum Migrations {
                 """
             ]
         ),
+        (
+            8,
+            [
+                // The state machine tells a child's parent of its end itself: open children learn their parent.
+                """
+                UPDATE workflows SET machine = jsonb_set(machine, '{parentId}', to_jsonb(parent_id))
+                WHERE parent_id IS NOT NULL AND finished_at IS NULL
+                """
+            ]
+        ),
     ]
 
     /// Brings the schema up to date; returns the versions applied now.
@@ -136,8 +146,8 @@ enum Migrations {
             let done = Set(try db.query("SELECT version FROM schema_migrations").all.map { try $0.int("version") })
             var applied: [Int] = []
             for migration in all where !done.contains(migration.version) {
-                for statement in migration.statements { try db.query(statement) }
-                try db.query("INSERT INTO schema_migrations (version) VALUES ($1)", [String(migration.version)])
+                for statement in migration.statements { try db.query(PostgresQuery(unsafeSQL: statement)) }
+                try db.query("INSERT INTO schema_migrations (version) VALUES (\(migration.version))")
                 applied.append(migration.version)
             }
             return applied

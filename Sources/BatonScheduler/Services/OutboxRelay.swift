@@ -52,15 +52,15 @@ struct OutboxRelay: Service {
             try await db.query("BEGIN")
             do {
                 let rows = try await db.query(
-                    "SELECT id, exchange, routing_key, body FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
-                    [String(batchSize)])
+                    "SELECT id, exchange, routing_key, body FROM outbox ORDER BY id LIMIT \(batchSize) FOR UPDATE SKIP LOCKED"
+                )
                 guard !rows.isEmpty else {
                     try await db.query("COMMIT")
                     return 0
                 }
-                let ids = try rows.all.map { try $0.string("id") }
+                let ids = try rows.all.map { try $0.int("id") }
                 let alreadySent = confirmedNotDeleted.contains(ids)
-                let messages = try rows.all.filter { !alreadySent.contains(try $0.string("id")) }.map { row in
+                let messages = try rows.all.filter { !alreadySent.contains(try $0.int("id")) }.map { row in
                     let exchange = try row.string("exchange")
                     // Cancellations are broadcast; with no worker listening there is nobody to stop.
                     return AMQPMessage(
@@ -69,8 +69,7 @@ struct OutboxRelay: Service {
                 }
                 try await broker.publish(messages)
                 confirmedNotDeleted.insert(ids)
-                try await db.query(
-                    "DELETE FROM outbox WHERE id = ANY($1::bigint[])", ["{\(ids.joined(separator: ","))}"])
+                try await db.query("DELETE FROM outbox WHERE id = ANY(\(ids))")
                 try await db.query("COMMIT")
                 confirmedNotDeleted.remove(ids)
                 published.increment(by: messages.count)
@@ -85,13 +84,13 @@ struct OutboxRelay: Service {
 
 /// The outbox rows this relay has had confirmed by the broker but not yet deleted.
 final class ConfirmedRows: Sendable {
-    private let ids = Mutex<Set<String>>([])
+    private let ids = Mutex<Set<Int>>([])
 
-    func contains(_ candidates: [String]) -> Set<String> {
+    func contains(_ candidates: [Int]) -> Set<Int> {
         ids.withLock { ids in Set(candidates.filter(ids.contains)) }
     }
 
-    func insert(_ new: [String]) { ids.withLock { $0.formUnion(new) } }
+    func insert(_ new: [Int]) { ids.withLock { $0.formUnion(new) } }
 
-    func remove(_ done: [String]) { ids.withLock { $0.subtract(done) } }
+    func remove(_ done: [Int]) { ids.withLock { $0.subtract(done) } }
 }

@@ -28,8 +28,7 @@ struct EventConsumer: Service {
     let publisher: ReconnectingPublisher
     let queue: String
     let batchSize: Int
-    let context: WorkflowStore.Context
-    let relayWake: WakeSignal
+    let engine: WorkflowEngine
     let database: DependencyHealth
     let broker: DependencyHealth
     let logger: Logger
@@ -39,16 +38,14 @@ struct EventConsumer: Service {
 
     init(
         pool: PostgresPool, endpoint: AMQPEndpoint, publisher: ReconnectingPublisher, queue: String, batchSize: Int,
-        context: WorkflowStore.Context, relayWake: WakeSignal, database: DependencyHealth, broker: DependencyHealth,
-        logger: Logger
+        engine: WorkflowEngine, database: DependencyHealth, broker: DependencyHealth, logger: Logger
     ) {
         self.pool = pool
         self.endpoint = endpoint
         self.publisher = publisher
         self.queue = queue
         self.batchSize = batchSize
-        self.context = context
-        self.relayWake = relayWake
+        self.engine = engine
         self.database = database
         self.broker = broker
         self.logger = logger
@@ -175,7 +172,7 @@ struct EventConsumer: Service {
         if counted { _ = try? await pool.transaction { db in try Self.forgetTries(of: event.eventId, on: db) } }
     }
 
-    private func deadLetterUnknown(_ readables: [Readable], _ outcomes: [UUID: WorkflowStore.Outcome]) async throws {
+    private func deadLetterUnknown(_ readables: [Readable], _ outcomes: [UUID: WorkflowEngine.Outcome]) async throws {
         for readable in readables where outcomes[readable.event.eventId] == .unknownWorkflow {
             try await deadLetter(
                 readable.delivery, reason: "no workflow with id '\(readable.event.workflowId)'; nothing to apply it to")
@@ -187,23 +184,21 @@ struct EventConsumer: Service {
         try await pool.transaction { db in
             try db.query(
                 """
-                INSERT INTO event_tries (event_id, tries) VALUES ($1::uuid, 1)
+                INSERT INTO event_tries (event_id, tries) VALUES (\(eventId), 1)
                 ON CONFLICT (event_id) DO UPDATE SET tries = event_tries.tries + 1 RETURNING tries
-                """, [eventId.uuidString]
+                """
             ).first?.int("tries") ?? 1
         }
     }
 
-    private static func forgetTries(of eventId: UUID, on db: isolated PostgresConnection) throws {
-        try db.query("DELETE FROM event_tries WHERE event_id = $1::uuid", [eventId.uuidString])
+    private static func forgetTries(of eventId: UUID, on db: PostgresTransaction) throws {
+        try db.query("DELETE FROM event_tries WHERE event_id = \(eventId)")
     }
 
     /// Applies `events`; while PostgreSQL is unreachable (or a deadlock repeats) waits
     /// and tries again, however long it takes. Returns each event's outcome by id.
-    private func applyWaitingOutOutages(_ events: [WorkerEvent]) async throws -> [UUID: WorkflowStore.Outcome] {
-        let outcomes = try await waitingOutOutages { try await applyAll(events) }
-        if outcomes.values.contains(where: \.dispatched) { relayWake.signal() }
-        return outcomes
+    private func applyWaitingOutOutages(_ events: [WorkerEvent]) async throws -> [UUID: WorkflowEngine.Outcome] {
+        try await waitingOutOutages { try await applyAll(events) }
     }
 
     /// Runs `body` until it does not fail with a transient database error. Stops (and
@@ -227,23 +222,10 @@ struct EventConsumer: Service {
         }
     }
 
-    private func applyAll(_ events: [WorkerEvent]) async throws -> [UUID: WorkflowStore.Outcome] {
-        guard !events.isEmpty else { return [:] }
-        let context = context
-        // Workflows are locked in id order in every transaction, so batches of two
-        // replicas cannot deadlock; the sort is stable, keeping each workflow's order.
-        let ordered = events.enumerated().sorted {
-            ($0.element.workflowId, $0.offset) < ($1.element.workflowId, $1.offset)
-        }
-        .map(\.element)
-        let outcomes = try await pool.transaction { db in
-            let now = Date()
-            return try ordered.map {
-                try WorkflowStore.apply($0, now: now, random: Double.random(in: 0..<1), context: context, on: db)
-            }
-        }
+    private func applyAll(_ events: [WorkerEvent]) async throws -> [UUID: WorkflowEngine.Outcome] {
+        let outcomes = try await engine.apply(events.map(WorkflowEngine.Input.worker))
         applied.increment(by: events.count)
-        return Dictionary(zip(ordered.map(\.eventId), outcomes), uniquingKeysWith: { first, _ in first })
+        return Dictionary(zip(events.map(\.eventId), outcomes), uniquingKeysWith: { first, _ in first })
     }
 
     private func deadLetter(_ delivery: AMQPDelivery, reason: String) async throws {

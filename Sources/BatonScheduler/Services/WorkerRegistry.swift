@@ -8,30 +8,24 @@ enum WorkerRegistry {
     /// A worker silent this long counts as gone.
     static let liveness: Double = 3 * WorkerStatus.interval
 
-    static func record(_ statuses: [WorkerStatus], now: Date, on db: isolated PostgresConnection) throws {
+    static func record(_ statuses: [WorkerStatus], now: Date, on db: PostgresTransaction) throws {
         for status in statuses {
             try db.query(
                 """
-                INSERT INTO workers (id, agents, concurrency, stopping, seen_at) VALUES ($1, $2::jsonb, $3, $4, $5::timestamptz)
+                INSERT INTO workers (id, agents, concurrency, stopping, seen_at)
+                VALUES (\(status.workerId), \(json: status.agents), \(status.concurrency), \(status.stopping), \(now))
                 ON CONFLICT (id) DO UPDATE SET agents = excluded.agents, concurrency = excluded.concurrency,
                     stopping = excluded.stopping, seen_at = excluded.seen_at
-                """,
-                [
-                    status.workerId, JSONColumn.text(status.agents), String(status.concurrency),
-                    status.stopping ? "true" : "false", WorkflowStore.timestamp(now),
-                ])
+                """)
         }
         // Workers gone for a day are forgotten.
-        try db.query(
-            "DELETE FROM workers WHERE seen_at < $1::timestamptz",
-            [WorkflowStore.timestamp(now.addingTimeInterval(-86_400))])
+        try db.query("DELETE FROM workers WHERE seen_at < \(now.addingTimeInterval(-86_400))")
     }
 
     /// The agents served by live workers; nil when no live worker has reported.
-    static func liveAgents(now: Date, on db: isolated PostgresConnection) throws -> Set<String>? {
+    static func liveAgents(now: Date, on db: PostgresTransaction) throws -> Set<String>? {
         let rows = try db.query(
-            "SELECT agents FROM workers WHERE NOT stopping AND seen_at > $1::timestamptz",
-            [WorkflowStore.timestamp(now.addingTimeInterval(-liveness))])
+            "SELECT agents FROM workers WHERE NOT stopping AND seen_at > \(now.addingTimeInterval(-liveness))")
         guard !rows.isEmpty else { return nil }
         return Set(try rows.all.flatMap { try JSONColumn.value([String].self, from: $0["agents"]) ?? [] })
     }

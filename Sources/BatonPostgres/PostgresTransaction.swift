@@ -1,0 +1,44 @@
+/// A connection inside one of its transactions, for code that is not itself isolated
+/// to the connection: a repository behind a protocol, which an in-memory stand-in
+/// implements as well.
+///
+/// Made only by `PostgresConnection.transaction(_:)` and `PostgresPool.transaction(_:)`
+/// and valid only in their body, which runs on the connection's thread; it is not
+/// `Sendable`, so it cannot leave that thread.
+public struct PostgresTransaction {
+    private let connection: PostgresConnection
+
+    init(_ connection: isolated PostgresConnection) {
+        self.connection = connection
+    }
+
+    @discardableResult
+    public func query(_ query: PostgresQuery) throws(PostgresError) -> PostgresRows {
+        // The body this handle was given to runs isolated to the connection: checked, not assumed.
+        let result: Result<PostgresRows, PostgresError> = connection.assumeIsolated { connection in
+            do throws(PostgresError) {
+                return .success(try connection.query(query))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+}
+
+extension PostgresConnection {
+    /// Runs `body` with each of its statements committing on its own: for reads that
+    /// need no snapshot across statements, without the round trips of BEGIN and COMMIT.
+    public func autocommit<T: Sendable>(_ body: @Sendable (PostgresTransaction) throws -> T) throws -> T {
+        try body(PostgresTransaction(self))
+    }
+}
+
+extension PostgresPool {
+    /// `PostgresConnection.autocommit(_:)` on a leased connection.
+    public nonisolated func autocommit<T: Sendable>(
+        _ body: @Sendable (PostgresTransaction) throws -> T
+    ) async throws -> T {
+        try await withConnection { connection in try await connection.autocommit(body) }
+    }
+}

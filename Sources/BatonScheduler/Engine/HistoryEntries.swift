@@ -1,0 +1,55 @@
+import BatonContracts
+import BatonWorkflow
+
+/// What a workflow's history keeps of each input.
+///
+/// Every event is kept but heartbeats (a long step sends thousands; the machine keeps
+/// the latest). A worker event keeps its id, which makes a redelivered one a
+/// duplicate. Checkpoint states live in `checkpoints`: the history keeps the step.
+/// The lease token is a secret and is never kept.
+enum HistoryEntries {
+    static func entry(for input: WorkflowEngine.Input, attempt: Int, outcome: String) -> HistoryRecord? {
+        switch input {
+        case .worker(let event):
+            if case .heartbeat = event.kind { return nil }
+            return HistoryRecord(
+                workflowId: event.workflowId, eventId: event.eventId, attempt: attempt, type: event.type,
+                outcome: outcome, payload: payload(of: event))
+        case .command(let workflowId, let event):
+            return HistoryRecord(
+                workflowId: workflowId, eventId: nil, attempt: attempt, type: event.historyType, outcome: outcome,
+                payload: payload(of: event))
+        }
+    }
+
+    private static func payload(of event: WorkerEvent) -> String? {
+        switch event.kind {
+        case .checkpointed(let checkpoint):
+            JSONColumn.text(["step": checkpoint.step])
+        case .started, .heartbeat, .redelivered, .handedBack:
+            JSONColumn.text(["worker": event.workerId])
+        default:
+            String(
+                decoding: WorkerEvent(
+                    eventId: event.eventId, workflowId: event.workflowId, attempt: event.attempt,
+                    workerId: event.workerId, kind: event.kind
+                ).encoded(), as: UTF8.self)
+        }
+    }
+
+    private static func payload(of event: WorkflowEvent) -> String? {
+        switch event {
+        case .humanInput(let answer): JSONColumn.text(["answer": answer])
+        case .cancelRequested(let reason): JSONColumn.text(["reason": reason])
+        case .childEnded(let outcome): JSONColumn.text(["child": outcome.id, "status": outcome.status.rawValue])
+        default: nil
+        }
+    }
+
+    /// The entry a dispatch adds.
+    static func dispatched(_ workflowId: String, attempt: Int, resumeFromStep step: Int?) -> HistoryRecord {
+        HistoryRecord(
+            workflowId: workflowId, eventId: nil, attempt: attempt, type: "dispatched", outcome: "applied",
+            payload: JSONColumn.text(["resume_from_step": step]))
+    }
+}

@@ -1,0 +1,210 @@
+import BatonContracts
+import BatonWorkflow
+import Foundation
+
+/// Applies what happens to workflows — worker events, people's commands, timers that
+/// came due — as transactions on a `WorkflowRepository`.
+///
+/// For each input it locks the workflow, feeds the event to its `WorkflowStateMachine`,
+/// records the event in the history and hands the machine's actions to the
+/// `ActionExecutor`; the machine decides, the engine only orders and executes. Some
+/// actions concern other workflows (a child's end resumes its parent, a parent's end
+/// cancels its children): the executor returns them and the engine applies them in the
+/// same transaction, so a tree of workflows never shows half a change.
+///
+/// Lock order: a batch is applied in workflow-id order, so two batches never wait for
+/// each other in a cycle; a child's end locks its parent after it, a parent's end its
+/// children after it. Those two can meet in a deadlock, which PostgreSQL breaks and the
+/// engine retries (transient errors are retried here, with one `Backoff`).
+struct WorkflowEngine: Sendable {
+    struct Settings: Sendable {
+        var commandQueue: String
+        var defaults: WorkflowOptions
+        /// Checkpoints kept per workflow (older ones are deleted); at least 1.
+        var checkpointRetention: Int
+    }
+
+    /// What the engine applies.
+    enum Input: Sendable {
+        case worker(WorkerEvent)
+        /// A person's or the scheduler's own event for one workflow.
+        case command(workflowId: String, WorkflowEvent)
+
+        var workflowId: String {
+            switch self {
+            case .worker(let event): event.workflowId
+            case .command(let id, _): id
+            }
+        }
+    }
+
+    enum Outcome: Sendable, Equatable {
+        /// Applied or recorded as ignored.
+        case applied(ignored: WorkflowAction.IgnoreReason?)
+        /// Refused: nothing changed and nothing was recorded.
+        case rejected(WorkflowAction.Rejection)
+        /// The event was applied before (a redelivery).
+        case duplicate
+        case unknownWorkflow
+    }
+
+    /// The engine's draws: jitter for retries and fresh lease tokens (seeded in the simulation).
+    struct Entropy: Sendable {
+        var draw: @Sendable () -> Double
+        var leaseToken: @Sendable () -> String
+
+        static let system = Entropy(draw: { Double.random(in: 0..<1) }, leaseToken: LeaseTokens.fresh)
+    }
+
+    let repository: any WorkflowRepository
+    let settings: Settings
+    /// Told after a commit that wrote commands to publish.
+    let relayWake: WakeSignal?
+    var clock: @Sendable () -> Date = { Date() }
+    var entropy: Entropy = .system
+    /// Transient failures tried again before the error reaches the caller.
+    var maximumRetries = 3
+
+    init(repository: any WorkflowRepository, settings: Settings, relayWake: WakeSignal?) {
+        self.repository = repository
+        self.settings = settings
+        self.relayWake = relayWake
+    }
+
+    /// Applies `inputs` in one transaction; returns each one's outcome, in order.
+    func apply(_ inputs: [Input]) async throws -> [Outcome] {
+        guard !inputs.isEmpty else { return [] }
+        // Stable: each workflow's inputs keep their order.
+        let order = inputs.indices.sorted { (inputs[$0].workflowId, $0) < (inputs[$1].workflowId, $1) }
+        let outcomes = try await transaction { tx, run in
+            try order.map { index in try run.apply(inputs[index], on: tx) }
+        }
+        var result = [Outcome](repeating: .unknownWorkflow, count: inputs.count)
+        for (position, index) in order.enumerated() { result[index] = outcomes[position] }
+        return result
+    }
+
+    /// Applies one command and returns the workflow as it is afterwards.
+    func command(_ event: WorkflowEvent, to workflowId: String) async throws -> (Outcome, WorkflowView?) {
+        try await transaction { tx, run in
+            let outcome = try run.apply(.command(workflowId: workflowId, event), on: tx)
+            return (outcome, try tx.view(of: workflowId))
+        }
+    }
+
+    /// Fires up to `limit` due timers, leaving the `held` kinds for later; returns how many fired.
+    func fireDueTimers(holding held: [WorkflowTimer], limit: Int) async throws -> Int {
+        try await transaction { tx, run in
+            let due = try tx.takeDueTimers(now: run.now, holding: held, limit: limit)
+            for timer in due {
+                _ = try run.apply(
+                    .command(workflowId: timer.workflowId, .timerFired(timer.timer, attempt: timer.attempt)), on: tx)
+            }
+            return due.count
+        }
+    }
+
+    /// Runs `body` in a transaction with a fresh `Run`, retrying transient failures, and
+    /// wakes the relay when the committed transaction wrote commands.
+    func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (any WorkflowTransaction, inout Run) throws -> T
+    ) async throws -> T {
+        var backoff = Backoff(initial: .milliseconds(20), maximum: .seconds(1))
+        while true {
+            do {
+                let (value, enqueued) = try await repository.transaction { [self] tx in
+                    var run = Run(engine: self, now: clock())
+                    let value = try body(tx, &run)
+                    return (value, run.enqueued)
+                }
+                if enqueued { relayWake?.signal() }
+                return value
+            } catch  where repository.isTransient(error) && backoff.failures < maximumRetries {
+                try await Task.sleep(for: backoff.nextDelay())
+            }
+        }
+    }
+
+    /// One transaction's work: the inputs it applied and what they set in motion.
+    struct Run {
+        let engine: WorkflowEngine
+        let now: Date
+        /// Whether a command was written to the outbox.
+        var enqueued = false
+
+        /// Applies `input` and everything it causes in other workflows.
+        mutating func apply(_ input: Input, on tx: any WorkflowTransaction) throws -> Outcome {
+            var pending: [Input] = []
+            let outcome = try applyOne(input, on: tx, causing: &pending)
+            // Breadth first, within this transaction; each step ends a workflow at most once.
+            while !pending.isEmpty {
+                let next = pending.removeFirst()
+                _ = try applyOne(next, on: tx, causing: &pending)
+            }
+            return outcome
+        }
+
+        private mutating func applyOne(
+            _ input: Input, on tx: any WorkflowTransaction, causing pending: inout [Input]
+        ) throws -> Outcome {
+            let workflowId = input.workflowId
+            guard let stored = try tx.lockWorkflow(workflowId) else { return .unknownWorkflow }
+            var machine = stored.machine
+            let attemptBefore = machine.attempt
+            let wasTerminal = machine.isTerminal
+            let event = input.event
+            let actions = machine.handle(
+                event, now: now, random: engine.entropy.draw(), newLeaseToken: engine.entropy.leaseToken())
+            for case .reject(let rejection) in actions { return .rejected(rejection) }
+            var ignored: WorkflowAction.IgnoreReason?
+            for case .ignore(let reason) in actions { ignored = reason }
+            if let entry = HistoryEntries.entry(
+                for: input, attempt: event.attempt ?? attemptBefore,
+                outcome: ignored.map { "ignored: \($0.rawValue)" } ?? "applied")
+            {
+                guard try tx.appendHistory(entry) else { return .duplicate }
+            }
+            let execution = try ActionExecutor(settings: engine.settings).execute(
+                actions, of: stored, machine: machine, saving: !wasTerminal, now: now, on: tx)
+            enqueued = enqueued || execution.enqueued
+            for followUp in execution.followUps {
+                switch followUp {
+                case .notifyParent(let parent):
+                    if let outcome = try tx.outcome(of: workflowId) {
+                        pending.append(.command(workflowId: parent, .childEnded(outcome)))
+                    }
+                case .cancelChildren(let status):
+                    let reason = "its parent workflow \(workflowId) ended (\(status.rawValue))"
+                    for child in try tx.unfinishedChildren(of: workflowId) {
+                        pending.append(.command(workflowId: child, .cancelRequested(reason: reason)))
+                    }
+                }
+            }
+            return .applied(ignored: ignored)
+        }
+    }
+}
+
+extension WorkflowEngine.Input {
+    /// The event as the state machine sees it.
+    var event: WorkflowEvent {
+        switch self {
+        case .worker(let event):
+            .worker(event.kind, attempt: event.attempt, workerId: event.workerId, leaseToken: event.leaseToken)
+        case .command(_, let event):
+            event
+        }
+    }
+}
+
+/// Fresh attempt secrets.
+enum LeaseTokens {
+    /// 128 random bits as hex.
+    @Sendable static func fresh() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in
+            let word = String(generator.next() as UInt64, radix: 16)
+            return String(repeating: "0", count: 16 - word.count) + word
+        }.joined()
+    }
+}

@@ -1,0 +1,84 @@
+import BatonContracts
+import BatonPostgres
+import Foundation
+
+/// What the API shows of workflows, read from PostgreSQL.
+enum WorkflowReads {
+    static func view(of id: String, on db: PostgresTransaction) throws -> WorkflowView? {
+        try db.query("SELECT \(unescaped: viewColumns) FROM workflows WHERE id = \(id)").first.map(view(from:))
+    }
+
+    /// The newest workflows first, optionally only those in `status` or delegated by `parent`.
+    static func list(
+        status: WorkflowStatus?, parent: String?, limit: Int, on db: PostgresTransaction
+    ) throws -> [WorkflowView] {
+        // One statement per combination of filters, so that the planner uses the matching index.
+        let rows: PostgresRows
+        switch (status, parent) {
+        case (nil, nil):
+            rows = try db.query(
+                "SELECT \(unescaped: viewColumns) FROM workflows ORDER BY created_at DESC, id LIMIT \(limit)")
+        case (let status?, nil):
+            rows = try db.query(
+                """
+                SELECT \(unescaped: viewColumns) FROM workflows WHERE status = \(status.rawValue)
+                ORDER BY created_at DESC, id LIMIT \(limit)
+                """)
+        case (nil, let parent?):
+            rows = try db.query(
+                """
+                SELECT \(unescaped: viewColumns) FROM workflows WHERE parent_id = \(parent)
+                ORDER BY created_at DESC, id LIMIT \(limit)
+                """)
+        case (let status?, let parent?):
+            rows = try db.query(
+                """
+                SELECT \(unescaped: viewColumns) FROM workflows WHERE status = \(status.rawValue) AND parent_id = \(parent)
+                ORDER BY created_at DESC, id LIMIT \(limit)
+                """)
+        }
+        return try rows.all.map(view(from:))
+    }
+
+    /// A workflow's history in order, after `sequence`; nil when there is no such workflow.
+    static func history(
+        of id: String, after sequence: Int, limit: Int, on db: PostgresTransaction
+    ) throws -> [WorkflowHistoryEntry]? {
+        guard try db.query("SELECT 1 AS one FROM workflows WHERE id = \(id)").first != nil else { return nil }
+        return try db.query(
+            """
+            SELECT seq, type, attempt, outcome, payload, extract(epoch FROM recorded_at) AS recorded
+            FROM workflow_events WHERE workflow_id = \(id) AND seq > \(sequence) ORDER BY seq LIMIT \(limit)
+            """
+        ).all.map { row in
+            WorkflowHistoryEntry(
+                sequence: try row.int("seq"), type: try row.string("type"), attempt: try row.int("attempt"),
+                outcome: try row.string("outcome"), payload: try JSONColumn.value(JSONValue.self, from: row["payload"]),
+                recordedAt: Date(timeIntervalSince1970: Double(try row.string("recorded")) ?? 0))
+        }
+    }
+
+    private static let viewColumns = """
+        id, agent, status, attempt, input, progress, result, error, interrupt, checkpoint_step, caller, parent_id, usage,
+        extract(epoch FROM created_at) AS created, extract(epoch FROM updated_at) AS updated
+        """
+
+    private static func view(from row: PostgresRow) throws -> WorkflowView {
+        let id = try row.string("id")
+        guard let status = WorkflowStatus(rawValue: try row.string("status")) else {
+            throw PostgresError.unexpectedResult("workflow \(id) has an unknown status")
+        }
+        return WorkflowView(
+            id: id, agent: try row.string("agent"), status: status, attempt: try row.int("attempt"),
+            input: try JSONColumn.value(JSONValue.self, from: row["input"]) ?? .null,
+            progress: try JSONColumn.value(ActivityProgress.self, from: row["progress"]),
+            result: try JSONColumn.value(JSONValue.self, from: row["result"]),
+            error: try JSONColumn.value(ActivityFailure.self, from: row["error"]),
+            checkpointStep: row["checkpoint_step"].flatMap { Int($0) },
+            interrupt: try JSONColumn.value(JSONValue.self, from: row["interrupt"]),
+            caller: row["caller"], parentId: row["parent_id"],
+            usage: try JSONColumn.value(UsageSummary.self, from: row["usage"]),
+            createdAt: Date(timeIntervalSince1970: Double(try row.string("created")) ?? 0),
+            updatedAt: Date(timeIntervalSince1970: Double(try row.string("updated")) ?? 0))
+    }
+}

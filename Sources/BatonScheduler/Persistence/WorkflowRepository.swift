@@ -1,0 +1,112 @@
+import BatonContracts
+import BatonWorkflow
+import Foundation
+
+/// Where workflows are kept: PostgreSQL in production (`PostgresWorkflowRepository`),
+/// memory in the simulation. The engine sees only this, so both run the same engine.
+///
+/// Everything happens in transactions: what a body does commits together or not at
+/// all, and a workflow it locks stays locked until the transaction ends.
+protocol WorkflowRepository: Sendable {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any WorkflowTransaction) throws -> T) async throws -> T
+    /// Whether `error` may pass if the transaction is tried again (a deadlock, a
+    /// serialization failure, a lost connection).
+    func isTransient(_ error: any Error) -> Bool
+}
+
+/// The reads and writes of one transaction.
+protocol WorkflowTransaction {
+    /// Locks the workflow until the transaction ends and returns it; nil when there is none.
+    func lockWorkflow(_ id: String) throws -> StoredWorkflow?
+    /// Inserts a new workflow; false when its id (or its parent and child key) is taken.
+    func insertWorkflow(_ workflow: NewWorkflow) throws -> Bool
+    /// The fingerprint of workflow `id`'s submission, nil when there is no such workflow.
+    func fingerprint(of id: String) throws -> String?
+    /// The child `parent` submitted with `key`, with its submission's fingerprint.
+    func child(of parent: String, key: String) throws -> (id: String, fingerprint: String)?
+    func saveWorkflow(_ update: WorkflowUpdate) throws
+    /// Appends to the history; false when an entry with this event id exists.
+    func appendHistory(_ entry: HistoryRecord) throws -> Bool
+    func enqueue(_ message: OutboxMessage) throws
+    func setTimer(_ timer: WorkflowTimer, of workflowId: String, at: Date, attempt: Int) throws
+    func deleteTimer(_ timer: WorkflowTimer, of workflowId: String) throws
+    /// Stores a checkpoint (once per step) and deletes those older than the newest `retention`.
+    func storeCheckpoint(_ checkpoint: Checkpoint, of workflowId: String, attempt: Int, retention: Int) throws
+    func loadCheckpoint(of workflowId: String, step: Int) throws -> Checkpoint?
+    func recordProgress(_ progress: ActivityProgress, of workflowId: String) throws
+    /// Stores the result; returns the workflow's usage, for the metrics.
+    func recordResult(_ output: JSONValue, of workflowId: String) throws -> UsageSummary?
+    /// The children of `parent` that have not ended, in id order.
+    func unfinishedChildren(of parent: String) throws -> [String]
+    /// How workflow `id` ended, for its parent; nil if it has not.
+    func outcome(of id: String) throws -> ChildWorkflowOutcome?
+    /// Up to `limit` timers due at `now` whose workflows no other transaction holds,
+    /// deleted and their workflows locked; kinds in `held` wait.
+    func takeDueTimers(now: Date, holding held: [WorkflowTimer], limit: Int) throws -> [DueTimer]
+    /// The agents live workers serve; nil when no live worker has reported.
+    func liveAgents(now: Date) throws -> Set<String>?
+    func view(of id: String) throws -> WorkflowView?
+}
+
+/// A workflow as the engine needs it to apply an event.
+struct StoredWorkflow: Sendable {
+    var id: String
+    var agent: String
+    /// The input as stored: parsed only when a command needs it.
+    var inputText: String
+    var caller: String?
+    var machine: WorkflowStateMachine
+}
+
+struct NewWorkflow: Sendable {
+    var id: String
+    var agent: String
+    var input: JSONValue
+    var fingerprint: String
+    var caller: String?
+    var parentId: String?
+    var childKey: String?
+    var machine: WorkflowStateMachine
+    var now: Date
+}
+
+/// What an applied event changes in a workflow's row besides its satellites.
+struct WorkflowUpdate: Sendable {
+    var id: String
+    var machine: WorkflowStateMachine
+    var now: Date
+    var error: ActivityFailure?
+    var interrupt: InterruptChange
+    var usage: UsageSummary?
+
+    enum InterruptChange: Sendable {
+        case unchanged
+        case set(InterruptRequest)
+        case cleared
+    }
+}
+
+struct HistoryRecord: Sendable {
+    var workflowId: String
+    /// The worker event's id; nil for the scheduler's own entries.
+    var eventId: UUID?
+    var attempt: Int
+    var type: String
+    var outcome: String
+    /// JSON text.
+    var payload: String?
+}
+
+/// A message to publish after the transaction commits (the outbox relay does).
+struct OutboxMessage: Sendable {
+    var workflowId: String
+    var exchange: String
+    var routingKey: String
+    var body: Data
+}
+
+struct DueTimer: Sendable, Hashable {
+    var workflowId: String
+    var timer: WorkflowTimer
+    var attempt: Int
+}
