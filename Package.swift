@@ -171,6 +171,13 @@ let package = Package(
             dependencies: ["BatonLLM", "BatonScriptedLLM", "BatonWorker", "BatonConfiguration"],
             swiftSettings: strict),
         .testTarget(name: "BatonWorkflowTests", dependencies: ["BatonWorkflow"], swiftSettings: strict),
+        .testTarget(
+            name: "BatonSchedulerTests",
+            dependencies: [
+                "BatonScheduler", "BatonWorkflow", "BatonContracts", "BatonPostgres",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
         .testTarget(name: "BatonGraphTests", dependencies: ["BatonGraph", "BatonAgents"], swiftSettings: strict),
         .testTarget(
             name: "BatonAgentsTests",
