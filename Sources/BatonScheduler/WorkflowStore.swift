@@ -281,7 +281,8 @@ enum WorkflowStore {
                     RunActivity(
                         workflowId: workflowId, attempt: attempt, agent: agent, input: input, checkpoint: checkpoint,
                         humanInput: humanInput, heartbeatIntervalSeconds: machine.options.heartbeatIntervalSeconds,
-                        caller: caller, leaseToken: leaseToken))
+                        caller: caller, leaseToken: leaseToken,
+                        eventsRoutingKey: EventPartitions.routingKey(for: workflowId)))
                 try enqueue(command, exchange: "", routingKey: context.commandQueue, workflowId: workflowId, on: db)
                 try record(
                     workflowId: workflowId, eventId: nil, attempt: attempt, type: "dispatched", outcome: "applied",
