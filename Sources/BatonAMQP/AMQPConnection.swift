@@ -127,11 +127,21 @@ public actor AMQPConnection {
         try checkReply(operation: "queue.bind '\(queue)' to '\(exchange)'")
     }
 
-    /// Deletes a queue and the messages in it.
-    public func deleteQueue(_ name: String) throws(AMQPError) {
+    /// Removes a binding (idempotent while the queue exists).
+    public func unbindQueue(_ queue: String, from exchange: String, routingKey: String) throws(AMQPError) {
         let state = try openState()
         let arena = CByteArena()
-        _ = amqp_queue_delete(state, channel, arena.bytes(name), 0, 0)
+        _ = amqp_queue_unbind(
+            state, channel, arena.bytes(queue), arena.bytes(exchange), arena.bytes(routingKey), amqp_table_t())
+        try checkReply(operation: "queue.unbind '\(queue)' from '\(exchange)'")
+    }
+
+    /// Deletes a queue and the messages in it. With `ifEmpty` the broker refuses (and
+    /// closes the connection) when the queue holds a message.
+    public func deleteQueue(_ name: String, ifEmpty: Bool = false) throws(AMQPError) {
+        let state = try openState()
+        let arena = CByteArena()
+        _ = amqp_queue_delete(state, channel, arena.bytes(name), 0, ifEmpty ? 1 : 0)
         try checkReply(operation: "queue.delete '\(name)'")
     }
 

@@ -9,38 +9,92 @@
 /// | resource | kind | bound to |
 /// |---|---|---|
 /// | `agents` | queue | (default exchange: the scheduler's outbox relay) |
-/// | `<events>` | queue, single active consumer | `<events>.in` with key `<events>` |
+/// | `<events>` | queue, single active consumer | `<events>.in` with key `<events>` (worker status, events of commands without a routing key) |
+/// | `<events>.<i>`, i < N | queues, single active consumer (event partitions) | `<events>.in` with keys `slot.<k>` for every slot k with k mod N = i |
 /// | `<events>.in` | direct exchange | workers publish events and status here |
 /// | `agents.control` | fanout exchange | each worker's `agents.control.<worker id>` |
 /// | `<queue>.dead` | queues | `baton.dead` with key `<queue>.dead` |
 /// | `baton.dead` | direct exchange | dead letters from scheduler and workers |
+///
+/// A workflow's events go to one routing slot (a stable hash of its id, among
+/// `routingSlots`), which the scheduler names in each command; slots, not workflows,
+/// are bound to partitions, so a new partition count is a new set of bindings.
 public enum Topology {
-    /// The events queue has a single active consumer: with several scheduler replicas
-    /// the broker delivers to one at a time and fails over when it goes away, so each
-    /// workflow's events are applied in the order its worker sent them.
+    /// Each events queue has a single active consumer: whichever scheduler replica
+    /// consumes it, the broker delivers to one at a time, so each workflow's events are
+    /// applied in the order its worker sent them — even if two replicas ever believed
+    /// they held the same partition.
     public static let eventsQueueArguments: [String: AMQPArgument] = ["x-single-active-consumer": .bool(true)]
 
-    /// Where workers publish events for `eventsQueue` (routing key: the queue's name).
+    /// Where workers publish events for `eventsQueue` (routing key: the queue's name,
+    /// or the slot key their command names).
     public static func eventsExchange(for eventsQueue: String) -> String { "\(eventsQueue).in" }
 
     /// Where dead letters go (routing key: the dead-letter queue's name).
     public static let deadLetterExchange = "baton.dead"
 
+    /// Routing slots: fixed, so that a command's routing key never depends on the
+    /// partition count. 256 is the largest partition count.
+    public static let routingSlots = 256
+
+    /// The routing key of events in `slot` (on the events exchange).
+    public static func slotRoutingKey(_ slot: Int) -> String { "slot.\(slot)" }
+
+    /// The partition a slot is bound to with `partitions` partitions.
+    public static func partition(ofSlot slot: Int, partitions: Int) -> Int { slot % max(partitions, 1) }
+
+    /// The queue of partition `index` of `eventsQueue`.
+    public static func partitionQueue(_ eventsQueue: String, _ index: Int) -> String { "\(eventsQueue).\(index)" }
+
     /// Declares every shared queue, exchange and binding (the scheduler does, at start
-    /// and on every reconnection). Idempotent.
+    /// and on every reconnection). Idempotent; removes no binding of another partition
+    /// count (`unbindSlots` does, once, when the count changes).
     public static func declareShared(
-        on connection: AMQPConnection, commandQueue: String, eventsQueue: String, controlExchange: String
+        on connection: AMQPConnection, commandQueue: String, eventsQueue: String, controlExchange: String,
+        partitions: Int = 0
     ) async throws {
         try await connection.declareQueue(commandQueue)
         try await connection.declareQueue(eventsQueue, arguments: eventsQueueArguments)
-        try await connection.declareExchange(eventsExchange(for: eventsQueue), type: "direct")
-        try await connection.bindQueue(eventsQueue, to: eventsExchange(for: eventsQueue), routingKey: eventsQueue)
+        let exchange = eventsExchange(for: eventsQueue)
+        try await connection.declareExchange(exchange, type: "direct")
+        try await connection.bindQueue(eventsQueue, to: exchange, routingKey: eventsQueue)
+        for index in 0..<max(partitions, 0) {
+            try await connection.declareQueue(partitionQueue(eventsQueue, index), arguments: eventsQueueArguments)
+        }
+        if partitions > 0 {
+            for slot in 0..<routingSlots {
+                let queue = partitionQueue(eventsQueue, partition(ofSlot: slot, partitions: partitions))
+                try await connection.bindQueue(queue, to: exchange, routingKey: slotRoutingKey(slot))
+            }
+        }
         try await connection.declareExchange(controlExchange, type: "fanout")
         try await connection.declareExchange(deadLetterExchange, type: "direct")
         for source in [commandQueue, eventsQueue] {
             let dead = DeadLetter.queue(for: source)
             try await connection.declareQueue(dead)
             try await connection.bindQueue(dead, to: deadLetterExchange, routingKey: dead)
+        }
+    }
+
+    /// Removes the bindings of an earlier partition count that the current count does
+    /// not have. Call it after `declareShared` bound the current ones: a slot is then
+    /// never without a queue (its events would be refused as unroutable); for a moment
+    /// it has two, and the duplicate copy is a no-op (event ids).
+    public static func unbindSlots(
+        on connection: AMQPConnection, eventsQueue: String, previous: Int, current: Int
+    ) async throws {
+        guard previous > 0, previous != current else { return }
+        // Unbinding from a queue that is gone would close the channel (404); a queue
+        // declared again here is empty, and emptied queues above `current` are deleted.
+        for index in 0..<previous {
+            try await connection.declareQueue(partitionQueue(eventsQueue, index), arguments: eventsQueueArguments)
+        }
+        for slot in 0..<routingSlots {
+            let old = partition(ofSlot: slot, partitions: previous)
+            guard current <= 0 || old != partition(ofSlot: slot, partitions: current) else { continue }
+            try await connection.unbindQueue(
+                partitionQueue(eventsQueue, old), from: eventsExchange(for: eventsQueue),
+                routingKey: slotRoutingKey(slot))
         }
     }
 }

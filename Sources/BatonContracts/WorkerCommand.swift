@@ -46,12 +46,17 @@ public struct RunActivity: Sendable, Hashable, Codable {
     /// The attempt's secret: every event of the attempt carries it back. Never shown by
     /// the API or the history.
     public var leaseToken: String?
+    /// The routing key the attempt's events must carry on the events exchange (the
+    /// workflow's partition slot). Absent in commands of schedulers without
+    /// partitions: the worker then uses the events queue's name, as they expect.
+    public var eventsRoutingKey: String?
 
     public init(
         workflowId: String, attempt: Int, agent: String, input: JSONValue, checkpoint: Checkpoint?,
         humanInput: JSONValue? = nil, heartbeatIntervalSeconds: Double, caller: String? = nil,
-        leaseToken: String? = nil
+        leaseToken: String? = nil, eventsRoutingKey: String? = nil
     ) {
+        self.eventsRoutingKey = eventsRoutingKey
         self.leaseToken = leaseToken
         self.caller = caller
         self.humanInput = humanInput
@@ -77,6 +82,7 @@ extension RunActivity {
         heartbeatIntervalSeconds = try c.decode(Double.self, forKey: .heartbeatIntervalSeconds)
         caller = try c.decodeIfPresent(String.self, forKey: .caller)
         leaseToken = try c.decodeIfPresent(String.self, forKey: .leaseToken)
+        eventsRoutingKey = try c.decodeIfPresent(String.self, forKey: .eventsRoutingKey)
     }
 }
 
@@ -103,6 +109,10 @@ extension WorkerCommand {
             }
             guard Identifiers.isValidAgentName(run.agent) else {
                 throw .malformed("agent is not an agent name (\(Identifiers.agentNameRule))")
+            }
+            // AMQP routing keys are short strings; a longer one could not be published.
+            if let key = run.eventsRoutingKey, key.isEmpty || key.utf8.count > 255 {
+                throw .malformed("eventsRoutingKey must be 1 to 255 bytes long")
             }
             return .runActivity(run)
         case "cancel_activity":

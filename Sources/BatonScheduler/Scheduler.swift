@@ -24,6 +24,18 @@ public enum Scheduler {
         configuration: SchedulerConfiguration, logger: Logger, metrics: PrometheusCollectorRegistry? = nil,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        try await makeServices(
+            configuration: configuration, logger: logger, metrics: metrics, onServerRunning: onServerRunning,
+            replica: UUID().uuidString.lowercased(), kill: nil)
+    }
+
+    /// `replica` names this replica in the leases; `kill` lets tests make its event
+    /// partitions behave as in a killed process.
+    static func makeServices(
+        configuration: SchedulerConfiguration, logger: Logger, metrics: PrometheusCollectorRegistry? = nil,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }, replica: String,
+        kill: PartitionKillSwitch?
+    ) async throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
         let endpoint = try AMQPEndpoint(url: configuration.brokerURL)
         let pool = PostgresPool(
             connectionString: configuration.postgresURL, size: configuration.postgresPoolSize, name: "scheduler")
@@ -44,6 +56,13 @@ public enum Scheduler {
             }
         }
         if !applied.isEmpty { logger.info("database migrated", metadata: ["versions": "\(applied)"]) }
+        let partitions = configuration.eventPartitions
+        // Its own connection: renewals must never wait behind event batches.
+        let leases = PartitionLeases(
+            pool: PostgresPool(connectionString: configuration.postgresURL, size: 1, name: "scheduler-leases"),
+            eventsQueue: configuration.eventsQueue, replica: replica, partitions: partitions)
+        // Refuses a count other than the live replicas' (before anything is rebound).
+        let unbind = try await leases.join()
 
         let (commandQueue, eventsQueue, controlExchange) = (
             configuration.queue, configuration.eventsQueue, WorkerCommand.controlExchange(for: configuration.queue)
@@ -55,9 +74,17 @@ public enum Scheduler {
             log: { logger.warning("\($0)") }
         ) { connection in
             try await Topology.declareShared(
-                on: connection, commandQueue: commandQueue, eventsQueue: eventsQueue, controlExchange: controlExchange)
+                on: connection, commandQueue: commandQueue, eventsQueue: eventsQueue, controlExchange: controlExchange,
+                partitions: partitions)
         }
         try await publisher.start()
+        if !unbind.isEmpty {
+            try await rebind(endpoint: endpoint, eventsQueue: eventsQueue, previous: unbind, current: partitions)
+            try await leases.finishRebinding(previous: unbind)
+            logger.notice(
+                "event partition count changed; partitions above it are emptied, then deleted",
+                metadata: ["from": "\(unbind)", "to": "\(partitions)"])
+        }
         let wake = WakeSignal()
         let engine = WorkflowEngine(
             repository: PostgresWorkflowRepository(pool: pool),
@@ -66,10 +93,20 @@ public enum Scheduler {
                 checkpointRetention: configuration.checkpointRetention),
             relayWake: wake)
         let relay = OutboxRelay(pool: pool, broker: publisher, wake: wake, logger: logger)
+        let activity = ConsumerActivity()
         let events = EventConsumer(
-            pool: pool, endpoint: endpoint, publisher: publisher, queue: configuration.eventsQueue,
+            pool: pool, publisher: publisher, queue: configuration.eventsQueue,
             batchSize: configuration.eventBatchSize, engine: engine, database: database, broker: broker,
-            logger: logger)
+            logger: logger, activity: activity)
+        let queueList = EventQueueList(
+            EventPartitions.queues(eventsQueue: eventsQueue, partitions: partitions, retiring: []))
+        let partitionService = EventPartitionService(
+            leases: leases, activity: activity, database: database, logger: logger, kill: kill,
+            consumer: { queue, retiring, control in
+                EventQueueConsumer(
+                    events: events, endpoint: endpoint, queue: queue, retiring: retiring, replica: replica,
+                    control: control, activity: activity)
+            }, queues: queueList)
 
         let router = Router()
         router.add(middleware: ErrorMiddleware(database: database))
@@ -90,7 +127,8 @@ public enum Scheduler {
             "scheduler ready",
             metadata: [
                 "broker": "\(endpoint)", "queue": "\(configuration.queue)",
-                "events_queue": "\(configuration.eventsQueue)",
+                "events_queue": "\(configuration.eventsQueue)", "event_partitions": "\(partitions)",
+                "replica": "\(replica)",
                 "http": "\(configuration.httpHost):\(configuration.httpPort)",
             ])
         let http = Application(
@@ -102,11 +140,31 @@ public enum Scheduler {
             engine: engine, logger: logger,
             eventsGate: EventsBacklogGate(
                 endpoint: endpoint, queue: configuration.eventsQueue, settle: .seconds(2),
-                brokerRecovery: .seconds(configuration.brokerRecoveryGraceSeconds), logger: logger, database: database),
+                brokerRecovery: .seconds(configuration.brokerRecoveryGraceSeconds), logger: logger, database: database,
+                queues: queueList, activity: activity),
             database: database)
         // Started in this order, stopped in reverse: HTTP stops taking requests first.
         let gauges = WorkflowGauges(pool: pool, logger: logger, interval: .seconds(15))
-        let services: [any Service] = [relay, events, timers, gauges, http]
+        let services: [any Service] = [relay, partitionService, timers, gauges, http]
         return services.map { $0.shutsDownGroupWhenDone }
+    }
+
+    /// Removes the bindings of earlier partition counts (the current ones are bound).
+    private static func rebind(
+        endpoint: AMQPEndpoint, eventsQueue: String, previous: [Int], current: Int
+    )
+        async throws
+    {
+        let connection = try await AMQPConnection.connect(to: endpoint, name: "baton-scheduler rebind \(eventsQueue)")
+        do {
+            for count in previous {
+                try await Topology.unbindSlots(
+                    on: connection, eventsQueue: eventsQueue, previous: count, current: current)
+            }
+            await connection.close()
+        } catch {
+            await connection.close()
+            throw error
+        }
     }
 }

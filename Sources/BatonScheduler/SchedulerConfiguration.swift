@@ -16,6 +16,9 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
     public var eventsQueue: String
     /// Events applied per transaction at most.
     public var eventBatchSize: Int
+    /// Queues the events are spread over (by workflow id); replicas share them out.
+    /// Every replica of an installation must use the same count (docs/architecture.md).
+    public var eventPartitions: Int
     /// Defaults of `WorkflowOptions` for submissions that do not set their own.
     public var maxAttempts: Int
     public var heartbeatIntervalSeconds: Double
@@ -40,6 +43,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         case queue
         case eventsQueue = "events_queue"
         case eventBatchSize = "event_batch_size"
+        case eventPartitions = "event_partitions"
         case maxAttempts = "max_attempts"
         case heartbeatIntervalSeconds = "heartbeat_interval_seconds"
         case heartbeatTimeoutSeconds = "heartbeat_timeout_seconds"
@@ -57,8 +61,9 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         eventsQueue: String = "baton.events", eventBatchSize: Int = 256, maxAttempts: Int = 3,
         heartbeatIntervalSeconds: Double = 5, heartbeatTimeoutSeconds: Double = 30,
         startToCloseTimeoutSeconds: Double = 86_400, checkpointRetention: Int = 20, maxRequestBytes: Int = 1_048_576,
-        logLevel: String = "info", brokerRecoveryGraceSeconds: Double = 15
+        logLevel: String = "info", brokerRecoveryGraceSeconds: Double = 15, eventPartitions: Int = 16
     ) {
+        self.eventPartitions = eventPartitions
         self.brokerRecoveryGraceSeconds = brokerRecoveryGraceSeconds
         self.heartbeatTimeoutSeconds = heartbeatTimeoutSeconds
         self.startToCloseTimeoutSeconds = startToCloseTimeoutSeconds
@@ -88,6 +93,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         queue = try c.decode(.queue, default: d.queue)
         eventsQueue = try c.decode(.eventsQueue, default: d.eventsQueue)
         eventBatchSize = try c.decode(.eventBatchSize, default: d.eventBatchSize)
+        eventPartitions = try c.decode(.eventPartitions, default: d.eventPartitions)
         maxAttempts = try c.decode(.maxAttempts, default: d.maxAttempts)
         heartbeatIntervalSeconds = try c.decode(.heartbeatIntervalSeconds, default: d.heartbeatIntervalSeconds)
         heartbeatTimeoutSeconds = try c.decode(.heartbeatTimeoutSeconds, default: d.heartbeatTimeoutSeconds)
@@ -106,6 +112,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         if let value = environment.string("BATON_BROKER_URL") { brokerURL = value }
         if let value = environment.string("BATON_QUEUE") { queue = value }
         if let value = environment.string("BATON_EVENTS_QUEUE") { eventsQueue = value }
+        if let value = try environment.int("BATON_EVENT_PARTITIONS") { eventPartitions = value }
         if let value = environment.string("BATON_LOG_LEVEL") { logLevel = value }
     }
 
@@ -125,7 +132,13 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         validator.require(!queue.isEmpty, "queue must not be empty")
         validator.require(
             !eventsQueue.isEmpty && eventsQueue != queue, "events_queue must be set and differ from queue")
+        validator.require(
+            !queue.hasPrefix(eventsQueue + "."),
+            "queue must not start with '\(eventsQueue).' (the event partitions' names)")
         validator.require((1...10_000).contains(eventBatchSize), "event_batch_size must be between 1 and 10000")
+        validator.require(
+            (1...Topology.routingSlots).contains(eventPartitions),
+            "event_partitions must be between 1 and \(Topology.routingSlots), got \(eventPartitions)")
         validator.require((1...100).contains(maxAttempts), "max_attempts must be between 1 and 100")
         validator.require(
             heartbeatIntervalSeconds > 0 && heartbeatIntervalSeconds <= 3600,

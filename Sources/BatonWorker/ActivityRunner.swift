@@ -25,7 +25,8 @@ struct ActivityRunner: Sendable {
             try await publisher.publish(
                 WorkerEvent(
                     workflowId: command.workflowId, attempt: command.attempt, workerId: workerId,
-                    leaseToken: command.leaseToken, kind: kind))
+                    leaseToken: command.leaseToken, kind: kind),
+                routingKey: command.eventsRoutingKey)
         }
         var logger = logger
         logger[metadataKey: "workflow"] = "\(command.workflowId)"

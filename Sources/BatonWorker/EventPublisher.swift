@@ -6,9 +6,12 @@ struct EventPublisher: Sendable {
     let publisher: ReconnectingPublisher
     let queue: String
 
-    func publish(_ event: WorkerEvent) async throws {
+    /// `routingKey`: the one the event's command names (its partition slot); without
+    /// one, the events queue's own key (commands of a scheduler without partitions).
+    func publish(_ event: WorkerEvent, routingKey: String?) async throws {
         try await publisher.publish([
-            AMQPMessage(routingKey: queue, body: event.encoded(), exchange: Topology.eventsExchange(for: queue))
+            AMQPMessage(
+                routingKey: routingKey ?? queue, body: event.encoded(), exchange: Topology.eventsExchange(for: queue))
         ])
     }
 }

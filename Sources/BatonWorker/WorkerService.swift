@@ -213,7 +213,8 @@ public struct WorkerService: Service {
             // from that worker and, if none comes, dispatches the next attempt from the
             // latest checkpoint (the command's own checkpoint may be stale).
             logger.info("command redelivered; handing it back to the scheduler", metadata: metadata)
-            try await runner.publisher.publish(event(.redelivered, for: activity))
+            try await runner.publisher.publish(
+                event(.redelivered, for: activity), routingKey: activity.eventsRoutingKey)
             try await consumer.ack(delivery.deliveryTag)
             return
         }
@@ -232,7 +233,8 @@ public struct WorkerService: Service {
             // Arrived as the drain began: give it back without starting it (a requeued
             // command would look like a lost worker's to the next one).
             cancellations.unregister(key)
-            try await runner.publisher.publish(event(.handedBack, for: activity))
+            try await runner.publisher.publish(
+                event(.handedBack, for: activity), routingKey: activity.eventsRoutingKey)
             try await consumer.ack(delivery.deliveryTag)
             return
         }

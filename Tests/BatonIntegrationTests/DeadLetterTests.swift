@@ -83,7 +83,7 @@ import Testing
             try await broker.publish([AMQPMessage(routingKey: stack.eventsQueue, body: event.encoded())])
             try await Task.sleep(for: .seconds(1))  // delivered, and held while the database is away
             let closed = try BrokerOutageTests.closeConnections(
-                mentioning: "baton-scheduler events \(stack.eventsQueue)")
+                mentioning: "baton-scheduler events \(stack.eventsQueue) (")
             #expect(closed == 1)
             try await Task.sleep(for: .seconds(1))
             try await outage.end()

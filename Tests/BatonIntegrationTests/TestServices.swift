@@ -94,7 +94,7 @@ struct Stack: Sendable {
     static func run(
         schedulers: Int = 1, workers: Int = 1, concurrency: Int = 4, agents: [any Agent] = [],
         queue: String = TestServices.uniqueName("agents"), schedulerBrokerURL: String = TestServices.brokerURL,
-        _ body: @Sendable (Stack) async throws -> Void
+        eventPartitions: Int = 4, _ body: @Sendable (Stack) async throws -> Void
     ) async throws {
         let databaseURL = try await TestServices.freshDatabase()
         let eventsQueue = queue + ".events"
@@ -102,7 +102,7 @@ struct Stack: Sendable {
         let scheduler = SchedulerConfiguration(
             httpHost: "127.0.0.1", httpPort: 0, postgresURL: databaseURL, postgresPoolSize: 4,
             brokerURL: schedulerBrokerURL, queue: queue, eventsQueue: eventsQueue, heartbeatIntervalSeconds: 1,
-            heartbeatTimeoutSeconds: 10, brokerRecoveryGraceSeconds: 1)
+            heartbeatTimeoutSeconds: 10, brokerRecoveryGraceSeconds: 1, eventPartitions: eventPartitions)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         for _ in 0..<schedulers {

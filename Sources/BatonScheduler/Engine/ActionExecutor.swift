@@ -41,7 +41,7 @@ struct ActionExecutor {
                         input: try JSONColumn.value(JSONValue.self, from: workflow.inputText) ?? .null,
                         checkpoint: checkpoint, humanInput: humanInput,
                         heartbeatIntervalSeconds: machine.options.heartbeatIntervalSeconds, caller: workflow.caller,
-                        leaseToken: leaseToken))
+                        leaseToken: leaseToken, eventsRoutingKey: EventPartitions.routingKey(for: id)))
                 try tx.enqueue(
                     OutboxMessage(
                         workflowId: id, exchange: "", routingKey: settings.commandQueue, body: command.encoded()))

@@ -125,6 +125,30 @@ enum Migrations {
         (
             8,
             [
+                // Event partitions (Services/PartitionLeases.swift): the live replicas and
+                // their partition count, who consumes which events queue until when (the
+                // database's clock), the count in force, and retired partitions to empty.
+                """
+                CREATE TABLE scheduler_replicas (
+                    id text PRIMARY KEY, events_queue text NOT NULL, partitions integer NOT NULL,
+                    applied bigint NOT NULL DEFAULT 0, seen_at timestamptz NOT NULL)
+                """,
+                """
+                CREATE TABLE event_partition_leases (
+                    queue text PRIMARY KEY, events_queue text NOT NULL, owner text NOT NULL,
+                    expires_at timestamptz NOT NULL)
+                """,
+                """
+                CREATE TABLE event_partitioning (
+                    events_queue text PRIMARY KEY, partitions integer NOT NULL,
+                    unbind_pending integer[] NOT NULL DEFAULT '{}')
+                """,
+                "CREATE TABLE event_queues_retiring (queue text PRIMARY KEY, events_queue text NOT NULL)",
+            ]
+        ),
+        (
+            9,
+            [
                 // The state machine tells a child's parent of its end itself: open children learn their parent.
                 """
                 UPDATE workflows SET machine = jsonb_set(machine, '{parentId}', to_jsonb(parent_id))

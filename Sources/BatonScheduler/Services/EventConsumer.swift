@@ -19,29 +19,32 @@ import ServiceLifecycle
 ///   crash-looping the scheduler, and no innocent event of its batch is blamed.
 /// While PostgreSQL is unreachable nothing is acknowledged or dead-lettered: the
 /// consumer waits with back-off, for as long as the outage lasts.
-/// With several replicas only one consumes at a time (`Topology.eventsQueueArguments`).
-/// A lost broker connection is reopened with back-off; what was delivered on it and
-/// not yet acknowledged comes back from the broker and is applied idempotently.
-struct EventConsumer: Service {
+/// The connections that deliver the events are `EventQueueConsumer`s, one per events
+/// queue this replica holds (Services/EventPartitionService.swift); whatever was
+/// delivered and not acknowledged comes back from the broker and is applied
+/// idempotently. Dead letters of every partition go to `<events queue>.dead`.
+struct EventConsumer: Sendable {
     let pool: PostgresPool
-    let endpoint: AMQPEndpoint
     let publisher: ReconnectingPublisher
+    /// The base events queue: dead letters go to `<queue>.dead`.
     let queue: String
     let batchSize: Int
     let engine: WorkflowEngine
     let database: DependencyHealth
     let broker: DependencyHealth
     let logger: Logger
+    let activity: ConsumerActivity
     static let maximumTries = 3
     private let applied = Counter(label: "baton_events_applied_total")
     private let deadLettered = Counter(label: "baton_events_dead_lettered_total")
 
     init(
-        pool: PostgresPool, endpoint: AMQPEndpoint, publisher: ReconnectingPublisher, queue: String, batchSize: Int,
-        engine: WorkflowEngine, database: DependencyHealth, broker: DependencyHealth, logger: Logger
+        pool: PostgresPool, publisher: ReconnectingPublisher, queue: String, batchSize: Int, engine: WorkflowEngine,
+        database: DependencyHealth, broker: DependencyHealth, logger: Logger,
+        activity: ConsumerActivity = ConsumerActivity()
     ) {
+        self.activity = activity
         self.pool = pool
-        self.endpoint = endpoint
         self.publisher = publisher
         self.queue = queue
         self.batchSize = batchSize
@@ -51,54 +54,12 @@ struct EventConsumer: Service {
         self.logger = logger
     }
 
-    func run() async throws {
-        var backoff = Backoff()
-        while !Task.isShuttingDownGracefully {
-            let consumer: AMQPConnection
-            do {
-                // The queue in the name tells installations sharing a broker apart.
-                consumer = try await AMQPConnection.connect(to: endpoint, name: "baton-scheduler events \(queue)")
-                try await consumer.setPrefetch(UInt16(min(batchSize * 2, Int(UInt16.max))))
-                try await consumer.consume(queue)
-                backoff.reset()
-                broker.succeeded(logger: logger)
-            } catch {
-                broker.failed(error, logger: logger)
-                try await Task.sleep(for: backoff.nextDelay())
-                continue
-            }
-            do {
-                try await consume(consumer)
-            } catch let error as AMQPError {
-                broker.failed(error, logger: logger)
-            } catch {
-                // Only a shutdown during an outage gets here: what is unacknowledged comes back.
-                if !Task.isShuttingDownGracefully {
-                    logger.error("event consumer failed; reconnecting", metadata: ["error": "\(error)"])
-                    try await Task.sleep(for: backoff.nextDelay())
-                }
-            }
-            await consumer.close()
-        }
-    }
-
-    private func consume(_ consumer: AMQPConnection) async throws {
-        while !Task.isShuttingDownGracefully {
-            guard let first = try await consumer.nextDelivery(timeout: .milliseconds(200)) else { continue }
-            var batch = [first]
-            while batch.count < batchSize, let next = try await consumer.nextDelivery(timeout: .zero) {
-                batch.append(next)
-            }
-            try await process(batch, consumer: consumer)
-        }
-    }
-
     private typealias Readable = (event: WorkerEvent, delivery: AMQPDelivery)
 
     /// Applies a batch in delivery order: runs of fresh events together, each redelivered
     /// event alone; acknowledges each part as soon as it is applied, so that an
     /// acknowledgement never covers an event not yet applied.
-    private func process(_ deliveries: [AMQPDelivery], consumer: AMQPConnection) async throws {
+    func process(_ deliveries: [AMQPDelivery], consumer: AMQPConnection) async throws {
         var fresh: [Readable] = []
         var statuses: [WorkerStatus] = []
         func flush() async throws {
@@ -198,7 +159,9 @@ struct EventConsumer: Service {
     /// Applies `events`; while PostgreSQL is unreachable (or a deadlock repeats) waits
     /// and tries again, however long it takes. Returns each event's outcome by id.
     private func applyWaitingOutOutages(_ events: [WorkerEvent]) async throws -> [UUID: WorkflowEngine.Outcome] {
-        try await waitingOutOutages { try await applyAll(events) }
+        let outcomes = try await waitingOutOutages { try await applyAll(events) }
+        activity.applied(events.count)
+        return outcomes
     }
 
     /// Runs `body` until it does not fail with a transient database error. Stops (and

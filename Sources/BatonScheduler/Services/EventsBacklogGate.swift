@@ -5,12 +5,14 @@ import Logging
 /// Decides whether a worker's silence means anything yet.
 ///
 /// Heartbeat and schedule-to-start timers judge an attempt by events that did not
-/// arrive. That judgement is wrong while those events wait in the events queue (the
+/// arrive. That judgement is wrong while those events wait in the events queues (the
 /// scheduler was down, or is catching up) or while workers are still reconnecting
 /// after a broker outage: timing out then throws away work that is fine. So those
-/// timers fire only once the events queue has been seen empty for `settle` and the
-/// broker — and the database, whose outage leaves events unapplied in the consumer's
-/// hands — have been reachable for `brokerRecovery` (see docs/architecture.md).
+/// timers fire only once every events queue (the base queue and each partition) has
+/// been seen empty for `settle`, this replica's consumers hold no delivery unapplied
+/// for longer than `heldLimit` (the broker counts only ready messages), and the broker
+/// — and the database, whose outage leaves events unapplied in the consumers' hands —
+/// have been reachable for `brokerRecovery` (see docs/architecture.md).
 actor EventsBacklogGate {
     let endpoint: AMQPEndpoint
     let queue: String
@@ -19,6 +21,11 @@ actor EventsBacklogGate {
     let logger: Logger
     /// Told of the database's outages by the scheduler's services.
     let database: DependencyHealth?
+    /// The events queues to look at; just `queue` when nil.
+    let queues: EventQueueList?
+    /// What this replica's consumers hold unapplied.
+    let activity: ConsumerActivity?
+    static let heldLimit: Duration = .seconds(1)
     private var connection: AMQPConnection?
     private var connectedAt: ContinuousClock.Instant?
     private var drainedSince: ContinuousClock.Instant?
@@ -26,7 +33,7 @@ actor EventsBacklogGate {
 
     init(
         endpoint: AMQPEndpoint, queue: String, settle: Duration, brokerRecovery: Duration, logger: Logger,
-        database: DependencyHealth? = nil
+        database: DependencyHealth? = nil, queues: EventQueueList? = nil, activity: ConsumerActivity? = nil
     ) {
         self.database = database
         self.endpoint = endpoint
@@ -34,6 +41,8 @@ actor EventsBacklogGate {
         self.settle = settle
         self.brokerRecovery = brokerRecovery
         self.logger = logger
+        self.queues = queues
+        self.activity = activity
     }
 
     /// True when timers that judge silence may fire now.
@@ -45,7 +54,7 @@ actor EventsBacklogGate {
                 logger.info("events are caught up: heartbeat timeouts apply again")
             } else {
                 logger.notice(
-                    "heartbeat timeouts held back until the events queue is caught up and workers reconnected")
+                    "heartbeat timeouts held back until the events queues are caught up and workers reconnected")
             }
         }
         return open
@@ -60,12 +69,17 @@ actor EventsBacklogGate {
                 connection = try await AMQPConnection.connect(
                     to: endpoint, name: "baton-scheduler events backlog \(queue)")
                 self.connection = connection
-                connectedAt = .now
+                if connectedAt == nil { connectedAt = .now }
                 drainedSince = nil
             }
-            let waiting = try await connection.messageCount(queue)
+            var waiting = 0
+            for name in queues?.all ?? [queue] {
+                waiting += try await connection.messageCount(name)
+                if waiting > 0 { break }
+            }
             let now = ContinuousClock.now
-            guard waiting == 0 else {
+            let heldTooLong = activity?.oldestHeld.map { now - $0 > Self.heldLimit } ?? false
+            guard waiting == 0, !heldTooLong else {
                 drainedSince = nil
                 return false
             }
@@ -80,6 +94,8 @@ actor EventsBacklogGate {
             await connection?.close()
             connection = nil
             drainedSince = nil
+            // A retired partition deleted between two looks is not a broker outage.
+            if case AMQPError.closedByBroker(let code, _) = error, code == 404 {} else { connectedAt = nil }
             return false
         }
     }

@@ -33,7 +33,7 @@ import Testing
 
     @Test(arguments: Kind.allCases) func idsAndChildKeysAreUnique(_ kind: Kind) async throws {
         let repository = try await kind.make()
-        try await repository.transaction { tx in
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
             #expect(try tx.insertWorkflow(Self.newWorkflow("p")))
             #expect(try !tx.insertWorkflow(Self.newWorkflow("p")))
             #expect(try tx.insertWorkflow(Self.newWorkflow("p.c-1", parent: "p", key: "c")))
@@ -50,19 +50,19 @@ import Testing
         let repository = try await kind.make()
         struct Abort: Error {}
         await #expect(throws: Abort.self) {
-            try await repository.transaction { tx in
+            try await repository.transaction { (tx: any WorkflowTransaction) throws in
                 _ = try tx.insertWorkflow(Self.newWorkflow("gone"))
                 throw Abort()
             }
         }
-        try await repository.transaction { tx in #expect(try tx.lockWorkflow("gone") == nil) }
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in #expect(try tx.lockWorkflow("gone") == nil) }
     }
 
     @Test(arguments: Kind.allCases) func savingKeepsErrorsAndTogglesTheInterrupt(_ kind: Kind) async throws {
         let repository = try await kind.make()
         let question = InterruptRequest(title: "t", question: "q?")
         let failure = ActivityFailure(kind: "agent_error", message: "boom", retryable: false)
-        try await repository.transaction { tx in
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
             _ = try tx.insertWorkflow(Self.newWorkflow("w"))
             var machine = try #require(try tx.lockWorkflow("w")).machine
             _ = machine.handle(.submitted, now: Self.now, random: 0)
@@ -83,7 +83,7 @@ import Testing
 
     @Test(arguments: Kind.allCases) func anEndedChildHasAnOutcomeAndLeavesTheUnfinished(_ kind: Kind) async throws {
         let repository = try await kind.make()
-        try await repository.transaction { tx in
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
             _ = try tx.insertWorkflow(Self.newWorkflow("p"))
             for key in ["b", "a"] { _ = try tx.insertWorkflow(Self.newWorkflow("p.\(key)-1", parent: "p", key: key)) }
             #expect(try tx.unfinishedChildren(of: "p") == ["p.a-1", "p.b-1"])
@@ -102,7 +102,7 @@ import Testing
 
     @Test(arguments: Kind.allCases) func anEventIdIsRecordedOnce(_ kind: Kind) async throws {
         let repository = try await kind.make()
-        try await repository.transaction { tx in
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
             _ = try tx.insertWorkflow(Self.newWorkflow("w"))
             let id = UUID()
             let entry = HistoryRecord(
@@ -118,7 +118,7 @@ import Testing
 
     @Test(arguments: Kind.allCases) func checkpointsAreKeptOncePerStepAndRetained(_ kind: Kind) async throws {
         let repository = try await kind.make()
-        try await repository.transaction { tx in
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
             _ = try tx.insertWorkflow(Self.newWorkflow("w"))
             for step in 1...5 {
                 try tx.storeCheckpoint(
@@ -136,7 +136,7 @@ import Testing
 
     @Test(arguments: Kind.allCases) func dueTimersAreTakenOnceAndHeldKindsWait(_ kind: Kind) async throws {
         let repository = try await kind.make()
-        try await repository.transaction { tx in
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
             for id in ["b", "a"] { _ = try tx.insertWorkflow(Self.newWorkflow(id)) }
             try tx.setTimer(.heartbeat, of: "a", at: Self.now, attempt: 1)
             try tx.setTimer(.backoff, of: "b", at: Self.now.addingTimeInterval(-1), attempt: 2)
