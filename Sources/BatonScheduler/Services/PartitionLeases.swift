@@ -79,7 +79,8 @@ struct PartitionLeases: Sendable {
                     """)
                 // A partition retired by an earlier change and in use again is no longer retired.
                 let inUse = (0..<partitions).map { "\(queue).\($0)" }
-                try db.query("DELETE FROM event_queues_retiring WHERE events_queue = \(queue) AND queue = ANY(\(inUse))")
+                try db.query(
+                    "DELETE FROM event_queues_retiring WHERE events_queue = \(queue) AND queue = ANY(\(inUse))")
             }
             return pending
         }

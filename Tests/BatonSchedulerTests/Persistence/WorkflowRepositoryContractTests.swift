@@ -55,7 +55,9 @@ import Testing
                 throw Abort()
             }
         }
-        try await repository.transaction { (tx: any WorkflowTransaction) throws in #expect(try tx.lockWorkflow("gone") == nil) }
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
+            #expect(try tx.lockWorkflow("gone") == nil)
+        }
     }
 
     @Test(arguments: Kind.allCases) func savingKeepsErrorsAndTogglesTheInterrupt(_ kind: Kind) async throws {
@@ -92,7 +94,8 @@ import Testing
             try tx.saveWorkflow(
                 WorkflowUpdate(
                     id: "p.a-1", machine: machine, now: Self.now,
-                    error: ActivityFailure(kind: "cancelled", message: "stop", retryable: false), interrupt: .unchanged))
+                    error: ActivityFailure(kind: "cancelled", message: "stop", retryable: false), interrupt: .unchanged)
+            )
             #expect(try tx.unfinishedChildren(of: "p") == ["p.b-1"])
             let outcome = try #require(try tx.outcome(of: "p.a-1"))
             #expect(outcome.status == .cancelled)

@@ -113,7 +113,8 @@ final class InMemoryWorkflowTransaction: WorkflowTransaction {
     }
 
     func takeDueTimers(now: Date, holding held: [WorkflowTimer], limit: Int) throws -> [DueTimer] {
-        let due = tables.timers.filter { $0.value.at <= now && !held.contains($0.key.timer) }.keys.sorted().prefix(limit)
+        let due = tables.timers.filter { $0.value.at <= now && !held.contains($0.key.timer) }.keys.sorted().prefix(
+            limit)
         return due.map { key in
             let attempt = tables.timers.removeValue(forKey: key)?.attempt ?? 0
             return DueTimer(workflowId: key.workflowId, timer: key.timer, attempt: attempt)

@@ -1,0 +1,139 @@
+import BatonContracts
+import BatonWorkflow
+import Foundation
+import Testing
+
+@testable import BatonScheduler
+
+/// The engine on the in-memory repository: ordering, idempotence, retries, and the
+/// parent/child follow-ups it applies in the same transaction.
+@Suite struct WorkflowEngineTests {
+    @Test func aBatchKeepsEachWorkflowsOrderAndAnswersInInputOrder() async throws {
+        let h = EngineHarness()
+        let a = try await h.submit("a")
+        let b = try await h.submit("b")
+        let outcomes = try await h.apply(
+            h.event(b, .started), h.event(a, .started), h.event(a, .completed(output: "done")),
+            h.event(b, .checkpointed(Checkpoint(step: 1, nextNodes: [], state: [:]))))
+        #expect(outcomes == Array(repeating: .applied(ignored: nil), count: 4))
+        #expect(h.status(a) == .completed)
+        #expect(h.status(b) == .running)
+        #expect(h.history(a) == ["submitted applied", "dispatched applied", "started applied", "completed applied"])
+    }
+
+    @Test func aRedeliveredEventIsADuplicateAndAnUnknownWorkflowIsSaid() async throws {
+        let h = EngineHarness()
+        let id = try await h.submit("w")
+        let started = h.event(id, .started)
+        #expect(try await h.apply(started) == [.applied(ignored: nil)])
+        #expect(try await h.apply(started) == [.duplicate])
+        let stray = WorkerEvent(workflowId: "nobody", attempt: 1, workerId: "w1", kind: .started)
+        #expect(try await h.apply(stray) == [.unknownWorkflow])
+    }
+
+    @Test func transientFailuresAreRetriedAndALostCommitAnswerIsHarmless() async throws {
+        let h = EngineHarness()
+        let id = try await h.submit("w")
+        let failures = Locked(2)
+        h.repository.injectFaults { failures.take() ? .beforeCommit : nil }
+        let started = h.event(id, .started)
+        #expect(try await h.apply(started) == [.applied(ignored: nil)])
+        // Committed, but the answer was lost: the retry finds the event applied.
+        let once = Locked(1)
+        h.repository.injectFaults { once.take() ? .afterCommit : nil }
+        let checkpoint = h.event(id, .checkpointed(Checkpoint(step: 1, nextNodes: [], state: [:])))
+        #expect(try await h.apply(checkpoint) == [.duplicate])
+        #expect(h.history(id).filter { $0.hasPrefix("checkpointed") }.count == 1)
+        h.repository.injectFaults { .beforeCommit }
+        await #expect(throws: InMemoryWorkflowRepository.TransientFailure.self) {
+            try await h.apply(h.event(id, .completed(output: "x")))
+        }
+        #expect(h.status(id) == .running)
+    }
+
+    @Test func theRelayIsWokenOnlyByCommandsToPublish() async throws {
+        let h = EngineHarness()
+        let id = try await h.submit("w")
+        #expect(h.wake.isPending)
+        await h.wake.wait(upTo: .milliseconds(1))
+        try await h.apply(h.event(id, .started))
+        #expect(!h.wake.isPending)
+        _ = try await h.engine.command(.cancelRequested(reason: "stop"), to: id)
+        #expect(h.wake.isPending)  // the worker is asked to stop
+    }
+
+    @Test func aChildsEndResumesItsWaitingParentInTheSameTransaction() async throws {
+        let h = EngineHarness()
+        let parent = try await h.submit("p", agent: "reviewed_analysis")
+        try await h.apply(h.event(parent, .started))
+        let child = try await h.submit("deep-dive", agent: "operations_analysis", parent: parent)
+        #expect(child.hasPrefix("p.deep-dive-"))
+        let wait = InterruptRequest(title: "waiting", question: "child", childWorkflowId: child)
+        try await h.apply(h.event(parent, .interrupted(wait)))
+        #expect(h.status(parent) == .awaitingInput)
+        _ = try h.takeRunCommands()
+        try await h.apply(h.event(child, .started), h.event(child, .completed(output: ["report": "r"])))
+        #expect(h.status(child) == .completed)
+        #expect(h.status(parent) == .dispatched)
+        let resumed = try #require(try h.takeRunCommands().first { $0.workflowId == parent })
+        let outcome = try JSONValueCoding.decode(ChildWorkflowOutcome.self, from: try #require(resumed.humanInput))
+        #expect(
+            outcome
+                == ChildWorkflowOutcome(
+                    id: child, agent: "operations_analysis", status: .completed, result: ["report": "r"]))
+        #expect(h.repository.snapshot.workflows[parent]?.interrupt == nil)
+        // A person cannot answer for the child, and nothing is recorded of the try.
+        try await h.apply(h.event(parent, .started), h.event(parent, .interrupted(wait)))
+        let (answer, _) = try await h.engine.command(.humanInput("approve"), to: parent)
+        #expect(answer == .rejected(.waitsForChildWorkflow(child)))
+        #expect(!h.history(parent).contains { $0.hasPrefix("human_input") })
+    }
+
+    @Test func aChildThatEndsFirstResumesItsParentWhenTheWaitIsRecorded() async throws {
+        let h = EngineHarness()
+        let parent = try await h.submit("p")
+        try await h.apply(h.event(parent, .started))
+        let child = try await h.submit("c", parent: parent)
+        try await h.apply(h.event(child, .started), h.event(child, .completed(output: "fast")))
+        #expect(h.history(parent).last == "child_ended applied")
+        _ = try h.takeRunCommands()
+        let wait = InterruptRequest(title: "waiting", question: "child", childWorkflowId: child)
+        try await h.apply(h.event(parent, .interrupted(wait)))
+        #expect(h.status(parent) == .dispatched)
+        #expect(try h.takeRunCommands().map(\.workflowId) == [parent])
+    }
+
+    @Test func aParentThatFailsCancelsItsTreeAsEachLevelEnds() async throws {
+        let h = EngineHarness()
+        let root = try await h.submit("root")
+        try await h.apply(h.event(root, .started))
+        let child = try await h.submit("c", parent: root)
+        try await h.apply(h.event(child, .started))
+        let grandchild = try await h.submit("g", parent: child)
+        let failure = ActivityFailure(kind: "invalid_input", message: "bad", retryable: false)
+        try await h.apply(h.event(root, .failed(failure)))
+        #expect(h.status(root) == .failed)
+        #expect(h.status(child) == .cancelling)  // running: its worker is asked to stop first
+        #expect(h.status(grandchild) == .dispatched)  // its parent has not ended yet
+        // The child's worker stops: the child ends, which cancels the grandchild (never
+        // started: at once), and its end reaches the failed root, which ignores it.
+        let stopped = ActivityFailure(kind: "cancelled", message: "stopped", retryable: false)
+        try await h.apply(h.event(child, .failed(stopped)))
+        #expect(h.status(child) == .cancelled)
+        #expect(h.status(grandchild) == .cancelled)
+        let reason = h.repository.snapshot.workflows[grandchild]?.error?.message
+        #expect(reason == "its parent workflow \(child) ended (cancelled)")
+        #expect(h.history(root).last == "child_ended ignored: already_terminal")
+    }
+
+    @Test func timersFireThroughTheEngineAndSilenceTimersCanWait() async throws {
+        let h = EngineHarness()
+        let id = try await h.submit("w")
+        try await h.apply(h.event(id, .started))
+        h.advance(31)
+        #expect(try await h.engine.fireDueTimers(holding: [.heartbeat], limit: 10) == 0)
+        #expect(try await h.engine.fireDueTimers(holding: [], limit: 10) == 1)
+        #expect(h.status(id) == .backingOff)
+        #expect(h.history(id).last == "timer_heartbeat applied")
+    }
+}
