@@ -39,12 +39,13 @@ test:
 test-unit:
 	swift test --skip BatonIntegrationTests
 
-# The workflow-core simulation at scale (release build): SEEDS seeds of STEPS steps each,
-# safety and liveness modes. A failure prints its seed; BATON_SIM_SEED=N replays it.
-SEEDS ?= 2000
+# The scheduler simulation at scale (release build): the production engine, 3 replicas,
+# parent/child trees, SEEDS seeds of STEPS steps each, safety and liveness modes. A
+# failure prints its seed; BATON_SIM_SEED=N replays it.
+SEEDS ?= 500
 STEPS ?= 2500
 simulate:
-	BATON_SIM_SEEDS=$(SEEDS) BATON_SIM_STEPS=$(STEPS) swift test -c release --filter WorkflowSimulationTests
+	BATON_SIM_SEEDS=$(SEEDS) BATON_SIM_STEPS=$(STEPS) swift test -c release --filter EngineSimulationTests
 
 # Benchmarks, release build (WORKLOADS.md W1, W3, W5 and the graph runtime's overhead).
 # Timings live here, never in tests. PEER=1 also runs the peer stack in the same run.

@@ -168,13 +168,14 @@ let package = Package(
         .testTarget(name: "BatonSchedulerClientTests", dependencies: ["BatonSchedulerClient"], swiftSettings: strict),
         .testTarget(
             name: "BatonLLMTests",
-            dependencies: ["BatonLLM", "BatonScriptedLLM", "BatonWorker", "BatonConfiguration"],
+            dependencies: ["BatonLLM", "BatonScriptedLLM", "BatonWorker", "BatonConfiguration", "BatonFuzzMutations"],
             swiftSettings: strict),
-        .testTarget(name: "BatonWorkflowTests", dependencies: ["BatonWorkflow"], swiftSettings: strict),
+        .testTarget(
+            name: "BatonWorkflowTests", dependencies: ["BatonWorkflow", "BatonFuzzMutations"], swiftSettings: strict),
         .testTarget(
             name: "BatonSchedulerTests",
             dependencies: [
-                "BatonScheduler", "BatonWorkflow", "BatonContracts", "BatonPostgres",
+                "BatonScheduler", "BatonWorkflow", "BatonContracts", "BatonPostgres", "BatonFuzzMutations",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),

@@ -22,6 +22,9 @@ public enum WorkflowAction: Sendable, Hashable {
     case recordResult(JSONValue)
     /// The workflow ended without a result (failed, timed out or cancelled): why.
     case recordError(ActivityFailure)
+    /// The workflow began to wait for this child: if it has already ended, deliver its
+    /// outcome to the workflow as `childEnded`.
+    case checkChildEnded(String)
     /// This workflow ended and has a parent: deliver the outcome to it as `childEnded`.
     case notifyParent(parentId: String)
     /// This workflow ended without completing: its unfinished children are cancelled,

@@ -55,9 +55,6 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
     public let agent: String?
     /// The workflow that started this one as its child, told when this one ends.
     public let parentId: String?
-    /// Children that ended before this workflow began to wait for them, kept until it
-    /// does (a fast child can end before its parent's `interrupted` event is applied).
-    public private(set) var endedChildren: [String: ChildWorkflowOutcome] = [:]
     public let options: WorkflowOptions
 
     public init(options: WorkflowOptions, agent: String? = nil, parentId: String? = nil) {
@@ -72,7 +69,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case state, attempt, failures, checkpointStep, humanInput, timers, leaseToken, redeliveredAt, workerCrashes
-        case lastNode, agent, parentId, endedChildren, options
+        case lastNode, agent, parentId, options
     }
 
     /// Machines saved by earlier versions lack the newer fields: they take their defaults.
@@ -91,7 +88,6 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         lastNode = try c.decodeIfPresent(String.self, forKey: .lastNode)
         agent = try c.decodeIfPresent(String.self, forKey: .agent)
         parentId = try c.decodeIfPresent(String.self, forKey: .parentId)
-        endedChildren = try c.decode(.endedChildren, default: [:])
         options = try c.decode(WorkflowOptions.self, forKey: .options)
     }
 
@@ -243,13 +239,11 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
             return actions + [.storeCheckpoint(checkpoint)]
         case .interrupted(let request):
             if case .cancelling(_, _, let reason) = state { return finish(.cancelled(reason: reason)) }
-            if let child = request.childWorkflowId, let outcome = endedChildren.removeValue(forKey: child) {
-                // The child ended before this wait began: resume with its outcome at once.
-                humanInput = Self.answer(outcome)
-                return cancelAttemptTimers() + dispatchNextAttempt(now: now)
-            }
             state = .awaitingInput(request: request)
-            return cancelAttemptTimers() + [.recordInterrupt(request)]
+            // The child may have ended before this wait began (a fast child, or a resumed
+            // graph waiting again): if so, its outcome comes back as `childEnded`.
+            let check = request.childWorkflowId.map { [WorkflowAction.checkChildEnded($0)] } ?? []
+            return cancelAttemptTimers() + [.recordInterrupt(request)] + check
         case .completed(let output):
             // A cancel that was accepted is kept: the person was told the workflow stops.
             if case .cancelling(_, _, let reason) = state { return finish(.cancelled(reason: reason)) }
@@ -275,13 +269,11 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
 
     private mutating func childEnded(_ outcome: ChildWorkflowOutcome, now: Date) -> [WorkflowAction] {
         if isTerminal { return [.ignore(.alreadyTerminal)] }
-        if case .awaitingInput(let request) = state, request.childWorkflowId == outcome.id {
-            humanInput = Self.answer(outcome)
-            return dispatchNextAttempt(now: now)
+        guard case .awaitingInput(let request) = state, request.childWorkflowId == outcome.id else {
+            return [.ignore(.unexpected)]  // not (or no longer) waiting for this child
         }
-        guard endedChildren[outcome.id] == nil else { return [.ignore(.duplicate)] }
-        endedChildren[outcome.id] = outcome
-        return []
+        humanInput = Self.answer(outcome)
+        return dispatchNextAttempt(now: now)
     }
 
     /// A child's outcome as the answer its parent's graph reads.
@@ -481,7 +473,6 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
     private mutating func finish(_ ending: Ending) -> [WorkflowAction] {
         var actions = cancelAllTimers()
         redeliveredAt = nil
-        endedChildren = [:]
         switch ending {
         case .completed(let output):
             state = .completed

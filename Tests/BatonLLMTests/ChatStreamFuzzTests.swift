@@ -1,4 +1,5 @@
 import BatonContracts
+import BatonFuzzMutations
 import BatonScriptedLLM
 import Foundation
 import Testing
@@ -11,22 +12,9 @@ import Testing
 @Suite struct ChatStreamFuzzTests {
     static let seeds: [UInt64] = [1, 2, 3, 0x55E, 20_261_201]
 
-    /// SplitMix64, as the other suites' seeded generators.
-    struct Seeded {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ count: Int) -> Int { count > 0 ? Int(next() % UInt64(count)) : 0 }
-    }
-
     /// The lines of a well-formed stream: text deltas, a tool call in pieces, the
     /// finish reason, usage and `[DONE]`, each event followed by an empty line.
-    static func validStream(_ random: inout Seeded) -> [String] {
+    static func validStream(_ random: inout SeededGenerator) -> [String] {
         var events: [JSONValue] = []
         for word in ["the", " audit", " found", " é", " 💥"].prefix(1 + random.below(5)) {
             events.append(["choices": [["index": 0, "delta": ["content": .string(word)]]]])
@@ -55,7 +43,7 @@ import Testing
     ]
 
     /// A mutated stream as bytes: lines dropped, repeated, swapped or replaced; then a few byte edits.
-    static func mutatedStream(_ random: inout Seeded) -> Data {
+    static func mutatedStream(_ random: inout SeededGenerator) -> Data {
         var lines = validStream(&random)
         for _ in 0..<random.below(4) {
             let index = random.below(lines.count)
@@ -94,7 +82,7 @@ import Testing
     /// However the network cuts the stream (mid-line, mid-character, mid-CRLF), the
     /// reader yields what it yields for the stream in one piece.
     @Test(arguments: seeds) func cuttingAStreamAnywhereChangesNothing(seed: UInt64) {
-        var random = Seeded(state: seed)
+        var random = SeededGenerator(seed: seed)
         for index in 0..<300 {
             let body = Self.mutatedStream(&random)
             let maxLineBytes = [64, 4_096, LLMProvider.defaultMaxEventBytes][random.below(3)]
@@ -113,7 +101,7 @@ import Testing
 
     /// The tool call's pieces assemble to the same call however they were cut.
     @Test func toolCallPiecesAssembleWhateverTheCuts() throws {
-        var random = Seeded(state: 42)
+        var random = SeededGenerator(seed: 42)
         var lines: [String] = []
         while !lines.contains(where: { $0.contains("tool_calls") }) { lines = Self.validStream(&random) }
         let body = Data(lines.joined(separator: "\n").utf8)
@@ -140,7 +128,7 @@ import Testing
     /// exactly the text it showed, or fails with an `LLMError` — no trap, no hang,
     /// no other error.
     @Test func mutatedStreamsCompleteWithWhatTheyShowedOrFailClearly() async throws {
-        var random = Seeded(state: 20_261_201)
+        var random = SeededGenerator(seed: 20_261_201)
         let bodies = (0..<40).map { _ in Self.mutatedStream(&random) }
         let rules = bodies.enumerated().map { index, body in
             LLMScript.Rule(match: "<case-\(1_000 + index)>", times: 1, rawBody: String(decoding: body, as: UTF8.self))

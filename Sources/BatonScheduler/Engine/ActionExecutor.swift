@@ -17,6 +17,7 @@ struct ActionExecutor {
     }
 
     enum FollowUp: Equatable {
+        case checkChildEnded(String)
         case notifyParent(String)
         case cancelChildren(parentEnded: WorkflowStatus)
     }
@@ -76,6 +77,8 @@ struct ActionExecutor {
                 }
             case .recordError(let failure):
                 update.error = failure
+            case .checkChildEnded(let child):
+                execution.followUps.append(.checkChildEnded(child))
             case .notifyParent(let parent):
                 execution.followUps.append(.notifyParent(parent))
             case .cancelChildren(let status):

@@ -11,6 +11,9 @@ extension WorkflowEngine {
         case conflict(WorkflowView)
         /// `parentId` names no workflow.
         case parentNotFound(String)
+        /// The parent already ended: nobody would read the child's result, and nothing
+        /// would cancel it.
+        case parentEnded(String, WorkflowStatus)
         /// No live worker serves the agent; `known` are those they serve.
         case unknownAgent(known: [String])
     }
@@ -52,11 +55,13 @@ extension WorkflowEngine.Run {
         let id: String
         var childKey: String?
         if let parent = request.parentId {
-            guard try tx.fingerprint(of: parent) != nil else { return .parentNotFound(parent) }
+            // Locked: the parent cannot end while its child is being made.
+            guard let parentWorkflow = try tx.lockWorkflow(parent) else { return .parentNotFound(parent) }
             let key = Self.childKey(of: request, parent: parent)
             if let child = try tx.child(of: parent, key: key) {
                 return try existing(child.id, fingerprint: child.fingerprint)
             }
+            if parentWorkflow.machine.isTerminal { return .parentEnded(parent, parentWorkflow.machine.status) }
             childKey = key
             id = SubmitWorkflowRequest.childId(of: parent, key: "\(key)-\(engine.entropy.leaseToken().prefix(8))")
         } else {

@@ -64,6 +64,8 @@ struct WorkflowEngine: Sendable {
     var entropy: Entropy = .system
     /// Transient failures tried again before the error reaches the caller.
     var maximumRetries = 3
+    /// The waits between those tries.
+    var retryBackoff = Backoff(initial: .milliseconds(20), maximum: .seconds(1))
 
     init(repository: any WorkflowRepository, settings: Settings, relayWake: WakeSignal?) {
         self.repository = repository
@@ -109,7 +111,7 @@ struct WorkflowEngine: Sendable {
     func transaction<T: Sendable>(
         _ body: @escaping @Sendable (any WorkflowTransaction, inout Run) throws -> T
     ) async throws -> T {
-        var backoff = Backoff(initial: .milliseconds(20), maximum: .seconds(1))
+        var backoff = retryBackoff
         while true {
             do {
                 let (value, enqueued) = try await repository.transaction { [self] tx in
@@ -169,6 +171,12 @@ struct WorkflowEngine: Sendable {
             enqueued = enqueued || execution.enqueued
             for followUp in execution.followUps {
                 switch followUp {
+                case .checkChildEnded(let child):
+                    // Read, not locked: a child ending now locks this workflow after it and
+                    // finds the wait recorded; one that ended before is seen here.
+                    if let outcome = try tx.outcome(of: child) {
+                        pending.append(.command(workflowId: workflowId, .childEnded(outcome)))
+                    }
                 case .notifyParent(let parent):
                     if let outcome = try tx.outcome(of: workflowId) {
                         pending.append(.command(workflowId: parent, .childEnded(outcome)))

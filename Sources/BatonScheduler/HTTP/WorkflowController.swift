@@ -48,6 +48,12 @@ struct WorkflowController: Sendable {
             )
         case .parentNotFound(let parent):
             throw HTTPError(.badRequest, message: "parentId: no workflow with id '\(parent)'")
+        case .parentEnded(let parent, let status):
+            throw HTTPError(
+                .conflict,
+                message:
+                    "parentId: workflow '\(parent)' already ended (\(status.rawValue)); a child workflow needs a parent that is still running"
+            )
         case .unknownAgent(let known):
             throw HTTPError(
                 .badRequest,

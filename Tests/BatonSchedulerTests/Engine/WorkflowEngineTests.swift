@@ -137,3 +137,18 @@ import Testing
         #expect(h.history(id).last == "timer_heartbeat applied")
     }
 }
+
+extension WorkflowEngineTests {
+    /// Found writing the simulation: a zombie worker of an ended parent could submit a
+    /// child that nothing would ever cancel or read.
+    @Test func aChildOfAnEndedParentIsRefused() async throws {
+        let h = EngineHarness()
+        let parent = try await h.submit("p")
+        _ = try await h.engine.command(.cancelRequested(reason: "stop"), to: parent)
+        let outcome = try await h.engine.submit(SubmitWorkflowRequest(agent: "chain", parentId: parent))
+        guard case .parentEnded(parent, .cancelled) = outcome else {
+            Issue.record("a child of a cancelled parent was made: \(outcome)")
+            return
+        }
+    }
+}

@@ -26,7 +26,7 @@ final class InMemoryWorkflowTransaction: WorkflowTransaction {
         tables.workflows[workflow.id] = InMemoryWorkflowRepository.Row(
             stored: StoredWorkflow(
                 id: workflow.id, agent: workflow.agent, inputText: JSONColumn.text(workflow.input),
-                caller: workflow.caller, machine: workflow.machine),
+                caller: workflow.caller, machine: try Self.stored(workflow.machine)),
             input: workflow.input, fingerprint: workflow.fingerprint, parentId: workflow.parentId,
             childKey: workflow.childKey, createdAt: workflow.now, updatedAt: workflow.now)
         return true
@@ -44,7 +44,7 @@ final class InMemoryWorkflowTransaction: WorkflowTransaction {
 
     func saveWorkflow(_ update: WorkflowUpdate) throws {
         guard var row = tables.workflows[update.id] else { return }
-        let machine = update.machine
+        let machine = try Self.stored(update.machine)
         row.stored.machine = machine
         row.updatedAt = update.now
         if case .running(_, _, let lastHeartbeat) = machine.state { row.lastHeartbeatAt = lastHeartbeat }
@@ -133,5 +133,14 @@ final class InMemoryWorkflowTransaction: WorkflowTransaction {
             progress: row.progress, result: row.result, error: row.error, checkpointStep: machine.checkpointStep,
             interrupt: try row.interrupt.map { try JSONValue(encoding: $0) }, caller: row.stored.caller,
             parentId: row.parentId, usage: row.usage, createdAt: row.createdAt, updatedAt: row.updatedAt)
+    }
+
+    /// The machine as PostgreSQL gives it back: through its JSON column, so that a
+    /// field lost on the way shows in the simulation (a scheduler reloads every machine).
+    private static func stored(_ machine: WorkflowStateMachine) throws -> WorkflowStateMachine {
+        guard let reloaded = try JSONColumn.value(WorkflowStateMachine.self, from: JSONColumn.text(machine)) else {
+            return machine
+        }
+        return reloaded
     }
 }

@@ -9,20 +9,13 @@ import Foundation
 /// removed and duplicated fields, wrong types, numbers at and past a double's range,
 /// NaN-like literals, deep nesting, NUL, very long strings.
 public struct SeededMutations {
-    /// SplitMix64 (as the workflow simulation's generator).
-    private var state: UInt64
+    private var generator: SeededGenerator
 
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { generator.next() }
 
-    public mutating func below(_ count: Int) -> Int { count > 0 ? Int(next() % UInt64(count)) : 0 }
+    public mutating func below(_ count: Int) -> Int { generator.below(count) }
 
     public mutating func element<T>(of choices: [T]) -> T { choices[below(choices.count)] }
 
