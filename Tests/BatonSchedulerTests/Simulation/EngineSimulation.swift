@@ -183,7 +183,8 @@ final class EngineSimulation {
         if case .rejected(.answerDoesNotFit) = outcome, answer == ["choice": "approve"] {
             throw violation("an offered choice was refused for \(id)")
         }
-        if faulty && random.chance(0.2) { _ = try await anyReplica.command(.humanInput(answer), to: id) }  // a double click
+        // A double click.
+        if faulty && random.chance(0.2) { _ = try await anyReplica.command(.humanInput(answer), to: id) }
     }
 
     /// Someone who can publish events but never received the command speaks for the
