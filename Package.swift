@@ -108,20 +108,28 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        .target(
+            name: "BatonDaemon",
+            dependencies: [
+                "BatonConfiguration", "BatonObservability",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "BatonSchedulerDaemon",
             dependencies: [
-                "BatonScheduler", "BatonLifecycle", "BatonObservability",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "BatonScheduler", "BatonDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
         .executableTarget(
             name: "BatonWorkerDaemon",
             dependencies: [
-                "BatonWorker", "BatonLifecycle", "BatonObservability",
+                "BatonWorker", "BatonDaemon", "BatonLifecycle", "BatonObservability", "BatonConfiguration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict),
         .executableTarget(
