@@ -48,6 +48,7 @@ let package = Package(
             dependencies: [.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strict),
         .target(name: "BatonWorkflow", dependencies: ["BatonContracts"], swiftSettings: strict),
+        .target(name: "BatonAssistant", dependencies: ["BatonContracts", "BatonLLM"], swiftSettings: strict),
         .target(name: "BatonGraph", dependencies: ["BatonContracts"], swiftSettings: strict),
         .target(
             name: "BatonLLM",
@@ -80,7 +81,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         .target(
-            name: "BatonSchedulerClient", dependencies: ["BatonContracts", "BatonHTTPClient", "BatonAgents"],
+            name: "BatonSchedulerClient", dependencies: ["BatonContracts", "BatonHTTPClient"],
             swiftSettings: strict),
         .target(
             name: "BatonConfiguration",
@@ -135,7 +136,7 @@ let package = Package(
         .executableTarget(
             name: "BatonCLI",
             dependencies: [
-                "BatonContracts", "BatonSchedulerClient", "BatonAgents", "BatonLLM",
+                "BatonContracts", "BatonSchedulerClient", "BatonAssistant", "BatonLLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -169,6 +170,11 @@ let package = Package(
         .target(
             name: "BatonFuzzMutations", dependencies: ["BatonContracts"], path: "Tests/Support/BatonFuzzMutations",
             swiftSettings: strict),
+        // Test doubles shared by test targets: a recording TaskDelegate, a model that spends tokens.
+        .target(
+            name: "BatonTestSupport", dependencies: ["BatonContracts", "BatonLLM"],
+            path: "Tests/Support/BatonTestSupport",
+            swiftSettings: strict),
         .testTarget(
             name: "BatonContractsTests", dependencies: ["BatonContracts", "BatonFuzzMutations"], swiftSettings: strict),
         .testTarget(name: "BatonObservabilityTests", dependencies: ["BatonObservability"], swiftSettings: strict),
@@ -190,13 +196,20 @@ let package = Package(
         .testTarget(name: "BatonGraphTests", dependencies: ["BatonGraph", "BatonAgents"], swiftSettings: strict),
         .testTarget(
             name: "BatonAgentsTests",
-            dependencies: ["BatonAgents", "BatonGraph", "BatonLLM", "BatonScriptedLLM", "BatonContracts"],
+            dependencies: [
+                "BatonAgents", "BatonGraph", "BatonLLM", "BatonScriptedLLM", "BatonContracts", "BatonTestSupport",
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "BatonAssistantTests",
+            dependencies: ["BatonAssistant", "BatonLLM", "BatonScriptedLLM", "BatonContracts", "BatonTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "BatonIntegrationTests",
             dependencies: [
                 "BatonScheduler", "BatonWorker", "BatonAMQP", "BatonPostgres", "BatonHTTPClient", "BatonContracts",
                 "BatonLifecycle", "BatonLLM", "BatonScriptedLLM", "BatonSchedulerClient", "BatonFuzzMutations",
+                "BatonAssistant",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

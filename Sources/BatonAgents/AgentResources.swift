@@ -1,3 +1,4 @@
+import BatonContracts
 import BatonLLM
 
 /// What a worker gives its agents: models by provider name, and the scheduler's API

@@ -1,5 +1,5 @@
 import ArgumentParser
-import BatonAgents
+import BatonAssistant
 import BatonLLM
 import BatonSchedulerClient
 import Foundation

@@ -1,4 +1,3 @@
-import BatonAgents
 import BatonContracts
 
 /// Agents' `TaskDelegate` over the scheduler's HTTP API.

@@ -59,28 +59,3 @@ final class RunLog: Sendable {
 
 /// A worker dying right after a checkpoint was stored.
 struct SimulatedCrash: Error {}
-
-/// A `TaskDelegate` that records submissions and answers with a finished task. The
-/// real one, over the scheduler's API, is exercised by the integration tests.
-final class RecordingTasks: TaskDelegate {
-    private let submissions = Mutex<[SubmitWorkflowRequest]>([])
-
-    var submitted: [SubmitWorkflowRequest] { submissions.withLock { $0 } }
-
-    func submit(_ task: SubmitWorkflowRequest) async throws -> WorkflowView {
-        submissions.withLock { $0.append(task) }
-        return Self.view(id: task.id ?? "task-1", status: .pending, caller: task.caller)
-    }
-
-    func status(of id: String) async throws -> WorkflowView {
-        Self.view(id: id, status: .completed, result: ["report": ["summary": "Carrier contracts explain most delays."]])
-    }
-
-    static func view(
-        id: String, status: WorkflowStatus, result: JSONValue? = nil, caller: String? = nil
-    ) -> WorkflowView {
-        WorkflowView(
-            id: id, agent: "operations_analysis", status: status, attempt: 1, input: [:], progress: nil,
-            result: result, error: nil, checkpointStep: nil, caller: caller, createdAt: Date(), updatedAt: Date())
-    }
-}

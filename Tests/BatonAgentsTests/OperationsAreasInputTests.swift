@@ -1,29 +1,13 @@
 import BatonContracts
 import BatonGraph
 import BatonLLM
+import BatonTestSupport
 import Foundation
 import Testing
 
 @testable import BatonAgents
 
 /// A model that asks for a long task with `areas` as given, then repeats the tool's answer.
-struct SubmittingModel: ChatModel {
-    var areas: String
-
-    func complete(_ request: ChatRequest) async throws -> ChatResponse {
-        let message: ChatMessage
-        if let last = request.messages.last, last.role == .tool {
-            message = ChatMessage(role: .assistant, content: last.content)
-        } else {
-            let arguments = #"{"request": "Why are deliveries late?", "areas": \#(areas)}"#
-            message = ChatMessage(
-                role: .assistant, content: nil,
-                toolCalls: [ToolCall(id: "c1", name: "submit_long_task", arguments: arguments)])
-        }
-        return ChatResponse(message: message, finishReason: "stop", usage: TokenUsage(), attempts: 1)
-    }
-}
-
 /// `areas` comes from any API caller or a model's tool call: it is checked and bounded
 /// (each area costs tool calls, a model call and a parallel branch).
 @Suite struct OperationsAreasInputTests {
@@ -50,13 +34,5 @@ struct SubmittingModel: ChatModel {
             #expect(error?.description.contains("at most 20") == true)
         }
         #expect(log.checkpoints.isEmpty)
-    }
-
-    @Test func theAssistantTellsTheModelOfBadAreasInsteadOfSubmitting() async throws {
-        let tasks = RecordingTasks()
-        let assistant = BusinessAssistant(model: SubmittingModel(areas: #""logistics""#), tasks: tasks, caller: "bob")
-        let answer = try await assistant.respond(to: "Please analyse late deliveries")
-        #expect(answer.contains("'areas' must be a list of area names"))
-        #expect(tasks.submitted.isEmpty)
     }
 }

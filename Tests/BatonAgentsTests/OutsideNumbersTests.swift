@@ -1,35 +1,16 @@
 import BatonContracts
 import BatonGraph
 import BatonLLM
+import BatonTestSupport
 import Foundation
 import Testing
 
 @testable import BatonAgents
 
-/// A model server that answers anything with `usage` tokens spent.
-struct SpendingModel: ChatModel {
-    var usage: TokenUsage
-
-    func complete(_ request: ChatRequest) async throws -> ChatResponse {
-        ChatResponse(
-            message: ChatMessage(role: .assistant, content: "ok"), finishReason: "stop", usage: usage, attempts: 1)
-    }
-}
-
 /// Answers come from any model server, statuses and checkpoints from the scheduler:
 /// numbers that stopped the process (1e20, NaN, counts that overflow) are now errors
 /// or safe text.
 @Suite struct OutsideNumbersTests {
-    @Test func aTaskStatusWithAnImpossiblePercentStillBriefsTheModel() {
-        var view = RecordingTasks.view(id: "t-1", status: .running)
-        view.progress = ActivityProgress(step: 2, phase: "analyse", percent: .nan, label: "logistics")
-        #expect(BusinessAssistant.brief(view)["progress"] == "analyse, logistics")
-        view.progress?.percent = 1e20
-        #expect(BusinessAssistant.brief(view)["progress"] == "analyse, 100000000000000000000 %, logistics")
-        view.progress?.percent = 42.9
-        #expect(BusinessAssistant.brief(view)["progress"] == "analyse, 42 %, logistics")
-    }
-
     @Test func aReportWithAnImpossibleBacklogStillRenders() {
         let analyses = [
             AreaAnalysis(area: "huge", risk: "low", summary: ""), AreaAnalysis(area: "nan", risk: "low", summary: ""),
@@ -42,13 +23,6 @@ struct SpendingModel: ChatModel {
             ])
         #expect(report.markdown.contains("| huge | low | – | – | 100000000000000000000 | 0 |"))
         #expect(report.markdown.contains("| nan | low | – | – | – | 0 |"))
-    }
-
-    @Test func aModelReportingMoreTokensThanCanBeCountedIsAnError() async throws {
-        let assistant = BusinessAssistant(
-            model: SpendingModel(usage: TokenUsage(promptTokens: Int.max)), tasks: RecordingTasks(), caller: "bob")
-        #expect(try await assistant.respond(to: "hi") == "ok")
-        await #expect(throws: LLMError.self) { _ = try await assistant.respond(to: "hi again") }
     }
 
     /// A state for one `converse` node.

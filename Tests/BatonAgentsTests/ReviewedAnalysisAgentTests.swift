@@ -3,6 +3,7 @@ import BatonContracts
 import BatonGraph
 import BatonLLM
 import BatonScriptedLLM
+import BatonTestSupport
 import Testing
 
 /// The human-in-the-loop agent's paths: each answer changes what runs next.

@@ -1,4 +1,5 @@
 import BatonAgents
+import BatonAssistant
 import BatonContracts
 import BatonLLM
 import BatonSchedulerClient

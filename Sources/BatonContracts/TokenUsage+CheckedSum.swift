@@ -1,5 +1,3 @@
-import BatonContracts
-
 extension TokenUsage {
     /// `self + other`, or nil when a count overflows. Counts come from model servers and
     /// from checkpoints, so they may be any `Int`, and `+` would stop the process.

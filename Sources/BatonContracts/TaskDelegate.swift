@@ -1,5 +1,3 @@
-import BatonContracts
-
 /// Long work handed to the workflow system: submit a task, read its status. A task is
 /// a workflow, described by the API contract (`SubmitWorkflowRequest`, `WorkflowView`);
 /// agents see only this protocol. The implementation over the scheduler's HTTP API is

@@ -1,7 +1,8 @@
-import BatonAgents
+import BatonAssistant
 import BatonContracts
 import BatonLLM
 import BatonScriptedLLM
+import BatonTestSupport
 import Synchronization
 import Testing
 
@@ -25,7 +26,9 @@ import Testing
     @Test func longRequestsBecomeTasksSubmittedInTheCallersName() async throws {
         try await ScriptedLLM.withServer(Self.rules) { url, llm in
             let tasks = RecordingTasks()
-            let assistant = BusinessAssistant(model: OperationsScript.model(url), tasks: tasks, caller: "bob")
+            let assistant = BusinessAssistant(
+                model: ChatCompletionClient(provider: LLMProvider(baseURL: url, model: "scripted", maxRetries: 0)),
+                tasks: tasks, caller: "bob")
             #expect(try await assistant.respond(to: "hi") == "Hello!")
             let started = try await assistant.respond(to: "Please analyse why deliveries are late")
             let submission = try #require(tasks.submitted.first)
@@ -43,7 +46,9 @@ import Testing
     @Test func aStreamingModelHandsOverTheAnswerAsItIsWritten() async throws {
         try await ScriptedLLM.withServer(Self.rules) { url, _ in
             let tasks = RecordingTasks()
-            let assistant = BusinessAssistant(model: OperationsScript.model(url), tasks: tasks, caller: "bob")
+            let assistant = BusinessAssistant(
+                model: ChatCompletionClient(provider: LLMProvider(baseURL: url, model: "scripted", maxRetries: 0)),
+                tasks: tasks, caller: "bob")
             let pieces = Pieces()
             let answer = try await assistant.respond(to: "Please analyse late deliveries") { pieces.add($0) }
             let id = try #require(tasks.submitted.first?.id)

@@ -1,5 +1,4 @@
 import BatonContracts
-import BatonGraph
 import BatonLLM
 import Foundation
 
@@ -118,10 +117,14 @@ public actor BusinessAssistant {
                     return #"{"error": "unknown agent '\#(agent)'; use operations_analysis or reviewed_analysis"}"#
                 }
                 var input: [String: JSONValue] = ["request": .string(request)]
-                // Checked here, so that the model hears of bad areas and can fix them,
-                // rather than the task failing later.
-                let areas = try OperationsInput.areas(arguments["areas"])
-                if !areas.isEmpty { input["areas"] = .array(areas.map { .string($0) }) }
+                // The shape is checked here, so that the model hears of it and can fix it;
+                // the agent checks the names when it runs.
+                if let areas = arguments["areas"], areas != .null {
+                    guard let names = areas.arrayValue, names.allSatisfy({ $0.stringValue?.isEmpty == false }) else {
+                        return #"{"error": "'areas' must be a list of area names, such as [\"logistics\"]"}"#
+                    }
+                    input["areas"] = .array(names)
+                }
                 let view = try await tasks.submit(
                     SubmitWorkflowRequest(
                         id: "chat-\(UUID().uuidString.prefix(13).lowercased())", agent: agent, input: .object(input),
