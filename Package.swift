@@ -189,8 +189,8 @@ let package = Package(
         .testTarget(
             name: "BatonSchedulerTests",
             dependencies: [
-                "BatonScheduler", "BatonWorkflow", "BatonContracts", "BatonPostgres", "BatonFuzzMutations",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "BatonScheduler", "BatonWorkflow", "BatonContracts", "BatonPostgres", "BatonFuzzMutations", "BatonAMQP",
+                "BatonConfiguration", .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),
         .testTarget(name: "BatonGraphTests", dependencies: ["BatonGraph", "BatonAgents"], swiftSettings: strict),

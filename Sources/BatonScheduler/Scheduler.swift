@@ -108,20 +108,9 @@ public enum Scheduler {
                     control: control, activity: activity)
             }, queues: queueList)
 
-        let router = Router()
-        router.add(middleware: ErrorMiddleware(database: database))
-        MetricsRoutes.add(to: router, registry: metrics)
-        router.get("readyz") { _, _ -> Response in
-            let problems = [database, broker].filter { !$0.isHealthy }.map { "\($0.name) is unreachable" }
-            guard problems.isEmpty else {
-                throw HTTPError(
-                    .serviceUnavailable, headers: [.retryAfter: "2"], message: problems.joined(separator: "; "))
-            }
-            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready")))
-        }
-        WebPage.addRoutes(to: router)
-        WorkflowController(engine: engine, pool: pool, maxRequestBytes: configuration.maxRequestBytes)
-            .addRoutes(to: router.group("v1/workflows"))
+        let router = SchedulerRouter.make(
+            engine: engine, pool: pool, database: database, broker: broker, metrics: metrics,
+            maxRequestBytes: configuration.maxRequestBytes)
 
         logger.info(
             "scheduler ready",
