@@ -32,16 +32,15 @@ struct OutboxRelay: Service {
     }
 
     func run() async throws {
-        var failures = 0
+        var backoff = Backoff()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let count = try await relayBatch()
-                failures = 0
+                backoff.reset()
                 if count < batchSize { await wake.wait(upTo: .milliseconds(250)) }
             } catch {
-                failures += 1
                 logger.error("outbox relay failed; will retry", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: .milliseconds(min(5000, 100 << min(failures, 6))))
+                try await Task.sleep(for: backoff.nextDelay())
             }
         }
     }
