@@ -82,7 +82,7 @@ import Testing
         }
         let input: JSONValue = ["steps": 5, "sleep_ms": 700]
         for id in ids { _ = try await stack.submit(SubmitWorkflowRequest(id: id, agent: "chain", input: input)) }
-        try await waitUntil("every replica applied events") {
+        try await Stack.waitUntil("every replica applied events") {
             let rows = try await stack.query("SELECT id FROM scheduler_replicas WHERE applied > 0")
             return Set(rows.all.compactMap { $0["id"] }) == Set(names)
         }
@@ -132,7 +132,7 @@ import Testing
     /// returns how many each holds.
     private func waitForLeases(_ stack: Stack, owners: Set<String>) async throws -> [String: Int] {
         var shares: [String: Int] = [:]
-        try await waitUntil("the leases held by \(owners.sorted())") {
+        try await Stack.waitUntil("the leases held by \(owners.sorted())") {
             let rows = try await stack.query(
                 "SELECT owner, count(*) AS n FROM event_partition_leases WHERE expires_at > now() GROUP BY owner")
             shares = Dictionary(
@@ -144,13 +144,4 @@ import Testing
         return shares
     }
 
-    private func waitUntil(_ what: String, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        Issue.record("timed out waiting for \(what)")
-        throw CancellationError()
-    }
 }

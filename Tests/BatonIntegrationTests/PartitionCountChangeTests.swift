@@ -28,7 +28,7 @@ import Testing
                 logger: TestServices.logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await four.run() }
-            try await waitUntil("the first replica holds every queue") {
+            try await Stack.waitUntil("the first replica holds every queue") {
                 try await stack.query("SELECT count(*) AS n FROM event_partition_leases").first?["n"] == "5"
             }
             do {
@@ -66,7 +66,7 @@ import Testing
             let running = Stack(
                 baseURL: "http://127.0.0.1:\(port)", databaseURL: databaseURL, queue: queue, eventsQueue: eventsQueue)
             do {
-                try await waitUntil("the retired partitions emptied and deleted") {
+                try await Stack.waitUntil("the retired partitions emptied and deleted") {
                     try await stack.query("SELECT count(*) AS n FROM event_queues_retiring").first?["n"] == "0"
                 }
                 let dead = try await waitForMessage(in: DeadLetter.queue(for: eventsQueue), broker: broker)
@@ -104,13 +104,4 @@ import Testing
         throw CancellationError()
     }
 
-    private func waitUntil(_ what: String, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        Issue.record("timed out waiting for \(what)")
-        throw CancellationError()
-    }
 }

@@ -211,6 +211,17 @@ struct Stack: Sendable {
         return rows
     }
 
+    /// Polls `condition` every 250 ms until it holds; records an issue and throws after a minute.
+    static func waitUntil(_ what: String, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        Issue.record("timed out waiting for \(what)")
+        throw CancellationError()
+    }
+
     /// Polls the database until `sql` (fixed text made by the test, returning one
     /// column `n`) reaches `target`.
     static func waitForCount(

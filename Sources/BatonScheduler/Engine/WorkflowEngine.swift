@@ -97,12 +97,17 @@ struct WorkflowEngine: Sendable {
     /// Fires up to `limit` due timers, leaving the `held` kinds for later; returns how many fired.
     func fireDueTimers(holding held: [WorkflowTimer], limit: Int) async throws -> Int {
         try await transaction { tx, run in
-            let due = try tx.takeDueTimers(now: run.now, holding: held, limit: limit)
-            for timer in due {
+            var fired = 0
+            // Each is taken just before it fires: an earlier one of the batch may have
+            // re-armed it (a lost worker's heartbeat timeout dispatches a new attempt and
+            // arms its schedule-to-start), and then it must not fire (found by the simulation).
+            for timer in try tx.dueTimers(now: run.now, holding: held, limit: limit)
+            where try tx.takeTimer(timer, now: run.now) {
                 _ = try run.apply(
                     .command(workflowId: timer.workflowId, .timerFired(timer.timer, attempt: timer.attempt)), on: tx)
+                fired += 1
             }
-            return due.count
+            return fired
         }
     }
 

@@ -181,7 +181,7 @@ struct PostgresWorkflowTransaction: WorkflowTransaction {
     /// Skips workflows other transactions hold (`SKIP LOCKED`): the scan never waits for
     /// a lock, so it cannot deadlock with event batches; a busy workflow's timer fires
     /// on the next pass.
-    func takeDueTimers(now: Date, holding held: [WorkflowTimer], limit: Int) throws -> [DueTimer] {
+    func dueTimers(now: Date, holding held: [WorkflowTimer], limit: Int) throws -> [DueTimer] {
         let due = try db.query(
             """
             SELECT t.workflow_id, t.kind, t.attempt FROM timers t JOIN workflows w ON w.id = t.workflow_id
@@ -192,10 +192,22 @@ struct PostgresWorkflowTransaction: WorkflowTransaction {
         return try due.all.compactMap { row in
             let workflowId = try row.string("workflow_id")
             let kind = try row.string("kind")
-            try db.query("DELETE FROM timers WHERE workflow_id = \(workflowId) AND kind = \(kind)")
-            guard let timer = WorkflowTimer(rawValue: kind) else { return nil }
+            guard let timer = WorkflowTimer(rawValue: kind) else {
+                // A kind this build does not know would come back on every pass.
+                try db.query("DELETE FROM timers WHERE workflow_id = \(workflowId) AND kind = \(kind)")
+                return nil
+            }
             return DueTimer(workflowId: workflowId, timer: timer, attempt: try row.int("attempt"))
         }
+    }
+
+    func takeTimer(_ due: DueTimer, now: Date) throws -> Bool {
+        try db.query(
+            """
+            DELETE FROM timers WHERE workflow_id = \(due.workflowId) AND kind = \(due.timer.rawValue)
+                AND attempt = \(due.attempt) AND fire_at <= \(now)
+            """
+        ).affectedRows == 1
     }
 
     func liveAgents(now: Date) throws -> Set<String>? {

@@ -41,8 +41,11 @@ protocol WorkflowTransaction {
     /// How workflow `id` ended, for its parent; nil if it has not.
     func outcome(of id: String) throws -> ChildWorkflowOutcome?
     /// Up to `limit` timers due at `now` whose workflows no other transaction holds,
-    /// deleted and their workflows locked; kinds in `held` wait.
-    func takeDueTimers(now: Date, holding held: [WorkflowTimer], limit: Int) throws -> [DueTimer]
+    /// their workflows locked; kinds in `held` wait.
+    func dueTimers(now: Date, holding held: [WorkflowTimer], limit: Int) throws -> [DueTimer]
+    /// Deletes the timer if it is still armed as `due` says and still due; false when an
+    /// earlier input of this transaction re-armed or cancelled it (it must not fire).
+    func takeTimer(_ due: DueTimer, now: Date) throws -> Bool
     /// The agents live workers serve; nil when no live worker has reported.
     func liveAgents(now: Date) throws -> Set<String>?
     func view(of id: String) throws -> WorkflowView?

@@ -158,3 +158,23 @@ extension WorkflowEngineTests {
         }
     }
 }
+
+extension WorkflowEngineTests {
+    /// Found by the simulation (seed 197): two timers of one workflow due in one pass,
+    /// the first (a lost worker's lease check) dispatching a new attempt that re-arms
+    /// the second's kind. The second, taken at the start of the pass, fired anyway and
+    /// left the machine believing no schedule-to-start timer was armed.
+    @Test func aTimerReArmedByAnEarlierTimerOfThePassDoesNotFire() async throws {
+        let h = EngineHarness()
+        let id = try await h.submit("w")
+        try await h.apply(h.event(id, .redelivered, worker: "w2"))  // a hint: the lease check is armed
+        h.advance(61)  // past the lease check and the schedule-to-start timeout
+        #expect(try await h.engine.fireDueTimers(holding: [], limit: 10) == 1)
+        let snapshot = h.repository.snapshot
+        let machine = try #require(snapshot.workflows[id]?.stored.machine)
+        #expect(machine.attempt == 2)
+        let stored = Set(snapshot.timers.keys.filter { $0.workflowId == id }.map(\.timer))
+        #expect(stored == machine.timers)
+        #expect(stored.contains(.scheduleToStart))
+    }
+}

@@ -146,19 +146,25 @@ import Testing
             try tx.setTimer(.backoff, of: "a", at: Self.now.addingTimeInterval(60), attempt: 1)
             try tx.setTimer(.backoff, of: "a", at: Self.now.addingTimeInterval(-5), attempt: 3)  // re-armed
             try tx.setTimer(.execution, of: "b", at: Self.now.addingTimeInterval(1), attempt: 0)
-            let due = try tx.takeDueTimers(now: Self.now, holding: [.heartbeat], limit: 10)
+            func take(holding held: [WorkflowTimer]) throws -> [DueTimer] {
+                try tx.dueTimers(now: Self.now, holding: held, limit: 10).filter { try tx.takeTimer($0, now: Self.now) }
+            }
             #expect(
-                due == [
+                try take(holding: [.heartbeat]) == [
                     DueTimer(workflowId: "a", timer: .backoff, attempt: 3),
                     DueTimer(workflowId: "b", timer: .backoff, attempt: 2),
                 ])
-            #expect(try tx.takeDueTimers(now: Self.now, holding: [.heartbeat], limit: 10).isEmpty)
-            #expect(
-                try tx.takeDueTimers(now: Self.now, holding: [], limit: 10) == [
-                    DueTimer(workflowId: "a", timer: .heartbeat, attempt: 1)
-                ])
+            #expect(try take(holding: [.heartbeat]).isEmpty)
+            // Re-armed (same kind, a later attempt or time) after it was listed: not taken.
+            let due = try tx.dueTimers(now: Self.now, holding: [], limit: 10)
+            #expect(due == [DueTimer(workflowId: "a", timer: .heartbeat, attempt: 1)])
+            try tx.setTimer(.heartbeat, of: "a", at: Self.now.addingTimeInterval(30), attempt: 1)
+            #expect(try !tx.takeTimer(due[0], now: Self.now))
+            try tx.setTimer(.heartbeat, of: "a", at: Self.now, attempt: 2)
+            #expect(try !tx.takeTimer(due[0], now: Self.now))
+            #expect(try tx.takeTimer(DueTimer(workflowId: "a", timer: .heartbeat, attempt: 2), now: Self.now))
             try tx.deleteTimer(.execution, of: "b")
-            #expect(try tx.takeDueTimers(now: Self.now.addingTimeInterval(3600), holding: [], limit: 10).isEmpty)
+            #expect(try tx.dueTimers(now: Self.now.addingTimeInterval(3600), holding: [], limit: 10).isEmpty)
         }
     }
 }

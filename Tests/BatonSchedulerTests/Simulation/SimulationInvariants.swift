@@ -15,7 +15,12 @@ struct SimulationInvariants {
     mutating func check(_ tables: InMemoryWorkflowRepository.Tables, step: Int, seed: UInt64) throws {
         checks += 1
         func fail(_ id: String, _ message: String) -> SimulationViolation {
-            SimulationViolation(seed: seed, step: step, message: "workflow \(id): \(message)")
+            // The workflow's latest history, so that the report shows how it got there.
+            let recent = tables.history.filter { $0.workflowId == id }.suffix(12)
+                .map { "\($0.type) (attempt \($0.attempt)) \($0.outcome)" }
+            return SimulationViolation(
+                seed: seed, step: step,
+                message: "workflow \(id): \(message); its latest history: \(recent.joined(separator: " → "))")
         }
         // Each event is applied once: a result is taken once, whatever was redelivered.
         for entry in tables.history[historyChecked...] where entry.type == "completed" && entry.outcome == "applied" {

@@ -112,13 +112,19 @@ final class InMemoryWorkflowTransaction: WorkflowTransaction {
             usage: row.usage)
     }
 
-    func takeDueTimers(now: Date, holding held: [WorkflowTimer], limit: Int) throws -> [DueTimer] {
+    func dueTimers(now: Date, holding held: [WorkflowTimer], limit: Int) throws -> [DueTimer] {
         let due = tables.timers.filter { $0.value.at <= now && !held.contains($0.key.timer) }.keys.sorted().prefix(
             limit)
         return due.map { key in
-            let attempt = tables.timers.removeValue(forKey: key)?.attempt ?? 0
-            return DueTimer(workflowId: key.workflowId, timer: key.timer, attempt: attempt)
+            DueTimer(workflowId: key.workflowId, timer: key.timer, attempt: tables.timers[key]?.attempt ?? 0)
         }
+    }
+
+    func takeTimer(_ due: DueTimer, now: Date) throws -> Bool {
+        let key = TimerKey(workflowId: due.workflowId, timer: due.timer)
+        guard let armed = tables.timers[key], armed.attempt == due.attempt, armed.at <= now else { return false }
+        tables.timers[key] = nil
+        return true
     }
 
     func liveAgents(now: Date) throws -> Set<String>? {
