@@ -69,13 +69,22 @@ struct ChaosCommand: AsyncParsableCommand {
         let (faultRecords, driverFinished) = await (records, finished)
         chaosLog("chaos: driving done after \(Int((ContinuousClock.now - runStart).seconds)) s; checking")
 
-        // Let the last acknowledgements land before counting what queues hold.
+        // Let the last acknowledgements land before counting what queues hold. A replica
+        // killed just before the end holds its event partitions until their leases expire
+        // (8 s): wait that long for the queues to empty, then count what is left.
         try await Task.sleep(for: .seconds(3))
+        var queueCounts = try await ChaosQueues.counts(root: rootURL, prefix: queue)
+        let drainDeadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < drainDeadline,
+            queueCounts.contains(where: { !$0.name.hasSuffix(".dead") && $0.ready + $0.unacked > 0 })
+        {
+            try await Task.sleep(for: .seconds(1))
+            queueCounts = try await ChaosQueues.counts(root: rootURL, prefix: queue)
+        }
         let unexpectedExits = await cluster.unexpectedExits()
         let missingDaemons = await cluster.missingDaemons()
         let brokerURL =
             ProcessInfo.processInfo.environment["BATON_BROKER_URL"] ?? "amqp://guest:guest@127.0.0.1:16572"
-        let queueCounts = try await ChaosQueues.counts(root: rootURL, prefix: queue)
         let deadQueues = queueCounts.filter { $0.name.hasSuffix(".dead") && $0.ready > 0 }.map(\.name)
         let deadLetters = try await ChaosQueues.deadLetters(brokerURL: brokerURL, queues: deadQueues)
         let tracks = await driver.tracks
