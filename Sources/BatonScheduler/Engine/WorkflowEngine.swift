@@ -126,7 +126,7 @@ struct WorkflowEngine: Sendable {
                 }
                 if enqueued { relayWake?.signal() }
                 return value
-            } catch where repository.isTransient(error) && backoff.failures < maximumRetries {
+            } catch let error where repository.isTransient(error) && backoff.failures < maximumRetries {
                 try await Task.sleep(for: backoff.nextDelay())
             }
         }
