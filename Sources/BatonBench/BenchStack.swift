@@ -39,7 +39,8 @@ final class BenchStack {
         environment["BATON_QUEUE"] = queue
         environment["BATON_EVENTS_QUEUE"] = queue + ".events"
         environment["BATON_HTTP_PORT"] = String(port)
-        environment["BATON_LOG_LEVEL"] = "error"
+        // BATON_BENCH_LOG_LEVEL=info shows what the stack did (on stderr).
+        environment["BATON_LOG_LEVEL"] = ProcessInfo.processInfo.environment["BATON_BENCH_LOG_LEVEL"] ?? "error"
         // Several workers share the host: no fixed metrics port.
         environment["BATON_WORKER_METRICS_PORT"] = "0"
         environment.merge(extra) { _, new in new }
