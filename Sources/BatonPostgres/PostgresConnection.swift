@@ -25,6 +25,12 @@ public actor PostgresConnection {
     }
     /// Between `BEGIN` and its end: a statement that fails then must not be retried.
     private var inTransaction = false
+    /// In `transaction(_:)`, before its first statement: `BEGIN` goes out with that
+    /// statement, in its round trip, and a body that runs nothing costs nothing.
+    private var beginPending = false
+    /// In `transaction(_:)`: statements that go out with the `COMMIT`, in its round trip.
+    private var sentWithCommit: [PostgresQuery] = []
+    private var inTransactionBody = false
     /// Statements built from varying parts could grow the cache without bound; past
     /// this many, new ones run unprepared.
     private static let preparedLimit = 512
@@ -72,6 +78,7 @@ public actor PostgresConnection {
     /// Runs one statement; its interpolated values are bound as typed parameters.
     @discardableResult
     public func query(_ query: PostgresQuery) throws(PostgresError) -> PostgresRows {
+        if beginPending { return try pipeline([query])[0] }
         let (sql, parameters) = (query.sql, query.bindings)
         let rows: PostgresRows
         do {
@@ -100,14 +107,7 @@ public actor PostgresConnection {
 
     private func run(_ sql: String, _ parameters: [PostgresBinding]) throws(PostgresError) -> PostgresRows {
         guard let connection else { throw .connectionClosed }
-        if PQstatus(connection) != CONNECTION_OK {
-            // The server went away since the last statement: try once to come back.
-            PQreset(connection)
-            prepared.removeAll()  // a new session has none
-            guard PQstatus(connection) == CONNECTION_OK else {
-                throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
-            }
-        }
+        try reconnectIfNeeded(connection)
         let result = try execute(connection, sql, parameters)
         guard let result else { throw .connectionFailed(reason: Self.message(PQerrorMessage(connection))) }
         defer { PQclear(result) }
@@ -115,31 +115,180 @@ public actor PostgresConnection {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
             return Self.rows(of: result)
         default:
-            if PQstatus(connection) != CONNECTION_OK {
-                throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
-            }
-            let field = { (code: Character) -> String? in
-                PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
-            }
-            throw .statementFailed(
-                sqlState: field("C") ?? "?????", message: field("M") ?? Self.message(PQresultErrorMessage(result)),
-                detail: field("D"))
+            throw Self.error(of: result, on: connection)
         }
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    ///
+    /// `BEGIN` travels with the body's first statement and `COMMIT` with the statements
+    /// the body left for it (`PostgresTransaction.sendWithCommit(_:)`), so a body that
+    /// reads once and writes at the end costs two round trips.
     public func transaction<T: Sendable>(_ body: @Sendable (PostgresTransaction) throws -> T) throws -> T {
-        try query("BEGIN")
+        beginPending = true
+        sentWithCommit = []
+        inTransactionBody = true
+        defer { inTransactionBody = false }
         do {
             let value = try body(PostgresTransaction(self))
-            try query("COMMIT")
+            let statements = sentWithCommit
+            sentWithCommit = []
+            if beginPending && statements.isEmpty {
+                beginPending = false  // nothing ran: nothing to commit
+            } else {
+                _ = try pipeline(statements + ["COMMIT"])
+            }
             return value
         } catch {
-            if let connection, PQstatus(connection) == CONNECTION_OK {
+            beginPending = false
+            sentWithCommit = []
+            if inTransaction, let connection, PQstatus(connection) == CONNECTION_OK {
                 _ = try? query("ROLLBACK")
+            }
+            inTransaction = false
+            throw error
+        }
+    }
+
+    /// Leaves `statements` to be sent with the transaction's `COMMIT`; outside a
+    /// transaction runs them now.
+    func sendWithCommit(_ statements: [PostgresQuery]) throws(PostgresError) {
+        if inTransactionBody {
+            sentWithCommit += statements
+        } else if !statements.isEmpty {
+            _ = try pipeline(statements)
+        }
+    }
+
+    /// Runs `queries` in one round trip (libpq's pipeline mode) and returns each one's
+    /// rows. The first that fails throws, and the ones after it do not run; in a
+    /// transaction the transaction has then failed.
+    public func pipeline(_ queries: [PostgresQuery]) throws(PostgresError) -> [PostgresRows] {
+        let opens = beginPending
+        beginPending = false
+        let sent = opens ? ["BEGIN"] + queries : queries
+        guard !sent.isEmpty else { return [] }
+        var results: [PostgresRows]
+        do {
+            results = try runPipeline(sent)
+        } catch .connectionFailed(let reason) where opens && !sent.contains(where: { $0.sql == "COMMIT" }) {
+            // As in `query(_:)`: the first statements of a transaction on a connection
+            // whose server went away meanwhile; the old session's transaction is gone.
+            _ = reason
+            do {
+                results = try runPipeline(sent)
+            } catch {
+                inTransaction = false
+                throw error
+            }
+        } catch {
+            switch error {
+            case .connectionFailed, .connectionClosed: inTransaction = false
+            default:
+                // A failed statement leaves a transaction that BEGIN opened open (aborted),
+                // and one whose COMMIT did not run; it is rolled back by the caller.
+                if opens { inTransaction = true }
             }
             throw error
         }
+        for query in sent {
+            switch query.sql {
+            case "BEGIN": inTransaction = true
+            case "COMMIT", "ROLLBACK": inTransaction = false
+            default: break
+            }
+        }
+        if opens { results.removeFirst() }
+        return results
+    }
+
+    private func runPipeline(_ queries: [PostgresQuery]) throws(PostgresError) -> [PostgresRows] {
+        guard let connection else { throw .connectionClosed }
+        try reconnectIfNeeded(connection)
+        // Prepared first: `PQprepare` waits for its answer, which pipeline mode forbids.
+        var names: [String?] = []
+        for query in queries {
+            let types = query.bindings.map { Oid($0.type.oid) }
+            names.append(query.bindings.isEmpty ? nil : try statementName(connection, query.sql, types: types))
+        }
+        guard PQenterPipelineMode(connection) == 1 else {
+            throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
+        }
+        defer {
+            if PQexitPipelineMode(connection) != 1 {
+                while let result = PQgetResult(connection) { PQclear(result) }
+                _ = PQexitPipelineMode(connection)
+            }
+        }
+        for (query, name) in zip(queries, names) {
+            guard send(connection, query, preparedAs: name) == 1 else {
+                throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
+            }
+        }
+        guard PQpipelineSync(connection) == 1 else {
+            throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
+        }
+        var rows: [PostgresRows] = []
+        var failure: PostgresError?
+        for _ in queries {
+            guard let result = PQgetResult(connection) else {
+                throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
+            }
+            switch PQresultStatus(result) {
+            case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+                rows.append(Self.rows(of: result))
+            case PGRES_PIPELINE_ABORTED:
+                rows.append(PostgresRows(columns: [], rows: [], affectedRows: 0))
+            default:
+                failure = failure ?? Self.error(of: result, on: connection)
+                rows.append(PostgresRows(columns: [], rows: [], affectedRows: 0))
+            }
+            PQclear(result)
+            while let end = PQgetResult(connection) { PQclear(end) }  // each query's results end with NULL
+        }
+        if let sync = PQgetResult(connection) { PQclear(sync) }
+        if PQstatus(connection) != CONNECTION_OK {
+            throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
+        }
+        if let failure { throw failure }
+        return rows
+    }
+
+    private func send(_ connection: OpaquePointer, _ query: PostgresQuery, preparedAs name: String?) -> Int32 {
+        let values: [UnsafeMutablePointer<CChar>?] = query.bindings.map { $0.text.flatMap { strdup($0) } }
+        defer { values.forEach { free($0) } }
+        let types = query.bindings.map { Oid($0.type.oid) }
+        let count = Int32(values.count)
+        return values.map { UnsafePointer($0) }.withUnsafeBufferPointer { buffer in
+            if let name {
+                return PQsendQueryPrepared(connection, name, count, buffer.baseAddress, nil, nil, 0)
+            }
+            return types.withUnsafeBufferPointer { types in
+                PQsendQueryParams(connection, query.sql, count, types.baseAddress, buffer.baseAddress, nil, nil, 0)
+            }
+        }
+    }
+
+    private func reconnectIfNeeded(_ connection: OpaquePointer) throws(PostgresError) {
+        guard PQstatus(connection) != CONNECTION_OK else { return }
+        // The server went away since the last statement: try once to come back.
+        PQreset(connection)
+        prepared.removeAll()  // a new session has none
+        guard PQstatus(connection) == CONNECTION_OK else {
+            throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
+        }
+    }
+
+    private static func error(of result: OpaquePointer, on connection: OpaquePointer) -> PostgresError {
+        if PQstatus(connection) != CONNECTION_OK {
+            return .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
+        }
+        let field = { (code: Character) -> String? in
+            PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
+        }
+        return .statementFailed(
+            sqlState: field("C") ?? "?????", message: field("M") ?? Self.message(PQresultErrorMessage(result)),
+            detail: field("D"))
     }
 
     private func execute(

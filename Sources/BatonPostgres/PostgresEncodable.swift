@@ -49,20 +49,56 @@ extension Int: PostgresArrayElement {
     public static var postgresArrayType: PostgresDataType { .int8Array }
 }
 
+extension Bool: PostgresArrayElement {
+    public static var postgresArrayType: PostgresDataType { .boolArray }
+}
+
+extension UUID: PostgresArrayElement {
+    public static var postgresArrayType: PostgresDataType { .uuidArray }
+}
+
+extension Date: PostgresArrayElement {
+    public static var postgresArrayType: PostgresDataType { .timestamptzArray }
+}
+
 extension Array: PostgresEncodable where Element: PostgresArrayElement {
     public static var postgresType: PostgresDataType { Element.postgresArrayType }
     /// An array literal with every element quoted, so commas, quotes and braces in an
     /// element stay inside it.
-    public var postgresText: String {
-        let elements = map { element in
-            var quoted = "\""
-            for character in element.postgresText.unicodeScalars {
-                if character == "\"" || character == "\\" { quoted.unicodeScalars.append("\\") }
-                quoted.unicodeScalars.append(character)
+    public var postgresText: String { PostgresArrayLiteral.text(of: map(Optional.some)) }
+}
+
+/// An array whose elements may be NULL, for set-at-a-time statements
+/// (`… FROM unnest($1::text[], $2::timestamptz[])`) where some rows have no value.
+public struct PostgresNullableArray<Element: PostgresArrayElement>: PostgresEncodable {
+    public var elements: [Element?]
+
+    public init(_ elements: [Element?]) {
+        self.elements = elements
+    }
+
+    public static var postgresType: PostgresDataType { Element.postgresArrayType }
+    public var postgresText: String { PostgresArrayLiteral.text(of: elements) }
+}
+
+enum PostgresArrayLiteral {
+    /// `{"a","b\"c",NULL}`: elements quoted, NULL only for a missing one.
+    static func text<Element: PostgresEncodable>(of elements: [Element?]) -> String {
+        var literal = "{"
+        for (index, element) in elements.enumerated() {
+            if index > 0 { literal += "," }
+            guard let element else {
+                literal += "NULL"
+                continue
             }
-            return quoted + "\""
+            literal.unicodeScalars.append("\"")
+            for character in element.postgresText.unicodeScalars {
+                if character == "\"" || character == "\\" { literal.unicodeScalars.append("\\") }
+                literal.unicodeScalars.append(character)
+            }
+            literal.unicodeScalars.append("\"")
         }
-        return "{" + elements.joined(separator: ",") + "}"
+        return literal + "}"
     }
 }
 
@@ -83,8 +119,27 @@ extension Date: PostgresEncodable {
         var seconds = time_t(micros / 1_000_000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return String(
-            format: "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-            parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(micros % 1_000_000))
+        // By hand: `String(format:)` was 6% of the scheduler's CPU under load.
+        var text = ""
+        text.reserveCapacity(29)
+        func append(_ value: Int, width: Int) {
+            var digits = String(value)
+            if digits.count < width { digits = String(repeating: "0", count: width - digits.count) + digits }
+            text += digits
+        }
+        append(Int(parts.tm_year) + 1900, width: 4)
+        text += "-"
+        append(Int(parts.tm_mon) + 1, width: 2)
+        text += "-"
+        append(Int(parts.tm_mday), width: 2)
+        text += " "
+        append(Int(parts.tm_hour), width: 2)
+        text += ":"
+        append(Int(parts.tm_min), width: 2)
+        text += ":"
+        append(Int(parts.tm_sec), width: 2)
+        text += "."
+        append(Int(micros % 1_000_000), width: 6)
+        return text + "+00"
     }
 }

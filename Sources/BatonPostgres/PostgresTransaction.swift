@@ -24,6 +24,32 @@ public struct PostgresTransaction {
         }
         return try result.get()
     }
+
+    /// Runs `queries` in one round trip; see `PostgresConnection.pipeline(_:)`.
+    @discardableResult
+    public func pipeline(_ queries: [PostgresQuery]) throws(PostgresError) -> [PostgresRows] {
+        let result: Result<[PostgresRows], PostgresError> = connection.assumeIsolated { connection in
+            do throws(PostgresError) {
+                return .success(try connection.pipeline(queries))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Sends `statements` with the transaction's `COMMIT`, in its round trip: writes
+    /// whose results nobody reads. Their failure fails the commit (and the transaction).
+    public func sendWithCommit(_ statements: [PostgresQuery]) throws(PostgresError) {
+        let result: Result<Void, PostgresError> = connection.assumeIsolated { connection in
+            do throws(PostgresError) {
+                return .success(try connection.sendWithCommit(statements))
+            } catch {
+                return .failure(error)
+            }
+        }
+        try result.get()
+    }
 }
 
 extension PostgresConnection {

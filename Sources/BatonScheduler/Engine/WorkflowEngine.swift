@@ -79,7 +79,8 @@ struct WorkflowEngine: Sendable {
         // Stable: each workflow's inputs keep their order.
         let order = inputs.indices.sorted { (inputs[$0].workflowId, $0) < (inputs[$1].workflowId, $1) }
         let outcomes = try await transaction { tx, run in
-            try order.map { index in try run.apply(inputs[index], on: tx) }
+            try tx.prepare(lockingWorkflows: inputs.map(\.workflowId), eventIds: inputs.compactMap(\.eventId))
+            return try order.map { index in try run.apply(inputs[index], on: tx) }
         }
         var result = [Outcome](repeating: .unknownWorkflow, count: inputs.count)
         for (position, index) in order.enumerated() { result[index] = outcomes[position] }
@@ -101,8 +102,9 @@ struct WorkflowEngine: Sendable {
             // Each is taken just before it fires: an earlier one of the batch may have
             // re-armed it (a lost worker's heartbeat timeout dispatches a new attempt and
             // arms its schedule-to-start), and then it must not fire (found by the simulation).
-            for timer in try tx.dueTimers(now: run.now, holding: held, limit: limit)
-            where try tx.takeTimer(timer, now: run.now) {
+            let due = try tx.dueTimers(now: run.now, holding: held, limit: limit)
+            try tx.prepare(lockingWorkflows: due.map(\.workflowId), eventIds: [])
+            for timer in due where try tx.takeTimer(timer, now: run.now) {
                 _ = try run.apply(
                     .command(workflowId: timer.workflowId, .timerFired(timer.timer, attempt: timer.attempt)), on: tx)
                 fired += 1
@@ -199,6 +201,12 @@ struct WorkflowEngine: Sendable {
 }
 
 extension WorkflowEngine.Input {
+    /// A worker event's id; nil for commands.
+    var eventId: UUID? {
+        if case .worker(let event) = self { return event.eventId }
+        return nil
+    }
+
     /// The event as the state machine sees it.
     var event: WorkflowEvent {
         switch self {

@@ -9,7 +9,12 @@ struct PostgresWorkflowRepository: WorkflowRepository {
     let pool: PostgresPool
 
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any WorkflowTransaction) throws -> T) async throws -> T {
-        try await pool.transaction { tx in try body(PostgresWorkflowTransaction(db: tx)) }
+        try await pool.transaction { db in
+            let transaction = PostgresWorkflowTransaction(db: db)
+            let value = try body(transaction)
+            try transaction.writeWithCommit()
+            return value
+        }
     }
 
     func isTransient(_ error: any Error) -> Bool {
@@ -17,16 +22,78 @@ struct PostgresWorkflowRepository: WorkflowRepository {
     }
 }
 
-/// One transaction's statements.
-struct PostgresWorkflowTransaction: WorkflowTransaction {
+/// One transaction's statements, set-at-a-time where it counts.
+///
+/// `prepare` locks a batch's workflows and looks up its event ids in one round trip;
+/// the workflows it locked are then read from memory. Writes nothing reads back wait in
+/// `PendingWrites` and go out with the `COMMIT`; a read that could see them sends them
+/// first, in its own round trip. So a batch of events costs two round trips, however
+/// many events it holds (it cost about six per event, one statement each).
+final class PostgresWorkflowTransaction: WorkflowTransaction {
     let db: PostgresTransaction
+    private var pending = PendingWrites()
+    /// Workflows locked by this transaction, as its latest writes left them.
+    private var locked: [String: StoredWorkflow] = [:]
+    /// Event ids known to be in the history (before or by this transaction).
+    private var recordedEvents: Set<UUID> = []
+    /// Event ids `prepare` looked up: those not recorded are not in the history.
+    private var lookedUpEvents: Set<UUID> = []
+
+    init(db: PostgresTransaction) {
+        self.db = db
+    }
+
+    func prepare(lockingWorkflows ids: [String], eventIds: [UUID]) throws {
+        let wanted = Set(ids).subtracting(locked.keys).sorted()
+        let events = Array(Set(eventIds).subtracting(lookedUpEvents))
+        guard !wanted.isEmpty || !events.isEmpty else { return }
+        // Locked in id order (ORDER BY runs below the row locks), as a batch must.
+        let results = try db.pipeline([
+            """
+            SELECT id, agent, input, caller, machine FROM workflows WHERE id = ANY(\(wanted)) ORDER BY id FOR UPDATE
+            """,
+            "SELECT event_id FROM workflow_events WHERE event_id = ANY(\(events))",
+        ])
+        for row in results[0].all {
+            let workflow = try Self.stored(row)
+            locked[workflow.id] = workflow
+        }
+        lookedUpEvents.formUnion(events)
+        for row in results[1].all {
+            if let id = UUID(uuidString: try row.string("event_id")) { recordedEvents.insert(id) }
+        }
+    }
+
+    /// Sends what waits with the transaction's `COMMIT`.
+    func writeWithCommit() throws {
+        try db.sendWithCommit(pending.queries())
+        pending = PendingWrites()
+    }
+
+    /// Runs a statement that must see this transaction's writes: they go first, in the
+    /// same round trip.
+    @discardableResult
+    private func afterPendingWrites(_ query: PostgresQuery) throws -> PostgresRows {
+        if pending.isEmpty { return try db.query(query) }
+        let results = try db.pipeline(pending.queries() + [query])
+        pending = PendingWrites()
+        return results[results.count - 1]
+    }
 
     func lockWorkflow(_ id: String) throws -> StoredWorkflow? {
+        if let workflow = locked[id] { return workflow }
         guard
             let row = try db.query(
-                "SELECT agent, input, caller, machine FROM workflows WHERE id = \(id) FOR UPDATE"
+                "SELECT id, agent, input, caller, machine FROM workflows WHERE id = \(id) FOR UPDATE"
             ).first
         else { return nil }
+        let workflow = try Self.stored(row)
+        locked[id] = workflow
+        return workflow
+    }
+
+    private static func stored(_ row: PostgresRow) throws -> StoredWorkflow {
+        let id = try row.string("id")
         guard let machine = try JSONColumn.value(WorkflowStateMachine.self, from: row["machine"]) else {
             throw PostgresError.unexpectedResult("workflow \(id) has no state machine")
         }
@@ -37,27 +104,35 @@ struct PostgresWorkflowTransaction: WorkflowTransaction {
 
     func insertWorkflow(_ workflow: NewWorkflow) throws -> Bool {
         let machine = workflow.machine
-        return try db.query(
-            """
-            INSERT INTO workflows (
-                id, agent, input, fingerprint, status, attempt, machine, created_at, updated_at, caller, parent_id,
-                child_key)
-            VALUES (
-                \(workflow.id), \(workflow.agent), \(json: workflow.input), \(workflow.fingerprint),
-                \(machine.status.rawValue), 0, \(json: machine), \(workflow.now), \(workflow.now), \(workflow.caller),
-                \(workflow.parentId), \(workflow.childKey))
-            ON CONFLICT DO NOTHING
-            """
-        ).affectedRows == 1
+        let input = JSONColumn.text(workflow.input)
+        let inserted =
+            try afterPendingWrites(
+                """
+                INSERT INTO workflows (
+                    id, agent, input, fingerprint, status, attempt, machine, created_at, updated_at, caller, parent_id,
+                    child_key)
+                VALUES (
+                    \(workflow.id), \(workflow.agent), \(jsonText: input), \(workflow.fingerprint),
+                    \(machine.status.rawValue), 0, \(json: machine), \(workflow.now), \(workflow.now), \(workflow.caller),
+                    \(workflow.parentId), \(workflow.childKey))
+                ON CONFLICT DO NOTHING
+                """
+            ).affectedRows == 1
+        if inserted {
+            // A row this transaction made is as good as locked: nobody else sees it yet.
+            locked[workflow.id] = StoredWorkflow(
+                id: workflow.id, agent: workflow.agent, inputText: input, caller: workflow.caller, machine: machine)
+        }
+        return inserted
     }
 
     func fingerprint(of id: String) throws -> String? {
-        try db.query("SELECT fingerprint FROM workflows WHERE id = \(id)").first?.string("fingerprint")
+        try afterPendingWrites("SELECT fingerprint FROM workflows WHERE id = \(id)").first?.string("fingerprint")
     }
 
     func child(of parent: String, key: String) throws -> (id: String, fingerprint: String)? {
         guard
-            let row = try db.query(
+            let row = try afterPendingWrites(
                 "SELECT id, fingerprint FROM workflows WHERE parent_id = \(parent) AND child_key = \(key)"
             ).first
         else { return nil }
@@ -65,65 +140,40 @@ struct PostgresWorkflowTransaction: WorkflowTransaction {
     }
 
     func saveWorkflow(_ update: WorkflowUpdate) throws {
-        let machine = update.machine
-        var heartbeat: Date?
-        if case .running(_, _, let lastHeartbeat) = machine.state { heartbeat = lastHeartbeat }
-        let interrupt: InterruptRequest?
-        let changesInterrupt: Bool
-        switch update.interrupt {
-        case .unchanged: (interrupt, changesInterrupt) = (nil, false)
-        case .set(let request): (interrupt, changesInterrupt) = (request, true)
-        case .cleared: (interrupt, changesInterrupt) = (nil, true)
-        }
-        try db.query(
-            """
-            UPDATE workflows SET status = \(machine.status.rawValue), attempt = \(machine.attempt),
-                machine = \(json: machine), checkpoint_step = \(machine.checkpointStep), updated_at = \(update.now),
-                last_heartbeat_at = COALESCE(\(heartbeat), last_heartbeat_at),
-                finished_at = CASE WHEN \(machine.isTerminal) THEN \(update.now) ELSE finished_at END,
-                error = COALESCE(\(json: update.error), error),
-                interrupt = CASE WHEN \(changesInterrupt) THEN \(json: interrupt) ELSE interrupt END,
-                usage = COALESCE(\(json: update.usage), usage)
-            WHERE id = \(update.id)
-            """)
+        pending.save(update)
+        locked[update.id]?.machine = update.machine
     }
 
     func appendHistory(_ entry: HistoryRecord) throws -> Bool {
-        try db.query(
-            """
-            INSERT INTO workflow_events (workflow_id, event_id, attempt, type, outcome, payload)
-            VALUES (
-                \(entry.workflowId), \(entry.eventId), \(entry.attempt), \(entry.type), \(entry.outcome),
-                \(jsonText: entry.payload))
-            ON CONFLICT (event_id) DO NOTHING
-            """
-        ).affectedRows == 1
+        if let eventId = entry.eventId {
+            if recordedEvents.contains(eventId) { return false }
+            if !lookedUpEvents.contains(eventId) {
+                let found = try afterPendingWrites(
+                    "SELECT 1 AS found FROM workflow_events WHERE event_id = \(eventId)")
+                if !found.isEmpty { return false }
+            }
+            recordedEvents.insert(eventId)
+        }
+        pending.append(entry)
+        return true
     }
 
     func enqueue(_ message: OutboxMessage) throws {
-        try db.query(
-            """
-            INSERT INTO outbox (workflow_id, exchange, routing_key, body)
-            VALUES (\(message.workflowId), \(message.exchange), \(message.routingKey), \(String(decoding: message.body, as: UTF8.self)))
-            """)
+        pending.enqueue(message)
     }
 
     func setTimer(_ timer: WorkflowTimer, of workflowId: String, at: Date, attempt: Int) throws {
-        try db.query(
-            """
-            INSERT INTO timers (workflow_id, kind, attempt, fire_at) VALUES (\(workflowId), \(timer.rawValue), \(attempt), \(at))
-            ON CONFLICT (workflow_id, kind) DO UPDATE SET attempt = excluded.attempt, fire_at = excluded.fire_at
-            """)
+        pending.change(timer, of: workflowId, to: .set(at: at, attempt: attempt))
     }
 
     func deleteTimer(_ timer: WorkflowTimer, of workflowId: String) throws {
-        try db.query("DELETE FROM timers WHERE workflow_id = \(workflowId) AND kind = \(timer.rawValue)")
+        pending.change(timer, of: workflowId, to: .delete)
     }
 
     func storeCheckpoint(_ checkpoint: Checkpoint, of workflowId: String, attempt: Int, retention: Int) throws {
         var body = checkpoint
         body.state = .null  // stored once, in its own column
-        try db.query(
+        pending.append(
             """
             INSERT INTO checkpoints (workflow_id, step, attempt, next_nodes, state, body)
             VALUES (
@@ -132,14 +182,14 @@ struct PostgresWorkflowTransaction: WorkflowTransaction {
             ON CONFLICT DO NOTHING
             """)
         if checkpoint.step > retention {
-            try db.query(
+            pending.append(
                 "DELETE FROM checkpoints WHERE workflow_id = \(workflowId) AND step <= \(checkpoint.step - retention)")
         }
     }
 
     func loadCheckpoint(of workflowId: String, step: Int) throws -> Checkpoint? {
         guard
-            let row = try db.query(
+            let row = try afterPendingWrites(
                 "SELECT next_nodes, state, body FROM checkpoints WHERE workflow_id = \(workflowId) AND step = \(step)"
             ).first
         else { return nil }
@@ -153,22 +203,26 @@ struct PostgresWorkflowTransaction: WorkflowTransaction {
     }
 
     func recordProgress(_ progress: ActivityProgress, of workflowId: String) throws {
-        try db.query("UPDATE workflows SET progress = \(json: progress) WHERE id = \(workflowId)")
+        pending.record(progress, of: workflowId)
     }
 
     func recordResult(_ output: JSONValue, of workflowId: String) throws -> UsageSummary? {
-        try db.query("UPDATE workflows SET result = \(json: output) WHERE id = \(workflowId) RETURNING usage")
+        try afterPendingWrites("UPDATE workflows SET result = \(json: output) WHERE id = \(workflowId) RETURNING usage")
             .first.flatMap { try JSONColumn.value(UsageSummary.self, from: $0["usage"]) }
     }
 
     func unfinishedChildren(of parent: String) throws -> [String] {
-        try db.query("SELECT id FROM workflows WHERE parent_id = \(parent) AND finished_at IS NULL ORDER BY id")
-            .all.map { try $0.string("id") }
+        try afterPendingWrites(
+            "SELECT id FROM workflows WHERE parent_id = \(parent) AND finished_at IS NULL ORDER BY id"
+        )
+        .all.map { try $0.string("id") }
     }
 
     func outcome(of id: String) throws -> ChildWorkflowOutcome? {
         guard
-            let row = try db.query("SELECT agent, status, result, error, usage FROM workflows WHERE id = \(id)").first,
+            let row = try afterPendingWrites(
+                "SELECT agent, status, result, error, usage FROM workflows WHERE id = \(id)"
+            ).first,
             let status = WorkflowStatus(rawValue: try row.string("status")), status.isTerminal
         else { return nil }
         return ChildWorkflowOutcome(
@@ -182,7 +236,7 @@ struct PostgresWorkflowTransaction: WorkflowTransaction {
     /// a lock, so it cannot deadlock with event batches; a busy workflow's timer fires
     /// on the next pass.
     func dueTimers(now: Date, holding held: [WorkflowTimer], limit: Int) throws -> [DueTimer] {
-        let due = try db.query(
+        let due = try afterPendingWrites(
             """
             SELECT t.workflow_id, t.kind, t.attempt FROM timers t JOIN workflows w ON w.id = t.workflow_id
             WHERE t.fire_at <= \(now) AND NOT (t.kind = ANY(\(held.map(\.rawValue))))
@@ -201,20 +255,23 @@ struct PostgresWorkflowTransaction: WorkflowTransaction {
         }
     }
 
+    /// `dueTimers` read the timer with its workflow locked, and only this transaction
+    /// changes a locked workflow's timers: a change it made since decides.
     func takeTimer(_ due: DueTimer, now: Date) throws -> Bool {
-        try db.query(
-            """
-            DELETE FROM timers WHERE workflow_id = \(due.workflowId) AND kind = \(due.timer.rawValue)
-                AND attempt = \(due.attempt) AND fire_at <= \(now)
-            """
-        ).affectedRows == 1
+        switch pending.timerChange(due.timer, of: due.workflowId) {
+        case .delete: return false
+        case .set(let at, let attempt) where attempt != due.attempt || at > now: return false
+        case .set, nil:
+            pending.change(due.timer, of: due.workflowId, to: .delete)
+            return true
+        }
     }
 
     func liveAgents(now: Date) throws -> Set<String>? {
-        try WorkerRegistry.liveAgents(now: now, on: db)
+        try WorkerRegistry.liveAgents(in: afterPendingWrites(WorkerRegistry.liveAgentsQuery(now: now)))
     }
 
     func view(of id: String) throws -> WorkflowView? {
-        try WorkflowReads.view(of: id, on: db)
+        try afterPendingWrites(WorkflowReads.viewQuery(of: id)).first.map(WorkflowReads.view(from:))
     }
 }

@@ -5,7 +5,11 @@ import Foundation
 /// What the API shows of workflows, read from PostgreSQL.
 enum WorkflowReads {
     static func view(of id: String, on db: PostgresTransaction) throws -> WorkflowView? {
-        try db.query("SELECT \(unescaped: viewColumns) FROM workflows WHERE id = \(id)").first.map(view(from:))
+        try db.query(viewQuery(of: id)).first.map(view(from:))
+    }
+
+    static func viewQuery(of id: String) -> PostgresQuery {
+        "SELECT \(unescaped: viewColumns) FROM workflows WHERE id = \(id)"
     }
 
     /// The newest workflows first, optionally only those in `status` or delegated by `parent`.
@@ -63,7 +67,7 @@ enum WorkflowReads {
         extract(epoch FROM created_at) AS created, extract(epoch FROM updated_at) AS updated
         """
 
-    private static func view(from row: PostgresRow) throws -> WorkflowView {
+    static func view(from row: PostgresRow) throws -> WorkflowView {
         let id = try row.string("id")
         guard let status = WorkflowStatus(rawValue: try row.string("status")) else {
             throw PostgresError.unexpectedResult("workflow \(id) has an unknown status")

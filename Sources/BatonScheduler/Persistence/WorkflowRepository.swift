@@ -16,6 +16,10 @@ protocol WorkflowRepository: Sendable {
 
 /// The reads and writes of one transaction.
 protocol WorkflowTransaction {
+    /// Locks the workflows (in id order) and looks up the event ids that a batch is
+    /// about to apply, in as few round trips as the store allows; `lockWorkflow` and
+    /// `appendHistory` then answer for them without asking the store again.
+    func prepare(lockingWorkflows ids: [String], eventIds: [UUID]) throws
     /// Locks the workflow until the transaction ends and returns it; nil when there is none.
     func lockWorkflow(_ id: String) throws -> StoredWorkflow?
     /// Inserts a new workflow; false when its id (or its parent and child key) is taken.
@@ -49,6 +53,10 @@ protocol WorkflowTransaction {
     /// The agents live workers serve; nil when no live worker has reported.
     func liveAgents(now: Date) throws -> Set<String>?
     func view(of id: String) throws -> WorkflowView?
+}
+
+extension WorkflowTransaction {
+    func prepare(lockingWorkflows ids: [String], eventIds: [UUID]) throws {}
 }
 
 /// A workflow as the engine needs it to apply an event.

@@ -24,8 +24,15 @@ enum WorkerRegistry {
 
     /// The agents served by live workers; nil when no live worker has reported.
     static func liveAgents(now: Date, on db: PostgresTransaction) throws -> Set<String>? {
-        let rows = try db.query(
-            "SELECT agents FROM workers WHERE NOT stopping AND seen_at > \(now.addingTimeInterval(-liveness))")
+        try liveAgents(in: db.query(liveAgentsQuery(now: now)))
+    }
+
+    static func liveAgentsQuery(now: Date) -> PostgresQuery {
+        "SELECT agents FROM workers WHERE NOT stopping AND seen_at > \(now.addingTimeInterval(-liveness))"
+    }
+
+    /// The agents in the rows of `liveAgentsQuery`; nil when no live worker has reported.
+    static func liveAgents(in rows: PostgresRows) throws -> Set<String>? {
         guard !rows.isEmpty else { return nil }
         return Set(try rows.all.flatMap { try JSONColumn.value([String].self, from: $0["agents"]) ?? [] })
     }

@@ -167,4 +167,50 @@ import Testing
             #expect(try tx.dueTimers(now: Self.now.addingTimeInterval(3600), holding: [], limit: 10).isEmpty)
         }
     }
+
+    /// A batch is prepared (its workflows locked and its event ids looked up at once)
+    /// and its writes wait for the commit: every read of the batch still sees them.
+    @Test(arguments: Kind.allCases) func aPreparedBatchSeesItsOwnWrites(_ kind: Kind) async throws {
+        let repository = try await kind.make()
+        let seen = UUID()
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
+            for id in ["a", "b"] { _ = try tx.insertWorkflow(Self.newWorkflow(id)) }
+            _ = try tx.appendHistory(
+                HistoryRecord(
+                    workflowId: "a", eventId: seen, attempt: 1, type: "started", outcome: "applied", payload: nil))
+        }
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
+            let fresh = UUID()
+            try tx.prepare(lockingWorkflows: ["b", "a", "nobody"], eventIds: [seen, fresh])
+            #expect(try tx.lockWorkflow("nobody") == nil)
+            func entry(_ id: UUID) -> HistoryRecord {
+                HistoryRecord(
+                    workflowId: "a", eventId: id, attempt: 1, type: "started", outcome: "applied", payload: nil)
+            }
+            #expect(try !tx.appendHistory(entry(seen)))
+            #expect(try tx.appendHistory(entry(fresh)))
+            #expect(try !tx.appendHistory(entry(fresh)))
+            var machine = try #require(try tx.lockWorkflow("a")).machine
+            _ = machine.handle(.submitted, now: Self.now, random: 0)
+            try tx.saveWorkflow(
+                WorkflowUpdate(id: "a", machine: machine, now: Self.now, error: nil, interrupt: .unchanged))
+            #expect(try tx.lockWorkflow("a")?.machine.status == .dispatched)
+            try tx.storeCheckpoint(
+                Checkpoint(step: 1, nextNodes: ["n"], state: ["k": 1]), of: "a", attempt: 1, retention: 3)
+            #expect(try tx.loadCheckpoint(of: "a", step: 1)?.state == ["k": 1])
+            try tx.recordProgress(ActivityProgress(node: "n", step: 1), of: "a")
+            try tx.setTimer(.heartbeat, of: "a", at: Self.now, attempt: 1)
+            try tx.deleteTimer(.heartbeat, of: "a")
+            try tx.setTimer(.backoff, of: "b", at: Self.now, attempt: 1)
+            #expect(try tx.view(of: "a")?.status == .dispatched)
+            #expect(
+                try tx.dueTimers(now: Self.now, holding: [], limit: 10) == [
+                    DueTimer(workflowId: "b", timer: .backoff, attempt: 1)
+                ])
+        }
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
+            #expect(try tx.view(of: "a")?.progress?.node == "n")
+            #expect(try tx.lockWorkflow("a")?.machine.status == .dispatched)
+        }
+    }
 }

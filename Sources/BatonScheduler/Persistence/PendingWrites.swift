@@ -1,0 +1,174 @@
+import BatonContracts
+import BatonPostgres
+import BatonWorkflow
+import Foundation
+
+/// The writes of a transaction that nothing in it reads back, kept until the commit
+/// and then sent set-at-a-time: one statement per table for the whole batch of events
+/// (`… FROM unnest($1::text[], …)`), all of them in the `COMMIT`'s round trip.
+///
+/// Writes to one row merge as the statements one by one would have left it: the
+/// latest machine wins, a timer's last arming or cancelling wins, and the error, usage
+/// and interrupt of an earlier event stay unless a later one changes them.
+struct PendingWrites {
+    private var history: [HistoryRecord] = []
+    private var updates: [String: WorkflowUpdate] = [:]
+    private var heartbeats: [String: Date] = [:]
+    private var progress: [String: ActivityProgress] = [:]
+    private var timers: [TimerKey: TimerChange] = [:]
+    private var outbox: [OutboxMessage] = []
+    /// Statements kept as they are, in order (checkpoints).
+    private var statements: [PostgresQuery] = []
+
+    struct TimerKey: Hashable, Comparable {
+        var workflowId: String
+        var timer: WorkflowTimer
+
+        static func < (left: TimerKey, right: TimerKey) -> Bool {
+            (left.workflowId, left.timer.rawValue) < (right.workflowId, right.timer.rawValue)
+        }
+    }
+
+    enum TimerChange {
+        case set(at: Date, attempt: Int)
+        case delete
+    }
+
+    var isEmpty: Bool {
+        history.isEmpty && updates.isEmpty && progress.isEmpty && timers.isEmpty && outbox.isEmpty
+            && statements.isEmpty
+    }
+
+    mutating func append(_ entry: HistoryRecord) { history.append(entry) }
+
+    mutating func save(_ update: WorkflowUpdate) {
+        if case .running(_, _, let lastHeartbeat) = update.machine.state { heartbeats[update.id] = lastHeartbeat }
+        guard let earlier = updates[update.id] else {
+            updates[update.id] = update
+            return
+        }
+        var merged = update
+        merged.error = update.error ?? earlier.error
+        merged.usage = update.usage ?? earlier.usage
+        if case .unchanged = update.interrupt { merged.interrupt = earlier.interrupt }
+        updates[update.id] = merged
+    }
+
+    mutating func record(_ progress: ActivityProgress, of workflowId: String) {
+        self.progress[workflowId] = progress
+    }
+
+    mutating func change(_ timer: WorkflowTimer, of workflowId: String, to change: TimerChange) {
+        timers[TimerKey(workflowId: workflowId, timer: timer)] = change
+    }
+
+    func timerChange(_ timer: WorkflowTimer, of workflowId: String) -> TimerChange? {
+        timers[TimerKey(workflowId: workflowId, timer: timer)]
+    }
+
+    mutating func enqueue(_ message: OutboxMessage) { outbox.append(message) }
+
+    mutating func append(_ statement: PostgresQuery) { statements.append(statement) }
+
+    /// The statements that write all of it; rows in id order, so that two batches lock
+    /// the rows they share in the same order.
+    func queries() -> [PostgresQuery] {
+        var queries: [PostgresQuery] = []
+        if !history.isEmpty { queries.append(historyInsert()) }
+        if !updates.isEmpty { queries.append(workflowUpdate()) }
+        if !progress.isEmpty { queries.append(progressUpdate()) }
+        queries += statements
+        let changes = timers.sorted { $0.key < $1.key }
+        var armed: [(TimerKey, Date, Int)] = []
+        var cancelled: [TimerKey] = []
+        for (key, change) in changes {
+            switch change {
+            case .set(let at, let attempt): armed.append((key, at, attempt))
+            case .delete: cancelled.append(key)
+            }
+        }
+        if !armed.isEmpty {
+            queries.append(
+                """
+                INSERT INTO timers (workflow_id, kind, attempt, fire_at)
+                SELECT * FROM unnest(\(armed.map(\.0.workflowId))::text[], \(armed.map(\.0.timer.rawValue))::text[],
+                    \(armed.map(\.2))::int8[], \(armed.map(\.1))::timestamptz[])
+                ON CONFLICT (workflow_id, kind) DO UPDATE SET attempt = excluded.attempt, fire_at = excluded.fire_at
+                """)
+        }
+        if !cancelled.isEmpty {
+            queries.append(
+                """
+                DELETE FROM timers t USING unnest(\(cancelled.map(\.workflowId))::text[], \(cancelled.map(\.timer.rawValue))::text[])
+                    AS d(workflow_id, kind)
+                WHERE t.workflow_id = d.workflow_id AND t.kind = d.kind
+                """)
+        }
+        if !outbox.isEmpty { queries.append(outboxInsert()) }
+        return queries
+    }
+
+    private func historyInsert() -> PostgresQuery {
+        """
+        INSERT INTO workflow_events (workflow_id, event_id, attempt, type, outcome, payload)
+        SELECT e.workflow_id, e.event_id, e.attempt, e.type, e.outcome, e.payload::jsonb
+        FROM unnest(\(history.map(\.workflowId))::text[], \(PostgresNullableArray(history.map(\.eventId)))::uuid[],
+            \(history.map(\.attempt))::int8[], \(history.map(\.type))::text[], \(history.map(\.outcome))::text[],
+            \(PostgresNullableArray(history.map(\.payload)))::text[])
+            WITH ORDINALITY AS e(workflow_id, event_id, attempt, type, outcome, payload, n)
+        ORDER BY e.n
+        """
+    }
+
+    private func workflowUpdate() -> PostgresQuery {
+        let rows = updates.values.sorted { $0.id < $1.id }
+        let machines = rows.map(\.machine)
+        let interrupts: [String?] = rows.map {
+            if case .set(let request) = $0.interrupt { return JSONColumn.text(request) }
+            return nil
+        }
+        let changesInterrupt: [Bool] = rows.map {
+            if case .unchanged = $0.interrupt { return false }
+            return true
+        }
+        return """
+            UPDATE workflows AS w SET status = u.status, attempt = u.attempt, machine = u.machine::jsonb,
+                checkpoint_step = u.checkpoint_step, updated_at = u.updated_at,
+                last_heartbeat_at = COALESCE(u.heartbeat, w.last_heartbeat_at),
+                finished_at = CASE WHEN u.terminal THEN u.updated_at ELSE w.finished_at END,
+                error = COALESCE(u.error::jsonb, w.error),
+                interrupt = CASE WHEN u.changes_interrupt THEN u.interrupt::jsonb ELSE w.interrupt END,
+                usage = COALESCE(u.usage::jsonb, w.usage)
+            FROM unnest(
+                \(rows.map(\.id))::text[], \(machines.map(\.status.rawValue))::text[], \(machines.map(\.attempt))::int8[],
+                \(machines.map { JSONColumn.text($0) })::text[], \(PostgresNullableArray(machines.map(\.checkpointStep)))::int8[],
+                \(rows.map(\.now))::timestamptz[], \(PostgresNullableArray(rows.map { heartbeats[$0.id] }))::timestamptz[],
+                \(machines.map(\.isTerminal))::bool[], \(PostgresNullableArray(rows.map { $0.error.map(JSONColumn.text) }))::text[],
+                \(changesInterrupt)::bool[], \(PostgresNullableArray(interrupts))::text[],
+                \(PostgresNullableArray(rows.map { $0.usage.map(JSONColumn.text) }))::text[])
+                AS u(id, status, attempt, machine, checkpoint_step, updated_at, heartbeat, terminal, error,
+                    changes_interrupt, interrupt, usage)
+            WHERE w.id = u.id
+            """
+    }
+
+    private func progressUpdate() -> PostgresQuery {
+        let rows = progress.sorted { $0.key < $1.key }
+        return """
+            UPDATE workflows AS w SET progress = u.progress::jsonb
+            FROM unnest(\(rows.map(\.key))::text[], \(rows.map { JSONColumn.text($0.value) })::text[]) AS u(id, progress)
+            WHERE w.id = u.id
+            """
+    }
+
+    private func outboxInsert() -> PostgresQuery {
+        """
+        INSERT INTO outbox (workflow_id, exchange, routing_key, body)
+        SELECT o.workflow_id, o.exchange, o.routing_key, o.body
+        FROM unnest(\(outbox.map(\.workflowId))::text[], \(outbox.map(\.exchange))::text[],
+            \(outbox.map(\.routingKey))::text[], \(outbox.map { String(decoding: $0.body, as: UTF8.self) })::text[])
+            WITH ORDINALITY AS o(workflow_id, exchange, routing_key, body, n)
+        ORDER BY o.n
+        """
+    }
+}
