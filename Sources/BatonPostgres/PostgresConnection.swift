@@ -82,13 +82,13 @@ public actor PostgresConnection {
         let (sql, parameters) = (query.sql, query.bindings)
         let rows: PostgresRows
         do {
-            rows = try run(sql, parameters)
+            rows = try run(sql, parameters, prepared: !query.plannedEachTime)
         } catch .connectionFailed(let reason) where !inTransaction && Self.isSafeToRetry(sql) {
             // An idle connection whose server went away (a restart, an outage that ended)
             // only says so at its next statement: reconnect and run that statement again,
             // which is safe for a read or a BEGIN outside a transaction.
             _ = reason
-            rows = try run(sql, parameters)
+            rows = try run(sql, parameters, prepared: !query.plannedEachTime)
         } catch {
             if case .connectionFailed = error { inTransaction = false }  // the session, and its transaction, are gone
             throw error
@@ -105,10 +105,12 @@ public actor PostgresConnection {
         sql == "BEGIN" || sql.hasPrefix("SELECT")
     }
 
-    private func run(_ sql: String, _ parameters: [PostgresBinding]) throws(PostgresError) -> PostgresRows {
+    private func run(
+        _ sql: String, _ parameters: [PostgresBinding], prepared: Bool
+    ) throws(PostgresError) -> PostgresRows {
         guard let connection else { throw .connectionClosed }
         try reconnectIfNeeded(connection)
-        let result = try execute(connection, sql, parameters)
+        let result = try execute(connection, sql, parameters, prepared: prepared)
         guard let result else { throw .connectionFailed(reason: Self.message(PQerrorMessage(connection))) }
         defer { PQclear(result) }
         switch PQresultStatus(result) {
@@ -209,7 +211,8 @@ public actor PostgresConnection {
         var names: [String?] = []
         for query in queries {
             let types = query.bindings.map { Oid($0.type.oid) }
-            names.append(query.bindings.isEmpty ? nil : try statementName(connection, query.sql, types: types))
+            let prepare = !query.bindings.isEmpty && !query.plannedEachTime
+            names.append(prepare ? try statementName(connection, query.sql, types: types) : nil)
         }
         guard PQenterPipelineMode(connection) == 1 else {
             throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
@@ -292,13 +295,13 @@ public actor PostgresConnection {
     }
 
     private func execute(
-        _ connection: OpaquePointer, _ sql: String, _ parameters: [PostgresBinding]
+        _ connection: OpaquePointer, _ sql: String, _ parameters: [PostgresBinding], prepared: Bool
     ) throws(PostgresError) -> OpaquePointer? {
         // strdup'd copies outlive the call; Swift's temporary C strings would not.
         let values: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.text.flatMap { strdup($0) } }
         defer { values.forEach { free($0) } }
         let types = parameters.map { Oid($0.type.oid) }
-        let name = parameters.isEmpty ? nil : try statementName(connection, sql, types: types)
+        let name = parameters.isEmpty || !prepared ? nil : try statementName(connection, sql, types: types)
         return values.map { UnsafePointer($0) }.withUnsafeBufferPointer { buffer in
             if let name {
                 PQexecPrepared(connection, name, Int32(parameters.count), buffer.baseAddress, nil, nil, 0)

@@ -82,23 +82,27 @@ public struct PostgresNullableArray<Element: PostgresArrayElement>: PostgresEnco
 }
 
 enum PostgresArrayLiteral {
-    /// `{"a","b\"c",NULL}`: elements quoted, NULL only for a missing one.
+    /// `{"a","b\"c",NULL}`: elements quoted, NULL only for a missing one. Written as
+    /// bytes: these literals carry a batch's JSON documents, and a character at a time
+    /// was 9% of the scheduler's CPU.
     static func text<Element: PostgresEncodable>(of elements: [Element?]) -> String {
-        var literal = "{"
+        var literal: [UInt8] = [UInt8(ascii: "{")]
         for (index, element) in elements.enumerated() {
-            if index > 0 { literal += "," }
+            if index > 0 { literal.append(UInt8(ascii: ",")) }
             guard let element else {
-                literal += "NULL"
+                literal.append(contentsOf: "NULL".utf8)
                 continue
             }
-            literal.unicodeScalars.append("\"")
-            for character in element.postgresText.unicodeScalars {
-                if character == "\"" || character == "\\" { literal.unicodeScalars.append("\\") }
-                literal.unicodeScalars.append(character)
+            let text = element.postgresText
+            literal.append(UInt8(ascii: "\""))
+            for byte in text.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { literal.append(UInt8(ascii: "\\")) }
+                literal.append(byte)
             }
-            literal.unicodeScalars.append("\"")
+            literal.append(UInt8(ascii: "\""))
         }
-        return literal + "}"
+        literal.append(UInt8(ascii: "}"))
+        return String(decoding: literal, as: UTF8.self)
     }
 }
 

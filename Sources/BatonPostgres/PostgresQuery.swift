@@ -10,6 +10,18 @@
 public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolation {
     public private(set) var sql: String
     public private(set) var bindings: [PostgresBinding]
+    /// Planned anew, with its values, at every run instead of prepared once: for a
+    /// statement whose best plan depends on how large its tables are right now. A
+    /// prepared statement keeps the generic plan made when the tables were small: on a
+    /// new database the batch's `event_id = ANY($1)` then scanned the whole history.
+    public var plannedEachTime = false
+
+    /// This statement, planned anew at every run (see `plannedEachTime`).
+    public func plannedEachRun() -> PostgresQuery {
+        var query = self
+        query.plannedEachTime = true
+        return query
+    }
 
     public init(stringLiteral value: String) {
         sql = value

@@ -48,12 +48,11 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
         let events = Array(Set(eventIds).subtracting(lookedUpEvents))
         guard !wanted.isEmpty || !events.isEmpty else { return }
         // Locked in id order (ORDER BY runs below the row locks), as a batch must.
-        let results = try db.pipeline([
-            """
+        let lock: PostgresQuery = """
             SELECT id, agent, input, caller, machine FROM workflows WHERE id = ANY(\(wanted)) ORDER BY id FOR UPDATE
-            """,
-            "SELECT event_id FROM workflow_events WHERE event_id = ANY(\(events))",
-        ])
+            """
+        let lookUp: PostgresQuery = "SELECT event_id FROM workflow_events WHERE event_id = ANY(\(events))"
+        let results = try db.pipeline([lock.plannedEachRun(), lookUp.plannedEachRun()])
         for row in results[0].all {
             let workflow = try Self.stored(row)
             locked[workflow.id] = workflow
