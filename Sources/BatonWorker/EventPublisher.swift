@@ -11,7 +11,19 @@ struct EventPublisher: Sendable {
     func publish(_ event: WorkerEvent, routingKey: String?) async throws {
         try await publisher.publish([
             AMQPMessage(
-                routingKey: routingKey ?? queue, body: event.encoded(), exchange: Topology.eventsExchange(for: queue))
+                routingKey: routingKey ?? queue, body: event.encoded(), exchange: Topology.eventsExchange(for: queue),
+                persistent: Self.mustSurviveTheBroker(event.kind))
         ])
+    }
+
+    /// Heartbeats and progress are only news: the next one replaces a lost one, so the
+    /// broker keeps them in memory and confirms them without writing them to disk. A
+    /// heartbeat lost to a broker restart costs nothing, because heartbeat timeouts wait
+    /// until workers have had time to reconnect after a broker outage (`EventsBacklogGate`).
+    static func mustSurviveTheBroker(_ kind: WorkerEvent.Kind) -> Bool {
+        switch kind {
+        case .heartbeat, .progress: false
+        default: true
+        }
     }
 }
