@@ -305,7 +305,9 @@ class Report:
                     "the median of those in a window of 10 around the step is given. The peer's are the intervals "
                     "between consecutive node starts (its graph waits for each checkpoint). The checkpoint tables "
                     "are found by name in `pg_tables`. Baton keeps a workflow's newest 20 checkpoints "
-                    "(checkpoint_retention); a table's size on disk includes deleted rows not yet vacuumed."]
+                    "(checkpoint_retention); a table's size on disk includes deleted rows not yet vacuumed. Baton's "
+                    "tables are in a database of the run's own; the peer's `bench` database keeps the threads of "
+                    "earlier runs, so its whole tables grow from run to run: compare this run's rows."]
         return out
 
     def w3_markdown(self):
@@ -379,7 +381,7 @@ def panel(x0, y0, w, h, title, groups):
     if not values:
         return out
     lo = 10 ** math.floor(math.log10(min(values)))
-    hi = 10 ** math.ceil(math.log10(max(values)) + 0.05)
+    hi = 10 ** math.ceil(math.log10(max(values)) + 0.15)
     left, bottom, top = x0 + 50, y0 + h - 30, y0 + 10
 
     def y(v):
