@@ -6,7 +6,10 @@ import Foundation
 /// state and optionally sleep in place of an LLM call. Used by tests and benchmarks
 /// (the WORKLOADS.md chain); it calls no model.
 ///
-/// Input: `{"steps": 5, "sleep_ms": 0, "exec_log": "w3.log", "ask_at": 2}`, all optional.
+/// Input: `{"steps": 5, "sleep_ms": 0, "payload_bytes": 0, "exec_log": "w3.log", "ask_at": 2}`,
+/// all optional. With `payload_bytes`, each step's record also carries `payload`, a
+/// string of that many bytes (letters that do not compress, like a model's message), so
+/// the state grows by about that much per step (the W6 checkpoint-growth benchmark).
 /// With `exec_log`, every node execution appends, as it starts, one line
 /// `workflow node attempt` to that file (one `O_APPEND` write), so a benchmark can count
 /// steps that ran more than once. It is a test hook: only a plain file name, inside the
@@ -18,6 +21,14 @@ public struct ChainAgent: Agent {
     public struct StepRecord: Codable, Sendable, Hashable {
         public var node: String
         public var attempt: Int
+        /// `payload_bytes` bytes of text; absent without that input.
+        public var payload: String?
+
+        public init(node: String, attempt: Int, payload: String? = nil) {
+            self.node = node
+            self.attempt = attempt
+            self.payload = payload
+        }
     }
 
     public struct State: GraphState {
@@ -36,6 +47,7 @@ public struct ChainAgent: Agent {
     public func run(_ run: AgentRun, hooks: GraphRunHooks) async throws -> AgentOutcome {
         let stepCount = try Self.integer(run.input["steps"], "steps", default: 5, in: 1...1000)
         let sleepMilliseconds = try Self.integer(run.input["sleep_ms"], "sleep_ms", default: 0, in: 0...3_600_000)
+        let payloadBytes = try Self.integer(run.input["payload_bytes"], "payload_bytes", default: 0, in: 0...1_048_576)
         let askAt = try run.input["ask_at"].map { try Self.integer($0, "ask_at", default: 0, in: 0...999) }
         let executionLog = try executionLogPath(run.input["exec_log"])
         var graph = StateGraph<State>()
@@ -55,7 +67,10 @@ public struct ChainAgent: Agent {
                             choices: [.init(id: "go", label: "Go on")]))
                 }
                 var state = state
-                state.steps.append(StepRecord(node: context.node, attempt: context.attempt))
+                state.steps.append(
+                    StepRecord(
+                        node: context.node, attempt: context.attempt,
+                        payload: payloadBytes > 0 ? Self.payload(bytes: payloadBytes, seed: index) : nil))
                 return state
             }
             graph.addEdge(from: previous, to: node)
@@ -78,6 +93,22 @@ public struct ChainAgent: Agent {
                 "'\(field)' must be a whole number between \(range.lowerBound) and \(range.upperBound)")
         }
         return integer
+    }
+
+    /// `bytes` ASCII letters and digits from a small generator seeded by the step: the
+    /// same for every run, different for every step, and not compressible by PostgreSQL's
+    /// TOAST compression (pglz finds no repeats), as a model's text would not be by much.
+    static func payload(bytes: Int, seed: Int) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
+        var state = UInt64(truncatingIfNeeded: seed) &* 0x9E37_79B9_7F4A_7C15 | 1
+        var text = [UInt8](repeating: 0, count: bytes)
+        for index in 0..<bytes {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            text[index] = alphabet[Int(state % UInt64(alphabet.count))]
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// The execution log's path inside the hooks folder, nil without `exec_log`.

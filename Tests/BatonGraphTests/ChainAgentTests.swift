@@ -26,6 +26,23 @@ import Testing
         #expect(attempts == [1, 1, 2, 2, 2])
     }
 
+    @Test func payloadBytesGiveEachRecordAStringOfThatSize() async throws {
+        let outcome = try await ChainAgent().run(
+            AgentRun(workflowId: "w", attempt: 1, input: ["steps": 3, "payload_bytes": 1024], checkpoint: nil),
+            hooks: GraphRunHooks())
+        let payloads = output(outcome)?["steps"]?.arrayValue?.compactMap { $0["payload"]?.stringValue } ?? []
+        #expect(payloads.map(\.utf8.count) == [1024, 1024, 1024])
+        #expect(Set(payloads).count == 3)
+        let plain = try await ChainAgent().run(
+            AgentRun(workflowId: "w", attempt: 1, input: ["steps": 1], checkpoint: nil), hooks: GraphRunHooks())
+        #expect(output(plain)?["steps"]?.arrayValue?.first?["payload"] == nil)
+        await #expect(throws: AgentInputError.self) {
+            _ = try await ChainAgent().run(
+                AgentRun(workflowId: "w", attempt: 1, input: ["steps": 1, "payload_bytes": -1], checkpoint: nil),
+                hooks: GraphRunHooks())
+        }
+    }
+
     @Test func rejectsAnAbsurdStepCount() async {
         await #expect(throws: AgentInputError.self) {
             _ = try await ChainAgent().run(
