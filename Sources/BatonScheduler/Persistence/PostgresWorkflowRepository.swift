@@ -121,35 +121,13 @@ struct PostgresWorkflowTransaction: WorkflowTransaction {
     }
 
     func storeCheckpoint(_ checkpoint: Checkpoint, of workflowId: String, attempt: Int, retention: Int) throws {
-        var body = checkpoint
-        body.state = .null  // stored once, in its own column
-        try db.query(
-            """
-            INSERT INTO checkpoints (workflow_id, step, attempt, next_nodes, state, body)
-            VALUES (
-                \(workflowId), \(checkpoint.step), \(attempt), \(json: checkpoint.nextNodes), \(json: checkpoint.state),
-                \(json: body))
-            ON CONFLICT DO NOTHING
-            """)
-        if checkpoint.step > retention {
-            try db.query(
-                "DELETE FROM checkpoints WHERE workflow_id = \(workflowId) AND step <= \(checkpoint.step - retention)")
+        for query in CheckpointRows.store(checkpoint, of: workflowId, attempt: attempt, retention: retention) {
+            try db.query(query)
         }
     }
 
     func loadCheckpoint(of workflowId: String, step: Int) throws -> Checkpoint? {
-        guard
-            let row = try db.query(
-                "SELECT next_nodes, state, body FROM checkpoints WHERE workflow_id = \(workflowId) AND step = \(step)"
-            ).first
-        else { return nil }
-        let state = try JSONColumn.value(JSONValue.self, from: row["state"]) ?? .null
-        if var checkpoint = try JSONColumn.value(Checkpoint.self, from: row["body"]) {
-            checkpoint.state = state
-            return checkpoint
-        }
-        return Checkpoint(
-            step: step, nextNodes: try JSONColumn.value([String].self, from: row["next_nodes"]) ?? [], state: state)
+        try CheckpointRows.load(of: workflowId, step: step, on: db)
     }
 
     func recordProgress(_ progress: ActivityProgress, of workflowId: String) throws {
