@@ -6,10 +6,11 @@ import Foundation
 /// state and optionally sleep in place of an LLM call. Used by tests and benchmarks
 /// (the WORKLOADS.md chain); it calls no model.
 ///
-/// Input: `{"steps": 5, "sleep_ms": 0, "payload_bytes": 0, "exec_log": "w3.log", "ask_at": 2}`,
+/// Input: `{"steps": 5, "sleep_ms": 0, "exec_log": "w3.log", "ask_at": 2, "payload_bytes": 1024}`,
 /// all optional. With `payload_bytes`, each step's record also carries `payload`, a
-/// string of that many bytes (letters that do not compress, like a model's message), so
-/// the state grows by about that much per step (the W6 checkpoint-growth benchmark).
+/// string of that many bytes (ASCII, different in every step, so that PostgreSQL's
+/// compression does not hide it): a state that grows by that much per step, like a
+/// conversation (the W6 workload).
 /// With `exec_log`, every node execution appends, as it starts, one line
 /// `workflow node attempt` to that file (one `O_APPEND` write), so a benchmark can count
 /// steps that ran more than once. It is a test hook: only a plain file name, inside the
@@ -21,15 +22,12 @@ public struct ChainAgent: Agent {
     public struct StepRecord: Codable, Sendable, Hashable {
         public var node: String
         public var attempt: Int
-        /// `payload_bytes` bytes of text; absent without that input.
+        /// `payload_bytes` bytes; nil without that input.
         public var payload: String?
-
-        public init(node: String, attempt: Int, payload: String? = nil) {
-            self.node = node
-            self.attempt = attempt
-            self.payload = payload
-        }
     }
+
+    /// The most `payload_bytes` one step may add: 500 steps of it stay under a message's 8 MiB.
+    public static let maximumPayloadBytes = 16_384
 
     public struct State: GraphState {
         public var steps: [StepRecord] = []
@@ -47,8 +45,10 @@ public struct ChainAgent: Agent {
     public func run(_ run: AgentRun, hooks: GraphRunHooks) async throws -> AgentOutcome {
         let stepCount = try Self.integer(run.input["steps"], "steps", default: 5, in: 1...1000)
         let sleepMilliseconds = try Self.integer(run.input["sleep_ms"], "sleep_ms", default: 0, in: 0...3_600_000)
-        let payloadBytes = try Self.integer(run.input["payload_bytes"], "payload_bytes", default: 0, in: 0...1_048_576)
         let askAt = try run.input["ask_at"].map { try Self.integer($0, "ask_at", default: 0, in: 0...999) }
+        let payloadBytes = try run.input["payload_bytes"].map {
+            try Self.integer($0, "payload_bytes", default: 0, in: 0...Self.maximumPayloadBytes)
+        }
         let executionLog = try executionLogPath(run.input["exec_log"])
         var graph = StateGraph<State>()
         var previous = StateGraph<State>.start
@@ -70,7 +70,7 @@ public struct ChainAgent: Agent {
                 state.steps.append(
                     StepRecord(
                         node: context.node, attempt: context.attempt,
-                        payload: payloadBytes > 0 ? Self.payload(bytes: payloadBytes, seed: index) : nil))
+                        payload: payloadBytes.map { Self.payload(bytes: $0, step: index) }))
                 return state
             }
             graph.addEdge(from: previous, to: node)
@@ -95,18 +95,22 @@ public struct ChainAgent: Agent {
         return integer
     }
 
-    /// `bytes` ASCII letters and digits from a small generator seeded by the step: the
-    /// same for every run, different for every step, and not compressible by PostgreSQL's
-    /// TOAST compression (pglz finds no repeats), as a model's text would not be by much.
-    static func payload(bytes: Int, seed: Int) -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
-        var state = UInt64(truncatingIfNeeded: seed) &* 0x9E37_79B9_7F4A_7C15 | 1
-        var text = [UInt8](repeating: 0, count: bytes)
-        for index in 0..<bytes {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            text[index] = alphabet[Int(state % UInt64(alphabet.count))]
+    /// `bytes` letters and digits drawn from a generator seeded by the step.
+    static func payload(bytes: Int, step: Int) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var state = UInt64(step) &+ 0x5EED
+        var text: [UInt8] = []
+        text.reserveCapacity(bytes)
+        while text.count < bytes {
+            // SplitMix64
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            z ^= z >> 31
+            for shift in stride(from: 0, to: 60, by: 6) where text.count < bytes {
+                text.append(alphabet[Int((z >> UInt64(shift)) & 63)])
+            }
         }
         return String(decoding: text, as: UTF8.self)
     }

@@ -50,12 +50,17 @@ public struct RunActivity: Sendable, Hashable, Codable {
     /// workflow's partition slot). Absent in commands of schedulers without
     /// partitions: the worker then uses the events queue's name, as they expect.
     public var eventsRoutingKey: String?
+    /// The scheduler stores checkpoint states as deltas: the attempt's checkpoints may
+    /// carry `stateDelta` instead of their whole state. Absent in commands of older
+    /// schedulers, which need whole states.
+    public var acceptsStateDeltas: Bool?
 
     public init(
         workflowId: String, attempt: Int, agent: String, input: JSONValue, checkpoint: Checkpoint?,
         humanInput: JSONValue? = nil, heartbeatIntervalSeconds: Double, caller: String? = nil,
-        leaseToken: String? = nil, eventsRoutingKey: String? = nil
+        leaseToken: String? = nil, eventsRoutingKey: String? = nil, acceptsStateDeltas: Bool? = nil
     ) {
+        self.acceptsStateDeltas = acceptsStateDeltas
         self.eventsRoutingKey = eventsRoutingKey
         self.leaseToken = leaseToken
         self.caller = caller
@@ -83,6 +88,7 @@ extension RunActivity {
         caller = try c.decodeIfPresent(String.self, forKey: .caller)
         leaseToken = try c.decodeIfPresent(String.self, forKey: .leaseToken)
         eventsRoutingKey = try c.decodeIfPresent(String.self, forKey: .eventsRoutingKey)
+        acceptsStateDeltas = try c.decodeIfPresent(Bool.self, forKey: .acceptsStateDeltas)
     }
 }
 
@@ -113,6 +119,10 @@ extension WorkerCommand {
             // AMQP routing keys are short strings; a longer one could not be published.
             if let key = run.eventsRoutingKey, key.isEmpty || key.utf8.count > 255 {
                 throw .malformed("eventsRoutingKey must be 1 to 255 bytes long")
+            }
+            // The worker resumes from it: there is nothing for a delta to apply to.
+            if run.checkpoint?.isDelta == true {
+                throw .malformed("a command's checkpoint must carry its whole state, not a stateDelta")
             }
             return .runActivity(run)
         case "cancel_activity":

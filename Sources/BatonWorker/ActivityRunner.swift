@@ -53,6 +53,7 @@ struct ActivityRunner: Sendable {
         let heartbeatInterval = Duration.seconds(min(max(command.heartbeatIntervalSeconds, 0.5), 3600))
         let latestProgress = Latest<ActivityProgress>()
         let latestUsage = Latest<[String: TokenUsage]>()
+        let sent = SentCheckpoints(resumedFrom: command.checkpoint, deltas: command.acceptsStateDeltas == true)
         let hooks = GraphRunHooks(
             nodeStarted: { latestProgress.set($0) },
             progress: { progress in
@@ -61,7 +62,7 @@ struct ActivityRunner: Sendable {
             },
             checkpoint: { checkpoint in
                 if let usage = checkpoint.usage { latestUsage.set(usage) }
-                try await emit(.checkpointed(checkpoint))
+                try await emit(.checkpointed(sent.next(checkpoint)))
                 if drain.isDraining { throw ActivityHandedBack() }
             })
         let outcome: Result<AgentOutcome, any Error>
@@ -155,6 +156,32 @@ enum ActivityMetrics {
             case .failure: "failed"
             }
         Counter(label: "baton_worker_activities_total", dimensions: [("agent", agent), ("outcome", name)]).increment()
+    }
+}
+
+/// What the activity's checkpoints look like on the wire: each carries the change from
+/// the state of the one before (the first from the command's resume checkpoint), or its
+/// whole state when there is none before it, when the scheduler did not ask for deltas
+/// (`acceptsStateDeltas`), or when the delta would be larger. Called in order: the graph
+/// waits for each checkpoint's publish before it goes on, and a failed publish ends the
+/// activity, so the checkpoint handed out is the base of the next.
+final class SentCheckpoints: Sendable {
+    private let base: Mutex<(step: Int, state: JSONValue)?>
+    private let deltas: Bool
+
+    init(resumedFrom checkpoint: Checkpoint?, deltas: Bool) {
+        self.deltas = deltas
+        base = Mutex(checkpoint.flatMap { $0.isDelta ? nil : ($0.step, $0.state) })
+    }
+
+    /// The wire form of `checkpoint` (whole, from the graph), which becomes the next base.
+    func next(_ checkpoint: Checkpoint) -> Checkpoint {
+        guard deltas else { return checkpoint }
+        return base.withLock { base in
+            defer { base = (checkpoint.step, checkpoint.state) }
+            guard let base else { return checkpoint }
+            return checkpoint.sendingChanges(since: base.step, state: base.state)
+        }
     }
 }
 

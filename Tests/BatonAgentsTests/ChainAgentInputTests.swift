@@ -17,6 +17,26 @@ import Testing
         await #expect(throws: AgentInputError.self) { _ = try await run(["steps": .number(steps)]) }
         await #expect(throws: AgentInputError.self) { _ = try await run(["steps": 1, "sleep_ms": .number(steps)]) }
         await #expect(throws: AgentInputError.self) { _ = try await run(["steps": 1, "ask_at": .number(steps)]) }
+        await #expect(throws: AgentInputError.self) {
+            _ = try await run(["steps": 1, "payload_bytes": .number(steps)])
+        }
+    }
+
+    /// `payload_bytes` (the W6 workload): each step's record carries that many bytes,
+    /// different in every step; more than `maximumPayloadBytes` is an input error.
+    @Test func eachStepAddsAPayloadOfTheSizeAsked() async throws {
+        guard case .completed(let output) = try await run(["steps": 3, "payload_bytes": 1024]) else {
+            Issue.record("not completed")
+            return
+        }
+        let payloads = output["steps"]?.arrayValue?.compactMap { $0["payload"]?.stringValue } ?? []
+        #expect(payloads.map(\.utf8.count) == [1024, 1024, 1024])
+        #expect(Set(payloads).count == 3)
+        guard case .completed(let plain) = try await run(["steps": 1]) else { return }
+        #expect(plain["steps"]?.arrayValue?.first?["payload"] == nil)
+        await #expect(throws: AgentInputError.self) {
+            _ = try await run(["steps": 1, "payload_bytes": .number(Double(ChainAgent.maximumPayloadBytes + 1))])
+        }
     }
 
     /// `exec_log` once appended to any path the caller named (`/root/.ssh/authorized_keys`).

@@ -21,7 +21,16 @@ import Testing
             request: InterruptRequest(title: "t", question: "q?", choices: [.init(id: "a", label: "A")])),
         usage: ["n": TokenUsage(promptTokens: 3, completionTokens: 4, cost: 0.5, calls: 1)], parentStep: 3)
 
+    /// A checkpoint whose state travels as a delta on checkpoint 4.
+    static let deltaCheckpoint = Checkpoint(
+        step: 5, nextNodes: ["report"], state: nil, journal: ["t1": ["call-1": "answer"]],
+        stateDelta: StateDelta([
+            .append(field: "facts", items: ["c", ["n": 1]]), .set(field: "draft", value: nil),
+            .remove(field: "old"), .replace(["facts": []]),
+        ]), baseStep: 4)
+
     static let kinds: [WorkerEvent.Kind] = [
+        .checkpointed(deltaCheckpoint),
         .started, .heartbeat(nil),
         .heartbeat(ActivityProgress(node: "n", step: 2, phase: "p", percent: 50, label: "l")),
         .checkpointed(checkpoint), .progress(ActivityProgress(step: 1)),
@@ -37,7 +46,8 @@ import Testing
         .runActivity(
             RunActivity(
                 workflowId: "wf-1", attempt: 3, agent: "chain", input: ["steps": 2], checkpoint: checkpoint,
-                humanInput: ["choice": "a"], heartbeatIntervalSeconds: 2.5, caller: "ops", leaseToken: secret)),
+                humanInput: ["choice": "a"], heartbeatIntervalSeconds: 2.5, caller: "ops", leaseToken: secret,
+                acceptsStateDeltas: true)),
         .runActivity(
             RunActivity(
                 workflowId: "wf-2", attempt: 1, agent: "ops.analysis", input: nil, checkpoint: nil,

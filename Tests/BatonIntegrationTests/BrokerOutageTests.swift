@@ -61,7 +61,10 @@ import Testing
                 let nodes = view.result?["steps"]?.arrayValue?.compactMap { $0["node"]?.stringValue }
                 #expect(nodes == (0..<5).map { "step_\($0)" })
                 let checkpoints = try await stack.query(
-                    "SELECT step FROM checkpoints WHERE workflow_id = \(id) ORDER BY step")
+                    """
+                    SELECT payload ->> 'step' AS step FROM workflow_events
+                    WHERE workflow_id = \(id) AND type = 'checkpointed' AND outcome = 'applied' ORDER BY seq
+                    """)
                 #expect(checkpoints.all.map { $0["step"] } == ["1", "2", "3", "4", "5"])
             }
         }

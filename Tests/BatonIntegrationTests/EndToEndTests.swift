@@ -33,9 +33,22 @@ import Testing
             let rest = try await client.history(submitted.id, after: entries[2].sequence, limit: 2)
             #expect(rest.map(\.sequence) == [entries[3].sequence, entries[4].sequence])
             await #expect(throws: SchedulerClientError.self) { _ = try await client.history("no-such-workflow") }
+            let steps = try await stack.query(
+                """
+                SELECT payload ->> 'step' AS step FROM workflow_events
+                WHERE workflow_id = \(submitted.id) AND type = 'checkpointed' ORDER BY seq
+                """)
+            #expect(steps.all.map { $0["step"] } == ["1", "2", "3", "4", "5"])
+            // Ended: the newest checkpoint is all it keeps, its state whole.
             let checkpoints = try await stack.query(
-                "SELECT step, state FROM checkpoints WHERE workflow_id = \(submitted.id) ORDER BY step")
-            #expect(checkpoints.all.map { $0["step"] } == ["1", "2", "3", "4", "5"])
+                "SELECT step FROM checkpoints WHERE workflow_id = \(submitted.id) ORDER BY step")
+            #expect(checkpoints.all.map { $0["step"] } == ["5"])
+            let changes = try await stack.query(
+                """
+                SELECT op, jsonb_array_length(value -> 'steps') AS n FROM checkpoint_changes
+                WHERE workflow_id = \(submitted.id)
+                """)
+            #expect(changes.all.map { "\($0["op"] ?? "") \($0["n"] ?? "")" } == ["replace 5"])
             let outbox = try await stack.query("SELECT count(*) AS n FROM outbox")
             #expect(outbox.first?["n"] == "0")
         }

@@ -42,7 +42,8 @@ struct ActionExecutor {
                         input: try JSONColumn.value(JSONValue.self, from: workflow.inputText) ?? .null,
                         checkpoint: checkpoint, humanInput: humanInput,
                         heartbeatIntervalSeconds: machine.options.heartbeatIntervalSeconds, caller: workflow.caller,
-                        leaseToken: leaseToken, eventsRoutingKey: EventPartitions.routingKey(for: id)))
+                        leaseToken: leaseToken, eventsRoutingKey: EventPartitions.routingKey(for: id),
+                        acceptsStateDeltas: true))
                 try tx.enqueue(
                     OutboxMessage(
                         workflowId: id, exchange: "", routingKey: settings.commandQueue, body: command.encoded()))
@@ -87,7 +88,11 @@ struct ActionExecutor {
                 break
             }
         }
-        if saving { try tx.saveWorkflow(update) }
+        if saving {
+            try tx.saveWorkflow(update)
+            // Ended now: nothing resumes from an older checkpoint, or rebuilds a state again.
+            if machine.isTerminal { try tx.compactCheckpoints(of: id) }
+        }
         return execution
     }
 }

@@ -159,6 +159,61 @@ enum Migrations {
         (
             10,
             [
+                // Checkpoint states as what changed (Persistence/CheckpointRows.swift): a row per
+                // change, `op` replace (the whole state), set, remove or append (`value` holds
+                // the items); `field` is null for replace. Rows written before this keep their
+                // whole state in `checkpoints.state`; new ones leave it null.
+                """
+                CREATE TABLE checkpoint_changes (
+                    workflow_id text NOT NULL REFERENCES workflows (id),
+                    step integer NOT NULL,
+                    ord integer NOT NULL,
+                    op text NOT NULL CHECK (op IN ('replace', 'set', 'remove', 'append')),
+                    field text,
+                    value jsonb,
+                    PRIMARY KEY (workflow_id, step, ord)
+                )
+                """,
+                // A rebuild starts from the newest whole state at or before its step.
+                "CREATE INDEX checkpoint_changes_replaced ON checkpoint_changes (workflow_id, step) WHERE op = 'replace'",
+                // Retention finds the sets and removes at or before the oldest retained step,
+                // and the earlier changes of their fields, which they made dead.
+                "CREATE INDEX checkpoint_changes_set ON checkpoint_changes (workflow_id, step) WHERE op IN ('set', 'remove')",
+                "CREATE INDEX checkpoint_changes_by_field ON checkpoint_changes (workflow_id, field, step)",
+                "ALTER TABLE checkpoints ALTER COLUMN state DROP NOT NULL",
+                // A delta is stored only on top of the newest stored checkpoint: anything else
+                // could not be rebuilt. Raises (SQLSTATE P0001, not retried) with the reason;
+                // does nothing when `new_step` is stored already (the store is then a no-op).
+                // A base stored whole before this migration moves its state to a change row,
+                // so that the state outlives the row when retention deletes it.
+                """
+                CREATE FUNCTION baton_checkpoint_delta_base(workflow text, new_step bigint, base bigint)
+                RETURNS void LANGUAGE plpgsql AS $$
+                DECLARE
+                    newest integer;
+                BEGIN
+                    IF EXISTS (SELECT 1 FROM checkpoints WHERE workflow_id = workflow AND step = new_step) THEN
+                        RETURN;
+                    END IF;
+                    SELECT max(step) INTO newest FROM checkpoints WHERE workflow_id = workflow;
+                    IF newest IS DISTINCT FROM base THEN
+                        RAISE EXCEPTION 'checkpoint % of workflow % is refused: it carries the change from checkpoint %, but the newest stored checkpoint is %, so its state could not be rebuilt',
+                            new_step, workflow, base, coalesce(newest::text, 'none');
+                    END IF;
+                    INSERT INTO checkpoint_changes (workflow_id, step, ord, op, field, value)
+                    SELECT workflow_id, step, 0, 'replace', NULL, state FROM checkpoints
+                    WHERE workflow_id = workflow AND step = base AND state IS NOT NULL
+                    ON CONFLICT DO NOTHING;
+                    UPDATE checkpoints SET state = NULL
+                    WHERE workflow_id = workflow AND step = base AND state IS NOT NULL;
+                END
+                $$
+                """,
+            ]
+        ),
+        (
+            11,
+            [
                 // Room on each page for a row's next version: an event that changes no indexed
                 // column (a checkpoint, a heartbeat) is then a HOT update, which touches none of
                 // the six indexes.

@@ -79,6 +79,13 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
         return results[results.count - 1]
     }
 
+    /// Sends what waits now, for a read that runs several statements of its own.
+    private func writePendingWrites() throws {
+        guard !pending.isEmpty else { return }
+        try db.pipeline(pending.queries())
+        pending = PendingWrites()
+    }
+
     func lockWorkflow(_ id: String) throws -> StoredWorkflow? {
         if let workflow = locked[id] { return workflow }
         guard
@@ -170,35 +177,14 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
     }
 
     func storeCheckpoint(_ checkpoint: Checkpoint, of workflowId: String, attempt: Int, retention: Int) throws {
-        var body = checkpoint
-        body.state = .null  // stored once, in its own column
-        pending.append(
-            """
-            INSERT INTO checkpoints (workflow_id, step, attempt, next_nodes, state, body)
-            VALUES (
-                \(workflowId), \(checkpoint.step), \(attempt), \(json: checkpoint.nextNodes), \(json: checkpoint.state),
-                \(json: body))
-            ON CONFLICT DO NOTHING
-            """)
-        if checkpoint.step > retention {
-            pending.append(
-                "DELETE FROM checkpoints WHERE workflow_id = \(workflowId) AND step <= \(checkpoint.step - retention)")
+        for query in CheckpointRows.store(checkpoint, of: workflowId, attempt: attempt, retention: retention) {
+            pending.append(query)
         }
     }
 
     func loadCheckpoint(of workflowId: String, step: Int) throws -> Checkpoint? {
-        guard
-            let row = try afterPendingWrites(
-                "SELECT next_nodes, state, body FROM checkpoints WHERE workflow_id = \(workflowId) AND step = \(step)"
-            ).first
-        else { return nil }
-        let state = try JSONColumn.value(JSONValue.self, from: row["state"]) ?? .null
-        if var checkpoint = try JSONColumn.value(Checkpoint.self, from: row["body"]) {
-            checkpoint.state = state
-            return checkpoint
-        }
-        return Checkpoint(
-            step: step, nextNodes: try JSONColumn.value([String].self, from: row["next_nodes"]) ?? [], state: state)
+        try writePendingWrites()
+        return try CheckpointRows.load(of: workflowId, step: step, on: db)
     }
 
     func recordProgress(_ progress: ActivityProgress, of workflowId: String) throws {

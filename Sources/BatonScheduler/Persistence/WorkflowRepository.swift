@@ -34,9 +34,15 @@ protocol WorkflowTransaction {
     func enqueue(_ message: OutboxMessage) throws
     func setTimer(_ timer: WorkflowTimer, of workflowId: String, at: Date, attempt: Int) throws
     func deleteTimer(_ timer: WorkflowTimer, of workflowId: String) throws
-    /// Stores a checkpoint (once per step) and deletes those older than the newest `retention`.
+    /// Stores a checkpoint (once per step, only steps above the newest stored) and deletes
+    /// those older than the newest `retention`. A checkpoint may carry its state as a
+    /// delta on the newest stored checkpoint; a delta on any other base is refused with
+    /// an error, and nothing of the transaction is kept.
     func storeCheckpoint(_ checkpoint: Checkpoint, of workflowId: String, attempt: Int, retention: Int) throws
+    /// The checkpoint with its state whole (rebuilt from the stored changes).
     func loadCheckpoint(of workflowId: String, step: Int) throws -> Checkpoint?
+    /// The workflow has ended: keep its newest checkpoint only, its state whole.
+    func compactCheckpoints(of workflowId: String) throws
     func recordProgress(_ progress: ActivityProgress, of workflowId: String) throws
     /// Stores the result; returns the workflow's usage, for the metrics.
     func recordResult(_ output: JSONValue, of workflowId: String) throws -> UsageSummary?

@@ -1,4 +1,5 @@
 import BatonContracts
+import BatonFuzzMutations
 import BatonPostgres
 import BatonWorkflow
 import Foundation
@@ -134,6 +135,240 @@ import Testing
             #expect(try tx.loadCheckpoint(of: "w", step: 4)?.nextNodes == ["n4"])
             #expect(try tx.loadCheckpoint(of: "w", step: 5)?.nextNodes == ["n5"])  // the first one stays
             #expect(try tx.loadCheckpoint(of: "w", step: 5)?.state == ["step": 5])
+        }
+    }
+
+    /// The states of a run, each step's from the previous one's: fields appended to,
+    /// set, removed, shrunk, re-added, the state replaced by a non-object and back.
+    static func states(_ count: Int, seed: UInt64 = 12) -> [JSONValue] {
+        var random = SeededGenerator(seed: seed)
+        var state: JSONValue = ["steps": [], "n": 0, "draft": "a"]
+        var states: [JSONValue] = [state]
+        for step in 1..<count {
+            if step == 21 {
+                state = .array([.number(Double(step))])
+                states.append(state)
+                continue
+            }
+            guard case .object(var fields) = state else {
+                state = ["steps": [.number(Double(step))]]
+                states.append(state)
+                continue
+            }
+            switch random.below(10) {
+            case 0: fields.removeValue(forKey: "draft")
+            case 1: fields["draft"] = .string("d\(step)")
+            case 2: fields["steps"] = .array((fields["steps"]?.arrayValue ?? []).dropLast())
+            case 3: fields["n"] = .number(Double(step))
+            case 4 where fields["extra"] == nil: fields["extra"] = ["k": .number(Double(step))]
+            case 4: fields.removeValue(forKey: "extra")
+            default: break  // 5: an intra-step checkpoint, if nothing below changes either
+            }
+            let record: JSONValue = [
+                "node": .string("step_\(step)"), "payload": .string(String(repeating: "p", count: 40)),
+            ]
+            fields["steps"] = .array((fields["steps"]?.arrayValue ?? []) + (random.chance(0.8) ? [record] : []))
+            state = .object(fields)
+            states.append(state)
+        }
+        return states
+    }
+
+    /// Checkpoint `step` as a worker sends it: a delta on the one before it, whole when
+    /// there is none or the delta is larger.
+    static func sent(_ states: [JSONValue], step: Int) -> Checkpoint {
+        let whole = Checkpoint(
+            step: step, nextNodes: ["n\(step)"], state: states[step], journal: ["t": ["k": .number(Double(step))]])
+        return step == 0 ? whole : whole.sendingChanges(since: step - 1, state: states[step - 1])
+    }
+
+    @Test(arguments: Kind.allCases) func deltasRoundTripThroughStoreAndLoad(_ kind: Kind) async throws {
+        let repository = try await kind.make()
+        let states = Self.states(60)
+        #expect(states.indices.dropFirst().contains { Self.sent(states, step: $0).isDelta })
+        #expect(states.indices.dropFirst().contains { !Self.sent(states, step: $0).isDelta })
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
+            _ = try tx.insertWorkflow(Self.newWorkflow("w"))
+        }
+        for step in states.indices {
+            // Each in its own transaction, as events are applied; every step reloaded.
+            try await repository.transaction { (tx: any WorkflowTransaction) throws in
+                try tx.storeCheckpoint(Self.sent(states, step: step), of: "w", attempt: 1, retention: 100)
+                let loaded = try #require(try tx.loadCheckpoint(of: "w", step: step))
+                #expect(loaded.state == states[step], "step \(step)")
+                #expect(!loaded.isDelta && loaded.baseStep == nil)
+                #expect(loaded.nextNodes == ["n\(step)"] && loaded.journal?["t"]?["k"] == .number(Double(step)))
+            }
+        }
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
+            for step in states.indices {
+                #expect(try tx.loadCheckpoint(of: "w", step: step)?.state == states[step], "step \(step)")
+            }
+            #expect(try tx.loadCheckpoint(of: "w", step: states.count) == nil)
+        }
+    }
+
+    @Test(arguments: Kind.allCases) func retentionKeepsTheRetainedCheckpointsRebuildable(_ kind: Kind) async throws {
+        let repository = try await kind.make()
+        let states = Self.states(80, seed: 99)
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
+            _ = try tx.insertWorkflow(Self.newWorkflow("w"))
+            for step in states.indices {
+                try tx.storeCheckpoint(Self.sent(states, step: step), of: "w", attempt: 1, retention: 3)
+                for earlier in 0...step {
+                    let loaded = try tx.loadCheckpoint(of: "w", step: earlier)
+                    if earlier > step - 3 || step <= 3 {  // (nothing is deleted before step 4)
+                        #expect(loaded?.state == states[earlier], "step \(earlier) after \(step)")
+                    } else {
+                        #expect(loaded == nil, "step \(earlier) after \(step)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test(arguments: Kind.allCases) func anEndedWorkflowKeepsItsNewestCheckpointWhole(_ kind: Kind) async throws {
+        let repository = try await kind.make()
+        let states = Self.states(30, seed: 5)
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
+            _ = try tx.insertWorkflow(Self.newWorkflow("w"))
+            _ = try tx.insertWorkflow(Self.newWorkflow("none"))
+            for step in states.indices {
+                try tx.storeCheckpoint(Self.sent(states, step: step), of: "w", attempt: 1, retention: 10)
+            }
+            try tx.compactCheckpoints(of: "w")
+            try tx.compactCheckpoints(of: "w")  // twice changes nothing
+            try tx.compactCheckpoints(of: "none")  // no checkpoints: nothing to do
+            #expect(try tx.loadCheckpoint(of: "w", step: 29)?.state == states[29])
+            #expect(try tx.loadCheckpoint(of: "w", step: 28) == nil)
+        }
+    }
+
+    /// A delta on anything but the newest stored checkpoint could not be rebuilt: it is
+    /// refused with the reason, and the transaction keeps nothing.
+    @Test(arguments: Kind.allCases) func aDeltaOnAMissingBaseIsRefused(_ kind: Kind) async throws {
+        let repository = try await kind.make()
+        let states = Self.states(6)
+        @Sendable func delta(_ step: Int, on base: Int) -> Checkpoint {
+            Checkpoint(
+                step: step, nextNodes: [], state: nil, stateDelta: StateDelta.between(states[base], states[step]),
+                baseStep: base)
+        }
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
+            _ = try tx.insertWorkflow(Self.newWorkflow("w"))
+            _ = try tx.insertWorkflow(Self.newWorkflow("fresh"))
+            try tx.storeCheckpoint(
+                Self.sent(states, step: 1).applyingDelta(to: states[0]), of: "w", attempt: 1, retention: 10)
+            try tx.storeCheckpoint(delta(2, on: 1), of: "w", attempt: 1, retention: 10)
+        }
+        for (workflow, refused) in [("w", delta(4, on: 3)), ("w", delta(3, on: 1)), ("fresh", delta(1, on: 0))] {
+            do {
+                try await repository.transaction { (tx: any WorkflowTransaction) throws in
+                    try tx.storeCheckpoint(
+                        Checkpoint(step: 9, nextNodes: [], state: nil), of: "fresh", attempt: 1, retention: 10)
+                    try tx.storeCheckpoint(refused, of: workflow, attempt: 1, retention: 10)
+                }
+                Issue.record("stored \(refused.step) on \(refused.baseStep ?? -1)")
+            } catch {
+                #expect("\(error)".contains("is refused"), "\(error)")
+                #expect("\(error)".contains("checkpoint \(refused.baseStep ?? -1)"), "\(error)")
+            }
+        }
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
+            #expect(try tx.loadCheckpoint(of: "w", step: 2)?.state == states[2])
+            #expect(try tx.loadCheckpoint(of: "w", step: 3) == nil)
+            #expect(try tx.loadCheckpoint(of: "w", step: 4) == nil)
+            #expect(try tx.loadCheckpoint(of: "fresh", step: 9) == nil)  // its transaction kept nothing
+            // A step stored already stores nothing, delta or not; nor does an older one.
+            try tx.storeCheckpoint(delta(2, on: 0), of: "w", attempt: 2, retention: 10)
+            try tx.storeCheckpoint(
+                Checkpoint(step: 1, nextNodes: [], state: "other"), of: "w", attempt: 2, retention: 10)
+            #expect(try tx.loadCheckpoint(of: "w", step: 2)?.state == states[2])
+            #expect(try tx.loadCheckpoint(of: "w", step: 1)?.state == states[1])
+        }
+    }
+
+    /// Rows stored before checkpoint deltas (the whole state in `checkpoints.state`) load
+    /// as they were, serve as a delta's base, and outlive retention through it.
+    @Test func anOldWholeCheckpointRowStillLoads() async throws {
+        let pool = try await TestDatabase.fresh()
+        let repository = PostgresWorkflowRepository(pool: pool)
+        let states = Self.states(12)
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
+            _ = try tx.insertWorkflow(Self.newWorkflow("w"))
+        }
+        try await pool.transaction { db in
+            for step in 6...7 {
+                var body = Checkpoint(step: step, nextNodes: ["n\(step)"], state: nil, journal: ["t": ["k": 1]])
+                body.state = .null
+                try db.query(
+                    """
+                    INSERT INTO checkpoints (workflow_id, step, attempt, next_nodes, state, body)
+                    VALUES ('w', \(step), 1, \(json: ["n\(step)"]), \(json: states[step]), \(json: body))
+                    """)
+            }
+            // Before migration 3, no body.
+            try db.query(
+                "INSERT INTO workflows (id, agent, input, fingerprint, status, attempt, machine) SELECT 'v', agent, input, 'f', status, attempt, machine FROM workflows WHERE id = 'w'"
+            )
+            try db.query(
+                "INSERT INTO checkpoints (workflow_id, step, attempt, next_nodes, state) VALUES ('v', 3, 1, '[\"n\"]', '{\"a\": 1}')"
+            )
+        }
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
+            #expect(try tx.loadCheckpoint(of: "w", step: 7)?.state == states[7])
+            #expect(try tx.loadCheckpoint(of: "w", step: 7)?.journal?["t"]?["k"] == 1)
+            #expect(try tx.loadCheckpoint(of: "v", step: 3) == Checkpoint(step: 3, nextNodes: ["n"], state: ["a": 1]))
+            for step in 8...11 {
+                let delta = StateDelta.between(states[step - 1], states[step])
+                try tx.storeCheckpoint(
+                    Checkpoint(step: step, nextNodes: [], state: nil, stateDelta: delta, baseStep: step - 1),
+                    of: "w", attempt: 2, retention: 2)
+            }
+            #expect(try tx.loadCheckpoint(of: "w", step: 7) == nil)
+            #expect(try tx.loadCheckpoint(of: "w", step: 10)?.state == states[10])
+            #expect(try tx.loadCheckpoint(of: "w", step: 11)?.state == states[11])
+        }
+    }
+
+    /// What PostgreSQL keeps: the changes, once. A field appended to every step and one
+    /// set every step, 200 steps, retention 5: the appends stay (they are the value), the
+    /// dead sets go; compaction leaves one row.
+    @Test func postgresKeepsWhatChangedOnce() async throws {
+        let pool = try await TestDatabase.fresh()
+        let repository = PostgresWorkflowRepository(pool: pool)
+        let states: [JSONValue] = (0..<200).map { step in
+            [
+                "steps": .array((0..<step).map { .string("record \($0) " + String(repeating: "r", count: 100)) }),
+                "n": .number(Double(step)),
+            ]
+        }
+        let deltas = states.indices.filter { Self.sent(states, step: $0).isDelta }.count
+        #expect(deltas >= 197)
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
+            _ = try tx.insertWorkflow(Self.newWorkflow("w"))
+            for step in states.indices {
+                try tx.storeCheckpoint(Self.sent(states, step: step), of: "w", attempt: 1, retention: 5)
+            }
+            #expect(try tx.loadCheckpoint(of: "w", step: 199)?.state == states[199])
+        }
+        func count(_ condition: String) async throws -> Int {
+            try await pool.transaction { db in
+                try db.query("SELECT count(*) AS n FROM checkpoint_changes WHERE \(unescaped: condition)").first?.int(
+                    "n") ?? -1
+            }
+        }
+        #expect(try await count("op = 'append'") == deltas)
+        #expect(try await count("op = 'set'") <= 6)
+        #expect(try await count("op = 'replace'") == 1)
+        let stateColumns = try await pool.transaction { db in
+            try db.query("SELECT count(*) AS n FROM checkpoints WHERE state IS NOT NULL").first?.int("n")
+        }
+        #expect(stateColumns == 0)
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in try tx.compactCheckpoints(of: "w") }
+        #expect(try await count("true") == 1)
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
+            #expect(try tx.loadCheckpoint(of: "w", step: 199)?.state == states[199])
         }
     }
 

@@ -19,14 +19,16 @@ import Testing
     @Test func safetyHoldsUnderEveryFault() async throws {
         var inputs = 0
         var workflows = 0
+        var refused = 0
         for seed in Self.seeds {
             let simulation = EngineSimulation(seed: seed, mode: .safety)
             try await simulation.run(steps: Self.steps)
             inputs += simulation.inputsApplied
             workflows += simulation.repository.snapshot.workflows.count
+            refused += simulation.refusedCheckpoints
         }
         print(
-            "engine simulation (safety): \(Self.seeds.count) seeds × \(Self.steps) steps, 3 replicas, \(workflows) workflows, \(inputs) inputs applied"
+            "engine simulation (safety): \(Self.seeds.count) seeds × \(Self.steps) steps, 3 replicas, \(workflows) workflows, \(inputs) inputs applied, \(refused) checkpoint deltas refused"
         )
     }
 

@@ -16,6 +16,9 @@ struct SimulatedWorkers {
         var steps: Int
         /// The step of its newest checkpoint: each one is one more.
         var checkpointStep: Int
+        /// The step and state of the checkpoint it sent last (or resumed from): the base
+        /// of its next one's delta, when the scheduler takes deltas.
+        var sent: (step: Int, state: JSONValue)?
         var crashed = false
     }
 
@@ -44,6 +47,8 @@ struct SimulatedWorkers {
 
     var running: [Activity] = []
     var started = 0
+    /// Every state a worker checkpointed, by workflow and step: a stored state must be one of them.
+    var published: [String: [Int: Set<JSONValue>]] = [:]
 
     static let question = InterruptRequest(
         title: "Approve?", question: "go on?", choices: [.init(id: "approve", label: "Approve")],
@@ -79,7 +84,8 @@ extension EngineSimulation {
         workers.running.append(
             SimulatedWorkers.Activity(
                 run: command.run, worker: worker, state: state, steps: 3 + random.below(3),
-                checkpointStep: command.run.checkpoint?.step ?? 0))
+                checkpointStep: command.run.checkpoint?.step ?? 0,
+                sent: command.run.checkpoint.map { ($0.step, $0.state) }))
         emit(.started, for: workers.running[workers.running.count - 1])
     }
 
@@ -165,11 +171,20 @@ extension EngineSimulation {
         }
     }
 
+    /// Always a delta when there is a base and the scheduler takes them, so that
+    /// reordered and lost events meet the base check.
     private func checkpoint(_ activity: inout SimulatedWorkers.Activity) {
         activity.checkpointStep += 1
-        emit(
-            .checkpointed(Checkpoint(step: activity.checkpointStep, nextNodes: [], state: activity.state.json)),
-            for: activity)
+        let state = activity.state.json
+        workers.published[activity.run.workflowId, default: [:]][activity.checkpointStep, default: []].insert(state)
+        var checkpoint = Checkpoint(step: activity.checkpointStep, nextNodes: [], state: state)
+        if activity.run.acceptsStateDeltas == true, let base = activity.sent {
+            checkpoint = Checkpoint(
+                step: activity.checkpointStep, nextNodes: [], state: nil,
+                stateDelta: StateDelta.between(base.state, state), baseStep: base.step)
+        }
+        activity.sent = (activity.checkpointStep, state)
+        emit(.checkpointed(checkpoint), for: activity)
     }
 
     /// The agent submits a child through the API (any replica), then waits for it.

@@ -12,7 +12,10 @@ struct SimulationInvariants {
     private var terminalRecords: [String: Int] = [:]
     private(set) var checks = 0
 
-    mutating func check(_ tables: InMemoryWorkflowRepository.Tables, step: Int, seed: UInt64) throws {
+    mutating func check(
+        _ tables: InMemoryWorkflowRepository.Tables, published: [String: [Int: Set<JSONValue>]], step: Int,
+        seed: UInt64
+    ) throws {
         checks += 1
         func fail(_ id: String, _ message: String) -> SimulationViolation {
             // The workflow's latest history, so that the report shows how it got there.
@@ -41,6 +44,17 @@ struct SimulationInvariants {
                 }
             }
             seen[id] = (machine.status, machine.attempt, machine.checkpointStep)
+            // The newest checkpoint is stored, with a state a worker had at that step (a
+            // delta applied to the wrong base would make one no worker had).
+            if let newest = machine.checkpointStep {
+                let stored = tables.checkpoints[id]?[newest]
+                if tables.checkpoints[id]?.keys.max() != newest || stored == nil {
+                    throw fail(id, "the machine's checkpoint \(newest) is not the newest stored")
+                }
+                if let state = stored?.state, published[id]?[newest]?.contains(state) != true {
+                    throw fail(id, "checkpoint \(newest) holds a state no worker had: \(state)")
+                }
+            }
             let armed = Set((timersByWorkflow[id] ?? []).map(\.timer))
             if armed != machine.timers {
                 throw fail(

@@ -79,9 +79,18 @@ final class InMemoryWorkflowTransaction: WorkflowTransaction {
         tables.timers[TimerKey(workflowId: workflowId, timer: timer)] = nil
     }
 
+    /// As `CheckpointRows`: a delta lands only on the newest stored checkpoint, whose
+    /// whole state is kept here; a step stored already, or older than the newest, stores nothing.
     func storeCheckpoint(_ checkpoint: Checkpoint, of workflowId: String, attempt: Int, retention: Int) throws {
         var stored = tables.checkpoints[workflowId] ?? [:]
-        if stored[checkpoint.step] == nil { stored[checkpoint.step] = checkpoint }
+        let newest = stored.keys.max()
+        if let base = checkpoint.baseStep, stored[checkpoint.step] == nil, base != newest {
+            throw InMemoryWorkflowRepository.CheckpointRefused(
+                step: checkpoint.step, workflowId: workflowId, base: base, newest: newest)
+        }
+        if stored[checkpoint.step] == nil, newest.map({ checkpoint.step > $0 }) ?? true {
+            stored[checkpoint.step] = checkpoint.applyingDelta(to: newest.flatMap { stored[$0]?.state } ?? .null)
+        }
         if checkpoint.step > retention {
             stored = stored.filter { $0.key > checkpoint.step - retention }
         }
@@ -90,6 +99,11 @@ final class InMemoryWorkflowTransaction: WorkflowTransaction {
 
     func loadCheckpoint(of workflowId: String, step: Int) throws -> Checkpoint? {
         tables.checkpoints[workflowId]?[step]
+    }
+
+    func compactCheckpoints(of workflowId: String) throws {
+        guard let stored = tables.checkpoints[workflowId], let newest = stored.keys.max() else { return }
+        tables.checkpoints[workflowId] = stored.filter { $0.key == newest }
     }
 
     func recordProgress(_ progress: ActivityProgress, of workflowId: String) throws {
