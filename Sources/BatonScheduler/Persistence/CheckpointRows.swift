@@ -128,27 +128,22 @@ enum CheckpointRows {
 
     /// When the workflow has ended: its newest checkpoint is all it keeps, its state as
     /// one whole row.
-    static func compact(of workflowId: String, on db: PostgresTransaction) throws {
+    /// The statements that leave only the newest checkpoint, whole; reads what it needs
+    /// on `db` (which must see the transaction's checkpoints) and writes nothing itself.
+    static func compaction(of workflowId: String, on db: PostgresTransaction) throws -> [PostgresQuery] {
         guard
             let newest = try db.query("SELECT max(step) AS step FROM checkpoints WHERE workflow_id = \(workflowId)")
                 .first?["step"].flatMap({ Int($0) }),
             let checkpoint = try load(of: workflowId, step: newest, on: db)
-        else { return }
-        try db.query("DELETE FROM checkpoints WHERE workflow_id = \(workflowId) AND step < \(newest)")
-        try db.query("DELETE FROM checkpoint_changes WHERE workflow_id = \(workflowId)")
-        try db.query(
+        else { return [] }
+        return [
+            "DELETE FROM checkpoints WHERE workflow_id = \(workflowId) AND step < \(newest)",
+            "DELETE FROM checkpoint_changes WHERE workflow_id = \(workflowId)",
             """
             INSERT INTO checkpoint_changes (workflow_id, step, ord, op, field, value)
             VALUES (\(workflowId), \(newest), 0, 'replace', NULL, \(json: checkpoint.state))
-            """)
-        try db.query(
-            "UPDATE checkpoints SET state = NULL WHERE workflow_id = \(workflowId) AND step = \(newest) AND state IS NOT NULL"
-        )
-    }
-}
-
-extension PostgresWorkflowTransaction {
-    func compactCheckpoints(of workflowId: String) throws {
-        try CheckpointRows.compact(of: workflowId, on: db)
+            """,
+            "UPDATE checkpoints SET state = NULL WHERE workflow_id = \(workflowId) AND step = \(newest) AND state IS NOT NULL",
+        ]
     }
 }

@@ -187,6 +187,11 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
         return try CheckpointRows.load(of: workflowId, step: step, on: db)
     }
 
+    func compactCheckpoints(of workflowId: String) throws {
+        try writePendingWrites()
+        for query in try CheckpointRows.compaction(of: workflowId, on: db) { pending.append(query) }
+    }
+
     func recordProgress(_ progress: ActivityProgress, of workflowId: String) throws {
         pending.record(progress, of: workflowId)
     }
