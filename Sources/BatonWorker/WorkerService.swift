@@ -214,7 +214,7 @@ public struct WorkerService: Service {
             // latest checkpoint (the command's own checkpoint may be stale).
             logger.info("command redelivered; handing it back to the scheduler", metadata: metadata)
             try await runner.publisher.publish(
-                event(.redelivered, for: activity), routingKey: activity.eventsRoutingKey)
+                event(.redelivered(), for: activity), routingKey: activity.eventsRoutingKey)
             try await consumer.ack(delivery.deliveryTag)
             return
         }

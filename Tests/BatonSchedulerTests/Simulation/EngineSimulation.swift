@@ -195,7 +195,8 @@ final class EngineSimulation {
         let id = ids[random.below(ids.count)]
         guard let before = repository.snapshot.workflows[id]?.stored.machine, before.leaseToken != nil else { return }
         let kinds: [WorkerEvent.Kind] = [
-            .completed(output: "forged"), .interrupted(SimulatedWorkers.question), .redelivered, .started,
+            .completed(output: "forged"), .interrupted(SimulatedWorkers.question),
+            .redelivered(connectionAgeSeconds: 3_600), .started,
             .failed(ActivityFailure(kind: "x", message: "forged", retryable: false)),
         ]
         let forged = WorkerEvent(

@@ -62,7 +62,7 @@ extension EngineSimulation {
             broker.events.append(
                 WorkerEvent(
                     eventId: nextEventId(), workflowId: command.run.workflowId, attempt: command.run.attempt,
-                    workerId: worker, leaseToken: command.run.leaseToken, kind: .redelivered))
+                    workerId: worker, leaseToken: command.run.leaseToken, kind: .redelivered()))
             return
         }
         var state = command.run.checkpoint.map { SimulatedWorkers.GraphState($0.state) } ?? .init()
