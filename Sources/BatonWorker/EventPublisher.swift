@@ -9,9 +9,16 @@ struct EventPublisher: Sendable {
     /// `routingKey`: the one the event's command names (its partition slot); without
     /// one, the events queue's own key (commands of a scheduler without partitions).
     func publish(_ event: WorkerEvent, routingKey: String?) async throws {
-        try await publisher.publish([
-            AMQPMessage(
-                routingKey: routingKey ?? queue, body: event.encoded(), exchange: Topology.eventsExchange(for: queue))
-        ])
+        try await publisher.publish([message(event, routingKey: routingKey)])
+    }
+
+    /// Several events in one batch (one confirm wait), each to its own routing key.
+    func publish(_ events: [(event: WorkerEvent, routingKey: String?)]) async throws {
+        try await publisher.publish(events.map { message($0.event, routingKey: $0.routingKey) })
+    }
+
+    private func message(_ event: WorkerEvent, routingKey: String?) -> AMQPMessage {
+        AMQPMessage(
+            routingKey: routingKey ?? queue, body: event.encoded(), exchange: Topology.eventsExchange(for: queue))
     }
 }
