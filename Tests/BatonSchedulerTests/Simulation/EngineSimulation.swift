@@ -50,6 +50,7 @@ final class EngineSimulation {
         self.mode = mode
         self.random = SeededGenerator(seed: seed)
         self.clock = Locked(Date(timeIntervalSince1970: 1_800_000_000))
+        broker.upSince = clock.current.addingTimeInterval(-3_600)
         let entropy = Locked(SeededGenerator(seed: seed ^ 0x5EED))
         for _ in 0..<count {
             var engine = WorkflowEngine(
