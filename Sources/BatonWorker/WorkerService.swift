@@ -248,6 +248,10 @@ public struct WorkerService: Service {
             // been open: the broker has been up at least that long. The scheduler decides
             // whether that worker is gone and dispatches the next attempt from the latest
             // checkpoint (the command's own checkpoint may be stale).
+            // A stopping broker closes its connections one by one: a command requeued by an
+            // early close can reach this one just before its turn. One round trip first: a
+            // connection closing fails it, and the command comes back later, to a new one.
+            try await consumer.setPrefetch(UInt16(configuration.concurrency))
             let age = ContinuousClock.now - openedAt
             let seconds = Double(age.components.seconds) + Double(age.components.attoseconds) * 1e-18
             logger.info(
