@@ -29,11 +29,12 @@ import Testing
         try closeConnections(mentioning: [marker])
     }
 
-    /// Closes, in one go inside the broker, every connection whose client-provided name
-    /// mentions one of `markers`, as a broker restart closes them all at once. One at a
-    /// time (a `rabbitmqctl` each, seconds apart on a loaded machine), a command requeued
-    /// by one close could reach another worker's connection still open and old: a worker
-    /// cut off while the broker stayed up, which the scheduler rightly gives up at once.
+    /// Closes, in one go inside the broker (each close in its own process, all at once),
+    /// every connection whose client-provided name mentions one of `markers`, as a broker
+    /// restart closes them. One at a time (a `rabbitmqctl` each, seconds apart on a loaded
+    /// machine), a command requeued by one close reaches another worker's connection still
+    /// open and old: a worker cut off while the broker stayed up, which the scheduler
+    /// rightly gives up at once.
     static func closeConnections(mentioning markers: [String]) throws -> Int {
         for marker in markers {
             try #require(!marker.contains(where: { $0 == "\"" || $0 == "\\" }), "a marker the script can quote")
@@ -44,7 +45,7 @@ import Testing
                 CP <- [proplists:get_value(client_properties, I)], is_list(CP),
                 {_, _, Name} <- [lists:keyfind(<<"connection_name">>, 1, CP)], is_binary(Name),
                 lists:any(fun(M) -> binary:match(Name, M) =/= nomatch end, Markers)],
-            [rabbit_networking:close_connection(P, "test: broker outage") || P <- Pids],
+            [spawn(fun() -> rabbit_networking:close_connection(P, "test: broker outage") end) || P <- Pids],
             length(Pids).
             """
         let output = try rabbitmqctl(["eval", script])
