@@ -14,15 +14,21 @@ public struct WorkerEvent: Sendable, Hashable {
 
     public enum Kind: Sendable, Hashable {
         case started
-        case heartbeat(ActivityProgress?)
+        /// The activity runs. `reconnected`: sent at once, for each running activity, when
+        /// the worker's command connection came back after a loss: the broker requeued
+        /// its commands while it lived, so their redelivery says nothing of its death.
+        case heartbeat(ActivityProgress?, reconnected: Bool = false)
         case checkpointed(Checkpoint)
         case progress(ActivityProgress)
         case interrupted(InterruptRequest)
         case completed(output: JSONValue)
         case failed(ActivityFailure)
-        /// The broker delivered this attempt's command again: the worker that held it
-        /// is gone. The receiving worker reports it instead of running a stale command.
-        case redelivered
+        /// The broker delivered this attempt's command again: the connection of the
+        /// worker that held it closed. The receiving worker reports it instead of running
+        /// a stale command. `connectionAgeSeconds`: how long the receiving worker's command
+        /// connection had been open when the command came back, a lower bound on how long
+        /// the broker has been up without a restart (nil from workers that predate it).
+        case redelivered(connectionAgeSeconds: Double? = nil)
         /// The worker gave the attempt back on purpose (it is draining) after its last
         /// checkpoint; unlike a lost worker this is no failure of the attempt.
         case handedBack
@@ -80,6 +86,10 @@ extension WorkerEvent {
         var request: InterruptRequest?
         var output: JSONValue?
         var failure: ActivityFailure?
+        /// Heartbeats: present (true) only on a reconnection report.
+        var reconnected: Bool?
+        /// `redelivered`: the receiving connection's age.
+        var connectionAgeSeconds: Double?
     }
 
     /// The wire form: `{"version": 1, "type": "checkpointed", "eventId": …, …}`.
@@ -87,8 +97,11 @@ extension WorkerEvent {
         var body = Body(
             eventId: eventId, workflowId: workflowId, attempt: attempt, workerId: workerId, leaseToken: leaseToken)
         switch kind {
-        case .started, .redelivered, .handedBack: break
-        case .heartbeat(let progress): body.progress = progress
+        case .started, .handedBack: break
+        case .redelivered(let age): body.connectionAgeSeconds = age
+        case .heartbeat(let progress, let reconnected):
+            body.progress = progress
+            body.reconnected = reconnected ? true : nil
         case .checkpointed(let checkpoint): body.checkpoint = checkpoint
         case .progress(let progress): body.progress = progress
         case .interrupted(let request): body.request = request
@@ -115,12 +128,16 @@ extension WorkerEvent {
         let kind: Kind
         switch eventType {
         case .started: kind = .started
-        case .heartbeat: kind = .heartbeat(body.progress)
+        case .heartbeat: kind = .heartbeat(body.progress, reconnected: body.reconnected ?? false)
         case .checkpointed: kind = .checkpointed(try require(body.checkpoint, "checkpoint"))
         case .progress: kind = .progress(try require(body.progress, "progress"))
         case .interrupted: kind = .interrupted(try require(body.request, "request"))
         case .completed: kind = .completed(output: try require(body.output, "output"))
-        case .redelivered: kind = .redelivered
+        case .redelivered:
+            if let age = body.connectionAgeSeconds, !(age.isFinite && age >= 0) {
+                throw .malformed("connectionAgeSeconds must be a number of seconds, 0 or more")
+            }
+            kind = .redelivered(connectionAgeSeconds: body.connectionAgeSeconds)
         case .handedBack: kind = .handedBack
         case .failed: kind = .failed(try require(body.failure, "failure"))
         }

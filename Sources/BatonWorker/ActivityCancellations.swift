@@ -1,3 +1,4 @@
+import BatonContracts
 import Synchronization
 
 /// Lets a cancel command, which arrives on the control exchange, reach the activity
@@ -11,6 +12,9 @@ final class ActivityCancellations: Sendable {
     private struct Entry {
         var cancelled = false
         var waiter: CheckedContinuation<Void, Never>?
+        /// The command, so that the worker can speak for the activity outside its run
+        /// (a reconnection report).
+        var activity: RunActivity?
     }
     private let entries = Mutex<[Key: Entry]>([:])
 
@@ -21,12 +25,17 @@ final class ActivityCancellations: Sendable {
     /// Registers `key` unless it is registered already; false then. The consumer claims
     /// an activity as it accepts the command, so that a second copy arriving a moment
     /// later (before the first has even reported `started`) is recognised.
-    func claim(_ key: Key) -> Bool {
+    func claim(_ key: Key, for activity: RunActivity? = nil) -> Bool {
         entries.withLock { entries in
             guard entries[key] == nil else { return false }
-            entries[key] = Entry()
+            entries[key] = Entry(activity: activity)
             return true
         }
+    }
+
+    /// The commands of the activities this worker runs now.
+    var running: [RunActivity] {
+        entries.withLock { $0.values.compactMap(\.activity) }
     }
 
     /// True while this worker runs the activity.

@@ -14,10 +14,12 @@ import ServiceLifecycle
 ///
 /// Broker outages: the event publisher reconnects and holds events until they are
 /// confirmed; the command consumer reconnects with back-off. Activities keep running
-/// across a reconnection. Their old deliveries, requeued by the broker when the
-/// connection died, reach a worker again as redelivered and are handed back; whichever
-/// comes first, the activity's completion or the hand-back, decides (the other is
-/// fenced off by the scheduler).
+/// across a reconnection, and the worker says at once, for each, that it reconnected.
+/// Their old deliveries, requeued by the broker when the connection died, reach a
+/// worker again as redelivered and are reported with the age of the connection that
+/// received them; the scheduler weighs both (docs/architecture.md, "Redelivery is a
+/// hint"). Whichever comes first, the activity's completion or a next attempt, decides
+/// (the other is fenced off by the scheduler).
 public struct WorkerService: Service {
     public let configuration: WorkerConfiguration
     public let registry: AgentRegistry
@@ -53,7 +55,7 @@ public struct WorkerService: Service {
             workerId: workerId, cancellations: cancellations, drain: drain, logger: logger)
         // The first consumer connection is opened here, so a bad URL or password fails at
         // start; queues the scheduler has not declared yet are waited for.
-        var consumer: AMQPConnection? = try await openFirstConsumer(endpoint)
+        var consumer: CommandConnection? = try await openFirstConsumer(endpoint)
         logger.info(
             "worker ready",
             metadata: [
@@ -82,15 +84,17 @@ public struct WorkerService: Service {
                     while !Task.isCancelled {
                         let began = ContinuousClock.now
                         do {
-                            let connection: AMQPConnection
+                            let connection: CommandConnection
                             if let consumer {
                                 connection = consumer
                             } else {
                                 connection = try await openConsumer(endpoint)
+                                reportReconnection(runner.publisher, group: &group)
                             }
                             consumer = nil
-                            let finished = try await consume(connection, runner: runner, group: &group)
-                            await connection.close()
+                            let finished = try await consume(
+                                connection.connection, openedAt: connection.openedAt, runner: runner, group: &group)
+                            await connection.connection.close()
                             if finished { break }
                         } catch let error as AMQPError {
                             guard !drain.isDraining else { break }
@@ -118,7 +122,7 @@ public struct WorkerService: Service {
 
     /// The first consumer connection: a login that fails ends the start; a queue or
     /// exchange the scheduler has not declared yet (404) is waited for.
-    private func openFirstConsumer(_ endpoint: AMQPEndpoint) async throws -> AMQPConnection {
+    private func openFirstConsumer(_ endpoint: AMQPEndpoint) async throws -> CommandConnection {
         var backoff = 0
         while true {
             do {
@@ -135,19 +139,49 @@ public struct WorkerService: Service {
         }
     }
 
+    /// A command consumer connection and when it was opened (once open, not before).
+    private struct CommandConnection: Sendable {
+        let connection: AMQPConnection
+        let openedAt: ContinuousClock.Instant
+    }
+
     /// A connection consuming the command queue and this worker's control queue.
-    private func openConsumer(_ endpoint: AMQPEndpoint) async throws -> AMQPConnection {
+    private func openConsumer(_ endpoint: AMQPEndpoint) async throws -> CommandConnection {
         let connection = try await AMQPConnection.connect(to: endpoint, name: "baton-worker \(workerId) commands")
+        let openedAt = ContinuousClock.now
         try await connection.setPrefetch(UInt16(configuration.concurrency))
         let controlExchange = WorkerCommand.controlExchange(for: configuration.queue)
         try await connection.declareExclusiveQueue("\(controlExchange).\(workerId)", boundTo: controlExchange)
         try await connection.consume("\(controlExchange).\(workerId)")
-        return connection
+        return CommandConnection(connection: connection, openedAt: openedAt)
+    }
+
+    /// The command connection came back after a loss: the broker requeued this worker's
+    /// unacknowledged commands, and whoever gets one reports it redelivered. Says at once,
+    /// for each running activity, that this worker lives and reconnected, so that the
+    /// redelivery is not taken for its death (docs/architecture.md, "Redelivery is a hint").
+    private func reportReconnection(_ publisher: EventPublisher, group: inout ThrowingDiscardingTaskGroup<any Error>) {
+        let running = cancellations.running
+        guard !running.isEmpty else { return }
+        let events = running.map { activity in
+            (event: event(.heartbeat(nil, reconnected: true), for: activity), routingKey: activity.eventsRoutingKey)
+        }
+        let logger = logger
+        logger.info("command connection back; telling the scheduler", metadata: ["activities": "\(running.count)"])
+        group.addTask {
+            do {
+                try await publisher.publish(events)
+            } catch {
+                // Only a hint lost: the activities' own heartbeats still speak for them.
+                logger.warning("could not report the reconnection", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     /// Consumes until the drain is over (true) or the connection fails (throws).
     private func consume(
-        _ consumer: AMQPConnection, runner: ActivityRunner, group: inout ThrowingDiscardingTaskGroup<any Error>
+        _ consumer: AMQPConnection, openedAt: ContinuousClock.Instant, runner: ActivityRunner,
+        group: inout ThrowingDiscardingTaskGroup<any Error>
     ) async throws -> Bool {
         let commandConsumer = try await consumer.consume(configuration.queue)
         let publisher = runner.publisher.publisher
@@ -186,7 +220,8 @@ public struct WorkerService: Service {
             }
             switch command {
             case .runActivity(let activity):
-                try await accept(activity, delivery: delivery, consumer: consumer, runner: runner, group: &group)
+                try await accept(
+                    activity, delivery: delivery, consumer: consumer, openedAt: openedAt, runner: runner, group: &group)
             case .cancelActivity(let cancel) where cancel.workerId != nil && cancel.workerId != workerId:
                 try await consumer.ack(delivery.deliveryTag)  // for another worker running the same attempt
             case .cancelActivity(let cancel):
@@ -202,25 +237,35 @@ public struct WorkerService: Service {
     /// worker runs is dropped, a redelivered one is reported, one that arrives during a
     /// drain is handed back.
     private func accept(
-        _ activity: RunActivity, delivery: AMQPDelivery, consumer: AMQPConnection, runner: ActivityRunner,
-        group: inout ThrowingDiscardingTaskGroup<any Error>
+        _ activity: RunActivity, delivery: AMQPDelivery, consumer: AMQPConnection, openedAt: ContinuousClock.Instant,
+        runner: ActivityRunner, group: inout ThrowingDiscardingTaskGroup<any Error>
     ) async throws {
         let key = ActivityCancellations.Key(workflowId: activity.workflowId, attempt: activity.attempt)
         let metadata: Logger.Metadata = ["workflow": "\(activity.workflowId)", "attempt": "\(activity.attempt)"]
         if delivery.redelivered && !cancellations.isRunning(key) {
             // The worker that held this command lost its connection: it may be gone, or
-            // alive and reconnecting. Tell the scheduler, which waits for a sign of life
-            // from that worker and, if none comes, dispatches the next attempt from the
-            // latest checkpoint (the command's own checkpoint may be stale).
-            logger.info("command redelivered; handing it back to the scheduler", metadata: metadata)
+            // alive and reconnecting. Tell the scheduler, with how long this connection has
+            // been open: the broker has been up at least that long. The scheduler decides
+            // whether that worker is gone and dispatches the next attempt from the latest
+            // checkpoint (the command's own checkpoint may be stale).
+            // A stopping broker closes its connections one by one: a command requeued by an
+            // early close can reach this one just before its turn. One round trip first: a
+            // connection closing fails it, and the command comes back later, to a new one.
+            try await consumer.setPrefetch(UInt16(configuration.concurrency))
+            let age = ContinuousClock.now - openedAt
+            let seconds = Double(age.components.seconds) + Double(age.components.attoseconds) * 1e-18
+            logger.info(
+                "command redelivered; handing it back to the scheduler",
+                metadata: metadata.merging(["connection_age_s": "\(seconds)"]) { $1 })
             try await runner.publisher.publish(
-                event(.redelivered, for: activity), routingKey: activity.eventsRoutingKey)
+                event(.redelivered(connectionAgeSeconds: max(0, seconds)), for: activity),
+                routingKey: activity.eventsRoutingKey)
             try await consumer.ack(delivery.deliveryTag)
             return
         }
         // Claimed as it is accepted, before it even reports `started`, so that a copy
         // arriving a moment later is recognised.
-        guard !delivery.redelivered, cancellations.claim(key) else {
+        guard !delivery.redelivered, cancellations.claim(key, for: activity) else {
             // A command this worker already runs: its own, back after its connection was
             // cut (a broker restart), or a copy the outbox sent again. The activity runs on
             // here; taking the copy keeps it from reaching another worker.

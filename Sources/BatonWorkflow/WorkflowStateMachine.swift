@@ -47,6 +47,11 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
     /// that its worker may be gone. Cleared by any sign of life from the attempt; if
     /// none comes before the lease check, the worker is taken as lost.
     public private(set) var redeliveredAt: Date?
+    /// The current attempt's lease holder said its command connection came back after a
+    /// loss (a heartbeat with `reconnected`): the broker requeued its commands while it
+    /// lived, so a redelivery of this attempt's command proves nothing about its death.
+    /// False again for every new attempt.
+    public private(set) var leaseHolderReconnected: Bool
     /// Attempts in a row that ended with their worker lost, with no checkpoint between.
     public private(set) var workerCrashes: Int
     /// The node the attempt last reported, for the `worker_crashed` message.
@@ -62,6 +67,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         self.attempt = 0
         self.failures = 0
         self.workerCrashes = 0
+        self.leaseHolderReconnected = false
         self.options = options
         self.agent = agent
         self.parentId = parentId
@@ -69,7 +75,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case state, attempt, failures, checkpointStep, humanInput, timers, leaseToken, redeliveredAt, workerCrashes
-        case lastNode, agent, parentId, options
+        case leaseHolderReconnected, lastNode, agent, parentId, options
     }
 
     /// Machines saved by earlier versions lack the newer fields: they take their defaults.
@@ -85,6 +91,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         leaseToken = try c.decodeIfPresent(String.self, forKey: .leaseToken)
         redeliveredAt = try c.decodeIfPresent(Date.self, forKey: .redeliveredAt)
         workerCrashes = try c.decode(.workerCrashes, default: 0)
+        leaseHolderReconnected = try c.decode(.leaseHolderReconnected, default: false)
         lastNode = try c.decodeIfPresent(String.self, forKey: .lastNode)
         agent = try c.decodeIfPresent(String.self, forKey: .agent)
         parentId = try c.decodeIfPresent(String.self, forKey: .parentId)
@@ -198,11 +205,17 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         }
         // The broker gave the attempt's command to a worker again: its first worker lost
         // its connection, but may be alive (a broker restart cuts every connection).
-        // Only silence decides: if no sign of life comes within the lease check, the
-        // worker is lost (see docs/architecture.md, "Redelivery is a hint").
-        if case .redelivered = kind {
+        // If the connection that received it is older than the lease check, the broker
+        // has not restarted meanwhile and the first worker, silent about a reconnection,
+        // died or was cut off: the next attempt starts at once. Otherwise only silence
+        // decides: if no sign of life comes within the lease check, the worker is lost
+        // (see docs/architecture.md, "Redelivery is a hint").
+        if case .redelivered(let connectionAge) = kind {
             if case .cancelling(_, _, let reason) = state { return finish(.cancelled(reason: reason)) }
             guard redeliveredAt == nil else { return [.ignore(.duplicate)] }
+            if let connectionAge, connectionAge >= options.leaseCheckSeconds, !leaseHolderReconnected {
+                return stopRunningAttempt() + workerLost(now: now, random: random)
+            }
             redeliveredAt = now
             var check = Self.deadline(now, plus: options.leaseCheckSeconds)
             if case .running(_, _, let lastHeartbeat) = state {
@@ -221,8 +234,9 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         case .started:
             guard case .dispatched = state else { return [.ignore(.duplicate)] }
             return started(by: workerId, now: now)
-        case .heartbeat(let progress):
+        case .heartbeat(let progress, let reconnected):
             var actions = markAlive(by: workerId, now: now)
+            if reconnected { leaseHolderReconnected = true }
             if let progress {
                 lastNode = progress.node ?? lastNode
                 actions.append(.recordProgress(progress))
@@ -399,8 +413,8 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         return timers + [.setTimer(.backoff, at: until, attempt: attempt)]
     }
 
-    /// The attempt's worker went silent after its command was redelivered: it is gone.
-    /// The first loss re-dispatches at once (a crash is usually the machine's, not the
+    /// The attempt's worker is gone: silent after its command was redelivered, or its
+    /// command came back on a connection older than the lease check. The first loss re-dispatches at once (a crash is usually the machine's, not the
     /// input's); later ones back off; `maximumWorkerCrashes` in a row without a
     /// checkpoint quarantine the workflow, so that an input that kills its worker
     /// cannot take a fleet down one worker at a time.
@@ -436,6 +450,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         attempt += 1
         state = .dispatched(attempt: attempt, since: now)
         redeliveredAt = nil
+        leaseHolderReconnected = false
         leaseToken = newLeaseToken
         actions.append(
             .dispatch(attempt: attempt, resumeFromStep: checkpointStep, humanInput: humanInput, leaseToken: leaseToken))

@@ -36,7 +36,8 @@ import Testing
         .checkpointed(checkpoint), .progress(ActivityProgress(step: 1)),
         .interrupted(InterruptRequest(title: "t", question: "ok?", choices: [.init(id: "a", label: "A")])),
         .completed(output: ["report": "done", "n": 1.5]),
-        .failed(ActivityFailure(kind: "agent_error", message: "boom", retryable: true)), .redelivered, .handedBack,
+        .failed(ActivityFailure(kind: "agent_error", message: "boom", retryable: true)), .redelivered(),
+        .redelivered(connectionAgeSeconds: 12.25), .heartbeat(nil, reconnected: true), .handedBack,
     ]
     static let events = kinds.map {
         WorkerEvent(workflowId: "wf-1", attempt: 2, workerId: "worker-a", leaseToken: secret, kind: $0)

@@ -12,7 +12,9 @@ import Testing
         .interrupted(InterruptRequest(title: "Review", question: "approve?", metadata: ["k": 1])),
         .completed(output: ["ok": true]),
         .failed(ActivityFailure(kind: "agent_error", message: "boom", retryable: true)),
-        .redelivered,
+        .redelivered(),
+        .redelivered(connectionAgeSeconds: 7.5),
+        .heartbeat(nil, reconnected: true),
         .handedBack,
     ]
 
@@ -35,6 +37,30 @@ import Testing
         let body = try! JSONEncoder().encode(object)
         #expect(throws: ContractError.malformed("a 'checkpointed' event needs the field 'checkpoint'")) {
             try WorkerEvent.decode(body)
+        }
+    }
+
+    /// Events from workers that predate the redelivery stamp and the reconnection flag
+    /// still decode: a redelivery without its receiver's connection age, a plain heartbeat.
+    @Test func eventsWithoutTheNewerFieldsStillDecode() throws {
+        let redelivered = Data(
+            #"{"version": 1, "type": "redelivered", "eventId": "6F0C3A52-8E0D-4B64-A0A5-2D5F6A4B1C11", "workflowId": "wf", "attempt": 1, "workerId": "w2"}"#
+                .utf8)
+        #expect(try WorkerEvent.decode(redelivered).kind == .redelivered(connectionAgeSeconds: nil))
+        let heartbeat = Data(
+            #"{"version": 1, "type": "heartbeat", "eventId": "6F0C3A52-8E0D-4B64-A0A5-2D5F6A4B1C12", "workflowId": "wf", "attempt": 1, "workerId": "w1"}"#
+                .utf8)
+        #expect(try WorkerEvent.decode(heartbeat).kind == .heartbeat(nil, reconnected: false))
+        // And a plain heartbeat is sent as before, without the flag.
+        let plain = WorkerEvent(workflowId: "wf", attempt: 1, workerId: "w1", kind: .heartbeat(nil))
+        #expect(!String(decoding: plain.encoded(), as: UTF8.self).contains("reconnected"))
+    }
+
+    @Test func rejectsANegativeConnectionAge() {
+        let event = WorkerEvent(
+            workflowId: "wf", attempt: 1, workerId: "w2", kind: .redelivered(connectionAgeSeconds: -1))
+        #expect(throws: ContractError.malformed("connectionAgeSeconds must be a number of seconds, 0 or more")) {
+            try WorkerEvent.decode(event.encoded())
         }
     }
 

@@ -11,6 +11,7 @@ import Testing
         #expect(!EventPublisher.mustSurviveTheBroker(.heartbeat(progress)))
         #expect(!EventPublisher.mustSurviveTheBroker(.heartbeat(nil)))
         #expect(!EventPublisher.mustSurviveTheBroker(.progress(progress)))
+        #expect(EventPublisher.mustSurviveTheBroker(.heartbeat(progress, reconnected: true)))
         let durable: [WorkerEvent.Kind] = [
             .started, .checkpointed(Checkpoint(step: 1, nextNodes: [], state: [:])), .completed(output: [:]),
             .failed(ActivityFailure(kind: "k", message: "m", retryable: false)), .redelivered, .handedBack,

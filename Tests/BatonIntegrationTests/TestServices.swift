@@ -90,11 +90,13 @@ struct Stack: Sendable {
     var replicaURLs: [String] = []
 
     /// Starts `schedulers` scheduler replicas and `workers` workers, runs `body`, then
-    /// shuts everything down gracefully.
+    /// shuts everything down gracefully. `brokerRecoveryGraceSeconds`: how long after the
+    /// start heartbeat and schedule-to-start timers are held back (`EventsBacklogGate`).
     static func run(
         schedulers: Int = 1, workers: Int = 1, concurrency: Int = 4, agents: [any Agent] = [],
         queue: String = TestServices.uniqueName("agents"), schedulerBrokerURL: String = TestServices.brokerURL,
-        eventPartitions: Int = 4, _ body: @Sendable (Stack) async throws -> Void
+        eventPartitions: Int = 4, brokerRecoveryGraceSeconds: Double = 1,
+        _ body: @Sendable (Stack) async throws -> Void
     ) async throws {
         let databaseURL = try await TestServices.freshDatabase()
         let eventsQueue = queue + ".events"
@@ -102,7 +104,8 @@ struct Stack: Sendable {
         let scheduler = SchedulerConfiguration(
             httpHost: "127.0.0.1", httpPort: 0, postgresURL: databaseURL, postgresPoolSize: 4,
             brokerURL: schedulerBrokerURL, queue: queue, eventsQueue: eventsQueue, heartbeatIntervalSeconds: 1,
-            heartbeatTimeoutSeconds: 10, brokerRecoveryGraceSeconds: 1, eventPartitions: eventPartitions)
+            heartbeatTimeoutSeconds: 10, brokerRecoveryGraceSeconds: brokerRecoveryGraceSeconds,
+            eventPartitions: eventPartitions)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         for _ in 0..<schedulers {

@@ -65,25 +65,30 @@ import Testing
         }
     }
 
-    @Test func aSIGKILLedWorkerIsReplacedFromItsLastCheckpoint() async throws {
+    /// A worker daemon (the debug build) serving `stack`, as a process that can be SIGKILLed.
+    static func startWorkerProcess(_ stack: Stack) throws -> Process {
         let binary = SchedulerCrashTests.root.appendingPathComponent(".build/debug/baton-worker")
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build it with 'swift build'")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = [
+            "--config", SchedulerCrashTests.root.appendingPathComponent("config/dev/configuration_worker.yaml").path,
+        ]
+        var environment = ProcessInfo.processInfo.environment
+        environment["BATON_BROKER_URL"] = TestServices.brokerURL
+        environment["BATON_QUEUE"] = stack.queue
+        environment["BATON_EVENTS_QUEUE"] = stack.eventsQueue
+        environment["BATON_LOG_LEVEL"] = "error"
+        environment["BATON_WORKER_METRICS_PORT"] = "0"
+        environment["BATON_TEST_HOOKS_FOLDER"] = FileManager.default.temporaryDirectory.path
+        process.environment = environment
+        try process.run()
+        return process
+    }
+
+    @Test func aSIGKILLedWorkerIsReplacedFromItsLastCheckpoint() async throws {
         try await Stack.run(workers: 0) { stack in
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = [
-                "--config",
-                SchedulerCrashTests.root.appendingPathComponent("config/dev/configuration_worker.yaml").path,
-            ]
-            var environment = ProcessInfo.processInfo.environment
-            environment["BATON_BROKER_URL"] = TestServices.brokerURL
-            environment["BATON_QUEUE"] = stack.queue
-            environment["BATON_EVENTS_QUEUE"] = stack.eventsQueue
-            environment["BATON_LOG_LEVEL"] = "error"
-            environment["BATON_WORKER_METRICS_PORT"] = "0"
-            environment["BATON_TEST_HOOKS_FOLDER"] = FileManager.default.temporaryDirectory.path
-            process.environment = environment
-            try process.run()
+            let process = try Self.startWorkerProcess(stack)
             let id = try await stack.submit(
                 SubmitWorkflowRequest(agent: "chain", input: ["steps": 5, "sleep_ms": 1500])
             ).view.id
@@ -104,6 +109,59 @@ import Testing
                 "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = \(id) AND type = 'checkpointed' AND outcome = 'applied'"
             )
             #expect(checkpoints.first?["n"] == "5")
+        }
+    }
+
+    /// W3's case: a worker is SIGKILLed while another one has been running for longer
+    /// than the lease check. The broker hands the killed worker's command to that one,
+    /// whose connection is older than the lease check, and the killed worker never said
+    /// it reconnected: the next attempt starts on the redelivery report itself. Nothing
+    /// else could start it within this test: the heartbeat timeout is 300 s and every
+    /// heartbeat timer (the lease check is one) is held back for an hour.
+    @Test func aKilledWorkersActivityMovesAtOnceToAWorkerAlreadyRunning() async throws {
+        try await Stack.run(workers: 0, brokerRecoveryGraceSeconds: 3_600) { stack in
+            let doomed = try Self.startWorkerProcess(stack)
+            // Lease check: 5 s (two heartbeat intervals, at least 5 s).
+            let options = WorkflowOptions(heartbeatIntervalSeconds: 1, heartbeatTimeoutSeconds: 300)
+            let id = try await stack.submit(
+                SubmitWorkflowRequest(agent: "chain", input: ["steps": 10, "sleep_ms": 1500], options: options)
+            ).view.id
+            _ = try await Stack.waitForCount(
+                stack.databaseURL, "SELECT coalesce(max(checkpoint_step), 0) AS n FROM workflows WHERE id = '\(id)'",
+                atLeast: 1)
+            let survivor = WorkerService(
+                configuration: WorkerConfiguration(
+                    queue: stack.queue, eventsQueue: stack.eventsQueue, brokerURL: TestServices.brokerURL,
+                    concurrency: 2),
+                registry: AgentRegistry.builtIn(), logger: TestServices.logger)
+            let survivorId = survivor.workerId
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await survivor.run() }
+                // It reports its status just before it opens its command connection.
+                _ = try await Stack.waitForCount(
+                    stack.databaseURL, "SELECT count(*) AS n FROM workers WHERE id = '\(survivorId)'", atLeast: 1)
+                try await Task.sleep(for: .seconds(7))
+                kill(doomed.processIdentifier, SIGKILL)
+                doomed.waitUntilExit()
+
+                let view = try await stack.waitUntilFinished(id, deadline: .seconds(90))
+                group.cancelAll()
+                #expect(view.status == .completed)
+                #expect(view.attempt == 2)
+                let attempts = Self.attempts(view)
+                #expect(attempts.count == 10)
+                #expect(attempts.first == 1)
+                #expect(attempts.last == 2)
+                #expect(attempts == attempts.sorted())  // attempt 2 went on from attempt 1's checkpoint
+            }
+            let redelivered = try await stack.query(
+                "SELECT payload::text AS p FROM workflow_events WHERE workflow_id = \(id) AND type = 'redelivered'")
+            #expect(redelivered.count == 1)
+            #expect(redelivered.first?["p"]?.contains("connection_age_s") == true)
+            let started = try await stack.query(
+                "SELECT payload::text AS p FROM workflow_events WHERE workflow_id = \(id) AND type = 'started' AND attempt = 2"
+            )
+            #expect(started.first?["p"]?.contains(survivorId) == true)
         }
     }
 

@@ -20,7 +20,7 @@ import Testing
             percent: ([50, .nan, .infinity, -1e308] as [Double]).randomElement(using: &random)!)
         switch random.next() % 10 {
         case 0: return .started
-        case 1: return .heartbeat(random.chance(0.5) ? nil : progress)
+        case 1: return .heartbeat(random.chance(0.5) ? nil : progress, reconnected: random.chance(0.1))
         case 2:
             let step =
                 random.chance(0.1) ? [Int.min, Int.max, -1].randomElement(using: &random)! : Int(random.next() % 40)
@@ -31,7 +31,9 @@ import Testing
         case 6:
             let kind = ["agent_error", "tool_timeout", "unknown_agent"].randomElement(using: &random)!
             return .failed(ActivityFailure(kind: kind, message: "fuzzed", retryable: random.chance(0.8)))
-        case 7: return .redelivered
+        case 7:
+            let ages: [Double?] = [nil, 0, 1, 5, 10, 3600, .nan, .infinity, -1]
+            return .redelivered(connectionAgeSeconds: ages.randomElement(using: &random)!)
         case 8: return .handedBack
         default: return .heartbeat(nil)
         }

@@ -129,7 +129,7 @@ import Testing
         var d = Driver()
         _ = d.submitted()
         _ = d.worker(.started, attempt: 1)
-        _ = d.worker(.redelivered, attempt: 1, by: "w2")
+        _ = d.worker(.redelivered(), attempt: 1, by: "w2")
         _ = d.at(10)
         _ = d.timer(.heartbeat, attempt: 1)  // w1 stayed silent: it is gone, attempt 2
         #expect(d.machine.attempt == 2)
@@ -154,10 +154,10 @@ import Testing
         _ = d.worker(.checkpointed(checkpoint1), attempt: 1)
         // Checked two heartbeat intervals later, before the heartbeat timeout.
         _ = d.at(3)
-        #expect(d.worker(.redelivered, attempt: 1, by: "w2") == [.setTimer(.heartbeat, at: seconds(13), attempt: 1)])
+        #expect(d.worker(.redelivered(), attempt: 1, by: "w2") == [.setTimer(.heartbeat, at: seconds(13), attempt: 1)])
         #expect(d.machine.status == .running)
         _ = d.at(3)
-        #expect(d.worker(.redelivered, attempt: 1, by: "w3") == [.ignore(.duplicate)])
+        #expect(d.worker(.redelivered(), attempt: 1, by: "w3") == [.ignore(.duplicate)])
         _ = d.at(6)
         #expect(d.worker(.heartbeat(nil), attempt: 1) == [.setTimer(.heartbeat, at: seconds(36), attempt: 1)])
         _ = d.at(13)
@@ -172,7 +172,7 @@ import Testing
         _ = d.worker(.started, attempt: 1)
         _ = d.worker(.checkpointed(checkpoint1), attempt: 1)
         _ = d.at(1)
-        _ = d.worker(.redelivered, attempt: 1, by: "w2")
+        _ = d.worker(.redelivered(), attempt: 1, by: "w2")
         _ = d.at(11)
         #expect(
             d.timer(.heartbeat, attempt: 1) == [
@@ -190,13 +190,151 @@ import Testing
     @Test func aRedeliveryOfADispatchedAttemptWaitsForItsStart() {
         var d = Driver()
         _ = d.submitted()
-        #expect(d.worker(.redelivered, attempt: 1, by: "w2") == [.setTimer(.heartbeat, at: seconds(10), attempt: 1)])
+        #expect(d.worker(.redelivered(), attempt: 1, by: "w2") == [.setTimer(.heartbeat, at: seconds(10), attempt: 1)])
         _ = d.at(2)
         _ = d.worker(.started, attempt: 1)
         #expect(d.machine.status == .running)
         _ = d.at(10)
         #expect(d.timer(.heartbeat, attempt: 1) == [.setTimer(.heartbeat, at: seconds(32), attempt: 1)])
         #expect(d.machine.attempt == 1)
+    }
+
+    /// W3: the command comes back on a connection older than the lease check (10 s
+    /// here), so the broker did not restart meanwhile, and the lease holder never said
+    /// it reconnected: it died (or was cut off). The next attempt is dispatched on the
+    /// event itself, no timer in between, from the latest checkpoint.
+    @Test func aRedeliveryOnAnOldConnectionRedispatchesAtOnce() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
+        _ = d.worker(.checkpointed(checkpoint1), attempt: 1)
+        _ = d.at(3)
+        #expect(
+            d.worker(.redelivered(connectionAgeSeconds: 10), attempt: 1, by: "w2") == [
+                .cancelActivity(attempt: 1, lease: "w1"), .cancelTimer(.startToClose), .cancelTimer(.heartbeat),
+                .dispatch(attempt: 2, resumeFromStep: 1, humanInput: nil),
+                .setTimer(.scheduleToStart, at: seconds(63), attempt: 2),
+            ])
+        // A lost worker, as after a lease check: no retry spent, one crash counted.
+        #expect(d.machine.failures == 0)
+        #expect(d.machine.workerCrashes == 1)
+        #expect(d.machine.redeliveredAt == nil)
+        // Had it only been cut off, it is fenced: its in-flight step may run twice.
+        _ = d.at(4)
+        #expect(
+            d.worker(.heartbeat(nil, reconnected: true), attempt: 1) == [
+                .ignore(.staleAttempt), .cancelActivity(attempt: 1, lease: "w1"),
+            ])
+        #expect(d.machine.attempt == 2)
+    }
+
+    /// The same before anyone reported starting the attempt.
+    @Test func aDispatchedAttemptsCommandBackOnAnOldConnectionRedispatchesAtOnce() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.at(1)
+        #expect(
+            d.worker(.redelivered(connectionAgeSeconds: 3_600), attempt: 1, by: "w2") == [
+                .cancelActivity(attempt: 1, lease: nil), .cancelTimer(.scheduleToStart),
+                .dispatch(attempt: 2, resumeFromStep: nil, humanInput: nil),
+                .setTimer(.scheduleToStart, at: seconds(61), attempt: 2),
+            ])
+        #expect(d.machine.workerCrashes == 1)
+    }
+
+    /// A young receiving connection may have been opened after a broker restart that
+    /// also cut the lease holder off, which may still be reconnecting: only a hint.
+    @Test func aRedeliveryOnAYoungConnectionIsOnlyAHint() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
+        _ = d.at(3)
+        #expect(
+            d.worker(.redelivered(connectionAgeSeconds: 9.9), attempt: 1, by: "w2") == [
+                .setTimer(.heartbeat, at: seconds(13), attempt: 1)
+            ])
+        #expect(d.machine.attempt == 1)
+        #expect(d.machine.redeliveredAt == seconds(3))
+        // A worker that predates the stamp says nothing of its connection: a hint too.
+        var old = Driver()
+        _ = old.submitted()
+        _ = old.worker(.started, attempt: 1)
+        #expect(
+            old.worker(.redelivered(), attempt: 1, by: "w2") == [.setTimer(.heartbeat, at: seconds(10), attempt: 1)])
+    }
+
+    /// The lease holder said its command connection came back: the broker requeued its
+    /// commands while it lived (a restart with a late redelivery, or a cut of its own),
+    /// so even an old receiving connection proves nothing. Only the lease check decides,
+    /// and the holder's heartbeats keep its attempt.
+    @Test func aReportedReconnectionLeavesOnlyTheLeaseCheck() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
+        _ = d.at(2)
+        #expect(d.worker(.heartbeat(nil, reconnected: true), attempt: 1) == [])
+        #expect(d.machine.leaseHolderReconnected)
+        _ = d.at(3)
+        #expect(
+            d.worker(.redelivered(connectionAgeSeconds: 3_600), attempt: 1, by: "w2") == [
+                .setTimer(.heartbeat, at: seconds(13), attempt: 1)
+            ])
+        _ = d.at(5)
+        #expect(d.worker(.heartbeat(nil), attempt: 1) == [.setTimer(.heartbeat, at: seconds(35), attempt: 1)])
+        #expect(d.machine.attempt == 1)
+        #expect(d.worker(.completed(output: "once"), attempt: 1).contains(.recordResult("once")))
+    }
+
+    /// Only the lease holder's reconnection counts: anyone else's is fenced off.
+    @Test func anotherWorkersReconnectionDoesNotCount() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
+        #expect(
+            d.worker(.heartbeat(nil, reconnected: true), attempt: 1, by: "w2") == [
+                .ignore(.staleLease), .cancelActivity(attempt: 1, lease: "w2"),
+            ])
+        #expect(!d.machine.leaseHolderReconnected)
+        #expect(
+            d.worker(.redelivered(connectionAgeSeconds: 60), attempt: 1, by: "w3").contains(
+                .dispatch(attempt: 2, resumeFromStep: nil, humanInput: nil)))
+    }
+
+    /// The flag belongs to the attempt: the next one starts without it.
+    @Test func aNewAttemptForgetsTheReconnection() {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
+        _ = d.worker(.heartbeat(nil, reconnected: true), attempt: 1)
+        _ = d.worker(.checkpointed(checkpoint1), attempt: 1)
+        _ = d.worker(.handedBack, attempt: 1)
+        #expect(d.machine.attempt == 2)
+        #expect(!d.machine.leaseHolderReconnected)
+        _ = d.at(1)
+        _ = d.worker(.started, attempt: 2, by: "w2")
+        _ = d.at(2)
+        #expect(
+            d.worker(.redelivered(connectionAgeSeconds: 60), attempt: 2, by: "w3") == [
+                .cancelActivity(attempt: 2, lease: "w2"), .cancelTimer(.startToClose), .cancelTimer(.heartbeat),
+                .dispatch(attempt: 3, resumeFromStep: 1, humanInput: nil),
+                .setTimer(.scheduleToStart, at: seconds(62), attempt: 3),
+            ])
+    }
+
+    /// Workers that keep dying on the fast path are quarantined as after lease checks.
+    @Test func fastLossesCountTowardsTheQuarantine() {
+        var d = Driver()
+        _ = d.submitted()
+        for attempt in 1...2 {  // maximumWorkerCrashes: 2
+            _ = d.at(Double(attempt * 100))
+            _ = d.worker(.started, attempt: attempt, by: "w\(attempt)")
+            _ = d.worker(.redelivered(connectionAgeSeconds: 60), attempt: attempt, by: "survivor")
+        }
+        guard case .failed(let failure) = d.machine.state else {
+            Issue.record("expected failed, got \(d.machine.state)")
+            return
+        }
+        #expect(failure.kind == "worker_crashed")
     }
 
     /// Issue #10 (2): an input that kills its worker is quarantined after
@@ -208,14 +346,14 @@ import Testing
         _ = d.worker(.checkpointed(checkpoint1), attempt: 1)
         _ = d.worker(.progress(ActivityProgress(node: "b", step: 1)), attempt: 1)
         _ = d.at(1)
-        _ = d.worker(.redelivered, attempt: 1, by: "w2")
+        _ = d.worker(.redelivered(), attempt: 1, by: "w2")
         _ = d.at(11)
         _ = d.timer(.heartbeat, attempt: 1)
         #expect(d.machine.attempt == 2)
         _ = d.at(12)
         _ = d.worker(.started, attempt: 2, by: "w2")
         _ = d.at(13)
-        _ = d.worker(.redelivered, attempt: 2, by: "w3")
+        _ = d.worker(.redelivered(), attempt: 2, by: "w3")
         _ = d.at(23)
         let actions = d.timer(.heartbeat, attempt: 2)
         guard case .failed(let failure) = d.machine.state else {
@@ -235,7 +373,7 @@ import Testing
         _ = d.submitted()
         _ = d.worker(.started, attempt: 1)
         _ = d.at(1)
-        _ = d.worker(.redelivered, attempt: 1, by: "w2")
+        _ = d.worker(.redelivered(), attempt: 1, by: "w2")
         _ = d.at(11)
         _ = d.timer(.heartbeat, attempt: 1)
         _ = d.at(12)
@@ -244,7 +382,7 @@ import Testing
         _ = d.worker(.checkpointed(checkpoint1), attempt: 2, by: "w2")
         #expect(d.machine.workerCrashes == 0)
         _ = d.at(14)
-        _ = d.worker(.redelivered, attempt: 2, by: "w3")
+        _ = d.worker(.redelivered(), attempt: 2, by: "w3")
         _ = d.at(24)
         _ = d.timer(.heartbeat, attempt: 2)
         #expect(d.machine.status == .dispatched)
@@ -259,7 +397,7 @@ import Testing
         let submitted = d.submitted()
         #expect(submitted.contains(.dispatch(attempt: 1, resumeFromStep: nil, humanInput: nil, leaseToken: "secret-1")))
         #expect(d.worker(.completed(output: "forged"), attempt: 1, token: "guess") == [.ignore(.badLeaseToken)])
-        #expect(d.worker(.redelivered, attempt: 1, by: "w9", token: "") == [.ignore(.badLeaseToken)])
+        #expect(d.worker(.redelivered(), attempt: 1, by: "w9", token: "") == [.ignore(.badLeaseToken)])
         #expect(d.machine.status == .dispatched)
         _ = d.worker(.started, attempt: 1)
         #expect(
@@ -424,7 +562,8 @@ import Testing
         _ = d.submitted()
         _ = d.worker(.completed(output: 1), attempt: 1)
         let events: [WorkerEvent.Kind] = [
-            .started, .heartbeat(nil), .checkpointed(checkpoint1), .completed(output: 2), .failed(flaky), .redelivered,
+            .started, .heartbeat(nil), .checkpointed(checkpoint1), .completed(output: 2), .failed(flaky),
+            .redelivered(),
         ]
         for event in events {
             let actions = d.worker(event, attempt: 1)
@@ -572,6 +711,29 @@ import Testing
         #expect(d.answer("again") == [.ignore(.unexpected)])
     }
 
+    /// Machines stored before the reconnection flag existed load with it off, and a
+    /// set flag survives a reload.
+    @Test func machinesSavedBeforeTheReconnectionFlagStillLoad() throws {
+        var d = Driver()
+        _ = d.submitted()
+        _ = d.worker(.started, attempt: 1)
+        guard case .object(var stored) = try JSONValueCoding.encode(d.machine) else {
+            Issue.record("a machine is stored as an object")
+            return
+        }
+        #expect(stored.removeValue(forKey: "leaseHolderReconnected") == .bool(false))
+        let old = try JSONValueCoding.decode(WorkflowStateMachine.self, from: .object(stored))
+        #expect(old == d.machine)
+        #expect(!old.leaseHolderReconnected)
+        // The same through Foundation's coder, from text as an earlier version wrote it.
+        let text = try JSONEncoder().encode(JSONValue.object(stored))
+        #expect(try JSONDecoder().decode(WorkflowStateMachine.self, from: text) == d.machine)
+        _ = d.worker(.heartbeat(nil, reconnected: true), attempt: 1)
+        let reloaded = try JSONDecoder().decode(WorkflowStateMachine.self, from: JSONEncoder().encode(d.machine))
+        #expect(reloaded.leaseHolderReconnected)
+        #expect(reloaded == d.machine)
+    }
+
     @Test func theMachineSurvivesPersistence() throws {
         var d = Driver()
         _ = d.submitted()
@@ -614,8 +776,8 @@ import Testing
                 let kinds: [WorkerEvent.Kind] = [
                     .started, .heartbeat(nil), .progress(.init(step: 0)), .checkpointed(checkpoint),
                     .interrupted(.asking("q")),
-                    .completed(output: 2), .failed(.init(kind: "y", message: "", retryable: true)), .redelivered,
-                    .handedBack,
+                    .completed(output: 2), .failed(.init(kind: "y", message: "", retryable: true)), .redelivered(),
+                    .redelivered(connectionAgeSeconds: 3_600), .heartbeat(nil, reconnected: true), .handedBack,
                 ]
                 events += kinds.map { .worker($0, attempt: attempt, workerId: worker) }
             }

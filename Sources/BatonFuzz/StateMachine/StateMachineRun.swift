@@ -127,7 +127,7 @@ enum StateMachineRun {
             percent: input.double())
         switch input.choose(10) {
         case 0: return .started
-        case 1: return .heartbeat(input.byte() < 128 ? nil : progress)
+        case 1: return .heartbeat(input.byte() < 128 ? nil : progress, reconnected: input.byte() < 32)
         case 2:
             let step = input.byte() < 16 ? Int(input.int64()) : Int(input.byte())
             return .checkpointed(Checkpoint(step: step, nextNodes: ["next"], state: ["step": .number(Double(step))]))
@@ -137,7 +137,7 @@ enum StateMachineRun {
         case 6:
             let kind = input.element(of: ["agent_error", "tool_timeout", "unknown_agent", ""])
             return .failed(ActivityFailure(kind: kind, message: "fuzzed", retryable: input.byte() < 200))
-        case 7: return .redelivered
+        case 7: return .redelivered(connectionAgeSeconds: input.byte() < 64 ? nil : input.double())
         case 8: return .handedBack
         default: return .heartbeat(nil)
         }

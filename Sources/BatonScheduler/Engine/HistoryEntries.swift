@@ -4,14 +4,15 @@ import BatonWorkflow
 /// What a workflow's history keeps of each input.
 ///
 /// Every event is kept but heartbeats (a long step sends thousands; the machine keeps
-/// the latest). A worker event keeps its id, which makes a redelivered one a
+/// the latest), except a worker's report that it reconnected, which decides how a later
+/// redelivery is read. A worker event keeps its id, which makes a redelivered one a
 /// duplicate. Checkpoint states live in `checkpoints`: the history keeps the step.
 /// The lease token is a secret and is never kept.
 enum HistoryEntries {
     static func entry(for input: WorkflowEngine.Input, attempt: Int, outcome: String) -> HistoryRecord? {
         switch input {
         case .worker(let event):
-            if case .heartbeat = event.kind { return nil }
+            if case .heartbeat(_, reconnected: false) = event.kind { return nil }
             return HistoryRecord(
                 workflowId: event.workflowId, eventId: event.eventId, attempt: attempt, type: event.type,
                 outcome: outcome, payload: payload(of: event))
@@ -26,6 +27,12 @@ enum HistoryEntries {
         switch event.kind {
         case .checkpointed(let checkpoint):
             JSONColumn.text(["step": checkpoint.step])
+        case .heartbeat(_, reconnected: true):
+            JSONColumn.text(["worker": .string(event.workerId), "reconnected": true] as [String: JSONValue])
+        case .redelivered(let age?):
+            // The receiving connection's age: why the attempt was given up at once, or not.
+            JSONColumn.text(
+                ["worker": .string(event.workerId), "connection_age_s": .number(age)] as [String: JSONValue])
         case .started, .heartbeat, .redelivered, .handedBack:
             JSONColumn.text(["worker": event.workerId])
         default:

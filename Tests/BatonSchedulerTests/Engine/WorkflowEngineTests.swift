@@ -167,7 +167,7 @@ extension WorkflowEngineTests {
     @Test func aTimerReArmedByAnEarlierTimerOfThePassDoesNotFire() async throws {
         let h = EngineHarness()
         let id = try await h.submit("w")
-        try await h.apply(h.event(id, .redelivered, worker: "w2"))  // a hint: the lease check is armed
+        try await h.apply(h.event(id, .redelivered(), worker: "w2"))  // a hint: the lease check is armed
         h.advance(61)  // past the lease check and the schedule-to-start timeout
         #expect(try await h.engine.fireDueTimers(holding: [], limit: 10) == 1)
         let snapshot = h.repository.snapshot

@@ -52,6 +52,7 @@ final class EngineSimulation {
         self.mode = mode
         self.random = SeededGenerator(seed: seed)
         self.clock = Locked(Date(timeIntervalSince1970: 1_800_000_000))
+        broker.upSince = clock.current.addingTimeInterval(-3_600)
         let entropy = Locked(SeededGenerator(seed: seed ^ 0x5EED))
         for _ in 0..<count {
             var engine = WorkflowEngine(
@@ -210,7 +211,8 @@ final class EngineSimulation {
         let id = ids[random.below(ids.count)]
         guard let before = repository.snapshot.workflows[id]?.stored.machine, before.leaseToken != nil else { return }
         let kinds: [WorkerEvent.Kind] = [
-            .completed(output: "forged"), .interrupted(SimulatedWorkers.question), .redelivered, .started,
+            .completed(output: "forged"), .interrupted(SimulatedWorkers.question),
+            .redelivered(connectionAgeSeconds: 3_600), .started,
             .failed(ActivityFailure(kind: "x", message: "forged", retryable: false)),
         ]
         let forged = WorkerEvent(

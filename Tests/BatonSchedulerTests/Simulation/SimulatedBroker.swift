@@ -18,6 +18,8 @@ struct SimulatedBroker {
     var commands: [Command] = []
     var cancels: [CancelActivity] = []
     var events: [WorkerEvent] = []
+    /// When the broker last (re)started: no connection open now is older.
+    var upSince = Date.distantPast
 
     mutating func publish(_ message: OutboxMessage) {
         switch try? WorkerCommand.decode(message.body) {

@@ -64,10 +64,7 @@ extension EngineSimulation {
         let worker = "w\(workers.started)"
         if command.redelivered {
             // The worker that held it is gone, or only its connection: the receiver reports it.
-            broker.events.append(
-                WorkerEvent(
-                    eventId: nextEventId(), workflowId: command.run.workflowId, attempt: command.run.attempt,
-                    workerId: worker, leaseToken: command.run.leaseToken, kind: .redelivered))
+            reportRedelivered(command.run, by: worker)
             return
         }
         var state = command.run.checkpoint.map { SimulatedWorkers.GraphState($0.state) } ?? .init()
@@ -87,6 +84,23 @@ extension EngineSimulation {
                 checkpointStep: command.run.checkpoint?.step ?? 0,
                 sent: command.run.checkpoint.map { ($0.step, $0.state) }))
         emit(.started, for: workers.running[workers.running.count - 1])
+    }
+
+    /// The receiver's report, with its connection's age: never more than the broker's
+    /// uptime, often less (it reconnected, or started later); now and then none (an
+    /// older worker).
+    func reportRedelivered(_ run: RunActivity, by worker: String) {
+        let uptime = max(0, now.timeIntervalSince(broker.upSince))
+        let age: Double? =
+            switch random.below(10) {
+            case 0: nil
+            case 1..<5: uptime * random.unit()
+            default: uptime
+            }
+        broker.events.append(
+            WorkerEvent(
+                eventId: nextEventId(), workflowId: run.workflowId, attempt: run.attempt, workerId: worker,
+                leaseToken: run.leaseToken, kind: .redelivered(connectionAgeSeconds: age)))
     }
 
     func emit(_ kind: WorkerEvent.Kind, for activity: SimulatedWorkers.Activity) {
@@ -126,8 +140,23 @@ extension EngineSimulation {
             return
         }
         if faulty {
-            if random.chance(0.02) {  // a broker restart cut a live worker's connection
-                broker.commands.append(SimulatedBroker.Command(run: activity.run, redelivered: true))
+            if random.chance(0.02) {
+                // A broker restart cuts every connection: every running command comes back,
+                // and each live worker says it reconnected (before its command's redelivery
+                // reaches a connection older than the lease check: the broker restarted).
+                broker.upSince = now
+                for live in workers.running where !live.crashed {
+                    broker.commands.append(SimulatedBroker.Command(run: live.run, redelivered: true))
+                    emit(.heartbeat(nil, reconnected: true), for: live)
+                }
+            }
+            if random.chance(0.01) {
+                // Only this worker's command connection was cut, the broker stayed up: an old
+                // connection gets the command at once and reports it, then the worker says it
+                // reconnected; it is fenced off and told to stop, its step in flight lost.
+                workers.started += 1
+                reportRedelivered(activity.run, by: "w\(workers.started)")
+                emit(.heartbeat(nil, reconnected: true), for: activity)
             }
             if random.chance(0.03) {
                 workers.running[index].crashed = true
