@@ -14,7 +14,8 @@ import Testing
         #expect(EventPublisher.mustSurviveTheBroker(.heartbeat(progress, reconnected: true)))
         let durable: [WorkerEvent.Kind] = [
             .started, .checkpointed(Checkpoint(step: 1, nextNodes: [], state: [:])), .completed(output: [:]),
-            .failed(ActivityFailure(kind: "k", message: "m", retryable: false)), .redelivered, .handedBack,
+            .failed(ActivityFailure(kind: "k", message: "m", retryable: false)), .redelivered(connectionAgeSeconds: 60),
+            .handedBack,
             .interrupted(InterruptRequest(title: "t", question: "q?")),
         ]
         for kind in durable { #expect(EventPublisher.mustSurviveTheBroker(kind)) }
