@@ -65,7 +65,7 @@ import Testing
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
                 let id = try await stack.submit(
-                    SubmitWorkflowRequest(agent: "chain", input: ["steps": 5, "sleep_ms": 600])
+                    SubmitWorkflowRequest(agent: "chain", input: ["steps": 5, "sleep_ms": 1200])
                 ).view.id
                 _ = try await Stack.waitForCount(
                     stack.databaseURL,
@@ -85,6 +85,11 @@ import Testing
                     WHERE workflow_id = \(id) AND type = 'checkpointed' AND outcome = 'applied' ORDER BY seq
                     """)
                 #expect(checkpoints.all.map { $0["step"] } == ["1", "2", "3", "4", "5"])
+                // The worker said at once that it reconnected while the activity ran.
+                let reports = try await stack.query(
+                    "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = \(id) AND type = 'heartbeat' AND payload->>'reconnected' = 'true'"
+                )
+                #expect((Int(reports.first?["n"] ?? "") ?? 0) >= 1)
             }
         }
     }
