@@ -82,9 +82,13 @@ import Testing
             try await broker.enableConfirms()
             try await broker.publish([AMQPMessage(routingKey: stack.eventsQueue, body: event.encoded())])
             try await Task.sleep(for: .seconds(1))  // delivered, and held while the database is away
+            // Closed here, or already by the replica itself: its partition leases live in the
+            // database, and a replica that cannot renew them for 5 s stops consuming, closing
+            // the connection abruptly (a loaded machine gets there before `rabbitmqctl` does).
+            // Either way the held delivery comes back redelivered.
             let closed = try BrokerOutageTests.closeConnections(
                 mentioning: "baton-scheduler events \(stack.eventsQueue) (")
-            #expect(closed == 1)
+            #expect(closed <= 1)
             try await Task.sleep(for: .seconds(1))
             try await outage.end()
             let dead = try #require(try await waitForDeadLetter(stack.eventsQueue, broker: broker))
