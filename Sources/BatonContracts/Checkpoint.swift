@@ -120,9 +120,10 @@ extension Checkpoint {
     public func sendingChanges(since base: Int, state baseState: JSONValue) -> Checkpoint {
         guard stateDelta == nil, base < step else { return self }
         let delta = StateDelta.between(baseState, state)
-        // Estimates (a walk over the values' nodes): encoding the whole state to measure
-        // it would cost what sending deltas saves.
-        if delta.estimatedJSONBytes >= state.estimatedJSONBytes { return self }
+        // Estimates (walks over the values' nodes, the state's only as far as the delta's
+        // size): encoding the whole state to measure it would cost what deltas save.
+        let deltaBytes = delta.estimatedJSONBytes
+        if state.estimatedJSONBytes(stoppingAbove: deltaBytes) <= deltaBytes { return self }
         var sent = self
         sent.state = .null
         sent.stateDelta = delta

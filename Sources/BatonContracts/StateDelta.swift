@@ -183,6 +183,26 @@ extension JSONValue {
         }
     }
 
+    /// `estimatedJSONBytes`, but the walk stops once it has counted more than `limit`
+    /// (and returns what it has counted): whether a large state is larger than a small
+    /// delta costs the delta's size, not the state's.
+    public func estimatedJSONBytes(stoppingAbove limit: Int) -> Int {
+        switch self {
+        case .array(let items):
+            var total = items.isEmpty ? 2 : 1 + items.count
+            for item in items where total <= limit { total += item.estimatedJSONBytes(stoppingAbove: limit - total) }
+            return total
+        case .object(let fields):
+            var total = fields.isEmpty ? 2 : 1 + fields.count
+            for (key, value) in fields where total <= limit {
+                total += key.utf8.count + 3 + value.estimatedJSONBytes(stoppingAbove: limit - total)
+            }
+            return total
+        default:
+            return estimatedJSONBytes
+        }
+    }
+
     private static func digits(_ value: Int64) -> Int {
         var count = value < 0 ? 2 : 1
         var rest = value.magnitude / 10

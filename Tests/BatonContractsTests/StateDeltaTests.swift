@@ -148,6 +148,11 @@ import Testing
             let value = values.object(depth: 4)
             let bytes = value.jsonData.count
             #expect(abs(value.estimatedJSONBytes - bytes) <= max(16, bytes / 4), "\(value)")
+            // Stopping early: exact up to the limit, above it once past it.
+            for limit in [0, 10, bytes / 2, bytes * 2] {
+                let counted = value.estimatedJSONBytes(stoppingAbove: limit)
+                #expect(counted > limit ? counted <= value.estimatedJSONBytes : counted == value.estimatedJSONBytes)
+            }
         }
     }
 

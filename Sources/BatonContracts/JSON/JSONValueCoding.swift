@@ -38,6 +38,10 @@ private final class Node {
     func child(forKey key: String) -> Node {
         guard case .object(var members, var order) = content else { preconditionFailure("not an object") }
         if let existing = members[key] { return existing }
+        // `members` and `order` must hold the only references, or adding to them copies
+        // them: encoding an object of n members, or an array of n elements, was O(n²)
+        // (a 500-record graph state took most of a step's time).
+        content = .value(.null)
         let node = Node()
         members[key] = node
         order.append(key)
@@ -47,6 +51,7 @@ private final class Node {
 
     func appendChild() -> Node {
         guard case .array(var elements) = content else { preconditionFailure("not an array") }
+        content = .value(.null)  // see `child(forKey:)`
         let node = Node()
         elements.append(node)
         content = .array(elements)

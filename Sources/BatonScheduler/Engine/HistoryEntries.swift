@@ -6,7 +6,7 @@ import BatonWorkflow
 /// Every event is kept but heartbeats (a long step sends thousands; the machine keeps
 /// the latest), except a worker's report that it reconnected, which decides how a later
 /// redelivery is read. A worker event keeps its id, which makes a redelivered one a
-/// duplicate. Checkpoint states live in `checkpoints`: the history keeps the step.
+/// duplicate. Checkpoint states live in `checkpoint_changes`: the history keeps the step.
 /// The lease token is a secret and is never kept.
 enum HistoryEntries {
     static func entry(for input: WorkflowEngine.Input, attempt: Int, outcome: String) -> HistoryRecord? {
