@@ -258,16 +258,11 @@ public actor PostgresConnection {
     }
 
     private func send(_ connection: OpaquePointer, _ query: PostgresQuery, preparedAs name: String?) -> Int32 {
-        let values: [UnsafeMutablePointer<CChar>?] = query.bindings.map { $0.text.flatMap { strdup($0) } }
-        defer { values.forEach { free($0) } }
         let types = query.bindings.map { Oid($0.type.oid) }
-        let count = Int32(values.count)
-        return values.map { UnsafePointer($0) }.withUnsafeBufferPointer { buffer in
-            if let name {
-                return PQsendQueryPrepared(connection, name, count, buffer.baseAddress, nil, nil, 0)
-            }
+        return Self.withValues(of: query.bindings) { count, values in
+            if let name { return PQsendQueryPrepared(connection, name, count, values, nil, nil, 0) }
             return types.withUnsafeBufferPointer { types in
-                PQsendQueryParams(connection, query.sql, count, types.baseAddress, buffer.baseAddress, nil, nil, 0)
+                PQsendQueryParams(connection, query.sql, count, types.baseAddress, values, nil, nil, 0)
             }
         }
     }
@@ -297,21 +292,25 @@ public actor PostgresConnection {
     private func execute(
         _ connection: OpaquePointer, _ sql: String, _ parameters: [PostgresBinding], prepared: Bool
     ) throws(PostgresError) -> OpaquePointer? {
-        // strdup'd copies outlive the call; Swift's temporary C strings would not.
-        let values: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.text.flatMap { strdup($0) } }
-        defer { values.forEach { free($0) } }
         let types = parameters.map { Oid($0.type.oid) }
         let name = parameters.isEmpty || !prepared ? nil : try statementName(connection, sql, types: types)
-        return values.map { UnsafePointer($0) }.withUnsafeBufferPointer { buffer in
-            if let name {
-                PQexecPrepared(connection, name, Int32(parameters.count), buffer.baseAddress, nil, nil, 0)
-            } else {
-                types.withUnsafeBufferPointer { types in
-                    PQexecParams(
-                        connection, sql, Int32(parameters.count), types.baseAddress, buffer.baseAddress, nil, nil, 0)
-                }
+        return Self.withValues(of: parameters) { count, values in
+            if let name { return PQexecPrepared(connection, name, count, values, nil, nil, 0) }
+            return types.withUnsafeBufferPointer { types in
+                PQexecParams(connection, sql, count, types.baseAddress, values, nil, nil, 0)
             }
         }
+    }
+
+    /// The parameters as libpq takes them: C strings (NULL for SQL NULL) that live for
+    /// the call. strdup'd copies outlive it; Swift's temporary C strings would not.
+    private static func withValues<R>(
+        of parameters: [PostgresBinding],
+        _ body: (Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> R
+    ) -> R {
+        let values: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.text.flatMap { strdup($0) } }
+        defer { values.forEach { free($0) } }
+        return values.map { UnsafePointer($0) }.withUnsafeBufferPointer { body(Int32(values.count), $0.baseAddress) }
     }
 
     /// The prepared statement for `sql` with parameters of `types`, preparing it now if

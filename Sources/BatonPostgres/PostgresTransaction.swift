@@ -14,41 +14,33 @@ public struct PostgresTransaction {
 
     @discardableResult
     public func query(_ query: PostgresQuery) throws(PostgresError) -> PostgresRows {
-        // The body this handle was given to runs isolated to the connection: checked, not assumed.
-        let result: Result<PostgresRows, PostgresError> = connection.assumeIsolated { connection in
-            do throws(PostgresError) {
-                return .success(try connection.query(query))
-            } catch {
-                return .failure(error)
-            }
-        }
-        return try result.get()
+        try onConnection { (connection) throws(PostgresError) in try connection.query(query) }
     }
 
     /// Runs `queries` in one round trip; see `PostgresConnection.pipeline(_:)`.
     @discardableResult
     public func pipeline(_ queries: [PostgresQuery]) throws(PostgresError) -> [PostgresRows] {
-        let result: Result<[PostgresRows], PostgresError> = connection.assumeIsolated { connection in
-            do throws(PostgresError) {
-                return .success(try connection.pipeline(queries))
-            } catch {
-                return .failure(error)
-            }
-        }
-        return try result.get()
+        try onConnection { (connection) throws(PostgresError) in try connection.pipeline(queries) }
     }
 
     /// Sends `statements` with the transaction's `COMMIT`, in its round trip: writes
     /// whose results nobody reads. Their failure fails the commit (and the transaction).
     public func sendWithCommit(_ statements: [PostgresQuery]) throws(PostgresError) {
-        let result: Result<Void, PostgresError> = connection.assumeIsolated { connection in
+        try onConnection { (connection) throws(PostgresError) in try connection.sendWithCommit(statements) }
+    }
+
+    /// The body this handle was given to runs isolated to the connection: checked, not assumed.
+    private func onConnection<T: Sendable>(
+        _ body: @Sendable (isolated PostgresConnection) throws(PostgresError) -> T
+    ) throws(PostgresError) -> T {
+        let result: Result<T, PostgresError> = connection.assumeIsolated { connection in
             do throws(PostgresError) {
-                return .success(try connection.sendWithCommit(statements))
+                return .success(try body(connection))
             } catch {
                 return .failure(error)
             }
         }
-        try result.get()
+        return try result.get()
     }
 }
 
