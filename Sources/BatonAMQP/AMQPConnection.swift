@@ -23,6 +23,7 @@ public actor AMQPConnection {
     private var unconfirmed: Set<UInt64> = []
     private var refused: Set<UInt64> = []
     private var returned: [(routingKey: String, text: String)] = []
+    private nonisolated let waitInterruption = WaitInterruption()
 
     private init(endpoint: AMQPEndpoint, name: String) {
         self.endpoint = endpoint
@@ -305,12 +306,28 @@ public actor AMQPConnection {
         try checkReply(operation: "basic.cancel '\(tag)'")
     }
 
-    /// Waits up to `timeout` for the next delivery; nil when none arrived in time.
+    /// Waits up to `timeout` for the next delivery; nil when none arrived in time, or
+    /// when an acknowledgement is waiting for this connection (it ends the wait early).
     public func nextDelivery(timeout: Duration) throws(AMQPError) -> AMQPDelivery? {
         let state = try openState()
         amqp_maybe_release_buffers(state)
-        var envelope = amqp_envelope_t()
         var wait = Self.cTimeout(timeout)
+        if waitInterruption.descriptor >= 0, amqp_frames_enqueued(state) == 0, amqp_data_in_buffer(state) == 0 {
+            // Wait here rather than in librabbitmq, so that a signal can end the wait; then
+            // read without blocking (which also sends a heartbeat that is due). A plain TCP
+            // socket holds no decoded data outside librabbitmq's buffer, checked above.
+            var sockets = [
+                pollfd(fd: amqp_get_sockfd(state), events: Int16(POLLIN), revents: 0),
+                pollfd(fd: waitInterruption.descriptor, events: Int16(POLLIN), revents: 0),
+            ]
+            let milliseconds = Int32(
+                clamping: max(0, timeout.components.seconds) * 1000 + timeout.components.attoseconds
+                    / 1_000_000_000_000_000)
+            _ = poll(&sockets, 2, timeout > .zero ? max(1, milliseconds) : 0)
+            if sockets[1].revents != 0 { waitInterruption.clear() }
+            wait = timeval(tv_sec: 0, tv_usec: 0)
+        }
+        var envelope = amqp_envelope_t()
         let reply = amqp_consume_message(state, &envelope, &wait, 0)
         if reply.reply_type == AMQP_RESPONSE_NORMAL {
             defer { amqp_destroy_envelope(&envelope) }
@@ -359,7 +376,13 @@ public actor AMQPConnection {
     }
 
     /// Acknowledges a delivery received on this connection.
-    public func ack(_ deliveryTag: UInt64, multiple: Bool = false) throws(AMQPError) {
+    /// Ends a `nextDelivery` wait that holds the connection's thread, then acknowledges.
+    public nonisolated func ack(_ deliveryTag: UInt64, multiple: Bool = false) async throws(AMQPError) {
+        waitInterruption.signal()
+        try await acknowledge(deliveryTag, multiple: multiple)
+    }
+
+    private func acknowledge(_ deliveryTag: UInt64, multiple: Bool) throws(AMQPError) {
         let state = try openState()
         let status = amqp_basic_ack(state, channel, deliveryTag, multiple ? 1 : 0)
         guard status == AMQP_STATUS_OK.rawValue else {

@@ -9,6 +9,10 @@ import Synchronization
 
 /// Runs one `RunActivity` command: started, heartbeats on a timer, a confirmed
 /// checkpoint after every graph step, then completed or failed.
+///
+/// Only what the next step depends on is waited for: `started` is confirmed while the
+/// first node runs, and the graph's last checkpoint goes out with the outcome, in one
+/// batch with one confirm wait.
 struct ActivityRunner: Sendable {
     let registry: AgentRegistry
     let publisher: EventPublisher
@@ -21,18 +25,26 @@ struct ActivityRunner: Sendable {
     /// the worker is stopping: the delivery must then stay unacknowledged so that it is
     /// redelivered.
     func run(_ command: RunActivity) async throws {
-        let emit: @Sendable (WorkerEvent.Kind) async throws -> Void = { kind in
+        let emitAll: @Sendable ([WorkerEvent.Kind]) async throws -> Void = { kinds in
             try await publisher.publish(
-                WorkerEvent(
-                    workflowId: command.workflowId, attempt: command.attempt, workerId: workerId,
-                    leaseToken: command.leaseToken, kind: kind),
-                routingKey: command.eventsRoutingKey)
+                kinds.map { kind in
+                    (
+                        WorkerEvent(
+                            workflowId: command.workflowId, attempt: command.attempt, workerId: workerId,
+                            leaseToken: command.leaseToken, kind: kind),
+                        command.eventsRoutingKey
+                    )
+                })
         }
+        let emit: @Sendable (WorkerEvent.Kind) async throws -> Void = { try await emitAll([$0]) }
         var logger = logger
         logger[metadataKey: "workflow"] = "\(command.workflowId)"
         logger[metadataKey: "attempt"] = "\(command.attempt)"
-        try await emit(.started)
+        // The broker keeps a channel's messages in order: whatever follows `started` is
+        // queued behind it, and waits for its confirm before it counts as sent.
+        let started = Task { try await emit(.started) }
         guard let agent = registry.agent(named: command.agent) else {
+            try await started.value
             let failure = ActivityFailure(
                 kind: "unknown_agent",
                 message:
@@ -54,15 +66,28 @@ struct ActivityRunner: Sendable {
         let latestProgress = Latest<ActivityProgress>()
         let latestUsage = Latest<[String: TokenUsage]>()
         let sent = SentCheckpoints(resumedFrom: command.checkpoint, deltas: command.acceptsStateDeltas == true)
+        // The checkpoint at the graph's end: no step waits for it, so it goes out with the outcome.
+        let endCheckpoint = Latest<Checkpoint>()
+        let emitOutcome: @Sendable (WorkerEvent.Kind) async throws -> Void = { kind in
+            try await started.value
+            try await emitAll((endCheckpoint.take().map { [.checkpointed($0)] } ?? []) + [kind])
+        }
         let hooks = GraphRunHooks(
             nodeStarted: { latestProgress.set($0) },
             progress: { progress in
                 latestProgress.set(progress)
+                guard (try? await started.value) != nil else { return }
                 try? await emit(.progress(progress))
             },
             checkpoint: { checkpoint in
                 if let usage = checkpoint.usage { latestUsage.set(usage) }
-                try await emit(.checkpointed(sent.next(checkpoint)))
+                try await started.value
+                let held = endCheckpoint.take().map { [WorkerEvent.Kind.checkpointed($0)] } ?? []
+                if checkpoint.nextNodes.isEmpty && held.isEmpty {
+                    endCheckpoint.set(sent.next(checkpoint))
+                    return
+                }
+                try await emitAll(held + [.checkpointed(sent.next(checkpoint))])
                 if drain.isDraining { throw ActivityHandedBack() }
             })
         let outcome: Result<AgentOutcome, any Error>
@@ -101,7 +126,7 @@ struct ActivityRunner: Sendable {
         ActivityMetrics.count(outcome, agent: command.agent)
         switch outcome {
         case .success(.completed(let output)):
-            try await emit(.completed(output: output))
+            try await emitOutcome(.completed(output: output))
             // kpi_store: log. The scheduler exports the same totals on /metrics.
             let usage = UsageSummary(byNode: latestUsage.get() ?? [:]).total
             logger.info(
@@ -111,17 +136,17 @@ struct ActivityRunner: Sendable {
                     "kpi.cost": "\(usage.cost)",
                 ])
         case .success(.interrupted(let request)):
-            try await emit(.interrupted(request))
+            try await emitOutcome(.interrupted(request))
             logger.info("activity waits for a person", metadata: ["question": "\(request.question)"])
         case .failure(is ActivityHandedBack):
             // The worker is stopping; the checkpoint just published is where the next attempt starts.
-            try await emit(.handedBack)
+            try await emitOutcome(.handedBack)
             logger.info("activity handed back at its checkpoint (worker draining)")
         case .failure(let error):
             if error is CancellationError { throw error }
             let failure = Self.classify(error)
             logger.warning("activity failed", metadata: ["kind": "\(failure.kind)", "error": "\(failure.message)"])
-            try await emit(.failed(failure))
+            try await emitOutcome(.failed(failure))
         }
     }
 
@@ -163,10 +188,11 @@ enum ActivityMetrics {
 struct ActivityCancelled: Error {}
 
 /// The newest value reported by a running activity (its progress for the heartbeat
-/// timer, its usage for the completion's KPIs).
+/// timer, its usage for the completion's KPIs, its end checkpoint until the outcome).
 final class Latest<Value: Sendable>: Sendable {
     private let value = Mutex<Value?>(nil)
 
     func set(_ newValue: Value) { value.withLock { $0 = newValue } }
     func get() -> Value? { value.withLock { $0 } }
+    func take() -> Value? { value.withLock { $0.take() } }
 }

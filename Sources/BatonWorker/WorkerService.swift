@@ -198,13 +198,9 @@ public struct WorkerService: Service {
                 // hands them to another worker when this connection closes.
                 return true
             }
-            // The consuming connection is one actor: a finished activity's acknowledgement
-            // waits until this call returns. With every slot taken, no delivery can end the
-            // wait before that acknowledgement (the prefetch window is full), so wait briefly;
-            // a 200 ms wait here cost each slot up to 200 ms per command (W1: 77 → 173 wf/s).
-            let saturated = drain.runningActivities >= configuration.concurrency
-            let wait: Duration = saturated ? .milliseconds(5) : .milliseconds(200)
-            guard let delivery = try await consumer.nextDelivery(timeout: wait) else { continue }
+            // A finished activity's acknowledgement ends this wait at once (`AMQPConnection.ack`):
+            // with every slot taken, the next command comes only after it.
+            guard let delivery = try await consumer.nextDelivery(timeout: .milliseconds(200)) else { continue }
             let command: WorkerCommand
             do {
                 command = try WorkerCommand.decode(delivery.body)

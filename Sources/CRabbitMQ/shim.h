@@ -12,6 +12,9 @@
 
 #endif
 #include <sys/time.h>
+// A consumer's wait polls its socket together with an eventfd (BatonAMQP's WaitInterruption).
+#include <poll.h>
+#include <sys/eventfd.h>
 
 // Method ids and flags are macros built from casts, which Swift does not import.
 static const amqp_method_number_t baton_amqp_basic_ack_method = AMQP_BASIC_ACK_METHOD;

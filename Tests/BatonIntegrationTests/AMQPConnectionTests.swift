@@ -36,6 +36,29 @@ import Testing
 }
 
 @Suite struct AMQPConnectionTests {
+    /// A consumer blocks in `nextDelivery` most of the time; a finished activity's
+    /// acknowledgement must not wait for that wait to time out (with every slot of a
+    /// worker taken, the next command comes only after it).
+    @Test func anAcknowledgementEndsAConsumersWait() async throws {
+        let broker = try await TestServices.broker()
+        let queue = TestServices.uniqueName("q")
+        try await broker.declareQueue(queue)
+        try await broker.publish([AMQPMessage(routingKey: queue, body: Data("one".utf8))])
+        try await broker.consume(queue)
+        let delivery = try #require(try await broker.nextDelivery(timeout: .seconds(10)))
+        let wait = ContinuousClock.now
+        let waiting = Task { try await broker.nextDelivery(timeout: .seconds(60)) }
+        try await Task.sleep(for: .milliseconds(200))  // the wait has begun
+        try await broker.ack(delivery.deliveryTag)
+        #expect(try await waiting.value == nil)
+        // Without the interruption both calls end when librabbitmq wakes to send a
+        // heartbeat: 15 s into the wait, with the connection's 30 s heartbeat.
+        #expect(ContinuousClock.now - wait < .seconds(10))
+        #expect(try await broker.nextDelivery(timeout: .milliseconds(300)) == nil)  // acknowledged: not redelivered
+        try await broker.deleteQueue(queue)
+        await broker.close()
+    }
+
     @Test func publishesWithConfirmsAndReadsBackWithHeaders() async throws {
         let broker = try await TestServices.broker()
         let queue = TestServices.uniqueName("q")
