@@ -84,7 +84,10 @@ struct ActivityRunner: Sendable {
                 try await started.value
                 let held = endCheckpoint.take().map { [WorkerEvent.Kind.checkpointed($0)] } ?? []
                 if checkpoint.nextNodes.isEmpty && held.isEmpty {
-                    endCheckpoint.set(sent.next(checkpoint))
+                    // Whole, not a delta: the scheduler then keeps it alone when the
+                    // workflow ends, without reading the older states back.
+                    _ = sent.next(checkpoint)
+                    endCheckpoint.set(checkpoint)
                     return
                 }
                 try await emitAll(held + [.checkpointed(sent.next(checkpoint))])

@@ -53,6 +53,51 @@ import Testing
         }
     }
 
+    /// A checkpoint delta on a base the scheduler does not have is refused with the
+    /// reason (the scheduler checks the base in memory, not in SQL), set aside, and the
+    /// workflow's next valid checkpoint is stored.
+    @Test func aCheckpointDeltaOnAnUnknownBaseIsDeadLetteredWithTheReason() async throws {
+        try await Stack.run(workers: 0) { stack in
+            _ = try await stack.submit(SubmitWorkflowRequest(id: "dl-base", agent: "chain", input: ["steps": 3]))
+            let broker = try await TestServices.broker()
+            try await broker.enableConfirms()
+            var delivery: AMQPDelivery?
+            for _ in 0..<400 where delivery == nil {
+                delivery = try await broker.get(stack.queue)
+                if delivery == nil { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            let command = try #require(delivery)
+            try await broker.ack(command.deliveryTag)
+            guard case .runActivity(let run) = try WorkerCommand.decode(command.body) else {
+                Issue.record("not a run command")
+                return
+            }
+            func publish(_ kind: WorkerEvent.Kind) async throws {
+                let event = WorkerEvent(
+                    workflowId: "dl-base", attempt: run.attempt, workerId: "w", leaseToken: run.leaseToken, kind: kind)
+                try await broker.publish([AMQPMessage(routingKey: stack.eventsQueue, body: event.encoded())])
+            }
+            try await publish(.started)
+            let delta = StateDelta([.set(field: "n", value: 1)])
+            try await publish(
+                .checkpointed(Checkpoint(step: 2, nextNodes: ["b"], state: nil, stateDelta: delta, baseStep: 1)))
+            let dead = try #require(try await waitForDeadLetter(stack.eventsQueue, broker: broker))
+            let reason = DeadLetter.reason(of: dead) ?? ""
+            #expect(reason.contains("checkpoint 2 of workflow dl-base is refused"), "\(reason)")
+            #expect(reason.contains("the newest stored checkpoint is none"), "\(reason)")
+
+            try await publish(.checkpointed(Checkpoint(step: 1, nextNodes: ["b"], state: ["n": 0])))
+            var stored: String?
+            for _ in 0..<200 where stored == nil {
+                stored = try await stack.query("SELECT max(step) AS s FROM checkpoints WHERE workflow_id = 'dl-base'")
+                    .first?["s"]
+                if stored == nil { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(stored == "1")
+            await broker.close()
+        }
+    }
+
     /// Issue #10 (10): an event for a workflow that does not exist was dropped with a log line.
     @Test func anEventForAnUnknownWorkflowIsDeadLettered() async throws {
         try await Stack.run(workers: 0) { stack in

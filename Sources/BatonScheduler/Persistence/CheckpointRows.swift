@@ -19,64 +19,146 @@ import Foundation
 /// that keeps growing stay (they are its value), so the rows hold what changed, once.
 /// When the workflow ends, `compact` leaves its newest checkpoint only, whole.
 enum CheckpointRows {
-    /// The statements that store `checkpoint` (whole, or a delta on the newest stored
-    /// checkpoint) and apply retention, to run in order in the caller's transaction.
-    /// They read nothing back, so they can be sent in one batch. A delta on any other
-    /// base makes the first statement fail (SQLSTATE P0001) with the reason; a step
-    /// stored already, or older than the newest, stores nothing (as the machine stores
-    /// only increasing steps, neither happens).
-    static func store(
-        _ checkpoint: Checkpoint, of workflowId: String, attempt: Int, retention: Int
-    ) -> [PostgresQuery] {
-        var statements: [PostgresQuery] = []
-        let changes: StateDelta
-        if let delta = checkpoint.stateDelta, let base = checkpoint.baseStep {
-            statements.append("SELECT baton_checkpoint_delta_base(\(workflowId), \(checkpoint.step), \(base))")
-            changes = delta
-        } else {
-            changes = StateDelta([.replace(checkpoint.state)])
+    /// A checkpoint as its rows: the `checkpoints` row without its state, and the state's
+    /// changes (one `replace` for a whole state).
+    struct Write {
+        var workflowId: String
+        var step: Int
+        var attempt: Int
+        var nextNodes: String
+        var body: String
+        var changes: [StateDelta.Change]
+
+        init(_ checkpoint: Checkpoint, of workflowId: String, attempt: Int) {
+            self.workflowId = workflowId
+            step = checkpoint.step
+            self.attempt = attempt
+            nextNodes = JSONColumn.text(checkpoint.nextNodes)
+            var body = checkpoint
+            body.state = .null  // in checkpoint_changes
+            body.stateDelta = nil
+            body.baseStep = nil
+            self.body = JSONColumn.text(body)
+            changes = checkpoint.stateDelta?.changes ?? [.replace(checkpoint.state)]
         }
-        var body = checkpoint
-        body.state = .null  // in checkpoint_changes
-        body.stateDelta = nil
-        body.baseStep = nil
-        statements.append(
+    }
+
+    /// The newest stored checkpoint of each of `ids`, and whether its state is still in
+    /// `checkpoints.state` (stored whole before migration 10).
+    static func newestQuery(of ids: [String]) -> PostgresQuery {
+        """
+        SELECT DISTINCT ON (workflow_id) workflow_id, step, state IS NOT NULL AS whole_row FROM checkpoints
+        WHERE workflow_id = ANY(\(ids)) ORDER BY workflow_id, step DESC
+        """
+    }
+
+    /// Stores `writes` (steps above each workflow's newest, bases checked by the caller):
+    /// two statements for any number of checkpoints.
+    static func inserts(_ writes: [Write]) -> [PostgresQuery] {
+        guard !writes.isEmpty else { return [] }
+        var change: (ids: [String], steps: [Int], ords: [Int], ops: [String], fields: [String?], values: [String?]) =
+            ([], [], [], [], [], [])
+        for write in writes {
+            for (ord, item) in write.changes.enumerated() {
+                let (op, field, value): (String, String?, JSONValue?) =
+                    switch item {
+                    case .replace(let state): ("replace", nil, state)
+                    case .set(let field, let value): ("set", field, value)
+                    case .remove(let field): ("remove", field, nil)
+                    case .append(let field, let items): ("append", field, .array(items))
+                    }
+                change.ids.append(write.workflowId)
+                change.steps.append(write.step)
+                change.ords.append(ord)
+                change.ops.append(op)
+                change.fields.append(field)
+                change.values.append(value.map { JSONColumn.text($0) })
+            }
+        }
+        return [
             """
-            WITH stored AS (
-                INSERT INTO checkpoints (workflow_id, step, attempt, next_nodes, state, body)
-                SELECT \(workflowId), \(checkpoint.step), \(attempt), \(json: checkpoint.nextNodes), NULL, \(json: body)
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM checkpoints WHERE workflow_id = \(workflowId) AND step >= \(checkpoint.step))
-                ON CONFLICT DO NOTHING
-                RETURNING workflow_id, step)
+            INSERT INTO checkpoints (workflow_id, step, attempt, next_nodes, state, body)
+            SELECT c.workflow_id, c.step, c.attempt, c.next_nodes::jsonb, NULL, c.body::jsonb
+            FROM unnest(\(writes.map(\.workflowId))::text[], \(writes.map(\.step))::int8[], \(writes.map(\.attempt))::int8[],
+                \(writes.map(\.nextNodes))::text[], \(writes.map(\.body))::text[])
+                AS c(workflow_id, step, attempt, next_nodes, body)
+            ON CONFLICT DO NOTHING
+            """,
+            """
             INSERT INTO checkpoint_changes (workflow_id, step, ord, op, field, value)
-            SELECT stored.workflow_id, stored.step, change.ord - 1, change.item ->> 'op', change.item ->> 'field',
-                coalesce(change.item -> 'value', change.item -> 'items')
-            FROM stored, jsonb_array_elements(\(json: changes)) WITH ORDINALITY AS change (item, ord)
-            """)
-        guard checkpoint.step > retention else { return statements }
-        statements.append(
-            "DELETE FROM checkpoints WHERE workflow_id = \(workflowId) AND step <= \(checkpoint.step - retention)")
-        // Changes made dead by a later set or remove of their field at or before the
-        // oldest retained step (at most one per field is left there after each pass)…
-        statements.append(
+            SELECT c.workflow_id, c.step, c.ord, c.op, c.field, c.value::jsonb
+            FROM unnest(\(change.ids)::text[], \(change.steps)::int8[], \(change.ords)::int8[], \(change.ops)::text[],
+                \(PostgresNullableArray(change.fields))::text[], \(PostgresNullableArray(change.values))::text[])
+                AS c(workflow_id, step, ord, op, field, value)
+            ON CONFLICT DO NOTHING
+            """,
+        ]
+    }
+
+    /// A delta's base stored whole before migration 10 moves its state to a change row,
+    /// so that the state outlives the base's row when retention deletes it.
+    static func movingWholeState(of workflowId: String, step: Int) -> [PostgresQuery] {
+        [
             """
-            DELETE FROM checkpoint_changes dead USING checkpoint_changes newer
-            WHERE newer.workflow_id = \(workflowId) AND newer.op IN ('set', 'remove')
-                AND newer.step <= (SELECT min(step) FROM checkpoints WHERE workflow_id = \(workflowId))
-                AND dead.workflow_id = \(workflowId) AND dead.field = newer.field AND dead.step < newer.step
-            """)
-        // … or by a later whole state.
-        statements.append(
+            INSERT INTO checkpoint_changes (workflow_id, step, ord, op, field, value)
+            SELECT workflow_id, step, 0, 'replace', NULL, state FROM checkpoints
+            WHERE workflow_id = \(workflowId) AND step = \(step) AND state IS NOT NULL
+            ON CONFLICT DO NOTHING
+            """,
+            "UPDATE checkpoints SET state = NULL WHERE workflow_id = \(workflowId) AND step = \(step) AND state IS NOT NULL",
+        ]
+    }
+
+    /// Retention for several workflows at once: each keeps its checkpoints above its
+    /// cut, and the changes those still need.
+    static func retention(deletingThrough cuts: [(workflowId: String, step: Int)]) -> [PostgresQuery] {
+        guard !cuts.isEmpty else { return [] }
+        let ids = cuts.map(\.workflowId)
+        return [
             """
-            DELETE FROM checkpoint_changes
-            WHERE workflow_id = \(workflowId) AND (step, ord) < (
-                SELECT step, ord FROM checkpoint_changes
-                WHERE workflow_id = \(workflowId) AND op = 'replace'
-                    AND step <= (SELECT min(step) FROM checkpoints WHERE workflow_id = \(workflowId))
-                ORDER BY step DESC, ord DESC LIMIT 1)
-            """)
-        return statements
+            DELETE FROM checkpoints c USING unnest(\(ids)::text[], \(cuts.map(\.step))::int8[]) AS r(id, cut)
+            WHERE c.workflow_id = r.id AND c.step <= r.cut
+            """,
+            // Changes made dead by a later set or remove of their field at or before the
+            // oldest retained step (at most one per field is left there after each pass)…
+            """
+            DELETE FROM checkpoint_changes dead
+            USING unnest(\(ids)::text[]) AS r(id)
+                CROSS JOIN LATERAL (SELECT min(step) AS oldest FROM checkpoints WHERE workflow_id = r.id) kept,
+                checkpoint_changes newer
+            WHERE newer.workflow_id = r.id AND newer.op IN ('set', 'remove') AND newer.step <= kept.oldest
+                AND dead.workflow_id = r.id AND dead.field = newer.field AND dead.step < newer.step
+            """,
+            // … or by a later whole state.
+            """
+            DELETE FROM checkpoint_changes c
+            USING unnest(\(ids)::text[]) AS r(id)
+                CROSS JOIN LATERAL (
+                    SELECT x.step, x.ord FROM checkpoint_changes x
+                    WHERE x.workflow_id = r.id AND x.op = 'replace'
+                        AND x.step <= (SELECT min(step) FROM checkpoints WHERE workflow_id = r.id)
+                    ORDER BY x.step DESC, x.ord DESC LIMIT 1) AS cut
+            WHERE c.workflow_id = r.id AND (c.step, c.ord) < (cut.step, cut.ord)
+            """,
+        ]
+    }
+
+    /// Compaction of workflows whose newest checkpoint is stored whole: everything
+    /// older goes, nothing needs reading.
+    static func keepingOnly(newest: [(workflowId: String, step: Int)]) -> [PostgresQuery] {
+        guard !newest.isEmpty else { return [] }
+        let ids = newest.map(\.workflowId)
+        let steps = newest.map(\.step)
+        return [
+            """
+            DELETE FROM checkpoints c USING unnest(\(ids)::text[], \(steps)::int8[]) AS k(id, step)
+            WHERE c.workflow_id = k.id AND c.step < k.step
+            """,
+            """
+            DELETE FROM checkpoint_changes c USING unnest(\(ids)::text[], \(steps)::int8[]) AS k(id, step)
+            WHERE c.workflow_id = k.id AND c.step < k.step
+            """,
+        ]
     }
 
     /// Checkpoint `step` with its state rebuilt; nil when it is not stored (or no longer).
@@ -127,8 +209,8 @@ enum CheckpointRows {
     }
 
     /// When the workflow has ended: its newest checkpoint is all it keeps, its state as
-    /// one whole row.
-    /// The statements that leave only the newest checkpoint, whole; reads what it needs
+    /// one whole row. The statements that leave only the newest checkpoint, whole, when
+    /// its state may be a delta (see `keepingOnly(newest:)` otherwise); reads what it needs
     /// on `db` (which must see the transaction's checkpoints) and writes nothing itself.
     static func compaction(of workflowId: String, on db: PostgresTransaction) throws -> [PostgresQuery] {
         guard

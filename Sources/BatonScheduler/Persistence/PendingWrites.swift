@@ -17,8 +17,14 @@ struct PendingWrites {
     private var progress: [String: ActivityProgress] = [:]
     private var timers: [TimerKey: TimerChange] = [:]
     private var outbox: [OutboxMessage] = []
-    /// Statements kept as they are, in order (checkpoints).
+    /// Statements kept as they are, in order (checkpoint compactions that read first,
+    /// states moved out of rows stored before migration 10).
     private var statements: [PostgresQuery] = []
+    private var checkpoints: [CheckpointRows.Write] = []
+    /// Retention: per workflow, the newest step whose checkpoint goes.
+    private var retentionCuts: [String: Int] = [:]
+    /// Workflows that keep only this newest checkpoint (stored whole).
+    private var compactions: [String: Int] = [:]
 
     struct TimerKey: Hashable, Comparable {
         var workflowId: String
@@ -36,7 +42,7 @@ struct PendingWrites {
 
     var isEmpty: Bool {
         history.isEmpty && updates.isEmpty && progress.isEmpty && timers.isEmpty && outbox.isEmpty
-            && statements.isEmpty
+            && statements.isEmpty && checkpoints.isEmpty && retentionCuts.isEmpty && compactions.isEmpty
     }
 
     mutating func append(_ entry: HistoryRecord) { history.append(entry) }
@@ -70,6 +76,19 @@ struct PendingWrites {
 
     mutating func append(_ statement: PostgresQuery) { statements.append(statement) }
 
+    mutating func store(_ checkpoint: CheckpointRows.Write, retention: Int) {
+        checkpoints.append(checkpoint)
+        if checkpoint.step > retention { retentionCuts[checkpoint.workflowId] = checkpoint.step - retention }
+    }
+
+    /// The workflow keeps only its checkpoint `step`, stored whole: its older checkpoints
+    /// still waiting here are not written at all.
+    mutating func keepOnly(checkpoint step: Int, of workflowId: String) {
+        checkpoints.removeAll { $0.workflowId == workflowId && $0.step < step }
+        retentionCuts[workflowId] = nil
+        compactions[workflowId] = step
+    }
+
     /// The statements that write all of it; rows in id order, so that two batches lock
     /// the rows they share in the same order.
     func queries() -> [PostgresQuery] {
@@ -78,6 +97,11 @@ struct PendingWrites {
         if !updates.isEmpty { queries.append(workflowUpdate()) }
         if !progress.isEmpty { queries.append(progressUpdate()) }
         queries += statements
+        // Stored, then retention, then compaction: each deletes what the one before left.
+        queries += CheckpointRows.inserts(checkpoints)
+        queries += CheckpointRows.retention(
+            deletingThrough: retentionCuts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        queries += CheckpointRows.keepingOnly(newest: compactions.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         let changes = timers.sorted { $0.key < $1.key }
         var armed: [(TimerKey, Date, Int)] = []
         var cancelled: [TimerKey] = []

@@ -38,6 +38,16 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
     private var recordedEvents: Set<UUID> = []
     /// Event ids `prepare` looked up: those not recorded are not in the history.
     private var lookedUpEvents: Set<UUID> = []
+    /// The newest stored checkpoint of workflows this transaction looked at (nil: none).
+    private var newestCheckpoints: [String: NewestCheckpoint?] = [:]
+
+    struct NewestCheckpoint {
+        var step: Int
+        /// Its state is in `checkpoints.state` (a row stored before migration 10).
+        var inOldRow = false
+        /// Stored whole by this transaction: it alone is its state.
+        var storedWhole = false
+    }
 
     init(db: PostgresTransaction) {
         self.db = db
@@ -52,7 +62,9 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
             SELECT id, agent, input, caller, machine FROM workflows WHERE id = ANY(\(wanted)) ORDER BY id FOR UPDATE
             """
         let lookUp: PostgresQuery = "SELECT event_id FROM workflow_events WHERE event_id = ANY(\(events))"
-        let results = try db.pipeline([lock.plannedEachRun(), lookUp.plannedEachRun()])
+        let results = try db.pipeline([
+            lock.plannedEachRun(), lookUp.plannedEachRun(), CheckpointRows.newestQuery(of: wanted).plannedEachRun(),
+        ])
         for row in results[0].all {
             let workflow = try Self.stored(row)
             locked[workflow.id] = workflow
@@ -61,6 +73,21 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
         for row in results[1].all {
             if let id = UUID(uuidString: try row.string("event_id")) { recordedEvents.insert(id) }
         }
+        for id in wanted where newestCheckpoints[id] == nil { newestCheckpoints[id] = .some(nil) }
+        for row in results[2].all { try remember(newestCheckpointRow: row) }
+    }
+
+    private func remember(newestCheckpointRow row: PostgresRow) throws {
+        newestCheckpoints[try row.string("workflow_id")] = NewestCheckpoint(
+            step: try row.int("step"), inOldRow: row["whole_row"] == "t")
+    }
+
+    private func newestCheckpoint(of workflowId: String) throws -> NewestCheckpoint? {
+        if let known = newestCheckpoints[workflowId] { return known }
+        let row = try afterPendingWrites(CheckpointRows.newestQuery(of: [workflowId])).first
+        newestCheckpoints[workflowId] = .some(nil)
+        if let row { try remember(newestCheckpointRow: row) }
+        return newestCheckpoints[workflowId] ?? nil
     }
 
     /// Sends what waits with the transaction's `COMMIT`.
@@ -128,6 +155,7 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
             // A row this transaction made is as good as locked: nobody else sees it yet.
             locked[workflow.id] = StoredWorkflow(
                 id: workflow.id, agent: workflow.agent, inputText: input, caller: workflow.caller, machine: machine)
+            newestCheckpoints[workflow.id] = .some(nil)
         }
         return inserted
     }
@@ -176,10 +204,21 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
         pending.change(timer, of: workflowId, to: .delete)
     }
 
+    /// The base of a delta is checked here, against the newest stored step that
+    /// `prepare` read with the lock (only this transaction changes it meanwhile).
     func storeCheckpoint(_ checkpoint: Checkpoint, of workflowId: String, attempt: Int, retention: Int) throws {
-        for query in CheckpointRows.store(checkpoint, of: workflowId, attempt: attempt, retention: retention) {
-            pending.append(query)
+        let newest = try newestCheckpoint(of: workflowId)
+        if let newest, checkpoint.step <= newest.step { return }  // stored already, or overtaken
+        if checkpoint.isDelta, let base = checkpoint.baseStep {
+            guard let newest, newest.step == base else {
+                throw CheckpointRefused(step: checkpoint.step, workflowId: workflowId, base: base, newest: newest?.step)
+            }
+            if newest.inOldRow {
+                for query in CheckpointRows.movingWholeState(of: workflowId, step: base) { pending.append(query) }
+            }
         }
+        pending.store(CheckpointRows.Write(checkpoint, of: workflowId, attempt: attempt), retention: retention)
+        newestCheckpoints[workflowId] = NewestCheckpoint(step: checkpoint.step, storedWhole: !checkpoint.isDelta)
     }
 
     func loadCheckpoint(of workflowId: String, step: Int) throws -> Checkpoint? {
@@ -188,6 +227,10 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
     }
 
     func compactCheckpoints(of workflowId: String) throws {
+        if let newest = newestCheckpoints[workflowId] ?? nil, newest.storedWhole {
+            pending.keepOnly(checkpoint: newest.step, of: workflowId)
+            return
+        }
         try writePendingWrites()
         for query in try CheckpointRows.compaction(of: workflowId, on: db) { pending.append(query) }
     }

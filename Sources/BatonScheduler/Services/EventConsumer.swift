@@ -74,7 +74,7 @@ struct EventConsumer: Sendable {
             do {
                 let outcomes = try await applyWaitingOutOutages(fresh.map(\.event))
                 try await deadLetterUnknown(fresh, outcomes)
-            } catch let error as PostgresError where !error.isTransient {
+            } catch let error where Self.isBadEvent(error) {
                 // One bad event must not hold back the batch: apply one by one to find it.
                 logger.warning(
                     "batch of \(fresh.count) events failed; applying one by one", metadata: ["error": "\(error)"])
@@ -127,10 +127,21 @@ struct EventConsumer: Sendable {
         do {
             let outcomes = try await applyWaitingOutOutages([event])
             try await deadLetterUnknown([readable], outcomes)
-        } catch let error as PostgresError where !error.isTransient {
+        } catch let error where Self.isBadEvent(error) {
             try await deadLetter(delivery, reason: "cannot apply event: \(error)")
         }
         if counted { _ = try? await pool.transaction { db in try Self.forgetTries(of: event.eventId, on: db) } }
+    }
+
+    /// An error that applying the same events again would meet again: a statement
+    /// PostgreSQL refuses (a value out of a column's range), or a checkpoint delta whose
+    /// base is gone.
+    private static func isBadEvent(_ error: any Error) -> Bool {
+        switch error {
+        case let error as PostgresError: !error.isTransient
+        case is CheckpointRefused: true
+        default: false
+        }
     }
 
     private func deadLetterUnknown(_ readables: [Readable], _ outcomes: [UUID: WorkflowEngine.Outcome]) async throws {

@@ -227,6 +227,48 @@ import Testing
         }
     }
 
+    /// A batch of events stores many workflows' checkpoints at once (PostgreSQL: one
+    /// statement per table, retention and compaction for all of them after). Workflow
+    /// "c" ends on a whole checkpoint, so its older ones are never written; "b" ends on a
+    /// delta, so its state is rebuilt first.
+    @Test(arguments: Kind.allCases) func aBatchStoresSeveralWorkflowsCheckpointsAtOnce(_ kind: Kind) async throws {
+        let repository = try await kind.make()
+        let states = Self.states(12, seed: 17)
+        let ids = ["a", "b", "c"]
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
+            for id in ids { _ = try tx.insertWorkflow(Self.newWorkflow(id)) }
+        }
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
+            for step in 0..<11 {
+                for id in ids {
+                    try tx.storeCheckpoint(Self.sent(states, step: step), of: id, attempt: 1, retention: 3)
+                }
+            }
+            let lastOfB = Self.sent(states, step: 11)
+            #expect(lastOfB.isDelta)
+            try tx.storeCheckpoint(lastOfB, of: "b", attempt: 1, retention: 3)
+            try tx.storeCheckpoint(
+                Checkpoint(step: 11, nextNodes: [], state: states[11]), of: "c", attempt: 1, retention: 3)
+            try tx.compactCheckpoints(of: "b")
+            try tx.compactCheckpoints(of: "c")
+        }
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
+            for step in 0..<11 {
+                let kept = try tx.loadCheckpoint(of: "a", step: step)?.state
+                #expect(kept == (step >= 8 ? states[step] : JSONValue?.none), "a, step \(step)")
+                #expect(try tx.loadCheckpoint(of: "b", step: step) == nil, "b, step \(step)")
+                #expect(try tx.loadCheckpoint(of: "c", step: step) == nil, "c, step \(step)")
+            }
+            #expect(try tx.loadCheckpoint(of: "b", step: 11)?.state == states[11])
+            #expect(try tx.loadCheckpoint(of: "c", step: 11)?.state == states[11])
+            // A delta on a's newest still lands after all that.
+            try tx.storeCheckpoint(
+                Self.sent(states, step: 11).sendingChanges(since: 10, state: states[10]), of: "a", attempt: 1,
+                retention: 3)
+            #expect(try tx.loadCheckpoint(of: "a", step: 11)?.state == states[11])
+        }
+    }
+
     @Test(arguments: Kind.allCases) func anEndedWorkflowKeepsItsNewestCheckpointWhole(_ kind: Kind) async throws {
         let repository = try await kind.make()
         let states = Self.states(30, seed: 5)
@@ -248,7 +290,7 @@ import Testing
     /// refused with the reason, and the transaction keeps nothing.
     @Test(arguments: Kind.allCases) func aDeltaOnAMissingBaseIsRefused(_ kind: Kind) async throws {
         let repository = try await kind.make()
-        let states = Self.states(6)
+        let states = Self.states(11)
         @Sendable func delta(_ step: Int, on base: Int) -> Checkpoint {
             Checkpoint(
                 step: step, nextNodes: [], state: nil, stateDelta: StateDelta.between(states[base], states[step]),
@@ -257,11 +299,14 @@ import Testing
         try await repository.transaction { (tx: any WorkflowTransaction) throws in
             _ = try tx.insertWorkflow(Self.newWorkflow("w"))
             _ = try tx.insertWorkflow(Self.newWorkflow("fresh"))
+            _ = try tx.insertWorkflow(Self.newWorkflow("empty"))
             try tx.storeCheckpoint(
                 Self.sent(states, step: 1).applyingDelta(to: states[0]), of: "w", attempt: 1, retention: 10)
             try tx.storeCheckpoint(delta(2, on: 1), of: "w", attempt: 1, retention: 10)
         }
-        for (workflow, refused) in [("w", delta(4, on: 3)), ("w", delta(3, on: 1)), ("fresh", delta(1, on: 0))] {
+        for (workflow, refused) in [
+            ("w", delta(4, on: 3)), ("w", delta(3, on: 1)), ("fresh", delta(10, on: 0)), ("empty", delta(1, on: 0)),
+        ] {
             do {
                 try await repository.transaction { (tx: any WorkflowTransaction) throws in
                     try tx.storeCheckpoint(

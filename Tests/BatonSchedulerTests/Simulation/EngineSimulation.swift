@@ -139,14 +139,14 @@ final class EngineSimulation {
         do {
             _ = try await anyReplica.apply(events.map(WorkflowEngine.Input.worker))
             inputsApplied += events.count
-        } catch is InMemoryWorkflowRepository.CheckpointRefused {
+        } catch is CheckpointRefused {
             // A checkpoint delta whose base was lost or overtaken: as the event consumer
             // does, one by one, and the refused one is dead-lettered.
             for event in events {
                 do {
                     _ = try await anyReplica.apply([.worker(event)])
                     inputsApplied += 1
-                } catch is InMemoryWorkflowRepository.CheckpointRefused {
+                } catch is CheckpointRefused {
                     refusedCheckpoints += 1
                 }
             }

@@ -60,18 +60,6 @@ final class InMemoryWorkflowRepository: WorkflowRepository {
         var description: String { "simulated transient database failure" }
     }
 
-    /// A checkpoint delta on a base that is not the newest stored checkpoint (PostgreSQL
-    /// raises the same text).
-    struct CheckpointRefused: Error, CustomStringConvertible {
-        var step: Int
-        var workflowId: String
-        var base: Int
-        var newest: Int?
-        var description: String {
-            "checkpoint \(step) of workflow \(workflowId) is refused: it carries the change from checkpoint \(base), but the newest stored checkpoint is \(newest.map(String.init) ?? "none"), so its state could not be rebuilt"
-        }
-    }
-
     private let tables = Mutex(Tables())
     /// Asked once per transaction; nil lets it commit.
     private let faults: Mutex<(@Sendable () -> Fault?)?> = Mutex(nil)

@@ -84,13 +84,11 @@ final class InMemoryWorkflowTransaction: WorkflowTransaction {
     func storeCheckpoint(_ checkpoint: Checkpoint, of workflowId: String, attempt: Int, retention: Int) throws {
         var stored = tables.checkpoints[workflowId] ?? [:]
         let newest = stored.keys.max()
-        if let base = checkpoint.baseStep, stored[checkpoint.step] == nil, base != newest {
-            throw InMemoryWorkflowRepository.CheckpointRefused(
-                step: checkpoint.step, workflowId: workflowId, base: base, newest: newest)
+        if let newest, checkpoint.step <= newest { return }
+        if checkpoint.isDelta, let base = checkpoint.baseStep, base != newest {
+            throw CheckpointRefused(step: checkpoint.step, workflowId: workflowId, base: base, newest: newest)
         }
-        if stored[checkpoint.step] == nil, newest.map({ checkpoint.step > $0 }) ?? true {
-            stored[checkpoint.step] = checkpoint.applyingDelta(to: newest.flatMap { stored[$0]?.state } ?? .null)
-        }
+        stored[checkpoint.step] = checkpoint.applyingDelta(to: newest.flatMap { stored[$0]?.state } ?? .null)
         if checkpoint.step > retention {
             stored = stored.filter { $0.key > checkpoint.step - retention }
         }
