@@ -25,33 +25,62 @@ extension WorkflowEngine {
     /// nobody can take a child's id before its parent submits it. The same parent and
     /// key find the same child again (a resumed parent resubmitting after a crash).
     func submit(_ request: SubmitWorkflowRequest) async throws -> SubmitOutcome {
+        try await submit([request])[0]
+    }
+
+    /// Several submissions in one transaction (`SubmitBatcher`), each with the outcome
+    /// it would have alone: top-level workflows are inserted with one statement, and
+    /// what their first dispatch writes goes out with the commit.
+    func submit(_ requests: [SubmitWorkflowRequest]) async throws -> [SubmitOutcome] {
         try await transaction { tx, run in
             // An agent no live worker serves would only fail later: refuse it now.
             let agents = try tx.liveAgents(now: run.now)
-            if let agents, !agents.contains(request.agent) { return .unknownAgent(known: agents.sorted()) }
-            let warning =
-                agents == nil
-                ? "no live worker has reported the agents it serves, so agent '\(request.agent)' was not checked; the workflow waits for a worker that serves it"
-                : nil
-            return try run.submit(request, warning: warning, on: tx)
+            return try run.submit(requests, liveAgents: agents, on: tx)
         }
     }
 }
 
 extension WorkflowEngine.Run {
     fileprivate mutating func submit(
+        _ requests: [SubmitWorkflowRequest], liveAgents agents: Set<String>?, on tx: any WorkflowTransaction
+    ) throws -> [WorkflowEngine.SubmitOutcome] {
+        var outcomes = [WorkflowEngine.SubmitOutcome?](repeating: nil, count: requests.count)
+        var fresh: [(index: Int, workflow: NewWorkflow)] = []
+        var later: [Int] = []
+        var ids: Set<String> = []
+        for (index, request) in requests.enumerated() {
+            if let agents, !agents.contains(request.agent) {
+                outcomes[index] = .unknownAgent(known: agents.sorted())
+            } else if request.parentId != nil || request.id.map({ !ids.insert($0).inserted }) == true {
+                later.append(index)  // a child locks its parent; a repeated id finds the first
+            } else {
+                let id = request.id ?? UUID().uuidString.lowercased()
+                ids.insert(id)
+                fresh.append((index, newWorkflow(request, id: id, childKey: nil)))
+            }
+        }
+        let inserted = try tx.insertWorkflows(fresh.map(\.workflow))
+        for (index, workflow) in fresh {
+            outcomes[index] =
+                inserted.contains(workflow.id)
+                ? try created(workflow, warning: Self.warning(requests[index], agents), on: tx)
+                : try existing(workflow.id, fingerprint: workflow.fingerprint, on: tx)
+        }
+        for index in later {
+            outcomes[index] = try submitAlone(requests[index], warning: Self.warning(requests[index], agents), on: tx)
+        }
+        return outcomes.map { $0! }
+    }
+
+    private static func warning(_ request: SubmitWorkflowRequest, _ agents: Set<String>?) -> String? {
+        agents == nil
+            ? "no live worker has reported the agents it serves, so agent '\(request.agent)' was not checked; the workflow waits for a worker that serves it"
+            : nil
+    }
+
+    private mutating func submitAlone(
         _ request: SubmitWorkflowRequest, warning: String?, on tx: any WorkflowTransaction
     ) throws -> WorkflowEngine.SubmitOutcome {
-        let input = request.input ?? .object([:])
-        let options = request.options ?? engine.settings.defaults
-        let fingerprint = JSONColumn.text(
-            SubmitFingerprint(
-                agent: request.agent, input: input, options: options, caller: request.caller,
-                parentId: request.parentId))
-        func existing(_ id: String, fingerprint stored: String?) throws -> WorkflowEngine.SubmitOutcome {
-            guard let view = try tx.view(of: id) else { throw WorkflowEngineError.vanished(id) }
-            return stored == fingerprint ? .existing(view) : .conflict(view)
-        }
         let id: String
         var childKey: String?
         if let parent = request.parentId {
@@ -59,7 +88,7 @@ extension WorkflowEngine.Run {
             guard let parentWorkflow = try tx.lockWorkflow(parent) else { return .parentNotFound(parent) }
             let key = Self.childKey(of: request, parent: parent)
             if let child = try tx.child(of: parent, key: key) {
-                return try existing(child.id, fingerprint: child.fingerprint)
+                return try existing(child.id, fingerprint: fingerprint(of: request), on: tx, stored: child.fingerprint)
             }
             if parentWorkflow.machine.isTerminal { return .parentEnded(parent, parentWorkflow.machine.status) }
             childKey = key
@@ -67,20 +96,56 @@ extension WorkflowEngine.Run {
         } else {
             id = request.id ?? UUID().uuidString.lowercased()
         }
-        let machine = WorkflowStateMachine(options: options, agent: request.agent, parentId: request.parentId)
-        let inserted = try tx.insertWorkflow(
-            NewWorkflow(
-                id: id, agent: request.agent, input: input, fingerprint: fingerprint, caller: request.caller,
-                parentId: request.parentId, childKey: childKey, machine: machine, now: now))
-        guard inserted else {
+        let workflow = newWorkflow(request, id: id, childKey: childKey)
+        guard try tx.insertWorkflow(workflow) else {
             if let parent = request.parentId, let childKey, let child = try tx.child(of: parent, key: childKey) {
-                return try existing(child.id, fingerprint: child.fingerprint)
+                return try existing(child.id, fingerprint: workflow.fingerprint, on: tx, stored: child.fingerprint)
             }
-            return try existing(id, fingerprint: try tx.fingerprint(of: id))
+            return try existing(id, fingerprint: workflow.fingerprint, on: tx)
         }
-        _ = try apply(.command(workflowId: id, .submitted), on: tx)
-        guard let view = try tx.view(of: id) else { throw WorkflowEngineError.vanished(id) }
+        return try created(workflow, warning: warning, on: tx)
+    }
+
+    private func fingerprint(of request: SubmitWorkflowRequest) -> String {
+        JSONColumn.text(
+            SubmitFingerprint(
+                agent: request.agent, input: request.input ?? .object([:]),
+                options: request.options ?? engine.settings.defaults, caller: request.caller,
+                parentId: request.parentId))
+    }
+
+    private func newWorkflow(_ request: SubmitWorkflowRequest, id: String, childKey: String?) -> NewWorkflow {
+        let options = request.options ?? engine.settings.defaults
+        return NewWorkflow(
+            id: id, agent: request.agent, input: request.input ?? .object([:]), fingerprint: fingerprint(of: request),
+            caller: request.caller, parentId: request.parentId, childKey: childKey,
+            machine: WorkflowStateMachine(options: options, agent: request.agent, parentId: request.parentId), now: now)
+    }
+
+    /// Dispatches the workflow just inserted; its view is made from what this
+    /// transaction wrote, without reading it back.
+    private mutating func created(
+        _ workflow: NewWorkflow, warning: String?, on tx: any WorkflowTransaction
+    ) throws -> WorkflowEngine.SubmitOutcome {
+        _ = try apply(.command(workflowId: workflow.id, .submitted), on: tx)
+        guard let machine = try tx.lockWorkflow(workflow.id)?.machine else {
+            throw WorkflowEngineError.vanished(workflow.id)
+        }
+        let view = WorkflowView(
+            id: workflow.id, agent: workflow.agent, status: machine.status, attempt: machine.attempt,
+            input: workflow.input, progress: nil, result: nil, error: nil, checkpointStep: machine.checkpointStep,
+            caller: workflow.caller, parentId: workflow.parentId, createdAt: now, updatedAt: now)
         return .created(view, warning: warning)
+    }
+
+    /// The workflow `id` that a submission found: the same request (`stored` equals its
+    /// `fingerprint`) or another's.
+    private func existing(
+        _ id: String, fingerprint: String, on tx: any WorkflowTransaction, stored: String? = nil
+    ) throws -> WorkflowEngine.SubmitOutcome {
+        guard let view = try tx.view(of: id) else { throw WorkflowEngineError.vanished(id) }
+        let stored = try stored ?? tx.fingerprint(of: id)
+        return stored == fingerprint ? .existing(view) : .conflict(view)
     }
 
     /// The key of a child within its parent: the id the parent's agent asked for

@@ -9,12 +9,14 @@ import Metrics
 /// `/v1/workflows`: submit and read workflows.
 struct WorkflowController: Sendable {
     let engine: WorkflowEngine
+    let submissions: SubmitBatcher
     let pool: PostgresPool
     let maxRequestBytes: Int
     private let submitted = Counter(label: "baton_workflows_submitted_total")
 
     init(engine: WorkflowEngine, pool: PostgresPool, maxRequestBytes: Int) {
         self.engine = engine
+        submissions = SubmitBatcher(engine: engine)
         self.pool = pool
         self.maxRequestBytes = maxRequestBytes
     }
@@ -31,7 +33,7 @@ struct WorkflowController: Sendable {
     @Sendable func submit(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
         let submission = try await decode(SubmitWorkflowRequest.self, from: request)
         if let problem = submission.validationError() { throw HTTPError(.badRequest, message: problem) }
-        switch try await engine.submit(submission) {
+        switch try await submissions.submit(submission) {
         case .created(var view, let warning):
             view.warnings = warning.map { [$0] }
             submitted.increment()

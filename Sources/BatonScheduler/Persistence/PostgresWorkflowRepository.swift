@@ -160,6 +160,33 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
         return inserted
     }
 
+    /// One statement for all of them, sent with what waits.
+    func insertWorkflows(_ workflows: [NewWorkflow]) throws -> Set<String> {
+        guard !workflows.isEmpty else { return [] }
+        let inputs = workflows.map { JSONColumn.text($0.input) }
+        let machines = workflows.map(\.machine)
+        let rows = try afterPendingWrites(
+            """
+            INSERT INTO workflows (id, agent, input, fingerprint, status, attempt, machine, created_at, updated_at, caller)
+            SELECT n.id, n.agent, n.input::jsonb, n.fingerprint, n.status, 0, n.machine::jsonb, n.now, n.now, n.caller
+            FROM unnest(\(workflows.map(\.id))::text[], \(workflows.map(\.agent))::text[], \(inputs)::text[],
+                \(workflows.map(\.fingerprint))::text[], \(machines.map(\.status.rawValue))::text[],
+                \(machines.map { JSONColumn.text($0) })::text[], \(workflows.map(\.now))::timestamptz[],
+                \(PostgresNullableArray(workflows.map(\.caller)))::text[])
+                AS n(id, agent, input, fingerprint, status, machine, now, caller)
+            ON CONFLICT DO NOTHING
+            RETURNING id
+            """)
+        let inserted = Set(try rows.all.map { try $0.string("id") })
+        for (workflow, input) in zip(workflows, inputs) where inserted.contains(workflow.id) {
+            locked[workflow.id] = StoredWorkflow(
+                id: workflow.id, agent: workflow.agent, inputText: input, caller: workflow.caller,
+                machine: workflow.machine)
+            newestCheckpoints[workflow.id] = .some(nil)
+        }
+        return inserted
+    }
+
     func fingerprint(of id: String) throws -> String? {
         try afterPendingWrites("SELECT fingerprint FROM workflows WHERE id = \(id)").first?.string("fingerprint")
     }

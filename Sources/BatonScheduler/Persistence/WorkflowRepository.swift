@@ -24,6 +24,9 @@ protocol WorkflowTransaction {
     func lockWorkflow(_ id: String) throws -> StoredWorkflow?
     /// Inserts a new workflow; false when its id (or its parent and child key) is taken.
     func insertWorkflow(_ workflow: NewWorkflow) throws -> Bool
+    /// Inserts new top-level workflows of distinct ids at once; returns the ids inserted
+    /// (the others are taken).
+    func insertWorkflows(_ workflows: [NewWorkflow]) throws -> Set<String>
     /// The fingerprint of workflow `id`'s submission, nil when there is no such workflow.
     func fingerprint(of id: String) throws -> String?
     /// The child `parent` submitted with `key`, with its submission's fingerprint.
@@ -63,6 +66,10 @@ protocol WorkflowTransaction {
 
 extension WorkflowTransaction {
     func prepare(lockingWorkflows ids: [String], eventIds: [UUID]) throws {}
+
+    func insertWorkflows(_ workflows: [NewWorkflow]) throws -> Set<String> {
+        Set(try workflows.filter { try insertWorkflow($0) }.map(\.id))
+    }
 }
 
 /// A workflow as the engine needs it to apply an event.

@@ -21,6 +21,40 @@ import Testing
         #expect(h.history(a) == ["submitted applied", "dispatched applied", "started applied", "completed applied"])
     }
 
+    /// Submissions batched in one transaction get the outcome each would have alone: a
+    /// repeated id finds the first (the same request, or a conflict), as does the id of
+    /// an earlier workflow; a child and an unknown agent are handled as alone, and every
+    /// created workflow is dispatched.
+    @Test func submissionsInOneBatchHaveTheOutcomesTheyWouldHaveAlone() async throws {
+        let h = EngineHarness()
+        let parent = try await h.submit("p")
+        h.repository.setLiveAgents(["chain"])
+        let requests = [
+            SubmitWorkflowRequest(id: "a", agent: "chain"),
+            SubmitWorkflowRequest(id: "b", agent: "chain", input: ["n": 1]),
+            SubmitWorkflowRequest(id: "a", agent: "chain"),
+            SubmitWorkflowRequest(id: "b", agent: "chain", input: ["n": 2]),
+            SubmitWorkflowRequest(agent: "chain", parentId: parent),
+            SubmitWorkflowRequest(id: "p", agent: "chain"),
+            SubmitWorkflowRequest(id: "x", agent: "nobody_serves_this"),
+        ]
+        let outcomes = try await h.engine.submit(requests)
+        #expect(outcomes.count == requests.count)
+        guard case .created(let a, _) = outcomes[0], case .created(let b, _) = outcomes[1],
+            case .existing(let again) = outcomes[2], case .conflict = outcomes[3],
+            case .created(let child, _) = outcomes[4],
+            case .existing(let earlier) = outcomes[5], case .unknownAgent(let known) = outcomes[6]
+        else {
+            Issue.record("outcomes: \(outcomes)")
+            return
+        }
+        #expect(a.id == "a" && b.id == "b" && again.id == "a" && child.parentId == parent && earlier.id == parent)
+        #expect(a.status == .dispatched && a.attempt == 1 && b.input == ["n": 1])
+        #expect(known == ["chain"])
+        #expect(h.history("a") == ["submitted applied", "dispatched applied"])
+        #expect(try h.takeRunCommands().map(\.workflowId).sorted() == ["a", "b", child.id, parent].sorted())
+    }
+
     @Test func aRedeliveredEventIsADuplicateAndAnUnknownWorkflowIsSaid() async throws {
         let h = EngineHarness()
         let id = try await h.submit("w")

@@ -32,6 +32,28 @@ import Testing
             now: now)
     }
 
+    /// A batch of submissions inserts its workflows at once: the ids taken already are
+    /// left out of the answer, and each inserted one is as an insert alone leaves it.
+    @Test(arguments: Kind.allCases) func workflowsInsertedTogetherAreEachAsAlone(_ kind: Kind) async throws {
+        let repository = try await kind.make()
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
+            #expect(try tx.insertWorkflow(Self.newWorkflow("taken")))
+        }
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
+            let inserted = try tx.insertWorkflows(["a", "taken", "b"].map { Self.newWorkflow($0) })
+            #expect(inserted == ["a", "b"])
+            #expect(try tx.insertWorkflows([]) == [])
+            #expect(try tx.lockWorkflow("a")?.caller == "alice")
+            #expect(try tx.fingerprint(of: "b") == "f-b")
+        }
+        try await repository.transaction { (tx: any WorkflowTransaction) throws in
+            let view = try #require(try tx.view(of: "a"))
+            #expect(view.agent == "chain" && view.input == ["steps": 2] && view.caller == "alice")
+            #expect(view.status == .pending && view.attempt == 0)
+            #expect(try tx.fingerprint(of: "taken") == "f-taken")
+        }
+    }
+
     @Test(arguments: Kind.allCases) func idsAndChildKeysAreUnique(_ kind: Kind) async throws {
         let repository = try await kind.make()
         try await repository.transaction { (tx: any WorkflowTransaction) throws in
