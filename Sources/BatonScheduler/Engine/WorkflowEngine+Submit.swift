@@ -28,7 +28,7 @@ extension WorkflowEngine {
         try await submit([request])[0]
     }
 
-    /// Several submissions in one transaction (`SubmitBatcher`), each with the outcome
+    /// Several submissions in one transaction (`GroupCommit`), each with the outcome
     /// it would have alone: top-level workflows are inserted with one statement, and
     /// what their first dispatch writes goes out with the commit.
     func submit(_ requests: [SubmitWorkflowRequest]) async throws -> [SubmitOutcome] {

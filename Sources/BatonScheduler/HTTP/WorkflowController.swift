@@ -9,14 +9,15 @@ import Metrics
 /// `/v1/workflows`: submit and read workflows.
 struct WorkflowController: Sendable {
     let engine: WorkflowEngine
-    let submissions: SubmitBatcher
+    /// Submissions that arrive together are committed together.
+    let submissions: GroupCommit<SubmitWorkflowRequest, WorkflowEngine.SubmitOutcome>
     let pool: PostgresPool
     let maxRequestBytes: Int
     private let submitted = Counter(label: "baton_workflows_submitted_total")
 
     init(engine: WorkflowEngine, pool: PostgresPool, maxRequestBytes: Int) {
         self.engine = engine
-        submissions = SubmitBatcher(engine: engine)
+        submissions = GroupCommit(maximumInputs: 64) { try await engine.submit($0) }
         self.pool = pool
         self.maxRequestBytes = maxRequestBytes
     }
@@ -33,7 +34,7 @@ struct WorkflowController: Sendable {
     @Sendable func submit(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
         let submission = try await decode(SubmitWorkflowRequest.self, from: request)
         if let problem = submission.validationError() { throw HTTPError(.badRequest, message: problem) }
-        switch try await submissions.submit(submission) {
+        switch try await submissions.run([submission])[0] {
         case .created(var view, let warning):
             view.warnings = warning.map { [$0] }
             submitted.increment()

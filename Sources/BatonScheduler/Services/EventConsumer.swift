@@ -35,6 +35,9 @@ struct EventConsumer: Sendable {
     let logger: Logger
     let activity: ConsumerActivity
     static let maximumTries = 3
+    /// The batches of every events queue this replica holds, applied together when
+    /// they arrive together.
+    private let applier: GroupCommit<WorkflowEngine.Input, WorkflowEngine.Outcome>
     private let applied = Counter(label: "baton_events_applied_total")
     private let deadLettered = Counter(label: "baton_events_dead_lettered_total")
 
@@ -49,6 +52,7 @@ struct EventConsumer: Sendable {
         self.queue = queue
         self.batchSize = batchSize
         self.engine = engine
+        applier = GroupCommit(maximumInputs: 4 * batchSize) { try await engine.apply($0) }
         self.database = database
         self.broker = broker
         self.logger = logger
@@ -197,7 +201,7 @@ struct EventConsumer: Sendable {
     }
 
     private func applyAll(_ events: [WorkerEvent]) async throws -> [UUID: WorkflowEngine.Outcome] {
-        let outcomes = try await engine.apply(events.map(WorkflowEngine.Input.worker))
+        let outcomes = try await applier.run(events.map(WorkflowEngine.Input.worker))
         applied.increment(by: events.count)
         return Dictionary(zip(events.map(\.eventId), outcomes), uniquingKeysWith: { first, _ in first })
     }
