@@ -72,8 +72,9 @@ struct ActionExecutor {
             case .clearInterrupt:
                 update.interrupt = .cleared
             case .recordResult(let output):
+                update.result = output
                 // Counted as the transaction runs: a rolled-back transaction (rare) may count twice.
-                if let usage = try tx.recordResult(output, of: id) {
+                if let usage = update.usage ?? workflow.usage {
                     UsageMetrics.record(usage.total, agent: workflow.agent)
                 }
             case .recordError(let failure):

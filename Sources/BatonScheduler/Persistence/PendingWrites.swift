@@ -56,6 +56,7 @@ struct PendingWrites {
         var merged = update
         merged.error = update.error ?? earlier.error
         merged.usage = update.usage ?? earlier.usage
+        merged.result = update.result ?? earlier.result
         if case .unchanged = update.interrupt { merged.interrupt = earlier.interrupt }
         updates[update.id] = merged
     }
@@ -162,16 +163,17 @@ struct PendingWrites {
                 finished_at = CASE WHEN u.terminal THEN u.updated_at ELSE w.finished_at END,
                 error = COALESCE(u.error::jsonb, w.error),
                 interrupt = CASE WHEN u.changes_interrupt THEN u.interrupt::jsonb ELSE w.interrupt END,
-                usage = COALESCE(u.usage::jsonb, w.usage)
+                usage = COALESCE(u.usage::jsonb, w.usage), result = COALESCE(u.result::jsonb, w.result)
             FROM unnest(
                 \(rows.map(\.id))::text[], \(machines.map(\.status.rawValue))::text[], \(machines.map(\.attempt))::int8[],
                 \(machines.map { JSONColumn.text($0) })::text[], \(PostgresNullableArray(machines.map(\.checkpointStep)))::int8[],
                 \(rows.map(\.now))::timestamptz[], \(PostgresNullableArray(rows.map { heartbeats[$0.id] }))::timestamptz[],
                 \(machines.map(\.isTerminal))::bool[], \(PostgresNullableArray(rows.map { $0.error.map(JSONColumn.text) }))::text[],
                 \(changesInterrupt)::bool[], \(PostgresNullableArray(interrupts))::text[],
-                \(PostgresNullableArray(rows.map { $0.usage.map(JSONColumn.text) }))::text[])
+                \(PostgresNullableArray(rows.map { $0.usage.map(JSONColumn.text) }))::text[],
+                \(PostgresNullableArray(rows.map { $0.result.map(JSONColumn.text) }))::text[])
                 AS u(id, status, attempt, machine, checkpoint_step, updated_at, heartbeat, terminal, error,
-                    changes_interrupt, interrupt, usage)
+                    changes_interrupt, interrupt, usage, result)
             WHERE w.id = u.id
             """
     }

@@ -59,7 +59,7 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
         guard !wanted.isEmpty || !events.isEmpty else { return }
         // Locked in id order (ORDER BY runs below the row locks), as a batch must.
         let lock: PostgresQuery = """
-            SELECT id, agent, input, caller, machine FROM workflows WHERE id = ANY(\(wanted)) ORDER BY id FOR UPDATE
+            SELECT id, agent, input, caller, machine, usage FROM workflows WHERE id = ANY(\(wanted)) ORDER BY id FOR UPDATE
             """
         let lookUp: PostgresQuery = "SELECT event_id FROM workflow_events WHERE event_id = ANY(\(events))"
         let results = try db.pipeline([
@@ -117,7 +117,7 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
         if let workflow = locked[id] { return workflow }
         guard
             let row = try db.query(
-                "SELECT id, agent, input, caller, machine FROM workflows WHERE id = \(id) FOR UPDATE"
+                "SELECT id, agent, input, caller, machine, usage FROM workflows WHERE id = \(id) FOR UPDATE"
             ).first
         else { return nil }
         let workflow = try Self.stored(row)
@@ -132,7 +132,7 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
         }
         return StoredWorkflow(
             id: id, agent: try row.string("agent"), inputText: try row.string("input"), caller: row["caller"],
-            machine: machine)
+            machine: machine, usage: try JSONColumn.value(UsageSummary.self, from: row["usage"]))
     }
 
     func insertWorkflow(_ workflow: NewWorkflow) throws -> Bool {
@@ -203,6 +203,7 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
     func saveWorkflow(_ update: WorkflowUpdate) throws {
         pending.save(update)
         locked[update.id]?.machine = update.machine
+        if let usage = update.usage { locked[update.id]?.usage = usage }
     }
 
     func appendHistory(_ entry: HistoryRecord) throws -> Bool {
@@ -264,11 +265,6 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
 
     func recordProgress(_ progress: ActivityProgress, of workflowId: String) throws {
         pending.record(progress, of: workflowId)
-    }
-
-    func recordResult(_ output: JSONValue, of workflowId: String) throws -> UsageSummary? {
-        try afterPendingWrites("UPDATE workflows SET result = \(json: output) WHERE id = \(workflowId) RETURNING usage")
-            .first.flatMap { try JSONColumn.value(UsageSummary.self, from: $0["usage"]) }
     }
 
     func unfinishedChildren(of parent: String) throws -> [String] {

@@ -47,8 +47,6 @@ protocol WorkflowTransaction {
     /// The workflow has ended: keep its newest checkpoint only, its state whole.
     func compactCheckpoints(of workflowId: String) throws
     func recordProgress(_ progress: ActivityProgress, of workflowId: String) throws
-    /// Stores the result; returns the workflow's usage, for the metrics.
-    func recordResult(_ output: JSONValue, of workflowId: String) throws -> UsageSummary?
     /// The children of `parent` that have not ended, in id order.
     func unfinishedChildren(of parent: String) throws -> [String]
     /// How workflow `id` ended, for its parent; nil if it has not.
@@ -80,6 +78,8 @@ struct StoredWorkflow: Sendable {
     var inputText: String
     var caller: String?
     var machine: WorkflowStateMachine
+    /// Tokens and cost so far, for the metrics counted when the workflow ends.
+    var usage: UsageSummary? = nil
 }
 
 struct NewWorkflow: Sendable {
@@ -102,6 +102,7 @@ struct WorkflowUpdate: Sendable {
     var error: ActivityFailure?
     var interrupt: InterruptChange
     var usage: UsageSummary?
+    var result: JSONValue? = nil
 
     enum InterruptChange: Sendable {
         case unchanged

@@ -15,7 +15,10 @@ final class InMemoryWorkflowTransaction: WorkflowTransaction {
     }
 
     func lockWorkflow(_ id: String) throws -> StoredWorkflow? {
-        tables.workflows[id]?.stored
+        guard let row = tables.workflows[id] else { return nil }
+        var stored = row.stored
+        stored.usage = row.usage
+        return stored
     }
 
     func insertWorkflow(_ workflow: NewWorkflow) throws -> Bool {
@@ -56,6 +59,7 @@ final class InMemoryWorkflowTransaction: WorkflowTransaction {
         case .cleared: row.interrupt = nil
         }
         if let usage = update.usage { row.usage = usage }
+        if let result = update.result { row.result = result }
         tables.workflows[update.id] = row
     }
 
@@ -106,11 +110,6 @@ final class InMemoryWorkflowTransaction: WorkflowTransaction {
 
     func recordProgress(_ progress: ActivityProgress, of workflowId: String) throws {
         tables.workflows[workflowId]?.progress = progress
-    }
-
-    func recordResult(_ output: JSONValue, of workflowId: String) throws -> UsageSummary? {
-        tables.workflows[workflowId]?.result = output
-        return tables.workflows[workflowId]?.usage
     }
 
     func unfinishedChildren(of parent: String) throws -> [String] {
