@@ -14,6 +14,8 @@ struct ActionExecutor {
         /// A command was written to the outbox.
         var enqueued = false
         var followUps: [FollowUp] = []
+        /// The workflow's result was recorded: its tokens and cost in all, for the metrics.
+        var endedWithUsage: UsageSummary?
     }
 
     enum FollowUp: Equatable {
@@ -73,10 +75,7 @@ struct ActionExecutor {
                 update.interrupt = .cleared
             case .recordResult(let output):
                 update.result = output
-                // Counted as the transaction runs: a rolled-back transaction (rare) may count twice.
-                if let usage = update.usage ?? workflow.usage {
-                    UsageMetrics.record(usage.total, agent: workflow.agent)
-                }
+                execution.endedWithUsage = update.usage ?? workflow.usage
             case .recordError(let failure):
                 update.error = failure
             case .checkChildEnded(let child):

@@ -176,6 +176,8 @@ struct WorkflowEngine: Sendable {
             let execution = try ActionExecutor(settings: engine.settings).execute(
                 actions, of: stored, machine: machine, saving: !wasTerminal, now: now, on: tx)
             enqueued = enqueued || execution.enqueued
+            // Counted as the transaction runs: a rolled-back transaction (rare) may count twice.
+            if let usage = execution.endedWithUsage { UsageMetrics.record(usage.total, agent: stored.agent) }
             for followUp in execution.followUps {
                 switch followUp {
                 case .checkChildEnded(let child):

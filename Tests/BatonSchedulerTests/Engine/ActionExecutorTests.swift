@@ -70,6 +70,30 @@ import Testing
         #expect(!execution.enqueued)
     }
 
+    /// The result is written with the row, and the workflow's usage goes to the metrics:
+    /// the stored one, or the one a checkpoint applied with the result brought.
+    @Test func aResultIsSavedWithTheUsageForTheMetrics() throws {
+        let (tx, workflow) = try transaction()
+        let stored = UsageSummary(byNode: ["a": TokenUsage(promptTokens: 3, completionTokens: 1, cost: 0.5)])
+        let last = UsageSummary(byNode: ["a": TokenUsage(promptTokens: 9, completionTokens: 2, cost: 1)])
+        var earlier = workflow
+        earlier.usage = stored
+        let alone = try executor.execute(
+            [.recordResult("done")], of: earlier, machine: workflow.machine, saving: true, now: Self.now, on: tx)
+        #expect(alone.endedWithUsage == stored)
+        #expect(tx.tables.workflows["w"]?.result == "done")
+        let withCheckpoint = try executor.execute(
+            [
+                .storeCheckpoint(Checkpoint(step: 1, nextNodes: [], state: [:], usage: last.byNode)),
+                .recordResult("again"),
+            ], of: earlier, machine: workflow.machine, saving: true, now: Self.now, on: tx)
+        #expect(withCheckpoint.endedWithUsage == last)
+        #expect(tx.tables.workflows["w"]?.result == "again")
+        let none = try executor.execute(
+            [.recordResult("x")], of: workflow, machine: workflow.machine, saving: true, now: Self.now, on: tx)
+        #expect(none.endedWithUsage == nil)
+    }
+
     @Test func anEndedWorkflowIsNotSavedAgain() throws {
         let (tx, workflow) = try transaction()
         let before = tx.tables.workflows["w"]?.updatedAt
