@@ -2,20 +2,50 @@ import BatonAMQP
 import BatonContracts
 
 /// Sends a worker's events to the scheduler; returns once the broker holds them.
+///
+/// A few connections, each a group commit of its own (`ReconnectingPublisher`): a batch
+/// waits for its confirms before the next goes out on that connection, so with one
+/// connection sixteen activities took turns at the broker's fsync; with several, their
+/// confirm waits overlap. An activity's events all go through the same connection
+/// (chosen by its workflow id), so they keep their order.
 struct EventPublisher: Sendable {
-    let publisher: ReconnectingPublisher
+    let publishers: [ReconnectingPublisher]
     let queue: String
+
+    init(publishers: [ReconnectingPublisher], queue: String) {
+        precondition(!publishers.isEmpty, "an event publisher needs a connection")
+        self.publishers = publishers
+        self.queue = queue
+    }
+
+    /// The connection for the worker's own messages (status, dead letters).
+    var first: ReconnectingPublisher { publishers[0] }
 
     /// `routingKey`: the one the event's command names (its partition slot); without
     /// one, the events queue's own key (commands of a scheduler without partitions).
     func publish(_ event: WorkerEvent, routingKey: String?) async throws {
-        try await publisher.publish([message(event, routingKey: routingKey)])
+        try await publisher(for: event.workflowId).publish([message(event, routingKey: routingKey)])
     }
 
-    /// Several events in one batch (one confirm wait), each to its own routing key.
+    /// Several events with one confirm wait per connection, each to its own routing key.
     func publish(_ events: [(event: WorkerEvent, routingKey: String?)]) async throws {
-        try await publisher.publish(events.map { message($0.event, routingKey: $0.routingKey) })
+        var byConnection: [Int: [AMQPMessage]] = [:]
+        for (event, routingKey) in events {
+            byConnection[index(for: event.workflowId), default: []].append(message(event, routingKey: routingKey))
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, messages) in byConnection {
+                group.addTask { try await publishers[index].publish(messages) }
+            }
+            try await group.waitForAll()
+        }
     }
+
+    private func index(for workflowId: String) -> Int {
+        Int(StableHash.fnv1a(workflowId) % UInt64(publishers.count))
+    }
+
+    private func publisher(for workflowId: String) -> ReconnectingPublisher { publishers[index(for: workflowId)] }
 
     private func message(_ event: WorkerEvent, routingKey: String?) -> AMQPMessage {
         AMQPMessage(

@@ -45,14 +45,18 @@ public struct WorkerService: Service {
         let logger = logger
         // The worker declares nothing shared: the scheduler does (see `Topology`), so the
         // worker's broker user needs no right to configure shared queues.
-        let publisher = ReconnectingPublisher(
-            endpoint: endpoint, name: "baton-worker \(workerId) events",
-            maximumOutage: .seconds(configuration.brokerOutageSeconds), log: { logger.warning("\($0)") })
-        try await publisher.start()
+        let publishers = (0..<Self.eventConnections(concurrency: configuration.concurrency)).map { index in
+            ReconnectingPublisher(
+                endpoint: endpoint, name: "baton-worker \(workerId) events \(index + 1)",
+                maximumOutage: .seconds(configuration.brokerOutageSeconds), log: { logger.warning("\($0)") })
+        }
+        for publisher in publishers { try await publisher.start() }
+        let events = EventPublisher(publishers: publishers, queue: configuration.eventsQueue)
+        let publisher = events.first
         try await publisher.publish([status(stopping: false)])
         let runner = ActivityRunner(
-            registry: registry, publisher: EventPublisher(publisher: publisher, queue: configuration.eventsQueue),
-            workerId: workerId, cancellations: cancellations, drain: drain, logger: logger)
+            registry: registry, publisher: events, workerId: workerId, cancellations: cancellations, drain: drain,
+            logger: logger)
         // The first consumer connection is opened here, so a bad URL or password fails at
         // start; queues the scheduler has not declared yet are waited for.
         var consumer: CommandConnection? = try await openFirstConsumer(endpoint)
@@ -71,7 +75,7 @@ public struct WorkerService: Service {
                         var beats = 0
                         while true {
                             try await Task.sleep(for: .seconds(5))
-                            await publisher.keepAlive()
+                            for publisher in publishers { await publisher.keepAlive() }
                             beats += 1
                             // Tells the scheduler which agents this worker serves (WorkerStatus).
                             if Double(beats * 5) >= WorkerStatus.interval {
@@ -117,8 +121,12 @@ public struct WorkerService: Service {
             // The drain ended the consumer loop and cancelled what was left.
         }
         logger.info("worker stopped")
-        await publisher.close()
+        for publisher in publishers { await publisher.close() }
     }
+
+    /// Connections for events: one per four slots, at most four (a connection is a
+    /// thread here and a process at the broker).
+    static func eventConnections(concurrency: Int) -> Int { min(4, max(1, concurrency / 4)) }
 
     /// The first consumer connection: a login that fails ends the start; a queue or
     /// exchange the scheduler has not declared yet (404) is waited for.
@@ -184,7 +192,7 @@ public struct WorkerService: Service {
         group: inout ThrowingDiscardingTaskGroup<any Error>
     ) async throws -> Bool {
         let commandConsumer = try await consumer.consume(configuration.queue)
-        let publisher = runner.publisher.publisher
+        let publisher = runner.publisher.first
         let drainTimeout = Duration.seconds(configuration.drainTimeoutSeconds)
         var consuming = true
         while !Task.isCancelled {
