@@ -53,10 +53,11 @@ PY
 
 section "graph runtime overhead"
 "$BIN/baton-bench" graph
-section "W1 burst: 200 workflows, sleep 0 / 50 ms; 2,000 workflows"
+section "W1 burst: 200 workflows, sleep 0 / 50 ms; 2,000 workflows, sleep 0 / 50 ms"
 "$BIN/baton-bench" w1 --workflows 200 --node-sleep-ms 0 --json-out "$OUT"
 "$BIN/baton-bench" w1 --workflows 200 --node-sleep-ms 50 --json-out "$OUT"
 "$BIN/baton-bench" w1 --workflows 2000 --node-sleep-ms 0 --json-out "$OUT"
+"$BIN/baton-bench" w1 --workflows 2000 --node-sleep-ms 50 --json-out "$OUT"
 section "W5 scale-out: 1, 2, 4 scheduler replicas x 1, 2, 4 workers (200 workflows, sleep 0)"
 for replicas in 1 2 4; do
     for workers in 1 2 4; do

@@ -20,8 +20,8 @@ TARGETS = [
     ("cpu_per_workflow_ratio", "CPU ms per workflow, whole stack, Baton ÷ peer (sleep 0)", "at most", 1 / 25),
     ("pgbench_fraction", "Baton durable step transitions/s ÷ pgbench single-row commits/s", "at least", 0.5),
     ("w6_step_time_ratio_500_vs_10", "W6 time per step at step 500 ÷ at step 10 (Baton)", "at most", 1.5),
-    ("w1_sleep50_slot_limit_fraction", "W1 sleep 50 ms: wf/s ÷ slot limit (16 slots × 20 steps/s ÷ 5)",
-     "at least", 0.95),
+    ("w1_sleep50_slot_limit_fraction",
+     "W1 sleep 50 ms, 2,000 workflows: wf/s ÷ slot limit (16 slots × 20 steps/s ÷ 5)", "at least", 0.95),
 ]
 
 
@@ -96,7 +96,10 @@ class Report:
         self.baton = baton
         self.w1 = {s: first(baton, workload="W1", workflows=200, workers=1, replicas=1, tag=None, node_sleep_ms=s)
                    for s in (0, 50)}
-        self.w1_big = first(baton, workload="W1", workflows=2000)
+        self.w1_big = first(baton, workload="W1", workflows=2000, node_sleep_ms=0)
+        # 200 workflows on 16 slots take 13 rounds for 12.5 rounds of work: at most 96 % of
+        # the slot limit even with no overhead at all. The sustained run measures the rate.
+        self.w1_big50 = first(baton, workload="W1", workflows=2000, node_sleep_ms=50)
         self.scale = sorted((r for r in baton if r.get("workload") == "W1" and r.get("tag") == "scale"),
                             key=lambda r: (r.get("replicas", 1), r["workers"]))
         self.w2 = first(baton, workload="W2")
@@ -125,8 +128,9 @@ class Report:
         out["w6_step_time_ratio_500_vs_10"] = self.w6.get("step_time_ratio_last_vs_early") if self.w6 else None
         out["peer_w6_step_time_ratio_500_vs_10"] = (
             self.peer_w6.get("step_time_ratio_last_vs_early") if self.peer_w6 else None)
-        b50 = self.w1[50]
+        b50 = self.w1_big50 or self.w1[50]
         out["w1_sleep50_slot_limit_fraction"] = b50.get("slot_limit_fraction") if b50 else None
+        out["w1_sleep50_slot_limit_fraction_200"] = self.w1[50].get("slot_limit_fraction") if self.w1[50] else None
         return out
 
     def targets(self, ratios):
@@ -157,6 +161,11 @@ class Report:
         if self.w1_big:
             notes.append("`pgbench_fraction` uses W1 with 2,000 workflows (sustained), whose transitions are "
                          "checkpointed steps.")
+        if self.w1_big50 and ratios.get("w1_sleep50_slot_limit_fraction_200") is not None:
+            notes.append("`w1_sleep50_slot_limit_fraction` uses W1 with 2,000 workflows: 200 workflows on 16 slots "
+                         "take 13 rounds of 250 ms for 12.5 rounds of work, so they reach at most 96 % of the limit "
+                         f"with no overhead at all; with 200 it was "
+                         f"{ratios['w1_sleep50_slot_limit_fraction_200'] * 100:.1f} %.")
         if ratios.get("peer_w6_step_time_ratio_500_vs_10") is not None:
             notes.append(f"W6 on the peer (LangGraph): {fmt(ratios['peer_w6_step_time_ratio_500_vs_10'])}.")
         notes.append("Other jobs shared the machine: the W1 and W5 tables give the CPU they used during each "
@@ -211,6 +220,11 @@ class Report:
                         f"{fmt(big['node_transitions_per_s'])} checkpointed steps/s, "
                         f"{fmt(big['history_events_per_s'])} history events/s, e2e p50 {fmt(big['e2e_p50_ms'])} ms / "
                         f"p99 {fmt(big['e2e_p99_ms'])} ms, {fmt(big['cpu_ms_per_workflow'])} ms CPU per workflow."]
+        big50 = self.w1_big50
+        if big50:
+            out.append(f"W1 with 2,000 workflows, sleep 50 ms: {fmt(big50['workflows_per_s'])} wf/s, "
+                       f"{big50['slot_limit_fraction'] * 100:.1f} % of the slot limit "
+                       f"({fmt(big50['slot_limited_workflows_per_s'])} wf/s), e2e p50 {fmt(big50['e2e_p50_ms'])} ms.")
         if self.pgbench:
             out.append(f"pgbench on the same PostgreSQL: {fmt(self.pgbench['tps'])} single-row commits/s "
                        f"(8 clients, synchronous_commit={self.pgbench.get('synchronous_commit')}, "
@@ -449,6 +463,7 @@ def main():
         **{k: v for k, v in ratios.items()},
         "targets": report.targets(ratios),
         "baton": {"w1_sleep_0": report.w1[0], "w1_sleep_50": report.w1[50], "w1_2000": report.w1_big,
+                  "w1_2000_sleep_50": report.w1_big50,
                   "scale_out": report.scale, "w2": report.w2, "w3": report.w3, "w4": report.w4, "w6": report.w6},
         "peer": {"w1_sleep_0": report.peer[0], "w1_sleep_50": report.peer[50], "w3_kill_test": report.peer_kill,
                  "w6": report.peer_w6},
