@@ -38,6 +38,92 @@ enum StateCoding<State: GraphState> {
         return .object(writes)
     }
 
+    /// A task's output as the runtime keeps it: the state as JSON, the field writes (see
+    /// `writes(input:output:)`), and the change from the JSON the task received (see
+    /// `StateDelta.between`).
+    struct EncodedOutput: Sendable {
+        var json: JSONValue
+        var writes: JSONValue
+        var delta: StateDelta
+    }
+
+    /// `output`, the state a task returned, given the state it received and that state's
+    /// JSON: the same as encoding `output` and comparing, but the fields the node left as
+    /// they were keep their JSON, and of a list it extended only the new elements are
+    /// encoded (see `FieldComparison`), so a step costs what it changed rather than the
+    /// size of the state. A state whose fields cannot be captured (see `StateFields`) is
+    /// encoded whole.
+    static func encode(
+        _ output: State, receivedAs input: State, json inputJSON: JSONValue
+    ) throws(GraphError) -> EncodedOutput {
+        guard case .object(let before) = inputJSON, let received = StateFields(input),
+            let returned = StateFields(output)
+        else {
+            let json = try encode(output)
+            let writes = writes(input: inputJSON, output: json)
+            let written = writes.objectValue?.keys.map { $0 } ?? []
+            return EncodedOutput(
+                json: json, writes: writes, delta: StateDelta.between(inputJSON, json, fields: written))
+        }
+        var after: [String: JSONValue] = [:]
+        after.reserveCapacity(returned.values.count)
+        var writes: [String: JSONValue] = [:]
+        var changes: [String: StateDelta.Change] = [:]
+        for (field, value) in returned.values {
+            let previous = before[field]
+            if let value, let previous, case .some(.some(let receivedValue)) = received.values[field] {
+                switch try compare(receivedValue, value) {
+                case .unchanged:
+                    after[field] = previous
+                    continue
+                case .extended(let count, let added):
+                    // Only where the JSON the task received holds the list it received.
+                    if case .array(let items) = previous, items.count == count {
+                        let extended = JSONValue.array(items + added)
+                        after[field] = extended
+                        let reducer = reducer(for: field)
+                        writes[field] = reducer.writeExtended?(added) ?? reducer.write(previous, extended)
+                        changes[field] = .append(field: field, items: added)
+                        continue
+                    }
+                case .unknown:
+                    break
+                }
+            }
+            let json = try value.map(encodeField) ?? .null
+            after[field] = json
+            // No change means the same JSON; a change from absent to null is no write.
+            guard let change = StateDelta.change(ofField: field, from: previous, to: json) else { continue }
+            changes[field] = change
+            if (previous ?? .null) != json { writes[field] = reducer(for: field).write(previous, json) }
+        }
+        for (field, previous) in before where returned.values[field] == nil {
+            if previous != .null { writes[field] = reducer(for: field).write(previous, .null) }
+            changes[field] = .remove(field: field)
+        }
+        return EncodedOutput(json: .object(after), writes: .object(writes), delta: StateDelta(byField: changes))
+    }
+
+    private static func compare(
+        _ input: any Encodable, _ output: any Encodable
+    ) throws(GraphError)
+        -> FieldComparison.Outcome
+    {
+        do {
+            return try FieldComparison.compare(input: input, output: output)
+        } catch {
+            throw .stateEncoding("\(error)")
+        }
+    }
+
+    private static func encodeField(_ value: any Encodable) throws(GraphError) -> JSONValue {
+        do {
+            return try JSONValueCoding.encode(value)
+        } catch {
+            throw .stateEncoding("\(error)")
+        }
+    }
+
     /// Folds the writes of a step's tasks, in the given order, into `state`.
     static func apply(_ taskWrites: [JSONValue], to state: JSONValue) -> JSONValue {
         guard case .object(var fields) = state else { return state }

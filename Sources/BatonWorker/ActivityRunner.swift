@@ -54,17 +54,18 @@ struct ActivityRunner: Sendable {
         let latestProgress = Latest<ActivityProgress>()
         let latestUsage = Latest<[String: TokenUsage]>()
         let sent = SentCheckpoints(resumedFrom: command.checkpoint, deltas: command.acceptsStateDeltas == true)
-        let hooks = GraphRunHooks(
+        var activityHooks = GraphRunHooks(
             nodeStarted: { latestProgress.set($0) },
             progress: { progress in
                 latestProgress.set(progress)
                 try? await emit(.progress(progress))
-            },
-            checkpoint: { checkpoint in
-                if let usage = checkpoint.usage { latestUsage.set(usage) }
-                try await emit(.checkpointed(sent.next(checkpoint)))
-                if drain.isDraining { throw ActivityHandedBack() }
             })
+        activityHooks.checkpoint = { checkpoint, change in
+            if let usage = checkpoint.usage { latestUsage.set(usage) }
+            try await emit(.checkpointed(sent.next(checkpoint, change: change)))
+            if drain.isDraining { throw ActivityHandedBack() }
+        }
+        let hooks = activityHooks
         let outcome: Result<AgentOutcome, any Error>
         do {
             outcome = .success(
