@@ -1,17 +1,22 @@
 import BatonContracts
 
-/// A state's top-level fields as the Swift values its `encode(to:)` hands to its keyed
-/// container, by coding key, captured without encoding them: the runtime encodes only
-/// the fields a node changed (and of a list it extended, only the new elements) instead
-/// of the whole state at every step.
+/// A state's top-level fields as its `encode(to:)` hands them to its keyed container, in
+/// that order, captured without encoding them: the runtime encodes only the fields a node
+/// changed (and of a list it extended, only the new elements) instead of the whole state
+/// at every step. Strings, numbers and booleans are kept as their JSON (as cheap as
+/// keeping them); other values as they are.
 ///
-/// Only a state that encodes as one keyed container of distinct keys, each encoded
-/// directly (what synthesized `Codable` does), is captured; any other shape (nested
-/// containers, a super encoder, a key encoded twice, a top-level array or single value)
-/// gives nil, and the caller encodes the whole state instead.
+/// Only a state that encodes as one keyed container, each key encoded directly (what
+/// synthesized `Codable` does), is captured; any other shape (nested containers, a super
+/// encoder, a top-level array or single value) gives nil, and the caller encodes the whole
+/// state instead. (A key encoded twice is the caller's to notice.)
 struct StateFields {
-    /// A field's value, nil for a key encoded with `encodeNil`.
-    let values: [String: (any Encodable)?]
+    enum Field {
+        case json(JSONValue)
+        case value(any Encodable)
+    }
+
+    let fields: [(key: String, field: Field)]
 
     init?(_ state: some Encodable) {
         let capture = FieldCapture()
@@ -21,21 +26,24 @@ struct StateFields {
             return nil
         }
         guard !capture.failed else { return nil }
-        values = capture.values
+        fields = capture.fields
+    }
+
+    /// The field `key`, looked for first at `index` (two states of one type encode their
+    /// keys in the same order, unless an optional is absent from one).
+    func field(_ key: String, near index: Int) -> Field? {
+        if fields.indices.contains(index), fields[index].key == key { return fields[index].field }
+        return fields.first { $0.key == key }?.field
     }
 }
 
 /// The encoder `StateFields` hands to a state: it keeps the values of the top-level keyed
 /// container and notes any request it cannot keep as a field.
 private final class FieldCapture: Encoder {
-    var values: [String: (any Encodable)?] = [:]
+    var fields: [(key: String, field: StateFields.Field)] = []
     var failed = false
     let codingPath: [any CodingKey] = []
     let userInfo: [CodingUserInfoKey: Any] = [:]
-
-    func keep(_ value: (any Encodable)?, forKey key: String) {
-        if values.updateValue(value, forKey: key) != nil { failed = true }
-    }
 
     func container<Key: CodingKey>(keyedBy _: Key.Type) -> KeyedEncodingContainer<Key> {
         KeyedEncodingContainer(FieldContainer<Key>(capture: self))
@@ -52,17 +60,22 @@ private final class FieldCapture: Encoder {
     }
 }
 
+/// Keeps what `JSONValueCoding`'s keyed container would make of the same calls.
 private struct FieldContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let capture: FieldCapture
     var codingPath: [any CodingKey] { [] }
 
-    mutating func encodeNil(forKey key: Key) throws { capture.keep(nil, forKey: key.stringValue) }
-    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        capture.keep(value, forKey: key.stringValue)
-    }
+    private func keep(_ field: StateFields.Field, _ key: Key) { capture.fields.append((key.stringValue, field)) }
+
+    mutating func encodeNil(forKey key: Key) throws { keep(.json(.null), key) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { keep(.json(.bool(value)), key) }
+    mutating func encode(_ value: String, forKey key: Key) throws { keep(.json(.string(value)), key) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { keep(.json(.number(value)), key) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { keep(.json(.number(Double(value))), key) }
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { keep(.value(value), key) }
     mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws {
         // As the JSON encoders do: an absent optional leaves the key out.
-        if let value { capture.keep(value, forKey: key.stringValue) }
+        if let value { keep(.value(value), key) }
     }
     mutating func nestedContainer<NestedKey: CodingKey>(
         keyedBy _: NestedKey.Type, forKey _: Key

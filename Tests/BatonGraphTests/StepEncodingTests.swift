@@ -59,6 +59,31 @@ struct NestedLedger: GraphState {
     }
 }
 
+/// A state that encodes one key twice: what the whole encoding makes of that is the
+/// encoder's (it extends the first list with the second), so it is encoded whole.
+struct TwiceEncodedLedger: GraphState {
+    var entries: [String] = []
+    var more: [String] = []
+    static let reducers: [String: Reducer] = ["entries": .append]
+
+    private enum Keys: String, CodingKey { case entries }
+
+    init(entries: [String] = [], more: [String] = []) {
+        self.entries = entries
+        self.more = more
+    }
+
+    init(from decoder: any Decoder) throws {
+        entries = try decoder.container(keyedBy: Keys.self).decode([String].self, forKey: .entries)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(entries, forKey: .entries)
+        try container.encode(more, forKey: .entries)
+    }
+}
+
 /// A step's output encoded field by field (`StateCoding.encode(_:receivedAs:json:)`) is
 /// what encoding the whole output and comparing JSON gives: the same JSON, the same
 /// writes, and the same delta as `StateDelta.between`.
@@ -139,6 +164,16 @@ struct NestedLedger: GraphState {
         #expect(encoded.json == wholeJSON)
         #expect(encoded.writes == StateCoding<NestedLedger>.writes(input: inputJSON, output: wholeJSON))
         #expect(encoded.delta == StateDelta.between(inputJSON, wholeJSON))
+    }
+
+    @Test func aStateThatEncodesAKeyTwiceIsEncodedWhole() throws {
+        let input = TwiceEncodedLedger(entries: ["a"], more: ["x"])
+        let output = TwiceEncodedLedger(entries: ["a", "b"], more: ["x"])
+        let inputJSON = try JSONValueCoding.encode(input)
+        let wholeJSON = try JSONValueCoding.encode(output)
+        let encoded = try StateCoding.encode(output, receivedAs: input, json: inputJSON)
+        #expect(encoded.json == wholeJSON)
+        #expect(encoded.writes == StateCoding<TwiceEncodedLedger>.writes(input: inputJSON, output: wholeJSON))
     }
 
     /// A list whose elements' bytes differ from the received ones (equal values held in
