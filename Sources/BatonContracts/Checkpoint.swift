@@ -119,7 +119,14 @@ extension Checkpoint {
     /// than the state itself.
     public func sendingChanges(since base: Int, state baseState: JSONValue) -> Checkpoint {
         guard stateDelta == nil, base < step else { return self }
-        let delta = StateDelta.between(baseState, state)
+        return sendingChanges(since: base, delta: StateDelta.between(baseState, state))
+    }
+
+    /// This (whole) checkpoint as it travels after checkpoint `base`, given `delta`, the
+    /// change from `base`'s state to this one's (as a graph run knows it from its writes):
+    /// the delta, unless that would take more bytes than the state itself.
+    public func sendingChanges(since base: Int, delta: StateDelta) -> Checkpoint {
+        guard stateDelta == nil, base < step else { return self }
         // Estimates (walks over the values' nodes, the state's only as far as the delta's
         // size): encoding the whole state to measure it would cost what deltas save.
         let deltaBytes = delta.estimatedJSONBytes

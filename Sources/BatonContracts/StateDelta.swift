@@ -33,25 +33,46 @@ public struct StateDelta: Sendable, Hashable, Codable {
         guard case .object(let before) = old, case .object(let after) = new else {
             return old == new ? StateDelta() : StateDelta([.replace(new)])
         }
-        var changes: [Change] = []
-        for field in before.keys.sorted() where after[field] == nil {
-            changes.append(.remove(field: field))
+        return between(before, after, fields: Set(before.keys).union(after.keys))
+    }
+
+    /// `between(old, new)` when only `fields` may differ (a graph step knows the fields it
+    /// wrote): the others are not compared, so the delta costs what changed, not the size
+    /// of the state.
+    public static func between(_ old: JSONValue, _ new: JSONValue, fields: some Sequence<String>) -> StateDelta {
+        guard case .object(let before) = old, case .object(let after) = new else { return between(old, new) }
+        return between(before, after, fields: Set(fields))
+    }
+
+    private static func between(
+        _ before: [String: JSONValue], _ after: [String: JSONValue], fields: Set<String>
+    ) -> StateDelta {
+        var changes: [String: Change] = [:]
+        for field in fields {
+            changes[field] = change(ofField: field, from: before[field], to: after[field])
         }
-        for field in after.keys.sorted() {
-            let value = after[field] ?? .null
-            guard let previous = before[field] else {
-                changes.append(.set(field: field, value: value))
-                continue
-            }
-            if case .array(let was) = previous, case .array(let now) = value, now.count >= was.count,
-                now.starts(with: was)
-            {
-                if now.count > was.count { changes.append(.append(field: field, items: Array(now[was.count...]))) }
-            } else if previous != value {
-                changes.append(.set(field: field, value: value))
-            }
+        return StateDelta(byField: changes)
+    }
+
+    /// How the top-level `field` went from `old` to `new` (nil: absent), as `between`
+    /// tells it: removed, extended at its end (an array that starts with the old one's
+    /// items), or set; nil when it did not change.
+    public static func change(ofField field: String, from old: JSONValue?, to new: JSONValue?) -> Change? {
+        guard let new else { return old == nil ? nil : .remove(field: field) }
+        guard let old else { return .set(field: field, value: new) }
+        if case .array(let was) = old, case .array(let now) = new, now.extends(was) {
+            return now.count > was.count ? .append(field: field, items: Array(now[was.count...])) : nil
         }
-        return StateDelta(changes)
+        return old == new ? nil : .set(field: field, value: new)
+    }
+
+    /// One change per field, in the order `between` gives them: the removals, then the
+    /// others, each by field name.
+    public init(byField changes: [String: Change]) {
+        let removals = changes.filter { if case .remove = $0.value { true } else { false } }
+        self.init(
+            removals.sorted { $0.key < $1.key }.map(\.value)
+                + changes.filter { removals[$0.key] == nil }.sorted { $0.key < $1.key }.map(\.value))
     }
 
     /// `state` with the changes applied. Total, so that no stored or received delta can

@@ -63,6 +63,13 @@ public struct CompiledGraph<State: GraphState>: Sendable {
             parentStep: checkpoint.step)
     }
 
+    /// What a task of a step left: its writes, and its output when it ran in this attempt
+    /// (not when it had finished before a resume).
+    private struct TaskResult: Sendable {
+        var writes: JSONValue
+        var output: (state: State, encoded: StateCoding<State>.EncodedOutput)?
+    }
+
     private enum StepOutcome {
         case next(State)
         case interrupted(PendingInterrupt)
@@ -74,14 +81,14 @@ public struct CompiledGraph<State: GraphState>: Sendable {
     ) async throws -> StepOutcome {
         let tasks = checkpoint.nextNodes
         let parallel = tasks.count > 1
-        var outputs: [String: (writes: JSONValue, output: State?, json: JSONValue?)] = [:]
+        var outputs: [String: TaskResult] = [:]
         var firstError: (any Error)?
         var interrupt: PendingInterrupt?
-        await withTaskGroup(of: (String, Result<(JSONValue, State?, JSONValue?), any Error>?).self) { group in
+        await withTaskGroup(of: (String, Result<TaskResult, any Error>?).self) { group in
             for task in tasks {
                 group.addTask {
                     if let writes = await recorder.pendingWrites(task: task) {
-                        return (task, .success((writes, nil, nil)))
+                        return (task, .success(TaskResult(writes: writes, output: nil)))
                     }
                     do {
                         return (
@@ -98,8 +105,8 @@ public struct CompiledGraph<State: GraphState>: Sendable {
             }
             for await (task, result) in group {
                 switch result {
-                case .success((let writes, let output, let json)):
-                    outputs[task] = (writes, output, json)
+                case .success(let result):
+                    outputs[task] = result
                 case .failure(let error as GraphInterrupt):
                     if interrupt == nil { interrupt = error.pending }
                 case .failure(let error):
@@ -117,29 +124,36 @@ public struct CompiledGraph<State: GraphState>: Sendable {
         let ordered = tasks.sorted(by: Self.taskOrder)
         let newState: State
         let newJSON: JSONValue
+        let delta: StateDelta
         if tasks.count == 1, checkpoint.sendInputs == nil, let output = outputs[tasks[0]]?.output,
-            let json = outputs[tasks[0]]?.json, !State.reducers.values.contains(where: \.isCustom)
+            !State.reducers.values.contains(where: \.isCustom)
         {
             // One task on the shared state: its output is the new state.
-            newState = output
-            newJSON = json
+            newState = output.state
+            newJSON = output.encoded.json
+            delta = output.encoded.delta
         } else {
-            newJSON = StateCoding<State>.apply(ordered.compactMap { outputs[$0]?.writes }, to: checkpoint.state)
+            let taskWrites = ordered.compactMap { outputs[$0]?.writes }
+            newJSON = StateCoding<State>.apply(taskWrites, to: checkpoint.state)
             newState = try StateCoding.decode(newJSON)
+            // Only the fields the tasks wrote can differ from the step's starting state.
+            let written = taskWrites.flatMap { $0.objectValue?.keys.map { $0 } ?? [] }
+            delta = StateDelta.between(checkpoint.state, newJSON, fields: written)
         }
         await hooks.event(.values(superstep: checkpoint.superstep + 1, state: newJSON))
         let (next, sends) = try await route(after: ordered.map(Self.node(of:)), state: newState)
         try await recorder.beginStep(
             Checkpoint(
                 step: checkpoint.step, superstep: checkpoint.superstep + 1, nextNodes: next, state: newJSON,
-                sendInputs: sends.isEmpty ? nil : sends))
+                sendInputs: sends.isEmpty ? nil : sends),
+            changedBy: delta)
         return .next(newState)
     }
 
     private func runTask(
         _ task: String, state: State, checkpoint: Checkpoint, recorder: RunRecorder, attempt: Int,
         hooks: GraphRunHooks, parallel: Bool
-    ) async throws -> (JSONValue, State?, JSONValue?) {
+    ) async throws -> TaskResult {
         let node = Self.node(of: task)
         guard let body = nodes[node] else {
             throw GraphError.checkpointMismatch("it names node '\(node)', which this graph does not have")
@@ -158,7 +172,7 @@ public struct CompiledGraph<State: GraphState>: Sendable {
         case .subgraph(let graph):
             let (childCheckpoint, answer) = await recorder.child(task: task)
             var childHooks = hooks
-            childHooks.checkpoint = { child in try await recorder.recordChild(task: task, checkpoint: child) }
+            childHooks.checkpoint = { child, _ in try await recorder.recordChild(task: task, checkpoint: child) }
             childHooks.event = { _ in }
             switch try await graph.run(
                 input: input, resumingFrom: childCheckpoint, humanInput: answer, attempt: attempt, hooks: childHooks)
@@ -169,11 +183,10 @@ public struct CompiledGraph<State: GraphState>: Sendable {
                 throw GraphInterrupt(pending: PendingInterrupt(task: task, key: "subgraph", request: pending.request))
             }
         }
-        let outputJSON = try StateCoding.encode(output)
-        let writes = StateCoding<State>.writes(input: sendInput ?? checkpoint.state, output: outputJSON)
-        await hooks.event(.update(task: task, writes: writes))
-        try await recorder.taskFinished(task: task, writes: writes, emitCheckpoint: parallel)
-        return (writes, output, outputJSON)
+        let encoded = try StateCoding.encode(output, receivedAs: input, json: sendInput ?? checkpoint.state)
+        await hooks.event(.update(task: task, writes: encoded.writes))
+        try await recorder.taskFinished(task: task, writes: encoded.writes, emitCheckpoint: parallel)
+        return TaskResult(writes: encoded.writes, output: (output, encoded))
     }
 
     /// The tasks that follow `finished` nodes: plain edges (each target once) and the

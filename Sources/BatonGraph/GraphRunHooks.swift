@@ -6,12 +6,15 @@ public struct GraphRunHooks: Sendable {
     public var nodeStarted: @Sendable (ActivityProgress) async -> Void
     /// Called with custom progress from a node.
     public var progress: @Sendable (ActivityProgress) async -> Void
-    /// Called with every checkpoint, in order; the run waits for it, so a slow or
-    /// failing store holds the graph back instead of letting it run ahead.
-    public var checkpoint: @Sendable (Checkpoint) async throws -> Void
+    /// Called with every checkpoint, in order, and what changed in its state since the
+    /// checkpoint before it; the run waits for it, so a slow or failing store holds the
+    /// graph back instead of letting it run ahead.
+    public var checkpoint: @Sendable (Checkpoint, StateChange) async throws -> Void
     /// Called with the stream of updates, values and custom events.
     public var event: @Sendable (GraphEvent) async -> Void
 
+    /// Hooks whose `checkpoint` takes the checkpoint alone (set the property to have the
+    /// change as well).
     public init(
         nodeStarted: @escaping @Sendable (ActivityProgress) async -> Void = { _ in },
         progress: @escaping @Sendable (ActivityProgress) async -> Void = { _ in },
@@ -20,7 +23,7 @@ public struct GraphRunHooks: Sendable {
     ) {
         self.nodeStarted = nodeStarted
         self.progress = progress
-        self.checkpoint = checkpoint
+        self.checkpoint = { checkpointed, _ in try await checkpoint(checkpointed) }
         self.event = event
     }
 }

@@ -23,6 +23,9 @@ public struct Reducer: Sendable {
     let apply: @Sendable (_ current: JSONValue?, _ write: JSONValue) -> JSONValue
     /// A custom rule may not treat a lone writer's value as the result.
     var isCustom = false
+    /// What `write` gives for a node that returned the list it received with `added` at
+    /// its end, without comparing the two lists; nil where the rule has no such shortcut.
+    var writeExtended: (@Sendable (_ added: [JSONValue]) -> JSONValue)? = nil
 
     /// The last write wins (writes land in task order).
     public static let replace = Reducer(write: { _, output in output }, apply: { _, write in write })
@@ -40,7 +43,8 @@ public struct Reducer: Sendable {
             if case .object(let members) = write, let replacement = members["$replace"] { return replacement }
             guard case .array(let existing) = current, case .array(let added) = write else { return write }
             return .array(existing + added)
-        })
+        },
+        writeExtended: { added in .array(added) })
 
     /// Objects: the keys a node set or changed are merged into the current object, and
     /// the keys it removed are removed from it. As in JSON Merge Patch (RFC 7386), a

@@ -8,9 +8,15 @@ actor RunRecorder {
     /// The answer to the interrupt the run resumed from, consumed by its task.
     private var resumeAnswer: (task: String, key: String, answer: JSONValue)?
     private var lastEmission: Task<Void, any Error>?
+    /// The state of the checkpoint emitted last (at first, the one the run started from),
+    /// and the change from it to `current.state`. Only `beginStep` changes the state, and
+    /// it emits: between emissions the change is empty.
+    private var emittedState: (step: Int, state: JSONValue)
+    private var stateDelta = StateDelta()
 
     init(checkpoint: Checkpoint, hooks: GraphRunHooks, humanInput: JSONValue?) {
         self.current = checkpoint
+        emittedState = (checkpoint.step, checkpoint.state)
         self.hooks = hooks
         if let pending = checkpoint.interrupt, let humanInput {
             resumeAnswer = (pending.task, pending.key, humanInput)
@@ -76,12 +82,14 @@ actor RunRecorder {
         try await emit()
     }
 
-    /// Starts the next super-step from `next` (state, tasks) and emits it.
-    func beginStep(_ next: Checkpoint) async throws {
+    /// Starts the next super-step from `next` (state, tasks), whose state `delta` changed
+    /// from the current one, and emits it.
+    func beginStep(_ next: Checkpoint, changedBy delta: StateDelta) async throws {
         var next = next
         next.step = current.step  // intra-step checkpoints may have advanced the count
         next.usage = current.usage
         current = next
+        stateDelta = delta
         try await emit()
     }
 
@@ -94,11 +102,14 @@ actor RunRecorder {
         current.parentStep = current.step
         current.step += 1
         let checkpoint = current
+        let change = StateChange(baseStep: emittedState.step, base: emittedState.state, delta: stateDelta)
+        emittedState = (checkpoint.step, checkpoint.state)
+        stateDelta = StateDelta()
         let previous = lastEmission
         let hooks = hooks
         let emission = Task {
             try await previous?.value
-            try await hooks.checkpoint(checkpoint)
+            try await hooks.checkpoint(checkpoint, change)
             await hooks.event(.checkpoint(checkpoint))
         }
         lastEmission = emission

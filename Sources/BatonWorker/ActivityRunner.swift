@@ -72,27 +72,28 @@ struct ActivityRunner: Sendable {
             try await started.value
             try await emitAll((endCheckpoint.take().map { [.checkpointed($0)] } ?? []) + [kind])
         }
-        let hooks = GraphRunHooks(
+        var activityHooks = GraphRunHooks(
             nodeStarted: { latestProgress.set($0) },
             progress: { progress in
                 latestProgress.set(progress)
                 guard (try? await started.value) != nil else { return }
                 try? await emit(.progress(progress))
-            },
-            checkpoint: { checkpoint in
-                if let usage = checkpoint.usage { latestUsage.set(usage) }
-                try await started.value
-                let held = endCheckpoint.take().map { [WorkerEvent.Kind.checkpointed($0)] } ?? []
-                if checkpoint.nextNodes.isEmpty && held.isEmpty {
-                    // Whole, not a delta: the scheduler then keeps it alone when the
-                    // workflow ends, without reading the older states back.
-                    _ = sent.next(checkpoint)
-                    endCheckpoint.set(checkpoint)
-                    return
-                }
-                try await emitAll(held + [.checkpointed(sent.next(checkpoint))])
-                if drain.isDraining { throw ActivityHandedBack() }
             })
+        activityHooks.checkpoint = { checkpoint, change in
+            if let usage = checkpoint.usage { latestUsage.set(usage) }
+            try await started.value
+            let held = endCheckpoint.take().map { [WorkerEvent.Kind.checkpointed($0)] } ?? []
+            if checkpoint.nextNodes.isEmpty && held.isEmpty {
+                // Whole, not a delta: the scheduler then keeps it alone when the
+                // workflow ends, without reading the older states back.
+                _ = sent.next(checkpoint, change: change)
+                endCheckpoint.set(checkpoint)
+                return
+            }
+            try await emitAll(held + [.checkpointed(sent.next(checkpoint, change: change))])
+            if drain.isDraining { throw ActivityHandedBack() }
+        }
+        let hooks = activityHooks
         let outcome: Result<AgentOutcome, any Error>
         do {
             outcome = .success(

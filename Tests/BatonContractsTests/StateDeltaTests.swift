@@ -86,6 +86,39 @@ import Testing
         #expect(appends > 100)  // the generator reaches the append case
     }
 
+    /// Told which fields may differ (the fields a graph step wrote), `between` compares
+    /// only those and gives the same delta, field by field as `change(ofField:from:to:)`.
+    @Test(arguments: seeds) func theChangesOfTheFieldsThatDifferAreTheWholeDelta(seed: UInt64) {
+        var values = Values(random: SeededGenerator(seed: seed))
+        for index in 0..<400 {
+            let old = values.object(depth: 3)
+            let new = values.changed(old)
+            guard case .object(let before) = old, case .object(let after) = new else { continue }
+            let differing = Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
+            let delta = StateDelta.between(old, new)
+            #expect(StateDelta.between(old, new, fields: differing) == delta, "seed \(seed) input \(index)")
+            var byField: [String: StateDelta.Change] = [:]
+            for field in differing {
+                byField[field] = StateDelta.change(ofField: field, from: before[field], to: after[field])
+            }
+            #expect(StateDelta(byField: byField) == delta, "seed \(seed) input \(index)")
+        }
+    }
+
+    /// An array extends another when it starts with its elements: the very values (the
+    /// same bytes), or equal ones held elsewhere.
+    @Test func anArrayExtendsTheOneItStartsWith() {
+        let kept: [JSONValue] = [["text": .string(String(repeating: "x", count: 100))], "b"]
+        #expect((kept + ["c"]).extends(kept))
+        #expect(kept.extends(kept))
+        #expect(kept.extends([]))
+        let elsewhere: [JSONValue] = [["text": .string(String(repeating: "x", count: 100))], "b", "c"]
+        #expect(elsewhere.extends(kept))
+        #expect(!["b", "c"].extends(kept))
+        #expect(!kept.extends(kept + ["c"]))
+        #expect(![0.5, 2.0].extends([0.5, 1.0]))
+    }
+
     @Test func anArrayThatGrowsAtItsEndIsAnAppend() {
         let old: JSONValue = ["steps": [["node": "a"]], "n": 1, "gone": true]
         let new: JSONValue = ["steps": [["node": "a"], ["node": "b"]], "n": 2, "new": []]

@@ -1,4 +1,5 @@
 import BatonContracts
+import BatonGraph
 import BatonSchedulerClient
 import Foundation
 import Testing
@@ -30,6 +31,28 @@ import Testing
         let old = SentCheckpoints(resumedFrom: resume, deltas: false)
         #expect(old.next(four) == four)
         #expect(old.next(five) == five)
+    }
+
+    /// The change the graph hands out is sent as it is when it starts from the state sent
+    /// last (the two states are not compared again); from any other state, the worker
+    /// compares the states.
+    @Test func aWorkerSendsTheGraphsOwnChangeWhenItStartsFromTheStateSentLast() {
+        let resume = Checkpoint(step: 3, nextNodes: ["a"], state: ["steps": [Self.big, Self.big]])
+        let four = Checkpoint(step: 4, nextNodes: ["b"], state: ["steps": [Self.big, Self.big, "c"]])
+        // A delta in another form than comparing gives (with a needless removal), to tell
+        // them apart.
+        let told = StateDelta([.append(field: "steps", items: ["c"]), .remove(field: "absent")])
+
+        let sent = SentCheckpoints(resumedFrom: resume, deltas: true)
+        let first = sent.next(four, change: StateChange(baseStep: 3, base: resume.state, delta: told))
+        #expect(first.baseStep == 3 && first.stateDelta == told)
+
+        let other = SentCheckpoints(resumedFrom: resume, deltas: true)
+        let fromElsewhere = other.next(four, change: StateChange(baseStep: 3, base: ["steps": []], delta: told))
+        #expect(fromElsewhere.stateDelta?.changes == [.append(field: "steps", items: ["c"])])
+        let fromAnotherStep = SentCheckpoints(resumedFrom: resume, deltas: true)
+            .next(four, change: StateChange(baseStep: 2, base: resume.state, delta: told))
+        #expect(fromAnotherStep.stateDelta?.changes == [.append(field: "steps", items: ["c"])])
     }
 
     /// A conversation-like chain (1 KB appended per step): the rows written while it

@@ -129,15 +129,20 @@ enum CheckpointRows {
             WHERE newer.workflow_id = r.id AND newer.op IN ('set', 'remove') AND newer.step <= kept.oldest
                 AND dead.workflow_id = r.id AND dead.field = newer.field AND dead.step < newer.step
             """,
-            // … or by a later whole state.
+            // … or by a later whole state. The newest one's step comes first, alone, from the
+            // index of whole states (`checkpoint_changes_replaced`): asked for its (step, ord)
+            // at once, PostgreSQL walked the primary key back over every append of a growing
+            // state, at every checkpoint (W6).
             """
             DELETE FROM checkpoint_changes c
             USING unnest(\(ids)::text[]) AS r(id)
                 CROSS JOIN LATERAL (
                     SELECT x.step, x.ord FROM checkpoint_changes x
-                    WHERE x.workflow_id = r.id AND x.op = 'replace'
-                        AND x.step <= (SELECT min(step) FROM checkpoints WHERE workflow_id = r.id)
-                    ORDER BY x.step DESC, x.ord DESC LIMIT 1) AS cut
+                    WHERE x.workflow_id = r.id AND x.op = 'replace' AND x.step = (
+                        SELECT max(step) FROM checkpoint_changes
+                        WHERE workflow_id = r.id AND op = 'replace'
+                            AND step <= (SELECT min(step) FROM checkpoints WHERE workflow_id = r.id))
+                    ORDER BY x.ord DESC LIMIT 1) AS cut
             WHERE c.workflow_id = r.id AND (c.step, c.ord) < (cut.step, cut.ord)
             """,
         ]
@@ -180,15 +185,18 @@ enum CheckpointRows {
         return checkpoint
     }
 
-    /// The state at `step`: the newest whole state at or before it, then the changes after it.
+    /// The state at `step`: the newest whole state at or before it, then the changes after it
+    /// (the whole state found as in `retention`).
     static func state(of workflowId: String, at step: Int, on db: PostgresTransaction) throws -> JSONValue {
         let rows = try db.query(
             """
             SELECT op, field, value FROM checkpoint_changes
             WHERE workflow_id = \(workflowId) AND step <= \(step) AND (step, ord) >= (
                 SELECT step, ord FROM checkpoint_changes
-                WHERE workflow_id = \(workflowId) AND op = 'replace' AND step <= \(step)
-                ORDER BY step DESC, ord DESC LIMIT 1)
+                WHERE workflow_id = \(workflowId) AND op = 'replace' AND step = (
+                    SELECT max(step) FROM checkpoint_changes
+                    WHERE workflow_id = \(workflowId) AND op = 'replace' AND step <= \(step))
+                ORDER BY ord DESC LIMIT 1)
             ORDER BY step, ord
             """)
         var changes: [StateDelta.Change] = []
