@@ -298,10 +298,11 @@ class Report:
         out.append(f"| WAL written during the run, MiB | {val(b, 'wal_bytes', mib)} | {val(p, 'wal_bytes', mib)} |")
         out.append(f"| checkpoint tables after the run | {tables(b)} | {tables(p)} |")
         early = (b or p)["early_step"]
-        out.append(f"| time per step around step {early}, ms (median) | "
-                   f"{val(b, 'step_ms_early_median')} | {val(p, 'step_ms_early_median')} |")
-        out.append(f"| time per step around step {steps}, ms (median) | "
-                   f"{val(b, 'step_ms_last_median')} | {val(p, 'step_ms_last_median')} |")
+        window = (b or p)["window_intervals"]
+        out.append(f"| time per step around step {early}, ms (mean of {window}) | "
+                   f"{val(b, 'step_ms_early')} | {val(p, 'step_ms_early')} |")
+        out.append(f"| time per step at the last {window} steps, ms (mean) | "
+                   f"{val(b, 'step_ms_last')} | {val(p, 'step_ms_last')} |")
         out.append(f"| ratio {steps} ÷ {early} | {val(b, 'step_time_ratio_last_vs_early')} | "
                    f"{val(p, 'step_time_ratio_last_vs_early')} |")
         out.append(f"| raw intervals between history entries around step {early} / {steps}, median ms | "

@@ -7,8 +7,8 @@ a `messages: Annotated[list, operator.add]` channel, checkpointed by AsyncPostgr
 as Baton's are). Reports what Baton's `baton-bench w6` reports: bytes in the
 checkpointer's tables (`checkpoints`, `checkpoint_blobs`, `checkpoint_writes`: the whole
 tables and this run's rows), WAL bytes written during the run, and the time per step
-around step 10 and around the last step (median of the intervals between consecutive
-node starts in a window of 10), with their ratio.
+around step 10 and around the last step (the mean interval between consecutive node
+starts in a window of 20; the median is reported too), with their ratio.
 
 Runs in the peer's venv against the peer's PostgreSQL (peer_stack.sh start):
   /tmp/peers/venv/bin/python bench/peer/w6_langgraph.py --json-out results.jsonl
@@ -133,12 +133,13 @@ async def main_async(args) -> dict:
         "checkpoint_tables": tables,
         "window_intervals": args.window,
         "early_step": args.early_step,
+        # As Baton's: the window's time over its steps.
+        "step_ms_early": early_mean,
+        "step_ms_last": last_mean,
+        "step_time_ratio_last_vs_early": ratio(last_mean, early_mean),
         "step_ms_early_median": early_median,
         "step_ms_last_median": last_median,
-        "step_ms_early_mean": early_mean,
-        "step_ms_last_mean": last_mean,
-        "step_time_ratio_last_vs_early": ratio(last_median, early_median),
-        "step_time_ratio_last_vs_early_mean": ratio(last_mean, early_mean),
+        "step_time_ratio_last_vs_early_median": ratio(last_median, early_median),
         "step_ms_overall_mean": (starts[-1] - starts[0]) * 1000 / (len(starts) - 1) if len(starts) > 1 else None,
     }
 
@@ -147,7 +148,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=500)
     ap.add_argument("--payload-bytes", type=int, default=1024)
-    ap.add_argument("--window", type=int, default=10)
+    ap.add_argument("--window", type=int, default=20)
     ap.add_argument("--early-step", type=int, default=10)
     ap.add_argument("--durability", choices=["async", "sync", "exit"], default="sync")
     ap.add_argument("--pg-dsn", default=os.environ.get("PEER_PG_DSN", DEFAULT_PG))
