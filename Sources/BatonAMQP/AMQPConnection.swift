@@ -307,7 +307,9 @@ public actor AMQPConnection {
     }
 
     /// Waits up to `timeout` for the next delivery; nil when none arrived in time, or
-    /// when an acknowledgement is waiting for this connection (it ends the wait early).
+    /// when an acknowledgement is waiting for this connection (it ends the wait early;
+    /// one made while no wait ran ends the next one at once). So a nil does not prove
+    /// that nothing came for `timeout`: a loop that drains must keep its own clock.
     public func nextDelivery(timeout: Duration) throws(AMQPError) -> AMQPDelivery? {
         let state = try openState()
         amqp_maybe_release_buffers(state)

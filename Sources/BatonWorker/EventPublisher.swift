@@ -33,6 +33,10 @@ struct EventPublisher: Sendable {
         for (event, routingKey) in events {
             byConnection[index(for: event.workflowId), default: []].append(message(event, routingKey: routingKey))
         }
+        if byConnection.count == 1, let (index, messages) = byConnection.first {
+            try await publishers[index].publish(messages)  // one activity's events: no child tasks
+            return
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (index, messages) in byConnection {
                 group.addTask { try await publishers[index].publish(messages) }

@@ -20,18 +20,8 @@ import Testing
             let broker = try await TestServices.broker()
             try await broker.enableConfirms()
             // No worker runs: take the attempt's command (and its lease token) off the queue.
-            var delivery: AMQPDelivery?
-            for _ in 0..<400 where delivery == nil {
-                delivery = try await broker.get(stack.queue)
-                if delivery == nil { try await Task.sleep(for: .milliseconds(50)) }
-            }
-            let command = try #require(delivery)
-            try await broker.ack(command.deliveryTag)
-            guard case .runActivity(let run) = try WorkerCommand.decode(command.body), let lease = run.leaseToken
-            else {
-                Issue.record("the command carries no lease token")
-                return
-            }
+            let run = try #require(try await stack.takeRunCommand(on: broker))
+            let lease = try #require(run.leaseToken, "the command carries no lease token")
 
             let kinds: [WorkerEvent.Kind] = [
                 .started, .heartbeat(ActivityProgress(node: "step_0", step: 0)),

@@ -61,17 +61,7 @@ import Testing
             _ = try await stack.submit(SubmitWorkflowRequest(id: "dl-base", agent: "chain", input: ["steps": 3]))
             let broker = try await TestServices.broker()
             try await broker.enableConfirms()
-            var delivery: AMQPDelivery?
-            for _ in 0..<400 where delivery == nil {
-                delivery = try await broker.get(stack.queue)
-                if delivery == nil { try await Task.sleep(for: .milliseconds(50)) }
-            }
-            let command = try #require(delivery)
-            try await broker.ack(command.deliveryTag)
-            guard case .runActivity(let run) = try WorkerCommand.decode(command.body) else {
-                Issue.record("not a run command")
-                return
-            }
+            let run = try #require(try await stack.takeRunCommand(on: broker))
             func publish(_ kind: WorkerEvent.Kind) async throws {
                 let event = WorkerEvent(
                     workflowId: "dl-base", attempt: run.attempt, workerId: "w", leaseToken: run.leaseToken, kind: kind)

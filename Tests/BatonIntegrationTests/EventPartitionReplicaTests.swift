@@ -139,7 +139,12 @@ import Testing
                 uniqueKeysWithValues: rows.all.compactMap { row in
                     row["owner"].map { ($0, Int(row["n"] ?? "") ?? 0) }
                 })
+            // Held by all, and fairly: a replica that started first gives up what it holds
+            // above its share only as the others' leases come in (the wait's deadline fails
+            // a share that never converges).
+            let fair = EventPartitions.fairShare(queues: Self.queues, liveReplicas: owners.count)
             return Set(shares.keys) == owners && shares.values.reduce(0, +) == Self.queues
+                && shares.values.allSatisfy { $0 <= fair }
         }
         return shares
     }

@@ -203,6 +203,20 @@ struct Stack: Sendable {
     // MARK: Database
 
     @discardableResult
+    /// With no worker running: takes the next run command off the command queue (and
+    /// acknowledges it), to play the worker by hand; nil when none came within 20 s.
+    func takeRunCommand(on broker: AMQPConnection) async throws -> RunActivity? {
+        for _ in 0..<400 {
+            if let delivery = try await broker.get(queue) {
+                try await broker.ack(delivery.deliveryTag)
+                if case .runActivity(let run) = try WorkerCommand.decode(delivery.body) { return run }
+            } else {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        return nil
+    }
+
     func query(_ query: PostgresQuery) async throws -> PostgresRows {
         try await Self.query(databaseURL, query)
     }

@@ -29,7 +29,7 @@ import time
 import uuid
 from typing import Annotated, TypedDict
 
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:55432/bench"
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:15432/bench"
 TABLES = ("checkpoints", "checkpoint_blobs", "checkpoint_writes")
 ALPHABET = string.ascii_letters + string.digits
 

@@ -97,9 +97,15 @@ struct EventQueueConsumer: Sendable {
 
     /// After `basic.cancel` returns, every delivery sent before it has arrived (the
     /// client keeps what came during the call); apply and acknowledge them.
+    /// Only 50 ms without a delivery ends it: a nil can also mean that an acknowledgement
+    /// cut a wait short.
     private func drain(_ connection: AMQPConnection) async throws {
-        while !Task.isCancelled, let first = try await connection.nextDelivery(timeout: .milliseconds(50)) {
-            try await apply(startingWith: first, on: connection)
+        var quietSince = ContinuousClock.now
+        while !Task.isCancelled, ContinuousClock.now - quietSince < .milliseconds(50) {
+            if let first = try await connection.nextDelivery(timeout: .milliseconds(50)) {
+                try await apply(startingWith: first, on: connection)
+                quietSince = .now
+            }
         }
     }
 
