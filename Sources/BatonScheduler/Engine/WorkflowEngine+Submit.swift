@@ -69,7 +69,11 @@ extension WorkflowEngine.Run {
         for index in later {
             outcomes[index] = try submitAlone(requests[index], warning: Self.warning(requests[index], agents), on: tx)
         }
-        return outcomes.map { $0! }
+        // Every request was answered above; a gap would be a bug, told rather than trapped on.
+        return try zip(requests, outcomes).map { request, outcome in
+            guard let outcome else { throw WorkflowEngineError.unanswered(request.id ?? request.agent) }
+            return outcome
+        }
     }
 
     private static func warning(_ request: SubmitWorkflowRequest, _ agents: Set<String>?) -> String? {
@@ -159,10 +163,12 @@ extension WorkflowEngine.Run {
 
 enum WorkflowEngineError: Error, CustomStringConvertible {
     case vanished(String)
+    case unanswered(String)
 
     var description: String {
         switch self {
         case .vanished(let id): "workflow \(id) vanished inside its own transaction"
+        case .unanswered(let request): "the submission of \(request) got no outcome in its batch"
         }
     }
 }

@@ -17,7 +17,9 @@ struct WorkflowController: Sendable {
 
     init(engine: WorkflowEngine, pool: PostgresPool, maxRequestBytes: Int) {
         self.engine = engine
-        submissions = GroupCommit(maximumInputs: 64) { try await engine.submit($0) }
+        submissions = GroupCommit(maximumInputs: 64, isTransient: engine.repository.isTransient) {
+            try await engine.submit($0)
+        }
         self.pool = pool
         self.maxRequestBytes = maxRequestBytes
     }

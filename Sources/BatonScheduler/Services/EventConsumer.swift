@@ -52,7 +52,9 @@ struct EventConsumer: Sendable {
         self.queue = queue
         self.batchSize = batchSize
         self.engine = engine
-        applier = GroupCommit(maximumInputs: 4 * batchSize) { try await engine.apply($0) }
+        applier = GroupCommit(maximumInputs: 4 * batchSize, isTransient: engine.repository.isTransient) {
+            try await engine.apply($0)
+        }
         self.database = database
         self.broker = broker
         self.logger = logger

@@ -3,21 +3,30 @@
 /// small ones, and a caller alone waits for nobody.
 ///
 /// Each caller hands over its inputs and gets their outputs, in order, as if it had
-/// committed alone. A merged transaction that fails is tried again caller by caller,
-/// so that one caller's bad input fails that caller only.
+/// committed alone. A merged transaction that fails because of what it holds is tried
+/// again caller by caller, so that one caller's bad input fails that caller only; one
+/// that fails for a reason of its own (the database is down) fails every caller at
+/// once, and each retries as it would alone, instead of queueing behind the others'
+/// retries.
 actor GroupCommit<Input: Sendable, Output: Sendable> {
     typealias Commit = @Sendable ([Input]) async throws -> [Output]
 
     private let commit: Commit
     private let maximumInputs: Int
+    private let isTransient: @Sendable (any Error) -> Bool
     private var waiting: [(inputs: [Input], caller: CheckedContinuation<[Output], any Error>)] = []
     private var committing = false
 
     /// `commit` returns one output per input, in order. A transaction takes callers
     /// until it holds `maximumInputs` (at least one caller, whatever its size).
-    init(maximumInputs: Int, commit: @escaping Commit) {
+    /// `isTransient`: an error that another try of the same inputs may not meet.
+    init(
+        maximumInputs: Int, isTransient: @escaping @Sendable (any Error) -> Bool = { _ in false },
+        commit: @escaping Commit
+    ) {
         self.commit = commit
         self.maximumInputs = max(1, maximumInputs)
+        self.isTransient = isTransient
     }
 
     /// Callers waiting for the next commit.
@@ -44,15 +53,21 @@ actor GroupCommit<Input: Sendable, Output: Sendable> {
             waiting.removeFirst(taken.count)
             let batch = Array(taken)
             do {
-                var outputs = try await commit(batch.flatMap(\.inputs))[...]
+                let inputs = batch.flatMap(\.inputs)
+                var outputs = try await commit(inputs)[...]
+                guard outputs.count == inputs.count else { throw MissingOutputs(inputs: inputs.count) }
                 for entry in batch {
                     entry.caller.resume(returning: Array(outputs.prefix(entry.inputs.count)))
                     outputs = outputs.dropFirst(entry.inputs.count)
                 }
-            } catch  where batch.count > 1 {
+            } catch  where batch.count > 1 && !isTransient(error) {
                 for entry in batch {
                     do {
-                        entry.caller.resume(returning: try await commit(entry.inputs))
+                        let outputs = try await commit(entry.inputs)
+                        guard outputs.count == entry.inputs.count else {
+                            throw MissingOutputs(inputs: entry.inputs.count)
+                        }
+                        entry.caller.resume(returning: outputs)
                     } catch {
                         entry.caller.resume(throwing: error)
                     }
@@ -63,4 +78,11 @@ actor GroupCommit<Input: Sendable, Output: Sendable> {
         }
         committing = false
     }
+}
+
+/// A commit that answered fewer or more outputs than it was given inputs (a bug): its
+/// callers get this instead of outputs that belong to others.
+struct MissingOutputs: Error, CustomStringConvertible {
+    var inputs: Int
+    var description: String { "a group commit of \(inputs) inputs did not answer one output for each" }
 }

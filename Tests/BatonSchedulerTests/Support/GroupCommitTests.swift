@@ -5,6 +5,34 @@ import Testing
 
 @Suite struct GroupCommitTests {
     struct Refused: Error {}
+    struct Unreachable: Error {}
+
+    /// A merged commit that fails for a reason of its own (the database is down) fails
+    /// every caller at once: redone caller by caller, the last would wait out all the
+    /// others' retries before hearing of it.
+    @Test func aTransientFailureFailsEveryWaitingCallerAtOnce() async throws {
+        let commits = Locked<[[Int]]>([])
+        let firstMayEnd = AsyncStream<Void>.makeStream()
+        let group = GroupCommit<Int, Int>(maximumInputs: 100, isTransient: { $0 is Unreachable }) { inputs in
+            let first = commits.withLock { commits in
+                commits.append(inputs)
+                return commits.count == 1
+            }
+            if first {
+                for await _ in firstMayEnd.stream { break }
+                return inputs
+            }
+            throw Unreachable()
+        }
+        async let first = group.run([1])
+        while commits.withLock({ $0.isEmpty }) { await Task.yield() }
+        let waiting = [2, 3, 4].map { input in Task { try await group.run([input]) } }
+        while await group.waitingCallers < 3 { await Task.yield() }
+        firstMayEnd.continuation.yield()
+        #expect(try await first == [1])
+        for caller in waiting { await #expect(throws: Unreachable.self) { try await caller.value } }
+        #expect(commits.withLock { $0.count } == 2)  // the merged one only: nobody redone alone
+    }
 
     /// Callers that arrive while a commit runs go together in the next one, each gets
     /// its own outputs; a merged commit that fails is redone caller by caller, so only
