@@ -148,11 +148,20 @@ public actor AMQPConnection {
 
     /// The number of ready (unacknowledged messages excluded) messages in a queue.
     public func messageCount(_ name: String) throws(AMQPError) -> Int {
+        try queueCounts(name).messages
+    }
+
+    /// The number of consumers subscribed to a queue.
+    public func consumerCount(_ name: String) throws(AMQPError) -> Int {
+        try queueCounts(name).consumers
+    }
+
+    private func queueCounts(_ name: String) throws(AMQPError) -> (messages: Int, consumers: Int) {
         let state = try openState()
         let arena = CByteArena()
         let ok = amqp_queue_declare(state, channel, arena.bytes(name), 1, 0, 0, 0, amqp_table_t())
         try checkReply(operation: "queue.declare (passive) '\(name)'")
-        return Int(ok?.pointee.message_count ?? 0)
+        return (Int(ok?.pointee.message_count ?? 0), Int(ok?.pointee.consumer_count ?? 0))
     }
 
     // MARK: Publishing

@@ -104,8 +104,12 @@ import Testing
     /// Issue #10 (1): an event whose application stopped the scheduler came back on every
     /// restart (a crash loop). Redelivered events are applied one at a time with their
     /// tries counted; one already tried `maximumTries` times is set aside with the reason.
-    /// Here the earlier tries are recorded by hand, and the redelivery is made real: the
-    /// scheduler receives the event during a database outage and its connection is cut.
+    /// Here the earlier tries are recorded by hand, and the redelivery is made real: while
+    /// the database is away the replica gives up its partitions (it cannot renew their
+    /// leases) and stops consuming; the test then receives the event, holds it and cuts its
+    /// connection, so the broker hands it back marked redelivered when the replica returns.
+    /// (Publishing while the replica still consumed raced its lease expiry on a loaded
+    /// machine: the event could arrive after it stopped and come back fresh.)
     @Test func anEventThatNeverFinishesApplyingIsSetAside() async throws {
         try await Stack.run(workers: 0) { stack in
             let id = try await stack.submit(SubmitWorkflowRequest(agent: "chain")).view.id
@@ -115,16 +119,21 @@ import Testing
             let outage = try await TestServices.DatabaseOutage.begin(stack.databaseURL)
             let broker = try await TestServices.broker()
             try await broker.enableConfirms()
+            var consumers = try await broker.consumerCount(stack.eventsQueue)
+            for _ in 0..<600 where consumers > 0 {
+                try await Task.sleep(for: .milliseconds(50))
+                consumers = try await broker.consumerCount(stack.eventsQueue)
+            }
+            try #require(consumers == 0, "the replica kept consuming through a 30 s database outage")
             try await broker.publish([AMQPMessage(routingKey: stack.eventsQueue, body: event.encoded())])
-            try await Task.sleep(for: .seconds(1))  // delivered, and held while the database is away
-            // Closed here, or already by the replica itself: its partition leases live in the
-            // database, and a replica that cannot renew them for 5 s stops consuming, closing
-            // the connection abruptly (a loaded machine gets there before `rabbitmqctl` does).
-            // Either way the held delivery comes back redelivered.
-            let closed = try BrokerOutageTests.closeConnections(
-                mentioning: "baton-scheduler events \(stack.eventsQueue) (")
-            #expect(closed <= 1)
-            try await Task.sleep(for: .seconds(1))
+            let holder = try await TestServices.broker()
+            var held = try await holder.get(stack.eventsQueue)
+            for _ in 0..<100 where held == nil {
+                try await Task.sleep(for: .milliseconds(50))
+                held = try await holder.get(stack.eventsQueue)
+            }
+            #expect(held?.redelivered == false)
+            await holder.close()  // unacknowledged: back in the queue, marked redelivered
             try await outage.end()
             let dead = try #require(try await waitForDeadLetter(stack.eventsQueue, broker: broker))
             #expect(DeadLetter.reason(of: dead)?.contains("tried 3 times and never finished") == true)
