@@ -24,6 +24,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-openapi-generator.git", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
     ],
     targets: [
         // C libraries, each seen only by its one wrapper module.
@@ -80,8 +84,21 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict),
+        // The API's types, server stubs and client, generated from docs/openapi.yaml.
         .target(
-            name: "BatonSchedulerClient", dependencies: ["BatonContracts", "BatonHTTPClient"],
+            name: "BatonAPI",
+            dependencies: ["BatonContracts", .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
+            // The generated files import modules publicly that some of them do not use;
+            // the generator marks that as ignorable only for compilers from 6.4 on.
+            swiftSettings: strict + [.unsafeFlags(["-suppress-warnings"])],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]),
+        .target(
+            name: "BatonSchedulerClient",
+            dependencies: [
+                "BatonContracts", "BatonHTTPClient", "BatonAPI",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             swiftSettings: strict),
         .target(
             name: "BatonConfiguration",
@@ -91,7 +108,10 @@ let package = Package(
             name: "BatonScheduler",
             dependencies: [
                 "BatonContracts", "BatonWorkflow", "BatonAMQP", "BatonPostgres", "BatonConfiguration", "BatonLifecycle",
-                "BatonObservability", .product(name: "Hummingbird", package: "hummingbird"),
+                "BatonObservability", "BatonAPI", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -68,7 +68,7 @@ struct DevCommand: AsyncParsableCommand {
                 throw ValidationError("\(executable.path) is missing: build it with 'swift build'")
             }
             let log = logs.appendingPathComponent("dev-\(entry.name).log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let process = Process()
             process.executableURL = executable
             process.arguments = entry.arguments

@@ -17,9 +17,16 @@ struct ListCommand: AsyncParsableCommand {
     @Option(help: "At most this many.")
     var limit = 20
 
+    func validate() throws {
+        if let status, WorkflowStatus(rawValue: status) == nil {
+            let known = WorkflowStatus.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ValidationError("unknown status '\(status)'; use one of \(known)")
+        }
+    }
+
     func run() async throws {
         let views = try await SchedulerClient(baseURL: scheduler.baseURL).list(
-            status: status, parent: parent, limit: limit)
+            status: status.flatMap(WorkflowStatus.init(rawValue:)), parent: parent, limit: limit)
         for view in views {
             let progress = view.progress?.node.map { " \($0)" } ?? ""
             let caller = view.caller.map { "  by \($0)" } ?? ""

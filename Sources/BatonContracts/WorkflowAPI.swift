@@ -14,6 +14,18 @@ public enum WorkflowStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case cancelled
     case timedOut = "timed_out"
 
+    /// An unknown status names the known ones (a `?status=` filter is read with this).
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let status = WorkflowStatus(rawValue: text) else {
+            let known = Self.allCases.map(\.rawValue).joined(separator: ", ")
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath, debugDescription: "unknown status '\(text)'; use one of \(known)"))
+        }
+        self = status
+    }
+
     public var isTerminal: Bool {
         switch self {
         case .completed, .failed, .cancelled, .timedOut: true

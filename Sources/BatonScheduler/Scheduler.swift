@@ -108,9 +108,9 @@ public enum Scheduler {
                     control: control, activity: activity)
             }, queues: queueList)
 
-        let router = SchedulerRouter.make(
+        let router = try SchedulerRouter.make(
             engine: engine, pool: pool, database: database, broker: broker, metrics: metrics,
-            maxRequestBytes: configuration.maxRequestBytes)
+            maxRequestBytes: configuration.maxRequestBytes, logger: logger)
 
         logger.info(
             "scheduler ready",

@@ -1,89 +1,148 @@
+import BatonAPI
 import BatonContracts
 import BatonHTTPClient
 import Foundation
+import OpenAPIRuntime
 
-/// The scheduler's HTTP API (`/v1/workflows`) from the outside: the CLI, workers that
-/// delegate child workflows, and the chat assistant's tools use it.
+/// The scheduler's HTTP API (docs/openapi.yaml) from the outside: the CLI, workers
+/// that delegate child workflows, and the chat assistant's tools use it. A thin layer
+/// over the generated `Client` that turns every documented error into a
+/// `SchedulerClientError` with the scheduler's own message.
 public struct SchedulerClient: Sendable {
     public let baseURL: String
+    private let client: Client
 
-    public init(baseURL: String) {
+    public init(baseURL: String, timeout: Duration = .seconds(30)) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        client = Client(
+            serverURL: URL(string: self.baseURL) ?? URL(fileURLWithPath: "/"), configuration: APIConfiguration.runtime,
+            transport: CurlClientTransport(timeout: timeout))
     }
 
     public func submit(_ request: SubmitWorkflowRequest) async throws(SchedulerClientError) -> WorkflowView {
-        try await post("/v1/workflows", request)
+        try await call { () async throws -> Outcome<WorkflowView> in
+            switch try await client.submitWorkflow(body: .json(request)) {
+            case .created(let created): .value(try created.body.json)
+            case .ok(let ok): .value(try ok.body.json)
+            case .badRequest(let error): .refused(400, try error.body.json)
+            case .conflict(let error): .refused(409, try error.body.json)
+            case .contentTooLarge(let error): .refused(413, try error.body.json)
+            case .unsupportedMediaType(let error): .refused(415, try error.body.json)
+            case .serviceUnavailable(let error): .refused(503, try error.body.json)
+            case .undocumented(let status, let payload): .undocumented(status, payload)
+            }
+        }
     }
 
     public func workflow(_ id: String) async throws(SchedulerClientError) -> WorkflowView {
-        try await send(HTTPRequest(url: "\(baseURL)/v1/workflows/\(Self.escape(id))"))
+        try await call { () async throws -> Outcome<WorkflowView> in
+            switch try await client.getWorkflow(path: .init(id: id)) {
+            case .ok(let ok): .value(try ok.body.json)
+            case .notFound(let error): .refused(404, try error.body.json)
+            case .serviceUnavailable(let error): .refused(503, try error.body.json)
+            case .undocumented(let status, let payload): .undocumented(status, payload)
+            }
+        }
     }
 
     public func list(
-        status: String?, parent: String? = nil, limit: Int
+        status: WorkflowStatus?, parent: String? = nil, limit: Int
     ) async throws(SchedulerClientError) -> [WorkflowView] {
-        var query = "limit=\(limit)"
-        if let status { query += "&status=\(status)" }
-        if let parent { query += "&parent=\(Self.escape(parent))" }
-        return try await send(HTTPRequest(url: "\(baseURL)/v1/workflows?\(query)"))
+        try await call { () async throws -> Outcome<[WorkflowView]> in
+            switch try await client.listWorkflows(query: .init(status: status, parent: parent, limit: limit)) {
+            case .ok(let ok): .value(try ok.body.json)
+            case .badRequest(let error): .refused(400, try error.body.json)
+            case .serviceUnavailable(let error): .refused(503, try error.body.json)
+            case .undocumented(let status, let payload): .undocumented(status, payload)
+            }
+        }
     }
 
     public func history(
         _ id: String, after: Int = 0, limit: Int = 200
     ) async throws(SchedulerClientError) -> [WorkflowHistoryEntry] {
-        try await send(
-            HTTPRequest(url: "\(baseURL)/v1/workflows/\(Self.escape(id))/history?after=\(after)&limit=\(limit)"))
+        try await call { () async throws -> Outcome<[WorkflowHistoryEntry]> in
+            switch try await client.getWorkflowHistory(path: .init(id: id), query: .init(after: after, limit: limit)) {
+            case .ok(let ok): .value(try ok.body.json)
+            case .badRequest(let error): .refused(400, try error.body.json)
+            case .notFound(let error): .refused(404, try error.body.json)
+            case .serviceUnavailable(let error): .refused(503, try error.body.json)
+            case .undocumented(let status, let payload): .undocumented(status, payload)
+            }
+        }
     }
 
     public func cancel(_ id: String, reason: String?) async throws(SchedulerClientError) -> WorkflowView {
-        try await post("/v1/workflows/\(Self.escape(id))/cancel", CancelWorkflowRequest(reason: reason))
+        try await call { () async throws -> Outcome<WorkflowView> in
+            let output = try await client.cancelWorkflow(
+                path: .init(id: id), body: .json(CancelWorkflowRequest(reason: reason)))
+            return switch output {
+            case .ok(let ok): .value(try ok.body.json)
+            case .badRequest(let error): .refused(400, try error.body.json)
+            case .notFound(let error): .refused(404, try error.body.json)
+            case .conflict(let error): .refused(409, try error.body.json)
+            case .contentTooLarge(let error): .refused(413, try error.body.json)
+            case .unsupportedMediaType(let error): .refused(415, try error.body.json)
+            case .serviceUnavailable(let error): .refused(503, try error.body.json)
+            case .undocumented(let status, let payload): .undocumented(status, payload)
+            }
+        }
     }
 
     public func answer(_ id: String, _ answer: JSONValue) async throws(SchedulerClientError) -> WorkflowView {
-        try await post("/v1/workflows/\(Self.escape(id))/input", HumanInputRequest(answer: answer))
+        try await call { () async throws -> Outcome<WorkflowView> in
+            switch try await client.answerWorkflow(path: .init(id: id), body: .json(HumanInputRequest(answer: answer)))
+            {
+            case .ok(let ok): .value(try ok.body.json)
+            case .badRequest(let error): .refused(400, try error.body.json)
+            case .notFound(let error): .refused(404, try error.body.json)
+            case .conflict(let error): .refused(409, try error.body.json)
+            case .contentTooLarge(let error): .refused(413, try error.body.json)
+            case .unsupportedMediaType(let error): .refused(415, try error.body.json)
+            case .serviceUnavailable(let error): .refused(503, try error.body.json)
+            case .undocumented(let status, let payload): .undocumented(status, payload)
+            }
+        }
     }
 
-    private func post<Body: Encodable>(
-        _ path: String, _ body: Body
-    ) async throws(SchedulerClientError) -> WorkflowView {
-        let data: Data
-        do {
-            data = try JSONEncoder().encode(body)
-        } catch {
-            throw SchedulerClientError(message: "the request cannot be encoded: \(error)", status: nil)
-        }
-        return try await send(
-            HTTPRequest(method: "POST", url: baseURL + path, headers: ["Content-Type": "application/json"], body: data))
+    /// An operation's answer: what was asked for, or the scheduler's documented refusal.
+    private enum Outcome<Value> {
+        case value(Value)
+        case refused(Int, APIError)
+        case undocumented(Int, UndocumentedPayload)
     }
 
-    private static func escape(_ id: String) -> String {
-        id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-_.:"))) ?? id
+    private func call<Value>(
+        _ operation: () async throws -> Outcome<Value>
+    ) async throws(SchedulerClientError) -> Value {
+        let outcome: Outcome<Value>
+        do {
+            outcome = try await operation()
+        } catch let error as ClientError {
+            throw SchedulerClientError(
+                message: Self.describe(error, baseURL: baseURL), status: nil)
+        } catch {
+            throw SchedulerClientError(message: "the call to the scheduler at \(baseURL) failed: \(error)", status: nil)
+        }
+        switch outcome {
+        case .value(let value):
+            return value
+        case .refused(let status, let error):
+            throw SchedulerClientError(
+                message: "the scheduler answered \(status): \(error.message)", status: status, code: error.code)
+        case .undocumented(let status, _):
+            throw SchedulerClientError(
+                message:
+                    "the scheduler answered \(status), which its API does not document (is \(baseURL) a Baton scheduler of this version?)",
+                status: status)
+        }
     }
 
-    private func send<Body: Decodable>(_ request: HTTPRequest) async throws(SchedulerClientError) -> Body {
-        let response: HTTPResponse
-        do {
-            response = try await HTTPClient.send(request)
-        } catch {
-            throw SchedulerClientError(
-                message: "\(error) (is the scheduler running at \(baseURL)? start it with 'make run-scheduler')",
-                status: nil)
+    private static func describe(_ error: ClientError, baseURL: String) -> String {
+        if let transport = error.underlyingError as? HTTPClientError {
+            return "\(transport) (is the scheduler running at \(baseURL)? start it with 'make run-scheduler')"
         }
-        guard (200..<300).contains(response.status) else {
-            let text = String(decoding: response.body, as: UTF8.self)
-            let message = (try? JSONDecoder().decode(JSONValue.self, from: response.body))?["error"]?["message"]?
-                .stringValue
-            throw SchedulerClientError(
-                message: "the scheduler answered \(response.status): \(message ?? text)", status: response.status)
-        }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        do {
-            return try decoder.decode(Body.self, from: response.body)
-        } catch {
-            throw SchedulerClientError(
-                message: "the scheduler's answer is not what this client reads: \(error)", status: nil)
-        }
+        return "the scheduler's answer is not what this client reads: \(error.underlyingError)"
     }
 }
 
@@ -92,6 +151,14 @@ public struct SchedulerClientError: Error, CustomStringConvertible, Sendable {
     public var message: String
     /// The HTTP status, when the scheduler answered.
     public var status: Int?
+    /// The API's error code (docs/openapi.yaml, `Error.code`), when the scheduler answered one.
+    public var code: String?
+
+    public init(message: String, status: Int?, code: String? = nil) {
+        self.message = message
+        self.status = status
+        self.code = code
+    }
 
     public var description: String { message }
 }

@@ -41,7 +41,6 @@ public struct WorkerService: Service {
     public func run() async throws {
         let endpoint = try AMQPEndpoint(url: configuration.brokerURL)
         let configuration = configuration
-        let controlExchange = WorkerCommand.controlExchange(for: configuration.queue)
         let logger = logger
         // The worker declares nothing shared: the scheduler does (see `Topology`), so the
         // worker's broker user needs no right to configure shared queues.

@@ -110,7 +110,7 @@ import Testing
     /// reader refuses to store but a client can show.
     static func errorMessage(_ response: HTTPResponse) -> String? {
         guard let json = try? JSONDecoder().decode(JSONValue.self, from: response.body) else { return nil }
-        guard let message = json["error"]?["message"]?.stringValue, !message.isEmpty else { return nil }
+        guard let message = json["message"]?.stringValue, !message.isEmpty else { return nil }
         return message
     }
 

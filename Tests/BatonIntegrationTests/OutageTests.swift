@@ -119,7 +119,9 @@ import Testing
                     SubmitWorkflowRequest(
                         id: "outage-\(index)", agent: "chain", input: ["steps": 4, "sleep_ms": 400], options: options))
                 let response = try await HTTPClient.send(
-                    HTTPRequest(method: "POST", url: first.baseURL + "/v1/workflows", body: body))
+                    HTTPRequest(
+                        method: "POST", url: first.baseURL + "/v1/workflows",
+                        headers: ["Content-Type": "application/json"], body: body))
                 #expect(response.status == 201)
             }
             _ = try await Stack.waitForCount(

@@ -102,7 +102,9 @@ import Testing
                 let body = try JSONEncoder().encode(
                     SubmitWorkflowRequest(id: "burst-\(index)", agent: "chain", input: ["sleep_ms": 20]))
                 let response = try await HTTPClient.send(
-                    HTTPRequest(method: "POST", url: first.baseURL + "/v1/workflows", body: body))
+                    HTTPRequest(
+                        method: "POST", url: first.baseURL + "/v1/workflows",
+                        headers: ["Content-Type": "application/json"], body: body))
                 #expect(response.status == 201)
             }
             _ = try await Stack.waitForCount(

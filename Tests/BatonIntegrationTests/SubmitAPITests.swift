@@ -108,7 +108,7 @@ import Testing
         try await Stack.run(workers: 0) { stack in
             let response = try await stack.get("/v2/nothing?x=1")
             #expect(response.status == 404)
-            let message = JSONValue(parsing: String(decoding: response.body, as: UTF8.self))?["error"]?["message"]
+            let message = JSONValue(parsing: String(decoding: response.body, as: UTF8.self))?["message"]
             #expect(message?.stringValue?.hasPrefix("no route for GET /v2/nothing") == true)
         }
     }

@@ -1,30 +1,35 @@
+import BatonAPI
 import BatonObservability
 import BatonPostgres
 import Hummingbird
+import Logging
+import OpenAPIHummingbird
 import Prometheus
 
-/// Every route the scheduler serves: the API under `/v1/workflows`, `/readyz`,
-/// `/metrics` and the page. Built here alone, so that tests serve the same routes
-/// in-process as the daemon does.
+/// Every route the scheduler serves: the API of docs/openapi.yaml under `/v1`
+/// (registered by the generated code), `/readyz`, `/metrics` and the page. Built here
+/// alone, so that tests serve the same routes in-process as the daemon does.
 enum SchedulerRouter {
     static func make(
         engine: WorkflowEngine, pool: PostgresPool, database: DependencyHealth, broker: DependencyHealth,
-        metrics: PrometheusCollectorRegistry?, maxRequestBytes: Int
-    ) -> Router<BasicRequestContext> {
+        metrics: PrometheusCollectorRegistry?, maxRequestBytes: Int, logger: Logger
+    ) throws -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: ErrorMiddleware(database: database))
+        router.add(middleware: JSONBodyMiddleware(maxRequestBytes: maxRequestBytes))
         MetricsRoutes.add(to: router, registry: metrics)
         router.get("readyz") { _, _ -> Response in
             let problems = [database, broker].filter { !$0.isHealthy }.map { "\($0.name) is unreachable" }
             guard problems.isEmpty else {
-                throw HTTPError(
-                    .serviceUnavailable, headers: [.retryAfter: "2"], message: problems.joined(separator: "; "))
+                throw APIErrorResponse(
+                    .serviceUnavailable, code: "unavailable", message: problems.joined(separator: "; "),
+                    headers: [.retryAfter: "2"])
             }
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready")))
         }
         WebPage.addRoutes(to: router)
-        WorkflowController(engine: engine, pool: pool, maxRequestBytes: maxRequestBytes)
-            .addRoutes(to: router.group("v1/workflows"))
+        try WorkflowController(engine: engine, pool: pool, logger: logger)
+            .registerHandlers(on: router, configuration: APIConfiguration.runtime, middlewares: [EmptyBodyMiddleware()])
         return router
     }
 }

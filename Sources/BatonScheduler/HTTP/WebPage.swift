@@ -86,7 +86,7 @@ enum WebPage {
           const response = await fetch(path, body === undefined ? {} :
             { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
           const data = await response.json().catch(() => ({}));
-          if (!response.ok) throw new Error((data.error && data.error.message) || response.statusText);
+          if (!response.ok) throw new Error(data.message || response.statusText);
           return data;
         }
         function progressCell(p) {

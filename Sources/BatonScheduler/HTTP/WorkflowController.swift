@@ -1,224 +1,202 @@
+import BatonAPI
 import BatonContracts
 import BatonPostgres
 import BatonWorkflow
 import Foundation
-import Hummingbird
 import Logging
 import Metrics
 
-/// `/v1/workflows`: submit and read workflows.
-struct WorkflowController: Sendable {
+/// `/v1/workflows`: the operations of docs/openapi.yaml, whose routes, bodies and
+/// statuses the generated `APIProtocol` fixes; this type only decides.
+struct WorkflowController: APIProtocol {
     let engine: WorkflowEngine
     /// Submissions that arrive together are committed together.
     let submissions: GroupCommit<SubmitWorkflowRequest, WorkflowEngine.SubmitOutcome>
     let pool: PostgresPool
-    let maxRequestBytes: Int
+    let logger: Logger
     private let submitted = Counter(label: "baton_workflows_submitted_total")
 
-    init(engine: WorkflowEngine, pool: PostgresPool, maxRequestBytes: Int) {
+    init(engine: WorkflowEngine, pool: PostgresPool, logger: Logger) {
         self.engine = engine
         submissions = GroupCommit(maximumInputs: 64, isTransient: engine.repository.isTransient) {
             try await engine.submit($0)
         }
         self.pool = pool
-        self.maxRequestBytes = maxRequestBytes
+        self.logger = logger
     }
 
-    func addRoutes(to group: RouterGroup<BasicRequestContext>) {
-        group.post(use: submit)
-        group.get(use: list)
-        group.get("{id}", use: get)
-        group.get("{id}/history", use: history)
-        group.post("{id}/cancel", use: cancel)
-        group.post("{id}/input", use: answer)
-    }
-
-    @Sendable func submit(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
-        let submission = try await decode(SubmitWorkflowRequest.self, from: request)
-        if let problem = submission.validationError() { throw HTTPError(.badRequest, message: problem) }
+    func submitWorkflow(_ input: Operations.SubmitWorkflow.Input) async throws -> Operations.SubmitWorkflow.Output {
+        guard case .json(let submission) = input.body else { preconditionFailure("the document has one body type") }
+        if let problem = submission.validationError() { return .badRequest(.init(body: .json(.invalid(problem)))) }
         switch try await submissions.run([submission])[0] {
         case .created(var view, let warning):
             view.warnings = warning.map { [$0] }
             submitted.increment()
-            requestContext.logger.info(
-                "workflow submitted", metadata: ["workflow": "\(view.id)", "agent": "\(view.agent)"])
-            return try Self.json(view, status: .created)
+            logger.info("workflow submitted", metadata: ["workflow": "\(view.id)", "agent": "\(view.agent)"])
+            return .created(.init(body: .json(view)))
         case .existing(let view):
-            return try Self.json(view, status: .ok)
+            return .ok(.init(body: .json(view)))
         case .conflict(let view):
-            throw HTTPError(
-                .conflict,
-                message:
-                    "workflow '\(view.id)' already exists with a different agent, input, options, caller or parent; choose another id"
-            )
+            return .conflict(
+                .init(
+                    body: .json(
+                        APIError(
+                            code: "workflow_exists",
+                            message:
+                                "workflow '\(view.id)' already exists with a different agent, input, options, caller or parent; choose another id"
+                        ))))
         case .parentNotFound(let parent):
-            throw HTTPError(.badRequest, message: "parentId: no workflow with id '\(parent)'")
+            return .badRequest(
+                .init(
+                    body: .json(APIError(code: "unknown_parent", message: "parentId: no workflow with id '\(parent)'")))
+            )
         case .parentEnded(let parent, let status):
-            throw HTTPError(
-                .conflict,
-                message:
-                    "parentId: workflow '\(parent)' already ended (\(status.rawValue)); a child workflow needs a parent that is still running"
-            )
+            return .conflict(
+                .init(
+                    body: .json(
+                        APIError(
+                            code: "parent_ended",
+                            message:
+                                "parentId: workflow '\(parent)' already ended (\(status.rawValue)); a child workflow needs a parent that is still running"
+                        ))))
         case .unknownAgent(let known):
-            throw HTTPError(
-                .badRequest,
-                message:
-                    "unknown agent '\(submission.agent)'; the live workers serve: \(known.isEmpty ? "(none)" : known.joined(separator: ", "))"
-            )
+            return .badRequest(
+                .init(
+                    body: .json(
+                        APIError(
+                            code: "unknown_agent",
+                            message:
+                                "unknown agent '\(submission.agent)'; the live workers serve: \(known.isEmpty ? "(none)" : known.joined(separator: ", "))",
+                            details: ["agents": .array(known.map(JSONValue.string))]))))
         }
     }
 
-    @Sendable func list(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
-        let status: WorkflowStatus?
-        if let text = request.uri.queryParameters.get("status") {
-            guard let parsed = WorkflowStatus(rawValue: text) else {
-                let known = WorkflowStatus.allCases.map(\.rawValue).joined(separator: ", ")
-                throw HTTPError(.badRequest, message: "unknown status '\(text)'; use one of \(known)")
-            }
-            status = parsed
-        } else {
-            status = nil
-        }
-        let limit = request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 50
+    func listWorkflows(_ input: Operations.ListWorkflows.Input) async throws -> Operations.ListWorkflows.Output {
+        let limit = input.query.limit ?? 50
         guard (1...1000).contains(limit) else {
-            throw HTTPError(.badRequest, message: "limit must be between 1 and 1000")
+            return .badRequest(.init(body: .json(.invalid("limit must be between 1 and 1000"))))
         }
-        let parent = request.uri.queryParameters.get("parent").map { String($0) }
+        let parent = input.query.parent
         if let parent, !Identifiers.isValidWorkflowId(parent) {
-            throw HTTPError(.badRequest, message: "parent must be a workflow id (\(Identifiers.workflowIdRule))")
+            return .badRequest(
+                .init(body: .json(.invalid("parent must be a workflow id (\(Identifiers.workflowIdRule))"))))
         }
         let views = try await pool.autocommit { db in
-            try WorkflowReads.list(status: status, parent: parent, limit: limit, on: db)
+            try WorkflowReads.list(status: input.query.status, parent: parent, limit: limit, on: db)
         }
-        return try Self.json(views, status: .ok)
+        return .ok(.init(body: .json(views)))
     }
 
-    @Sendable func get(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
-        let id = try Self.workflowId(requestContext)
-        guard let view = try await pool.autocommit({ db in try WorkflowReads.view(of: id, on: db) }) else {
-            throw HTTPError(.notFound, message: "no workflow with id '\(id)'")
-        }
-        return try Self.json(view, status: .ok)
+    func getWorkflow(_ input: Operations.GetWorkflow.Input) async throws -> Operations.GetWorkflow.Output {
+        let id = input.path.id
+        guard Identifiers.isValidWorkflowId(id),
+            let view = try await pool.autocommit({ db in try WorkflowReads.view(of: id, on: db) })
+        else { return .notFound(.init(body: .json(.noWorkflow(id)))) }
+        return .ok(.init(body: .json(view)))
     }
 
-    /// `GET /v1/workflows/{id}/history?after=<sequence>&limit=200`: the events, oldest first.
-    @Sendable func history(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
-        let id = try Self.workflowId(requestContext)
-        let after = request.uri.queryParameters.get("after").flatMap { Int($0) } ?? 0
-        let limit = request.uri.queryParameters.get("limit").flatMap { Int($0) } ?? 200
+    func getWorkflowHistory(
+        _ input: Operations.GetWorkflowHistory.Input
+    ) async throws -> Operations.GetWorkflowHistory.Output {
+        let id = input.path.id
+        let limit = input.query.limit ?? 200
         guard (1...1000).contains(limit) else {
-            throw HTTPError(.badRequest, message: "limit must be between 1 and 1000")
+            return .badRequest(.init(body: .json(.invalid("limit must be between 1 and 1000"))))
         }
-        guard
+        let after = input.query.after ?? 0
+        guard after >= 0 else { return .badRequest(.init(body: .json(.invalid("after must be 0 or more")))) }
+        guard Identifiers.isValidWorkflowId(id),
             let entries = try await pool.autocommit({ db in
                 try WorkflowReads.history(of: id, after: after, limit: limit, on: db)
             })
-        else { throw HTTPError(.notFound, message: "no workflow with id '\(id)'") }
-        return try Self.json(entries, status: .ok)
+        else { return .notFound(.init(body: .json(.noWorkflow(id)))) }
+        return .ok(.init(body: .json(entries)))
     }
 
-    /// `POST /v1/workflows/{id}/cancel`: stops the workflow; 409 when it already ended.
-    @Sendable func cancel(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
-        let id = try Self.workflowId(requestContext)
-        let body = try await decode(CancelWorkflowRequest.self, from: request, emptyAllowed: true)
-        if let reason = body?.reason, reason.count > 1000 || reason.contains("\u{0}") {
-            throw HTTPError(.badRequest, message: "'reason' must be at most 1000 characters")
+    func cancelWorkflow(_ input: Operations.CancelWorkflow.Input) async throws -> Operations.CancelWorkflow.Output {
+        let id = input.path.id
+        var reason = "cancelled through the API"
+        if case .json(let body) = input.body, let given = body.reason {
+            guard given.count <= 1000, !given.contains("\u{0}") else {
+                return .badRequest(
+                    .init(body: .json(.invalid("'reason' must be at most 1000 characters, without NUL"))))
+            }
+            reason = given
         }
-        let reason = body?.reason ?? "cancelled through the API"
-        return try await command(.cancelRequested(reason: reason), to: id) { status in
-            status.isTerminal
-                ? "workflow '\(id)' already ended (\(status.rawValue)); there is nothing to cancel"
-                : "workflow '\(id)' is already being cancelled"
+        switch try await command(.cancelRequested(reason: reason), to: id) {
+        case .done(let view): return .ok(.init(body: .json(view)))
+        case .notFound(let error): return .notFound(.init(body: .json(error)))
+        case .badRequest(let error): return .badRequest(.init(body: .json(error)))
+        case .conflict(let error): return .conflict(.init(body: .json(error)))
+        case .past(let status):
+            return .conflict(
+                .init(
+                    body: .json(
+                        status.isTerminal
+                            ? APIError(
+                                code: "already_ended",
+                                message:
+                                    "workflow '\(id)' already ended (\(status.rawValue)); there is nothing to cancel")
+                            : APIError(code: "conflict", message: "workflow '\(id)' is already being cancelled"))))
         }
     }
 
-    @Sendable func answer(request: Request, context requestContext: BasicRequestContext) async throws -> Response {
-        let id = try Self.workflowId(requestContext)
-        let body = try await decode(HumanInputRequest.self, from: request)
-        return try await command(.humanInput(body.answer), to: id) { status in
-            "workflow '\(id)' is not waiting for input (it is \(status.rawValue))"
+    func answerWorkflow(_ input: Operations.AnswerWorkflow.Input) async throws -> Operations.AnswerWorkflow.Output {
+        let id = input.path.id
+        guard case .json(let body) = input.body else { preconditionFailure("the document has one body type") }
+        switch try await command(.humanInput(body.answer), to: id) {
+        case .done(let view): return .ok(.init(body: .json(view)))
+        case .notFound(let error): return .notFound(.init(body: .json(error)))
+        case .badRequest(let error): return .badRequest(.init(body: .json(error)))
+        case .conflict(let error): return .conflict(.init(body: .json(error)))
+        case .past(let status):
+            return .conflict(
+                .init(
+                    body: .json(
+                        APIError(
+                            code: "not_waiting",
+                            message: "workflow '\(id)' is not waiting for input (it is \(status.rawValue))"))))
         }
     }
 
-    /// Applies a person's command: 200 with the workflow, 404, 409 when the workflow is
-    /// past it (`conflict` says why), 400 or 409 when the machine refuses it.
-    private func command(
-        _ event: WorkflowEvent, to id: String, conflict: @Sendable (WorkflowStatus) -> String
-    ) async throws -> Response {
+    /// What a person's command came to; each operation answers it with its own statuses.
+    private enum CommandAnswer {
+        case done(WorkflowView)
+        case notFound(APIError)
+        case badRequest(APIError)
+        case conflict(APIError)
+        /// The workflow is past the command (`status`): the operation says how.
+        case past(WorkflowStatus)
+    }
+
+    private func command(_ event: WorkflowEvent, to id: String) async throws -> CommandAnswer {
+        guard Identifiers.isValidWorkflowId(id) else { return .notFound(.noWorkflow(id)) }
         let (outcome, view) = try await engine.command(event, to: id)
-        guard let view else { throw HTTPError(.notFound, message: "no workflow with id '\(id)'") }
+        guard let view else { return .notFound(.noWorkflow(id)) }
         switch outcome {
-        case .applied(ignored: .some): throw HTTPError(.conflict, message: conflict(view.status))
+        case .applied(ignored: .some): return .past(view.status)
         case .rejected(.waitsForChildWorkflow(let child)):
-            throw HTTPError(
-                .conflict,
-                message:
-                    "workflow '\(id)' waits for its child workflow '\(child)', not for a person; it resumes when the child ends"
-            )
+            return .conflict(
+                APIError(
+                    code: "waits_for_child",
+                    message:
+                        "workflow '\(id)' waits for its child workflow '\(child)', not for a person; it resumes when the child ends"
+                ))
         case .rejected(.answerDoesNotFit(let question, let problem)):
-            throw HTTPError(.badRequest, message: "invalid answer to '\(question)': \(problem)")
+            return .badRequest(
+                APIError(code: "invalid_answer", message: "invalid answer to '\(question)': \(problem)"))
         case .applied(ignored: nil), .duplicate, .unknownWorkflow:
-            return try Self.json(view, status: .ok)
+            return .done(view)
         }
     }
+}
 
-    private func decode<Body: Decodable>(_: Body.Type, from request: Request) async throws -> Body {
-        guard let body = try await decode(Body.self, from: request, emptyAllowed: false) else {
-            throw HTTPError(.badRequest, message: "invalid request body: the body is empty")
-        }
-        return body
-    }
+extension APIError {
+    static func invalid(_ message: String) -> APIError { APIError(code: "invalid_request", message: message) }
 
-    private func decode<Body: Decodable>(_: Body.Type, from request: Request, emptyAllowed: Bool) async throws -> Body?
-    {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: maxRequestBytes)
-        } catch {
-            throw HTTPError(.contentTooLarge, message: "request body exceeds \(maxRequestBytes) bytes")
-        }
-        if buffer.readableBytes == 0 && emptyAllowed { return nil }
-        let json: JSONValue
-        do {
-            json = try JSONValue.parse(Data(buffer: buffer), limits: .requestBody)
-        } catch {
-            throw HTTPError(.badRequest, message: "invalid request body: not valid JSON: \(error)")
-        }
-        do {
-            return try JSONValueCoding.decode(Body.self, from: json)
-        } catch {
-            throw HTTPError(.badRequest, message: "invalid request body: \(Self.describe(error))")
-        }
-    }
-
-    /// The `{id}` of the path; an id no workflow can have is a 404 without a query.
-    private static func workflowId(_ context: BasicRequestContext) throws -> String {
-        let id = try context.parameters.require("id")
-        guard Identifiers.isValidWorkflowId(id) else { throw HTTPError(.notFound, message: "no workflow with that id") }
-        return id
-    }
-
-    static func json(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = .sortedKeys
-        let data = try encoder.encode(value)
-        return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
-    static func describe(_ error: any Error) -> String {
-        guard let error = error as? DecodingError else { return "not valid JSON" }
-        switch error {
-        case .keyNotFound(let key, _): return "missing field '\(key.stringValue)'"
-        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return "field '\(path)' should be \(type)"
-        case .dataCorrupted(let context):
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return path.isEmpty ? "not valid JSON" : "field '\(path)' is invalid: \(context.debugDescription)"
-        @unknown default: return "\(error)"
-        }
+    static func noWorkflow(_ id: String) -> APIError {
+        Identifiers.isValidWorkflowId(id)
+            ? APIError(code: "not_found", message: "no workflow with id '\(id)'")
+            : APIError(code: "not_found", message: "no workflow with that id")
     }
 }

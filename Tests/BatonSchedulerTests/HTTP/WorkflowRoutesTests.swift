@@ -3,6 +3,7 @@ import BatonPostgres
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Testing
 
 @testable import BatonScheduler
@@ -24,9 +25,10 @@ import Testing
                 settings: WorkflowEngine.Settings(
                     commandQueue: "agents", defaults: WorkflowOptions(), checkpointRetention: 3),
                 relayWake: nil)
-            let router = SchedulerRouter.make(
+            let router = try SchedulerRouter.make(
                 engine: engine, pool: pool, database: DependencyHealth(name: "PostgreSQL"),
-                broker: DependencyHealth(name: "RabbitMQ"), metrics: nil, maxRequestBytes: 64 * 1024)
+                broker: DependencyHealth(name: "RabbitMQ"), metrics: nil, maxRequestBytes: 64 * 1024,
+                logger: Logger(label: "test"))
             app = Application(router: router)
         }
 
@@ -49,7 +51,7 @@ import Testing
     static func errorMessage(_ response: TestResponse) -> String {
         let text = String(buffer: response.body)
         guard let body = try? JSONValue.parse(Data(buffer: response.body), limits: .requestBody) else { return text }
-        return body["error"]?.stringValue ?? body["message"]?.stringValue ?? text
+        return body["message"]?.stringValue ?? text
     }
 
     static func body(_ response: TestResponse) -> JSONValue {
@@ -161,6 +163,101 @@ import Testing
             ) {
                 #expect($0.status == .conflict)
                 #expect(Self.errorMessage($0).contains("already ended"))
+            }
+        }
+    }
+
+    /// Issue #13: every error of every route is one shape, `{code, message, details?}`
+    /// (docs/openapi.yaml, `Error`), whoever answers it: an operation, the generated
+    /// decoding, the body gate or the router.
+    @Test func everyErrorHasTheDocumentedShape() async throws {
+        let routes = try await Routes()
+        try await routes.app.test(.router) { client in
+            func expectError(_ response: TestResponse, _ status: HTTPResponse.Status, code: String) {
+                #expect(response.status == status)
+                let body = Self.body(response)
+                #expect(body["code"]?.stringValue == code, "\(String(buffer: response.body))")
+                #expect(body["message"]?.stringValue?.isEmpty == false)
+                guard case .object(let fields) = body else {
+                    Issue.record("not a JSON object: \(String(buffer: response.body))")
+                    return
+                }
+                #expect(Set(fields.keys).isSubset(of: ["code", "message", "details"]))
+            }
+            try await client.execute(uri: "/v2/nothing", method: .get) { expectError($0, .notFound, code: "no_route") }
+            try await client.execute(uri: "/v1/workflows/nobody", method: .get) {
+                expectError($0, .notFound, code: "not_found")
+            }
+            try await client.execute(
+                uri: "/v1/workflows", method: .post, headers: Self.jsonHeaders, body: Self.json(#"{"input": {}}"#)
+            ) {
+                expectError($0, .badRequest, code: "invalid_request")
+                #expect(Self.errorMessage($0).contains("missing field 'agent'"))
+            }
+            try await client.execute(
+                uri: "/v1/workflows", method: .post, headers: Self.jsonHeaders, body: Self.json(#"{"agent": 7}"#)
+            ) {
+                expectError($0, .badRequest, code: "invalid_request")
+                #expect(Self.errorMessage($0).contains("'agent'"))
+            }
+            try await client.execute(
+                uri: "/v1/workflows", method: .post, headers: Self.jsonHeaders,
+                body: Self.json(String(repeating: "[", count: 10_000))
+            ) { expectError($0, .badRequest, code: "invalid_body") }
+            try await client.execute(
+                uri: "/v1/workflows", method: .post, headers: Self.jsonHeaders,
+                body: Self.json(#"{"agent": "chain", "input": "\#(String(repeating: "x", count: 70_000))"}"#)
+            ) { expectError($0, .contentTooLarge, code: "content_too_large") }
+            try await client.execute(uri: "/v1/workflows?limit=0", method: .get) {
+                expectError($0, .badRequest, code: "invalid_request")
+            }
+            try await client.execute(uri: "/v1/workflows?limit=many", method: .get) {
+                expectError($0, .badRequest, code: "invalid_request")
+            }
+        }
+    }
+
+    /// Issue #13: a web page the operator visits could submit, cancel and answer
+    /// workflows with a cross-origin `text/plain` form POST or a `no-cors` fetch, which a
+    /// browser sends without asking the server first. Bodies must be JSON, declared so.
+    @Test func aBodyThatIsNotDeclaredJSONIsRefusedAndChangesNothing() async throws {
+        let routes = try await Routes()
+        try await routes.app.test(.router) { client in
+            for contentType in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
+                try await client.execute(
+                    uri: "/v1/workflows", method: .post, headers: [.contentType: contentType],
+                    body: Self.json(#"{"id": "forged", "agent": "chain"}"#)
+                ) {
+                    #expect($0.status == .unsupportedMediaType)
+                    #expect(Self.body($0)["code"] == "unsupported_media_type")
+                }
+            }
+            try await client.execute(
+                uri: "/v1/workflows", method: .post, body: Self.json(#"{"id": "forged", "agent": "chain"}"#)
+            ) { #expect($0.status == .unsupportedMediaType) }
+            try await client.execute(uri: "/v1/workflows/forged", method: .get) { #expect($0.status == .notFound) }
+            try await client.execute(
+                uri: "/v1/workflows", method: .post, headers: [.contentType: "application/json; charset=utf-8"],
+                body: Self.json(#"{"id": "declared", "agent": "chain"}"#)
+            ) { #expect($0.status == .created) }
+        }
+    }
+
+    /// An unknown agent's refusal lists, for programs, the agents the live workers serve.
+    @Test func anUnknownAgentsRefusalCarriesTheServedAgents() async throws {
+        let routes = try await Routes()
+        try await routes.repository.pool.transaction { db in
+            try WorkerRegistry.record(
+                [WorkerStatus(workerId: "w1", agents: ["chain", "reviewed"], concurrency: 1)], now: Date(), on: db)
+        }
+        try await routes.app.test(.router) { client in
+            try await client.execute(
+                uri: "/v1/workflows", method: .post, headers: Self.jsonHeaders, body: Self.json(#"{"agent": "nope"}"#)
+            ) {
+                #expect($0.status == .badRequest)
+                let body = Self.body($0)
+                #expect(body["code"] == "unknown_agent")
+                #expect(body["details"]?["agents"] == ["chain", "reviewed"])
             }
         }
     }
