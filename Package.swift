@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-generator.git", from: "1.14.3"),
         .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
     ],
     targets: [
@@ -47,6 +49,10 @@ let package = Package(
         .target(name: "BatonHTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
 
         .target(name: "BatonContracts", swiftSettings: strict),
+        // Who calls the API: roles, tenants, API keys and workflows' delegation tokens.
+        .target(
+            name: "BatonIdentity", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         .target(
             name: "BatonLifecycle",
             dependencies: [.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
@@ -95,7 +101,7 @@ let package = Package(
         .target(
             name: "BatonSchedulerClient",
             dependencies: [
-                "BatonContracts", "BatonHTTPClient", "BatonAPI",
+                "BatonContracts", "BatonHTTPClient", "BatonAPI", "BatonIdentity",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -108,7 +114,10 @@ let package = Package(
             name: "BatonScheduler",
             dependencies: [
                 "BatonContracts", "BatonWorkflow", "BatonAMQP", "BatonPostgres", "BatonConfiguration", "BatonLifecycle",
-                "BatonObservability", "BatonAPI", .product(name: "Hummingbird", package: "hummingbird"),
+                "BatonObservability", "BatonAPI", "BatonIdentity", "BatonHTTPClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -156,7 +165,7 @@ let package = Package(
         .executableTarget(
             name: "BatonCLI",
             dependencies: [
-                "BatonContracts", "BatonSchedulerClient", "BatonAssistant", "BatonLLM",
+                "BatonContracts", "BatonSchedulerClient", "BatonAssistant", "BatonLLM", "BatonIdentity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -164,7 +173,7 @@ let package = Package(
         .executableTarget(
             name: "BatonBench",
             dependencies: [
-                "BatonGraph", "BatonContracts", "BatonHTTPClient", "BatonPostgres", "BatonAMQP",
+                "BatonGraph", "BatonContracts", "BatonHTTPClient", "BatonPostgres", "BatonAMQP", "BatonIdentity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -198,6 +207,7 @@ let package = Package(
         .testTarget(
             name: "BatonContractsTests", dependencies: ["BatonContracts", "BatonFuzzMutations"], swiftSettings: strict),
         .testTarget(name: "BatonObservabilityTests", dependencies: ["BatonObservability"], swiftSettings: strict),
+        .testTarget(name: "BatonIdentityTests", dependencies: ["BatonIdentity"], swiftSettings: strict),
         .testTarget(name: "BatonConfigurationTests", dependencies: ["BatonConfiguration"], swiftSettings: strict),
         .testTarget(name: "BatonSchedulerClientTests", dependencies: ["BatonSchedulerClient"], swiftSettings: strict),
         .testTarget(
@@ -210,7 +220,9 @@ let package = Package(
             name: "BatonSchedulerTests",
             dependencies: [
                 "BatonScheduler", "BatonWorkflow", "BatonContracts", "BatonPostgres", "BatonFuzzMutations", "BatonAMQP",
-                "BatonConfiguration", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "BatonConfiguration", "BatonIdentity", "BatonHTTPClient",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: strict),
         .testTarget(name: "BatonGraphTests", dependencies: ["BatonGraph", "BatonAgents"], swiftSettings: strict),
@@ -229,7 +241,7 @@ let package = Package(
             dependencies: [
                 "BatonScheduler", "BatonWorker", "BatonAMQP", "BatonPostgres", "BatonHTTPClient", "BatonContracts",
                 "BatonLifecycle", "BatonLLM", "BatonScriptedLLM", "BatonSchedulerClient", "BatonFuzzMutations",
-                "BatonAssistant",
+                "BatonAssistant", "BatonIdentity",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

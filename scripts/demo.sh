@@ -14,6 +14,8 @@ LLM_PORT="${BATON_DEMO_LLM_PORT:-18700}"
 for product in baton-scheduler baton-worker baton baton-scripted-llm; do swift build --product "$product"; done
 BIN="$(swift build --show-bin-path)"
 mkdir -p .run/logs
+# The API needs a key even here: a fresh administrator key for this run.
+eval "export $("$BIN/baton" keys generate --name demo --roles admin --shell | tr '\n' ' ')"
 # The worker's configuration points its "default" provider at this port.
 [[ "$LLM_PORT" == 18700 ]] || { echo "the demo configuration expects the scripted model on 18700" >&2; exit 1; }
 "$BIN/baton-scripted-llm" --script config/scripted-llm/demo.json --port "$LLM_PORT" >.run/logs/scripted-llm.log 2>&1 &
@@ -57,13 +59,13 @@ echo "=== 1. a 5-step chain (no model)"
 
 echo
 echo "=== 2. operations_analysis: plan, gather with tools, analyse areas in parallel, draft"
-"$BIN/baton" submit --agent operations_analysis --caller alice \
+"$BIN/baton" submit --agent operations_analysis \
     --input '{"request": "Why are deliveries late this month?"}' --wait
 
 echo
 echo "=== 3. reviewed_analysis: a person validates the scope, then the findings"
 id="review-$(date +%s)"
-"$BIN/baton" submit --id "$id" --agent reviewed_analysis --caller alice \
+"$BIN/baton" submit --id "$id" --agent reviewed_analysis \
     --input '{"request": "Why are deliveries late this month?", "areas": ["logistics", "support", "sales"]}' >/dev/null
 wait_for_question "$id" "Validate"
 echo "  -> answering: edit, 'Only logistics and support; focus on carriers'"
@@ -77,7 +79,11 @@ echo "  -> answering: publish"
 
 echo
 echo "=== 4. baton chat: the assistant starts long work as a workflow, in its user's name"
-printf 'Please look into our late deliveries\n' | "$BIN/baton" chat --llm-url "http://127.0.0.1:$LLM_PORT" --model scripted --caller bob
+echo "  (with a key made now for bob, who may submit and read)"
+bob_key="$("$BIN/baton" keys create --name bob --roles submit,read | tail -1)"
+printf 'Please look into our late deliveries\n' |
+    BATON_API_KEY="$bob_key" "$BIN/baton" chat --llm-url "http://127.0.0.1:$LLM_PORT" --model scripted
+"$BIN/baton" list --limit 1
 
 echo
 echo "=== 5. KPIs"

@@ -127,15 +127,20 @@ public actor BusinessAssistant {
                 }
                 let view = try await tasks.submit(
                     SubmitWorkflowRequest(
-                        id: "chat-\(UUID().uuidString.prefix(13).lowercased())", agent: agent, input: .object(input),
-                        caller: caller))
+                        id: "chat-\(UUID().uuidString.prefix(13).lowercased())", agent: agent, input: .object(input)))
                 submitted.append(view.id)
                 return Self.brief(view).compactText
             case "get_task_status":
                 guard let id = arguments["task_id"]?.stringValue else {
                     return #"{"error": "the argument 'task_id' is required"}"#
                 }
-                return Self.brief(try await tasks.status(of: id)).compactText
+                // The person's own tasks only: a model talked into asking for another id
+                // learns nothing of it, not even that it exists.
+                let view = try? await tasks.status(of: id)
+                guard let view, view.caller == caller || submitted.contains(id) else {
+                    return JSONValue.object(["error": .string("you have no task with id '\(id)'")]).compactText
+                }
+                return Self.brief(view).compactText
             default:
                 return #"{"error": "unknown tool '\#(call.function.name)'"}"#
             }

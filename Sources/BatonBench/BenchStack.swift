@@ -1,5 +1,6 @@
 import BatonContracts
 import BatonHTTPClient
+import BatonIdentity
 import BatonPostgres
 import Foundation
 
@@ -74,8 +75,13 @@ final class BenchStack {
         baseURL = "http://127.0.0.1:\(port)"
     }
 
+    /// The administrator key of the stacks a benchmark starts (one per run).
+    static let apiKey = APIKeyToken.generate()
+    static let authorization = ["Authorization": "Bearer \(apiKey.text)"]
+
     func environment(_ extra: [String: String]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
+        environment["BATON_ADMIN_KEY_SHA256"] = Self.apiKey.sha256
         environment["BATON_POSTGRES_URL"] = databaseURL
         environment["BATON_QUEUE"] = queue
         environment["BATON_EVENTS_QUEUE"] = queue + ".events"
@@ -198,7 +204,8 @@ final class BenchStack {
     static func submit(_ request: SubmitWorkflowRequest, to baseURL: String) async throws {
         let response = try await HTTPClient.send(
             HTTPRequest(
-                method: "POST", url: baseURL + "/v1/workflows", headers: ["Content-Type": "application/json"],
+                method: "POST", url: baseURL + "/v1/workflows",
+                headers: authorization.merging(["Content-Type": "application/json"]) { $1 },
                 body: try JSONEncoder().encode(request)))
         guard (200..<300).contains(response.status) else {
             throw BenchError("submit answered \(response.status): \(String(decoding: response.body, as: UTF8.self))")

@@ -91,7 +91,8 @@ actor ChaosDriver {
     private func post(_ path: String, _ body: some Encodable) async -> HTTPResponse? {
         guard let base = await replica(), let data = try? JSONEncoder().encode(body) else { return nil }
         let request = HTTPRequest(
-            method: "POST", url: base + path, headers: ["Content-Type": "application/json"], body: data,
+            method: "POST", url: base + path,
+            headers: BenchStack.authorization.merging(["Content-Type": "application/json"]) { $1 }, body: data,
             timeout: .seconds(5))
         do {
             let response = try await HTTPClient.send(request)

@@ -48,9 +48,9 @@ struct FootprintBenchmark: AsyncParsableCommand {
             ProcStat.cpuSeconds(pid: scheduler.processIdentifier), ProcStat.cpuSeconds(pid: worker.processIdentifier)
         )
         let status = try await Self.latencies(count: 1000) { "/v1/workflows/w4-\(Int.random(in: 0..<workflows))" }
-            .map { try await HTTPClient.send(HTTPRequest(url: stack.baseURL + $0)) }
+            .map { try await HTTPClient.send(HTTPRequest(url: stack.baseURL + $0, headers: BenchStack.authorization)) }
         let list = try await Self.latencies(count: 200) { "/v1/workflows?status=awaiting_input&limit=50" }
-            .map { try await HTTPClient.send(HTTPRequest(url: stack.baseURL + $0)) }
+            .map { try await HTTPClient.send(HTTPRequest(url: stack.baseURL + $0, headers: BenchStack.authorization)) }
         let tableSize = try await stack.query(
             "SELECT pg_total_relation_size('workflows') + pg_total_relation_size('checkpoints') + pg_total_relation_size('workflow_events') AS n"
         )

@@ -24,7 +24,8 @@ struct StartLatencyBenchmark: AsyncParsableCommand {
             let id = "w2-\(index)"
             try await stack.submit(SubmitWorkflowRequest(id: id, agent: "chain", input: ["steps": 5]))
             while true {
-                let response = try await HTTPClient.send(HTTPRequest(url: stack.baseURL + "/v1/workflows/\(id)"))
+                let response = try await HTTPClient.send(
+                    HTTPRequest(url: stack.baseURL + "/v1/workflows/\(id)", headers: BenchStack.authorization))
                 let status = (try? JSONDecoder().decode(JSONValue.self, from: response.body))?["status"]
                 if status == "completed" { break }
                 if status == "failed" { throw BenchError("workflow \(id) failed") }

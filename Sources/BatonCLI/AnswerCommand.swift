@@ -26,7 +26,7 @@ struct AnswerCommand: AsyncParsableCommand {
         var answer: [String: JSONValue] = [:]
         if let choice { answer["choice"] = .string(choice) }
         if let text { answer["text"] = .string(text) }
-        let view = try await SchedulerClient(baseURL: scheduler.baseURL).answer(id, .object(answer))
+        let view = try await scheduler.client.answer(id, .object(answer))
         terminalPrint("\(view.id) \(view.status.rawValue) attempt \(view.attempt)")
     }
 }

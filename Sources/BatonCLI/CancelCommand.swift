@@ -15,7 +15,7 @@ struct CancelCommand: AsyncParsableCommand {
     var reason: String?
 
     func run() async throws {
-        let view = try await SchedulerClient(baseURL: scheduler.baseURL).cancel(id, reason: reason)
+        let view = try await scheduler.client.cancel(id, reason: reason)
         terminalPrint("\(view.id) \(view.status.rawValue)")
     }
 }

@@ -28,9 +28,6 @@ struct ChatCommand: AsyncParsableCommand {
     @Option(help: "The environment variable that holds the API key, if the server needs one.")
     var apiKeyEnv: String?
 
-    @Option(help: "Who you are; recorded with every task you start (default: $USER).")
-    var caller: String?
-
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         guard let baseURL = llmURL ?? environment["BATON_LLM_URL"] else {
@@ -47,9 +44,18 @@ struct ChatCommand: AsyncParsableCommand {
             provider: LLMProvider(
                 baseURL: baseURL, model: model ?? environment["BATON_LLM_MODEL"] ?? "gpt-4o-mini", apiKey: apiKey),
             log: { record in printError("(\(record.message))") })
-        let assistant = BusinessAssistant(
-            model: client, tasks: SchedulerTaskDelegate(baseURL: scheduler.baseURL),
-            caller: caller ?? environment["USER"] ?? "cli")
+        // The assistant acts as the key's holder: it starts tasks as them and reads only theirs.
+        let tasks = SchedulerTaskDelegate(baseURL: scheduler.baseURL, credential: try scheduler.credential)
+        let caller: String
+        do {
+            caller = try await tasks.client.identity().subject
+        } catch {
+            // Talking needs only the model; tasks wait for the scheduler. Until it answers,
+            // the assistant follows only the tasks it starts in this conversation.
+            printError("(the scheduler does not answer yet: \(error); long tasks need it)")
+            caller = "you"
+        }
+        let assistant = BusinessAssistant(model: client, tasks: tasks, caller: caller)
         let interactive = isatty(STDIN_FILENO) == 1
         if interactive { terminalPrint("Business assistant. Ask away; /quit or Ctrl-D ends.") }
         var turns = TurnTally()

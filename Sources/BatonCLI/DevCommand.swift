@@ -1,4 +1,5 @@
 import ArgumentParser
+import BatonIdentity
 import Dispatch
 import Foundation
 
@@ -11,6 +12,8 @@ struct DevCommand: AsyncParsableCommand {
             Starts PostgreSQL and RabbitMQ with scripts/services.sh (installing them if needed),
             then baton-scripted-llm, baton-scheduler and the workers from the folder this
             command lives in (build them first: swift build). Logs go to .run/logs/dev-*.log.
+            The API needs a key even here: a fresh administrator key is made at each start,
+            printed, and written to .run/dev-api-key (readable by you alone).
             Ctrl-C stops the processes (the services keep running: make services-stop).
             """)
 
@@ -43,14 +46,25 @@ struct DevCommand: AsyncParsableCommand {
         let hooks = root.appendingPathComponent(".run/test-hooks")
         try FileManager.default.createDirectory(at: hooks, withIntermediateDirectories: true)
         environment["BATON_TEST_HOOKS_FOLDER"] = hooks.path
+        let key = APIKeyToken.generate()
+        let keyFile = root.appendingPathComponent(".run/dev-api-key")
+        guard
+            FileManager.default.createFile(
+                atPath: keyFile.path, contents: Data((key.text + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        else { throw ValidationError("cannot write \(keyFile.path)") }
         let config = root.appendingPathComponent("config").path
         var plan: [(name: String, executable: String, arguments: [String], environment: [String: String])] = []
         if !noScriptedModel {
             plan.append(
                 ("scripted-llm", "baton-scripted-llm", ["--script", "\(config)/scripted-llm/demo.json"], environment))
         }
+        var schedulerEnvironment = environment
+        schedulerEnvironment["BATON_ADMIN_KEY_SHA256"] = key.sha256
         plan.append(
-            ("scheduler", "baton-scheduler", ["--config", "\(config)/configuration_scheduler.yaml"], environment))
+            (
+                "scheduler", "baton-scheduler", ["--config", "\(config)/configuration_scheduler.yaml"],
+                schedulerEnvironment
+            ))
         for index in 0..<workers {
             var workerEnvironment = environment
             workerEnvironment["BATON_WORKER_METRICS_PORT"] = String(18_091 + index)
@@ -82,6 +96,8 @@ struct DevCommand: AsyncParsableCommand {
         print(
             """
             web page and API: http://127.0.0.1:8080/   metrics: /metrics (scheduler), :18091/metrics (worker 1)
+            API key (administrator of tenant 'default', also in \(keyFile.path)):
+              export BATON_API_KEY=\(key.text)
             try: baton submit --agent operations_analysis --input '{"request": "Why are deliveries late?"}' --wait
             Ctrl-C stops everything.
             """)

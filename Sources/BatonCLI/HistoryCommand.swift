@@ -14,7 +14,7 @@ struct HistoryCommand: AsyncParsableCommand {
     var id: String
 
     func run() async throws {
-        let client = SchedulerClient(baseURL: scheduler.baseURL)
+        let client = try scheduler.client
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         var after = 0

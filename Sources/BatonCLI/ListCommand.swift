@@ -25,7 +25,7 @@ struct ListCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let views = try await SchedulerClient(baseURL: scheduler.baseURL).list(
+        let views = try await scheduler.client.list(
             status: status.flatMap(WorkflowStatus.init(rawValue:)), parent: parent, limit: limit)
         for view in views {
             let progress = view.progress?.node.map { " \($0)" } ?? ""

@@ -12,7 +12,7 @@ struct StatusCommand: AsyncParsableCommand {
     var id: String
 
     func run() async throws {
-        let view = try await SchedulerClient(baseURL: scheduler.baseURL).workflow(id)
+        let view = try await scheduler.client.workflow(id)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601

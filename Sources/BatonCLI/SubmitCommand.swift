@@ -18,9 +18,6 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "Your own id: submitting it again returns the same workflow.")
     var id: String?
 
-    @Option(help: "Who is asking; recorded with the workflow and passed to the agent (default: $USER).")
-    var caller: String?
-
     @Flag(help: "Wait until the workflow finishes and print its result.")
     var wait = false
 
@@ -31,11 +28,9 @@ struct SubmitCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("--input is not valid JSON: \(input)")
         }
-        let client = SchedulerClient(baseURL: scheduler.baseURL)
-        let view = try await client.submit(
-            SubmitWorkflowRequest(
-                id: id, agent: agent, input: parsedInput,
-                caller: caller ?? ProcessInfo.processInfo.environment["USER"]))
+        let client = try scheduler.client
+        // The caller recorded with the workflow is the key's holder, set by the scheduler.
+        let view = try await client.submit(SubmitWorkflowRequest(id: id, agent: agent, input: parsedInput))
         terminalPrint(view.id)
         if wait {
             try await WatchCommand.follow(view.id, client: client)

@@ -13,7 +13,7 @@ struct WatchCommand: AsyncParsableCommand {
     var id: String
 
     func run() async throws {
-        try await Self.follow(id, client: SchedulerClient(baseURL: scheduler.baseURL))
+        try await Self.follow(id, client: try scheduler.client)
     }
 
     /// Prints each change of status or progress, then the result; fails unless completed.

@@ -7,6 +7,8 @@ public indirect enum ConfigurationShape: Sendable {
     case keys([String: ConfigurationShape])
     /// A mapping from names the operator chooses (providers by name) to values of one shape.
     case dictionary(of: ConfigurationShape)
+    /// A list whose items all have one shape (mappings with known keys).
+    case list(of: ConfigurationShape)
     /// Anything: a scalar or a list.
     case value
 
@@ -35,6 +37,8 @@ public indirect enum ConfigurationShape: Sendable {
             return mapping.flatMap { key, value in
                 shape.problems(in: value, path: path.isEmpty ? (key.string ?? "") : "\(path).\(key.string ?? "")")
             }
+        case (.list(let shape), .sequence(let sequence)):
+            return sequence.enumerated().flatMap { index, item in shape.problems(in: item, path: "\(path)[\(index)]") }
         default:
             return []
         }

@@ -110,6 +110,8 @@ public struct WorkflowView: Sendable, Hashable, Codable {
     /// The question a person must answer while `status` is `awaiting_input`.
     public var interrupt: JSONValue?
     public var caller: String?
+    /// The tenant the workflow belongs to (its submitter's).
+    public var tenant: String?
     public var parentId: String?
     /// Tokens and cost of the agent's model calls so far (not counting child workflows).
     public var usage: UsageSummary?
@@ -122,9 +124,10 @@ public struct WorkflowView: Sendable, Hashable, Codable {
     public init(
         id: String, agent: String, status: WorkflowStatus, attempt: Int, input: JSONValue,
         progress: ActivityProgress?, result: JSONValue?, error: ActivityFailure?, checkpointStep: Int?,
-        interrupt: JSONValue? = nil, caller: String? = nil, parentId: String? = nil, usage: UsageSummary? = nil,
-        createdAt: Date, updatedAt: Date
+        interrupt: JSONValue? = nil, caller: String? = nil, tenant: String? = nil, parentId: String? = nil,
+        usage: UsageSummary? = nil, createdAt: Date, updatedAt: Date
     ) {
+        self.tenant = tenant
         self.interrupt = interrupt
         self.caller = caller
         self.parentId = parentId

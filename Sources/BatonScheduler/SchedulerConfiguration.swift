@@ -33,6 +33,13 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
     /// before heartbeat timeouts apply again.
     public var brokerRecoveryGraceSeconds: Double
     public var logLevel: String
+    /// API keys of the configuration, by their hashes (more are made with `POST /v1/keys`).
+    public var apiKeys: [ConfiguredAPIKey]
+    /// An OpenID Connect issuer whose tokens are accepted beside API keys.
+    public var oidc: OIDCConfiguration?
+    /// Host names requests may name (`Host`), against DNS rebinding; empty: the loopback
+    /// names when `http_host` is a loopback address, else any. `*` accepts any.
+    public var allowedHosts: [String]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case httpHost = "http_host"
@@ -52,6 +59,9 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         case maxRequestBytes = "max_request_bytes"
         case brokerRecoveryGraceSeconds = "broker_recovery_grace_seconds"
         case logLevel = "log_level"
+        case apiKeys = "api_keys"
+        case allowedHosts = "allowed_hosts"
+        case oidc
     }
 
     public init(
@@ -61,8 +71,12 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         eventsQueue: String = "baton.events", eventBatchSize: Int = 256, maxAttempts: Int = 3,
         heartbeatIntervalSeconds: Double = 5, heartbeatTimeoutSeconds: Double = 30,
         startToCloseTimeoutSeconds: Double = 86_400, checkpointRetention: Int = 20, maxRequestBytes: Int = 1_048_576,
-        logLevel: String = "info", brokerRecoveryGraceSeconds: Double = 15, eventPartitions: Int = 16
+        logLevel: String = "info", brokerRecoveryGraceSeconds: Double = 15, eventPartitions: Int = 16,
+        apiKeys: [ConfiguredAPIKey] = [], allowedHosts: [String] = [], oidc: OIDCConfiguration? = nil
     ) {
+        self.oidc = oidc
+        self.apiKeys = apiKeys
+        self.allowedHosts = allowedHosts
         self.eventPartitions = eventPartitions
         self.brokerRecoveryGraceSeconds = brokerRecoveryGraceSeconds
         self.heartbeatTimeoutSeconds = heartbeatTimeoutSeconds
@@ -102,6 +116,9 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         maxRequestBytes = try c.decode(.maxRequestBytes, default: d.maxRequestBytes)
         logLevel = try c.decode(.logLevel, default: d.logLevel)
         brokerRecoveryGraceSeconds = try c.decode(.brokerRecoveryGraceSeconds, default: d.brokerRecoveryGraceSeconds)
+        apiKeys = try c.decode(.apiKeys, default: d.apiKeys)
+        allowedHosts = try c.decode(.allowedHosts, default: d.allowedHosts)
+        oidc = try c.decodeIfPresent(OIDCConfiguration.self, forKey: .oidc)
     }
 
     /// `BATON_POSTGRES_URL`, `BATON_BROKER_URL`, `BATON_HTTP_PORT`, … override the file.
@@ -114,6 +131,10 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         if let value = environment.string("BATON_EVENTS_QUEUE") { eventsQueue = value }
         if let value = try environment.int("BATON_EVENT_PARTITIONS") { eventPartitions = value }
         if let value = environment.string("BATON_LOG_LEVEL") { logLevel = value }
+        // An administrator key for stacks that are configured by environment (compose, `baton dev`).
+        if let value = environment.string("BATON_ADMIN_KEY_SHA256") {
+            apiKeys.append(.administrator(sha256: value))
+        }
     }
 
     public func validate(source: String) throws(ConfigurationError) {
@@ -161,7 +182,27 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         validator.require(
             ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel),
             "log_level must be one of trace, debug, info, notice, warning, error, critical")
+        for (index, key) in apiKeys.enumerated() {
+            if let problem = key.problem(at: index) { validator.require(false, problem) }
+        }
+        let names = apiKeys.map { "\($0.tenant)/\($0.name)" }
+        validator.require(Set(names).count == names.count, "api_keys: each tenant's key names must differ")
+        validator.require(
+            Set(apiKeys.map(\.sha256)).count == apiKeys.count, "api_keys: two entries have the same sha256")
+        for problem in oidc?.problems() ?? [] { validator.require(false, problem) }
+        for host in allowedHosts where host != "*" {
+            validator.require(
+                !host.isEmpty && !host.contains(":") || host.hasPrefix("["),
+                "allowed_hosts: '\(host)' must be a host name without a port (or '*')")
+        }
         try validator.check(source: source)
+    }
+
+    /// The `Host` names the API answers to; nil for any.
+    var allowedHostNames: Set<String>? {
+        if allowedHosts.contains("*") { return nil }
+        if allowedHosts.isEmpty { return BrowserSafety.defaultHosts(httpHost: httpHost) }
+        return Set(allowedHosts.map { $0.lowercased() })
     }
 
     /// The options a workflow gets when its submission sets none.
@@ -174,6 +215,11 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
 
 extension SchedulerConfiguration: ShapedConfiguration {
     public static var shape: ConfigurationShape {
-        .flat(CodingKeys.allCases.map(\.rawValue), except: [:])
+        .flat(
+            CodingKeys.allCases.map(\.rawValue),
+            except: [
+                CodingKeys.apiKeys.rawValue: .list(of: .flat(["name", "tenant", "roles", "sha256"])),
+                CodingKeys.oidc.rawValue: .flat(OIDCConfiguration.CodingKeys.allCases.map(\.rawValue)),
+            ])
     }
 }

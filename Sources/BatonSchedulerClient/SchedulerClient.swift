@@ -12,11 +12,13 @@ public struct SchedulerClient: Sendable {
     public let baseURL: String
     private let client: Client
 
-    public init(baseURL: String, timeout: Duration = .seconds(30)) {
+    /// `credential`: the API key (or a running attempt's delegation token) sent with
+    /// every request; `BATON_API_KEY` holds it for the CLI.
+    public init(baseURL: String, credential: String?, timeout: Duration = .seconds(30)) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         client = Client(
             serverURL: URL(string: self.baseURL) ?? URL(fileURLWithPath: "/"), configuration: APIConfiguration.runtime,
-            transport: CurlClientTransport(timeout: timeout))
+            transport: CurlClientTransport(timeout: timeout), middlewares: [BearerCredential(token: credential)])
     }
 
     public func submit(_ request: SubmitWorkflowRequest) async throws(SchedulerClientError) -> WorkflowView {
@@ -28,6 +30,8 @@ public struct SchedulerClient: Sendable {
             case .conflict(let error): .refused(409, try error.body.json)
             case .contentTooLarge(let error): .refused(413, try error.body.json)
             case .unsupportedMediaType(let error): .refused(415, try error.body.json)
+            case .unauthorized(let error): .refused(401, try error.body.json)
+            case .forbidden(let error): .refused(403, try error.body.json)
             case .serviceUnavailable(let error): .refused(503, try error.body.json)
             case .undocumented(let status, let payload): .undocumented(status, payload)
             }
@@ -39,6 +43,8 @@ public struct SchedulerClient: Sendable {
             switch try await client.getWorkflow(path: .init(id: id)) {
             case .ok(let ok): .value(try ok.body.json)
             case .notFound(let error): .refused(404, try error.body.json)
+            case .unauthorized(let error): .refused(401, try error.body.json)
+            case .forbidden(let error): .refused(403, try error.body.json)
             case .serviceUnavailable(let error): .refused(503, try error.body.json)
             case .undocumented(let status, let payload): .undocumented(status, payload)
             }
@@ -52,6 +58,8 @@ public struct SchedulerClient: Sendable {
             switch try await client.listWorkflows(query: .init(status: status, parent: parent, limit: limit)) {
             case .ok(let ok): .value(try ok.body.json)
             case .badRequest(let error): .refused(400, try error.body.json)
+            case .unauthorized(let error): .refused(401, try error.body.json)
+            case .forbidden(let error): .refused(403, try error.body.json)
             case .serviceUnavailable(let error): .refused(503, try error.body.json)
             case .undocumented(let status, let payload): .undocumented(status, payload)
             }
@@ -66,6 +74,8 @@ public struct SchedulerClient: Sendable {
             case .ok(let ok): .value(try ok.body.json)
             case .badRequest(let error): .refused(400, try error.body.json)
             case .notFound(let error): .refused(404, try error.body.json)
+            case .unauthorized(let error): .refused(401, try error.body.json)
+            case .forbidden(let error): .refused(403, try error.body.json)
             case .serviceUnavailable(let error): .refused(503, try error.body.json)
             case .undocumented(let status, let payload): .undocumented(status, payload)
             }
@@ -83,6 +93,8 @@ public struct SchedulerClient: Sendable {
             case .conflict(let error): .refused(409, try error.body.json)
             case .contentTooLarge(let error): .refused(413, try error.body.json)
             case .unsupportedMediaType(let error): .refused(415, try error.body.json)
+            case .unauthorized(let error): .refused(401, try error.body.json)
+            case .forbidden(let error): .refused(403, try error.body.json)
             case .serviceUnavailable(let error): .refused(503, try error.body.json)
             case .undocumented(let status, let payload): .undocumented(status, payload)
             }
@@ -99,6 +111,62 @@ public struct SchedulerClient: Sendable {
             case .conflict(let error): .refused(409, try error.body.json)
             case .contentTooLarge(let error): .refused(413, try error.body.json)
             case .unsupportedMediaType(let error): .refused(415, try error.body.json)
+            case .unauthorized(let error): .refused(401, try error.body.json)
+            case .forbidden(let error): .refused(403, try error.body.json)
+            case .serviceUnavailable(let error): .refused(503, try error.body.json)
+            case .undocumented(let status, let payload): .undocumented(status, payload)
+            }
+        }
+    }
+
+    public func createKey(name: String, roles: [String]) async throws(SchedulerClientError) -> CreatedAPIKey {
+        try await call { () async throws -> Outcome<CreatedAPIKey> in
+            switch try await client.createKey(body: .json(CreateAPIKeyRequest(name: name, roles: roles))) {
+            case .created(let created): .value(try created.body.json)
+            case .badRequest(let error): .refused(400, try error.body.json)
+            case .unauthorized(let error): .refused(401, try error.body.json)
+            case .forbidden(let error): .refused(403, try error.body.json)
+            case .contentTooLarge(let error): .refused(413, try error.body.json)
+            case .unsupportedMediaType(let error): .refused(415, try error.body.json)
+            case .serviceUnavailable(let error): .refused(503, try error.body.json)
+            case .undocumented(let status, let payload): .undocumented(status, payload)
+            }
+        }
+    }
+
+    /// Who the scheduler takes this client's credential for.
+    public func identity() async throws(SchedulerClientError) -> CallerIdentity {
+        try await call { () async throws -> Outcome<CallerIdentity> in
+            switch try await client.getIdentity() {
+            case .ok(let ok): .value(try ok.body.json)
+            case .unauthorized(let error): .refused(401, try error.body.json)
+            case .forbidden(let error): .refused(403, try error.body.json)
+            case .serviceUnavailable(let error): .refused(503, try error.body.json)
+            case .undocumented(let status, let payload): .undocumented(status, payload)
+            }
+        }
+    }
+
+    public func listKeys() async throws(SchedulerClientError) -> [APIKeyView] {
+        try await call { () async throws -> Outcome<[APIKeyView]> in
+            switch try await client.listKeys() {
+            case .ok(let ok): .value(try ok.body.json)
+            case .unauthorized(let error): .refused(401, try error.body.json)
+            case .forbidden(let error): .refused(403, try error.body.json)
+            case .serviceUnavailable(let error): .refused(503, try error.body.json)
+            case .undocumented(let status, let payload): .undocumented(status, payload)
+            }
+        }
+    }
+
+    public func revokeKey(_ id: String) async throws(SchedulerClientError) -> APIKeyView {
+        try await call { () async throws -> Outcome<APIKeyView> in
+            switch try await client.revokeKey(path: .init(id: id)) {
+            case .ok(let ok): .value(try ok.body.json)
+            case .notFound(let error): .refused(404, try error.body.json)
+            case .conflict(let error): .refused(409, try error.body.json)
+            case .unauthorized(let error): .refused(401, try error.body.json)
+            case .forbidden(let error): .refused(403, try error.body.json)
             case .serviceUnavailable(let error): .refused(503, try error.body.json)
             case .undocumented(let status, let payload): .undocumented(status, payload)
             }

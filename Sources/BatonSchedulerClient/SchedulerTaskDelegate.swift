@@ -4,8 +4,10 @@ import BatonContracts
 public struct SchedulerTaskDelegate: TaskDelegate {
     public let client: SchedulerClient
 
-    public init(baseURL: String) {
-        self.client = SchedulerClient(baseURL: baseURL)
+    /// `credential`: whose tasks these are (a person's API key for the assistant); nil
+    /// in a worker, whose calls carry the running attempt's `SchedulerCredential`.
+    public init(baseURL: String, credential: String? = nil) {
+        self.client = SchedulerClient(baseURL: baseURL, credential: credential)
     }
 
     public func submit(_ task: SubmitWorkflowRequest) async throws -> WorkflowView {

@@ -3,6 +3,7 @@ import BatonAgents
 import BatonContracts
 import BatonGraph
 import BatonLLM
+import BatonSchedulerClient
 import Logging
 import Metrics
 import Synchronization
@@ -108,12 +109,19 @@ struct ActivityRunner: Sendable {
                         if await cancellations.waitForCancellation(of: key) { throw ActivityCancelled() }
                         return nil
                     }
+                    // The agent's calls to the scheduler (child workflows) act for this workflow.
+                    let credential = command.leaseToken.map {
+                        DelegationToken(workflowId: command.workflowId, leaseToken: $0).text
+                    }
                     group.addTask {
-                        try await agent.run(
-                            AgentRun(
-                                workflowId: command.workflowId, attempt: command.attempt, input: command.input,
-                                checkpoint: command.checkpoint, humanInput: command.humanInput, caller: command.caller),
-                            hooks: hooks)
+                        try await SchedulerCredential.$current.withValue(credential) {
+                            try await agent.run(
+                                AgentRun(
+                                    workflowId: command.workflowId, attempt: command.attempt, input: command.input,
+                                    checkpoint: command.checkpoint, humanInput: command.humanInput,
+                                    caller: command.caller),
+                                hooks: hooks)
+                        }
                     }
                     defer { group.cancelAll() }
                     // The heartbeat child never returns a value; the first value is the agent's.

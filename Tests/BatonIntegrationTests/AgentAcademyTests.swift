@@ -88,7 +88,7 @@ import Testing
                             "request": "Why are deliveries late?", "areas": ["logistics", "support"],
                             "child_poll_ms": 50,
                         ],
-                        caller: "alice"))
+                        caller: "alice"), as: "alice")
                 let scope = try await Self.waitForQuestion(stack, id, titled: "Validate the analysis scope")
                 #expect(scope.caller == "alice")
                 #expect(scope.progress?.phase == "validate")
@@ -101,7 +101,7 @@ import Testing
                 #expect(
                     review.interrupt?["question"]?.stringValue?.contains("Deliveries are late because of carriers.")
                         == true)
-                let children = try await SchedulerClient(baseURL: stack.baseURL).list(
+                let children = try await stack.client().list(
                     status: nil, parent: id, limit: 10)
                 let child = try #require(children.first)
                 #expect(children.count == 1)
@@ -143,7 +143,9 @@ import Testing
             let resources = AgentResources(models: ["default": model])
             try await Stack.run(agents: [OperationsAnalysisAgent(resources: resources)]) { stack in
                 let assistant = BusinessAssistant(
-                    model: model, tasks: SchedulerTaskDelegate(baseURL: stack.baseURL), caller: "bob")
+                    model: model,
+                    tasks: SchedulerTaskDelegate(baseURL: stack.baseURL, credential: TestServices.keys["bob"]!.text),
+                    caller: "bob")
                 let answer = try await assistant.respond(to: "Please look into our late deliveries")
                 let id = try #require(await assistant.submitted.first)
                 #expect(answer == "Started \(id).")

@@ -75,7 +75,7 @@ import Testing
     }
 
     static func onlyChild(of parent: String, _ stack: Stack) async throws -> WorkflowView {
-        let children = try await SchedulerClient(baseURL: stack.baseURL).list(status: nil, parent: parent, limit: 10)
+        let children = try await stack.client().list(status: nil, parent: parent, limit: 10)
         #expect(children.count == 1)
         return try #require(children.first)
     }
@@ -90,7 +90,8 @@ import Testing
             // A squatter takes the id the parent's agent asks for, before the parent runs.
             let squat = try await stack.post(
                 "/v1/workflows",
-                json: #"{"id": "\#(id).child", "agent": "chain", "input": {"steps": 1}, "caller": "mallory"}"#)
+                json: #"{"id": "\#(id).child", "agent": "chain", "input": {"steps": 1}, "caller": "mallory"}"#,
+                as: "mallory")
             #expect(squat.status == 201)
             let orphan = try await stack.post(
                 "/v1/workflows", json: #"{"agent": "chain", "parentId": "no-such-parent"}"#)
@@ -102,10 +103,11 @@ import Testing
             #expect(done.result?["childStatus"] == "completed")
             let child = try await Self.onlyChild(of: id, stack)
             #expect(child.id != "\(id).child")
-            #expect(child.caller == nil)
-            let squatted = try await stack.workflow("\(id).child")
+            #expect(child.caller == "admin")  // the parent's submitter, as its delegation token says
+            let squatted = try Stack.decode(try await stack.get("/v1/workflows/\(id).child", as: "mallory"))
             #expect(squatted.parentId == nil)
             #expect(squatted.caller == "mallory")
+            #expect(squatted.tenant == "elsewhere")
         }
     }
 

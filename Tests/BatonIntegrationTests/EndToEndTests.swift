@@ -26,7 +26,7 @@ import Testing
                 ])
             #expect(history.all.allSatisfy { $0["outcome"] == "applied" })
             // The same history through the API, and its paging.
-            let client = SchedulerClient(baseURL: stack.baseURL)
+            let client = stack.client()
             let entries = try await client.history(submitted.id)
             #expect(entries.map(\.type) == history.all.map { $0["type"] ?? "" })
             #expect(entries.last?.payload?["output"]?["steps"]?.arrayValue?.count == 5)

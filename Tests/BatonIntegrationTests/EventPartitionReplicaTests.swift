@@ -20,7 +20,8 @@ import Testing
         let configuration = SchedulerConfiguration(
             httpHost: "127.0.0.1", httpPort: 0, postgresURL: databaseURL, postgresPoolSize: 4,
             brokerURL: TestServices.brokerURL, queue: queue, eventsQueue: eventsQueue, heartbeatIntervalSeconds: 1,
-            heartbeatTimeoutSeconds: 30, brokerRecoveryGraceSeconds: 1, eventPartitions: Self.partitions)
+            heartbeatTimeoutSeconds: 30, brokerRecoveryGraceSeconds: 1, eventPartitions: Self.partitions,
+            apiKeys: TestServices.configuredKeys)
         let names = ["replica-a", "replica-b", "replica-c"]
         let kills = names.map { _ in PartitionKillSwitch() }
         // Which replica listens where: submissions go to the one that stays.

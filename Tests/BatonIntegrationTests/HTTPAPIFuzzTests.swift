@@ -14,7 +14,7 @@ import Testing
 
     static let submitSamples: [JSONValue] = [
         ["agent": "chain", "input": ["steps": 1]],
-        ["id": "fz-sample", "agent": "chain", "input": ["steps": 2], "caller": "ops team"],
+        ["id": "fz-sample", "agent": "chain", "input": ["steps": 2], "caller": "admin"],
         [
             "agent": "chain", "input": ["steps": 1],
             "options": [
@@ -102,7 +102,14 @@ import Testing
             path = readPath(&random, ids: ids)
             headers = [:]
         }
-        return HTTPRequest(method: method, url: baseURL + path, headers: headers, body: payload, timeout: .seconds(20))
+        // Most requests carry the key, as a client would; some carry none or a forged one.
+        let credential = random.element(of: [
+            TestServices.authorization(), TestServices.authorization(), TestServices.authorization(), [:],
+            ["Authorization": "Bearer bk_0000000000000000_" + String(repeating: "0", count: 64)],
+        ])
+        return HTTPRequest(
+            method: method, url: baseURL + path, headers: headers.merging(credential) { old, _ in old }, body: payload,
+            timeout: .seconds(20))
     }
 
     /// A 4xx must say why, in the API's error shape. Read as `SchedulerClient` reads it

@@ -121,7 +121,8 @@ import Testing
                 let response = try await HTTPClient.send(
                     HTTPRequest(
                         method: "POST", url: first.baseURL + "/v1/workflows",
-                        headers: ["Content-Type": "application/json"], body: body))
+                        headers: TestServices.authorization().merging(["Content-Type": "application/json"]) { $1 },
+                        body: body))
                 #expect(response.status == 201)
             }
             _ = try await Stack.waitForCount(

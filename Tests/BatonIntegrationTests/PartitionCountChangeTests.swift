@@ -18,7 +18,7 @@ import Testing
             SchedulerConfiguration(
                 httpHost: "127.0.0.1", httpPort: 0, postgresURL: databaseURL, brokerURL: TestServices.brokerURL,
                 queue: queue, eventsQueue: eventsQueue, heartbeatIntervalSeconds: 1, heartbeatTimeoutSeconds: 30,
-                brokerRecoveryGraceSeconds: 1, eventPartitions: partitions)
+                brokerRecoveryGraceSeconds: 1, eventPartitions: partitions, apiKeys: TestServices.configuredKeys)
         }
         let stack = Stack(baseURL: "", databaseURL: databaseURL, queue: queue, eventsQueue: eventsQueue)
         let four = ServiceGroup(

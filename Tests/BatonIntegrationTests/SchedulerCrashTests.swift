@@ -30,6 +30,7 @@ import Testing
             environment["BATON_EVENTS_QUEUE"] = eventsQueue
             environment["BATON_HTTP_PORT"] = String(port)
             environment["BATON_LOG_LEVEL"] = "error"
+            environment["BATON_ADMIN_KEY_SHA256"] = TestServices.keys["admin"]!.sha256
             process.environment = environment
             process.standardOutput = FileHandle.nullDevice
             try process.run()
@@ -104,7 +105,8 @@ import Testing
                 let response = try await HTTPClient.send(
                     HTTPRequest(
                         method: "POST", url: first.baseURL + "/v1/workflows",
-                        headers: ["Content-Type": "application/json"], body: body))
+                        headers: TestServices.authorization().merging(["Content-Type": "application/json"]) { $1 },
+                        body: body))
                 #expect(response.status == 201)
             }
             _ = try await Stack.waitForCount(

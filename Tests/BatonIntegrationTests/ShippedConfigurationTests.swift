@@ -51,4 +51,37 @@ import Testing
         #expect(!"\(worker)".contains("s3cret"))
         #expect(!String(reflecting: worker).contains("s3cret"))
     }
+
+    /// Issue #13: keys of the configuration are checked at start, all problems at once,
+    /// a misspelt key inside an entry included; BATON_ADMIN_KEY_SHA256 adds one.
+    @Test func apiKeysOfTheConfigurationAreCheckedAtStart() throws {
+        let good = String(repeating: "a", count: 64)
+        let yaml = """
+            api_keys:
+              - {name: ops, tenant: default, roles: [admin], sha256: \(good)}
+              - {name: ci, tenant: "bad tenant", roles: [submit, root], sha256: 1234}
+              - {name: x, tenant: acme, role: [read], sha256: \(String(repeating: "b", count: 64))}
+            """
+        do {
+            let configuration = try ConfigurationLoader.decode(
+                SchedulerConfiguration.self, yaml: yaml, source: "scheduler.yaml")
+            try configuration.validate(source: "scheduler.yaml")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.problems.contains { $0.contains("unknown key 'api_keys[2].role' (did you mean 'roles'?)") })
+        }
+        let fixed = yaml.replacingOccurrences(of: "role: [read]", with: "roles: [read]")
+        let configuration = try ConfigurationLoader.decode(SchedulerConfiguration.self, yaml: fixed, source: "s.yaml")
+        do {
+            try configuration.validate(source: "s.yaml")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.problems.contains { $0.contains("api_keys[1] (ci): tenant must be") })
+            #expect(!error.problems.contains { $0.contains("api_keys[0]") })
+        }
+        var environment = SchedulerConfiguration()
+        try environment.apply(EnvironmentOverrides(["BATON_ADMIN_KEY_SHA256": good.uppercased()]))
+        #expect(environment.apiKeys == [ConfiguredAPIKey.administrator(sha256: good)])
+        try environment.validate(source: "env")
+    }
 }

@@ -2,9 +2,11 @@ import BatonAMQP
 import BatonAgents
 import BatonContracts
 import BatonHTTPClient
+import BatonIdentity
 import BatonLifecycle
 import BatonPostgres
 import BatonScheduler
+import BatonSchedulerClient
 import BatonWorker
 import Foundation
 import Logging
@@ -27,6 +29,34 @@ enum TestServices {
             ProcessInfo.processInfo.environment["BATON_TEST_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) }
             ?? .critical
         return logger
+    }
+
+    /// The API keys every test stack is configured with: an administrator, two people
+    /// of the initial tenant, and one of another tenant.
+    static let keys: [String: APIKeyToken] = Dictionary(
+        uniqueKeysWithValues: ["admin", "alice", "bob", "mallory"].map { ($0, APIKeyToken.generate()) })
+
+    static var configuredKeys: [ConfiguredAPIKey] {
+        [
+            ConfiguredAPIKey(name: "admin", tenant: "default", roles: ["admin"], sha256: keys["admin"]!.sha256),
+            ConfiguredAPIKey(
+                name: "alice", tenant: "default", roles: ["submit", "read", "answer", "cancel"],
+                sha256: keys["alice"]!.sha256),
+            ConfiguredAPIKey(name: "bob", tenant: "default", roles: ["submit", "read"], sha256: keys["bob"]!.sha256),
+            ConfiguredAPIKey(
+                name: "mallory", tenant: "elsewhere", roles: ["submit", "read", "answer", "cancel"],
+                sha256: keys["mallory"]!.sha256),
+        ]
+    }
+
+    /// `Authorization` for `holder`'s key (the administrator's by default).
+    static func authorization(_ holder: String = "admin") -> [String: String] {
+        ["Authorization": "Bearer \(keys[holder]!.text)"]
+    }
+
+    /// The API client acting as `holder`.
+    static func client(_ baseURL: String, as holder: String = "admin") -> SchedulerClient {
+        SchedulerClient(baseURL: baseURL, credential: keys[holder]!.text)
     }
 
     static func uniqueName(_ prefix: String) -> String {
@@ -105,7 +135,7 @@ struct Stack: Sendable {
             httpHost: "127.0.0.1", httpPort: 0, postgresURL: databaseURL, postgresPoolSize: 4,
             brokerURL: schedulerBrokerURL, queue: queue, eventsQueue: eventsQueue, heartbeatIntervalSeconds: 1,
             heartbeatTimeoutSeconds: 10, brokerRecoveryGraceSeconds: brokerRecoveryGraceSeconds,
-            eventPartitions: eventPartitions)
+            eventPartitions: eventPartitions, apiKeys: TestServices.configuredKeys)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         for _ in 0..<schedulers {
@@ -150,28 +180,33 @@ struct Stack: Sendable {
 
     // MARK: HTTP
 
-    func post(_ path: String, json: String) async throws -> HTTPResponse {
+    func post(_ path: String, json: String, as holder: String = "admin") async throws -> HTTPResponse {
         try await HTTPClient.send(
             HTTPRequest(
-                method: "POST", url: baseURL + path, headers: ["Content-Type": "application/json"],
+                method: "POST", url: baseURL + path,
+                headers: TestServices.authorization(holder).merging(["Content-Type": "application/json"]) { $1 },
                 body: Data(json.utf8)))
     }
 
-    func get(_ path: String) async throws -> HTTPResponse {
-        try await HTTPClient.send(HTTPRequest(url: baseURL + path))
+    func get(_ path: String, as holder: String = "admin") async throws -> HTTPResponse {
+        try await HTTPClient.send(HTTPRequest(url: baseURL + path, headers: TestServices.authorization(holder)))
     }
 
     func submit(
-        _ request: SubmitWorkflowRequest, via baseURL: String? = nil
+        _ request: SubmitWorkflowRequest, via baseURL: String? = nil, as holder: String = "admin"
     ) async throws -> (
         status: Int, view: WorkflowView
     ) {
         let response = try await HTTPClient.send(
             HTTPRequest(
                 method: "POST", url: (baseURL ?? self.baseURL) + "/v1/workflows",
-                headers: ["Content-Type": "application/json"], body: try JSONEncoder().encode(request)))
+                headers: TestServices.authorization(holder).merging(["Content-Type": "application/json"]) { $1 },
+                body: try JSONEncoder().encode(request)))
         return (response.status, try Self.decode(response))
     }
+
+    /// The API client acting as `holder`.
+    func client(as holder: String = "admin") -> SchedulerClient { TestServices.client(baseURL, as: holder) }
 
     func workflow(_ id: String) async throws -> WorkflowView {
         try Self.decode(try await get("/v1/workflows/\(id)"))

@@ -22,6 +22,11 @@ import Testing
         let process = Process()
         process.executableURL = binary
         process.arguments = ["chat", "--llm-url", url, "--model", "scripted"]
+        // A key, and a scheduler that is not there: the conversation needs only the model.
+        var environment = ProcessInfo.processInfo.environment
+        environment["BATON_API_KEY"] = "bk_0123456789abcdef_" + String(repeating: "0", count: 64)
+        environment["BATON_SCHEDULER_URL"] = "http://127.0.0.1:9"
+        process.environment = environment
         let input = Pipe()
         let output = Pipe()
         let errors = Pipe()

@@ -1,4 +1,5 @@
 import BatonContracts
+import BatonIdentity
 import BatonWorkflow
 import Foundation
 
@@ -24,26 +25,34 @@ extension WorkflowEngine {
     /// id, the key the parent gave (`id`, or the agent's name) and a random part, so that
     /// nobody can take a child's id before its parent submits it. The same parent and
     /// key find the same child again (a resumed parent resubmitting after a crash).
-    func submit(_ request: SubmitWorkflowRequest) async throws -> SubmitOutcome {
-        try await submit([request])[0]
+    func submit(_ request: SubmitWorkflowRequest, tenant: String = TenantName.initial) async throws -> SubmitOutcome {
+        try await submit([Submission(request: request, tenant: tenant)])[0]
+    }
+
+    /// A request and the tenant of whoever sent it: the workflow's tenant, and the one a
+    /// parent must belong to.
+    struct Submission: Sendable {
+        var request: SubmitWorkflowRequest
+        var tenant: String
     }
 
     /// Several submissions in one transaction (`GroupCommit`), each with the outcome
     /// it would have alone: top-level workflows are inserted with one statement, and
     /// what their first dispatch writes goes out with the commit.
-    func submit(_ requests: [SubmitWorkflowRequest]) async throws -> [SubmitOutcome] {
+    func submit(_ submissions: [Submission]) async throws -> [SubmitOutcome] {
         try await transaction { tx, run in
             // An agent no live worker serves would only fail later: refuse it now.
             let agents = try tx.liveAgents(now: run.now)
-            return try run.submit(requests, liveAgents: agents, on: tx)
+            return try run.submit(submissions, liveAgents: agents, on: tx)
         }
     }
 }
 
 extension WorkflowEngine.Run {
     fileprivate mutating func submit(
-        _ requests: [SubmitWorkflowRequest], liveAgents agents: Set<String>?, on tx: any WorkflowTransaction
+        _ submissions: [WorkflowEngine.Submission], liveAgents agents: Set<String>?, on tx: any WorkflowTransaction
     ) throws -> [WorkflowEngine.SubmitOutcome] {
+        let requests = submissions.map(\.request)
         var outcomes = [WorkflowEngine.SubmitOutcome?](repeating: nil, count: requests.count)
         var fresh: [(index: Int, workflow: NewWorkflow)] = []
         var later: [Int] = []
@@ -56,7 +65,7 @@ extension WorkflowEngine.Run {
             } else {
                 let id = request.id ?? UUID().uuidString.lowercased()
                 ids.insert(id)
-                fresh.append((index, newWorkflow(request, id: id, childKey: nil)))
+                fresh.append((index, newWorkflow(submissions[index], id: id, childKey: nil)))
             }
         }
         let inserted = try tx.insertWorkflows(fresh.map(\.workflow))
@@ -67,7 +76,8 @@ extension WorkflowEngine.Run {
                 : try existing(workflow.id, fingerprint: workflow.fingerprint, on: tx)
         }
         for index in later {
-            outcomes[index] = try submitAlone(requests[index], warning: Self.warning(requests[index], agents), on: tx)
+            outcomes[index] = try submitAlone(
+                submissions[index], warning: Self.warning(requests[index], agents), on: tx)
         }
         // Every request was answered above; a gap would be a bug, told rather than trapped on.
         return try zip(requests, outcomes).map { request, outcome in
@@ -83,16 +93,21 @@ extension WorkflowEngine.Run {
     }
 
     private mutating func submitAlone(
-        _ request: SubmitWorkflowRequest, warning: String?, on tx: any WorkflowTransaction
+        _ submission: WorkflowEngine.Submission, warning: String?, on tx: any WorkflowTransaction
     ) throws -> WorkflowEngine.SubmitOutcome {
+        let request = submission.request
         let id: String
         var childKey: String?
         if let parent = request.parentId {
-            // Locked: the parent cannot end while its child is being made.
-            guard let parentWorkflow = try tx.lockWorkflow(parent) else { return .parentNotFound(parent) }
+            // Locked: the parent cannot end while its child is being made. Another
+            // tenant's workflow is no parent: its existence is not even told.
+            guard let parentWorkflow = try tx.lockWorkflow(parent), parentWorkflow.tenant == submission.tenant else {
+                return .parentNotFound(parent)
+            }
             let key = Self.childKey(of: request, parent: parent)
             if let child = try tx.child(of: parent, key: key) {
-                return try existing(child.id, fingerprint: fingerprint(of: request), on: tx, stored: child.fingerprint)
+                return try existing(
+                    child.id, fingerprint: fingerprint(of: submission), on: tx, stored: child.fingerprint)
             }
             if parentWorkflow.machine.isTerminal { return .parentEnded(parent, parentWorkflow.machine.status) }
             childKey = key
@@ -100,7 +115,7 @@ extension WorkflowEngine.Run {
         } else {
             id = request.id ?? UUID().uuidString.lowercased()
         }
-        let workflow = newWorkflow(request, id: id, childKey: childKey)
+        let workflow = newWorkflow(submission, id: id, childKey: childKey)
         guard try tx.insertWorkflow(workflow) else {
             if let parent = request.parentId, let childKey, let child = try tx.child(of: parent, key: childKey) {
                 return try existing(child.id, fingerprint: workflow.fingerprint, on: tx, stored: child.fingerprint)
@@ -110,19 +125,23 @@ extension WorkflowEngine.Run {
         return try created(workflow, warning: warning, on: tx)
     }
 
-    private func fingerprint(of request: SubmitWorkflowRequest) -> String {
-        JSONColumn.text(
+    private func fingerprint(of submission: WorkflowEngine.Submission) -> String {
+        let request = submission.request
+        return JSONColumn.text(
             SubmitFingerprint(
                 agent: request.agent, input: request.input ?? .object([:]),
                 options: request.options ?? engine.settings.defaults, caller: request.caller,
-                parentId: request.parentId))
+                parentId: request.parentId,
+                tenant: submission.tenant == TenantName.initial ? nil : submission.tenant))
     }
 
-    private func newWorkflow(_ request: SubmitWorkflowRequest, id: String, childKey: String?) -> NewWorkflow {
+    private func newWorkflow(_ submission: WorkflowEngine.Submission, id: String, childKey: String?) -> NewWorkflow {
+        let request = submission.request
         let options = request.options ?? engine.settings.defaults
         return NewWorkflow(
-            id: id, agent: request.agent, input: request.input ?? .object([:]), fingerprint: fingerprint(of: request),
-            caller: request.caller, parentId: request.parentId, childKey: childKey,
+            id: id, agent: request.agent, input: request.input ?? .object([:]),
+            fingerprint: fingerprint(of: submission), caller: request.caller, tenant: submission.tenant,
+            parentId: request.parentId, childKey: childKey,
             machine: WorkflowStateMachine(options: options, agent: request.agent, parentId: request.parentId), now: now)
     }
 
@@ -138,7 +157,8 @@ extension WorkflowEngine.Run {
         let view = WorkflowView(
             id: workflow.id, agent: workflow.agent, status: machine.status, attempt: machine.attempt,
             input: workflow.input, progress: nil, result: nil, error: nil, checkpointStep: machine.checkpointStep,
-            caller: workflow.caller, parentId: workflow.parentId, createdAt: now, updatedAt: now)
+            caller: workflow.caller, tenant: workflow.tenant, parentId: workflow.parentId, createdAt: now,
+            updatedAt: now)
         return .created(view, warning: warning)
     }
 
@@ -182,4 +202,6 @@ private struct SubmitFingerprint: Encodable {
     var options: WorkflowOptions
     var caller: String?
     var parentId: String?
+    /// Left out for the initial tenant, keeping fingerprints of earlier workflows unchanged.
+    var tenant: String?
 }

@@ -21,6 +21,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     ) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as ServerError where error.underlyingError is APIErrorResponse {
+            throw error.underlyingError  // refused by a middleware of the generated server
         } catch let error as ServerError where error.operationInput == nil {
             throw APIErrorResponse(
                 .badRequest, code: "invalid_request", message: Self.describeUnreadable(error.underlyingError))

@@ -12,9 +12,12 @@ import Prometheus
 enum SchedulerRouter {
     static func make(
         engine: WorkflowEngine, pool: PostgresPool, database: DependencyHealth, broker: DependencyHealth,
-        metrics: PrometheusCollectorRegistry?, maxRequestBytes: Int, logger: Logger
+        metrics: PrometheusCollectorRegistry?, maxRequestBytes: Int, apiKeys: [ConfiguredAPIKey],
+        oidc: OIDCConfiguration? = nil, allowedHosts: Set<String>? = nil, logger: Logger
     ) throws -> Router<BasicRequestContext> {
+        let keys = APIKeyStore(configured: apiKeys, pool: pool)
         let router = Router()
+        router.add(middleware: BrowserSafetyMiddleware(allowedHosts: allowedHosts))
         router.add(middleware: ErrorMiddleware(database: database))
         router.add(middleware: JSONBodyMiddleware(maxRequestBytes: maxRequestBytes))
         MetricsRoutes.add(to: router, registry: metrics)
@@ -28,8 +31,13 @@ enum SchedulerRouter {
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready")))
         }
         WebPage.addRoutes(to: router)
-        try WorkflowController(engine: engine, pool: pool, logger: logger)
-            .registerHandlers(on: router, configuration: APIConfiguration.runtime, middlewares: [EmptyBodyMiddleware()])
+        try WorkflowController(engine: engine, pool: pool, keys: keys, logger: logger)
+            .registerHandlers(
+                on: router, configuration: APIConfiguration.runtime,
+                middlewares: [
+                    AuthenticationMiddleware(keys: keys, pool: pool, oidc: oidc.map(OIDCVerifier.init)),
+                    EmptyBodyMiddleware(),
+                ])
         return router
     }
 }

@@ -3,7 +3,10 @@ import Hummingbird
 /// `GET /`: one self-contained page over the JSON API for the people around a
 /// workflow: follow progress live, answer a question, read a report, cancel, submit.
 /// No build step and no third-party script: it is served from this string, and all
-/// data is inserted as text (never as HTML).
+/// data is inserted as text (never as HTML). The page asks for an API key and keeps it
+/// in the tab's session storage only; it sends it as a bearer token, never as a
+/// cookie, so another site's page cannot make the browser send it. The page may not
+/// be framed (clickjacking).
 enum WebPage {
     static func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("/") { _, _ in
@@ -12,7 +15,7 @@ enum WebPage {
                 headers: [
                     .contentType: "text/html; charset=utf-8",
                     .contentSecurityPolicy:
-                        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+                        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
                 ],
                 body: .init(byteBuffer: ByteBuffer(string: html)))
         }
@@ -55,6 +58,10 @@ enum WebPage {
             <option>completed</option><option>failed</option><option>cancelled</option>
           </select></label>
           <span class="muted" id="note"></span>
+          <span style="margin-left:auto" id="who"></span>
+          <form id="signin" style="display:flex; gap:6px"><input id="key" type="password" autocomplete="off" placeholder="API key (bk_…)" style="width:16em">
+            <button class="primary" type="submit">Sign in</button></form>
+          <button id="signout" hidden>Sign out</button>
         </header>
         <main>
           <section>
@@ -63,7 +70,6 @@ enum WebPage {
             <details><summary>Submit a workflow</summary>
               <input id="agent" placeholder="agent, e.g. operations_analysis">
               <textarea id="input" rows="4">{"request": "Why are deliveries late?"}</textarea>
-              <input id="caller" placeholder="your name (recorded with the workflow)">
               <button class="primary" id="submit">Submit</button> <span id="submitNote"></span>
             </details>
           </section>
@@ -82,13 +88,35 @@ enum WebPage {
           for (const c of children) if (c != null) node.append(c instanceof Node ? c : String(c));
           return node;
         }
+        const keyName = "baton.apiKey";
         async function api(path, body) {
-          const response = await fetch(path, body === undefined ? {} :
-            { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+          const key = sessionStorage.getItem(keyName);
+          if (!key) { showSignIn(); throw new Error("sign in with an API key"); }
+          const headers = { "Authorization": "Bearer " + key };
+          if (body !== undefined) headers["Content-Type"] = "application/json";
+          const response = await fetch(path, body === undefined ? { headers } :
+            { method: "POST", headers, body: JSON.stringify(body) });
           const data = await response.json().catch(() => ({}));
+          if (response.status === 401) { sessionStorage.removeItem(keyName); showSignIn(); }
           if (!response.ok) throw new Error(data.message || response.statusText);
           return data;
         }
+        function showSignIn() { $("signin").hidden = false; $("signout").hidden = true; $("who").textContent = ""; }
+        async function showIdentity() {
+          try {
+            const me = await api("/v1/identity");
+            $("who").textContent = me.subject + " · " + me.tenant;
+            $("signin").hidden = true; $("signout").hidden = false;
+          } catch (e) { $("note").textContent = e.message; }
+        }
+        $("signin").onsubmit = (event) => {
+          event.preventDefault();
+          const key = $("key").value.trim();
+          if (!key) return;
+          sessionStorage.setItem(keyName, key); $("key").value = "";
+          showIdentity(); refreshList(); refreshDetail();
+        };
+        $("signout").onclick = () => { sessionStorage.removeItem(keyName); showSignIn(); $("list").replaceChildren(); };
         function progressCell(p) {
           if (!p) return "";
           const bar = el("div", { class: "bar" }, el("div", { style: "width:" + Math.max(0, Math.min(100, p.percent || 0)) + "%" }));
@@ -183,13 +211,13 @@ enum WebPage {
           try {
             const input = JSON.parse($("input").value || "{}");
             const body = { agent: $("agent").value.trim(), input };
-            if ($("caller").value.trim()) body.caller = $("caller").value.trim();
             const v = await api("/v1/workflows", body);
             $("submitNote").textContent = "submitted";
             select(v.id);
           } catch (e) { $("submitNote").textContent = e.message; }
         };
         $("filter").onchange = refreshList;
+        if (sessionStorage.getItem(keyName)) showIdentity(); else showSignIn();
         refreshList(); refreshDetail();
         setInterval(refreshList, 2000); setInterval(refreshDetail, 1000);
         </script>

@@ -1,38 +1,75 @@
 import BatonAPI
 import BatonContracts
+import BatonIdentity
 import BatonPostgres
 import BatonWorkflow
 import Foundation
 import Logging
 import Metrics
 
-/// `/v1/workflows`: the operations of docs/openapi.yaml, whose routes, bodies and
-/// statuses the generated `APIProtocol` fixes; this type only decides.
+/// The operations of docs/openapi.yaml, whose routes, bodies and statuses the
+/// generated `APIProtocol` fixes; this type only decides. Every operation acts for
+/// `Principal.current` (set by `AuthenticationMiddleware`) within its tenant: another
+/// tenant's workflow answers as no workflow at all.
 struct WorkflowController: APIProtocol {
     let engine: WorkflowEngine
     /// Submissions that arrive together are committed together.
-    let submissions: GroupCommit<SubmitWorkflowRequest, WorkflowEngine.SubmitOutcome>
+    let submissions: GroupCommit<WorkflowEngine.Submission, WorkflowEngine.SubmitOutcome>
     let pool: PostgresPool
+    let keys: APIKeyStore
     let logger: Logger
     private let submitted = Counter(label: "baton_workflows_submitted_total")
 
-    init(engine: WorkflowEngine, pool: PostgresPool, logger: Logger) {
+    init(engine: WorkflowEngine, pool: PostgresPool, keys: APIKeyStore, logger: Logger) {
         self.engine = engine
         submissions = GroupCommit(maximumInputs: 64, isTransient: engine.repository.isTransient) {
             try await engine.submit($0)
         }
         self.pool = pool
+        self.keys = keys
         self.logger = logger
     }
 
+    /// The request's caller; the middleware sets it for every operation.
+    private var caller: Principal {
+        get throws {
+            guard let principal = Principal.current else { throw WorkflowControllerError.unauthenticated }
+            return principal
+        }
+    }
+
     func submitWorkflow(_ input: Operations.SubmitWorkflow.Input) async throws -> Operations.SubmitWorkflow.Output {
-        guard case .json(let submission) = input.body else { preconditionFailure("the document has one body type") }
+        guard case .json(var submission) = input.body else { preconditionFailure("the document has one body type") }
+        let caller = try caller
         if let problem = submission.validationError() { return .badRequest(.init(body: .json(.invalid(problem)))) }
-        switch try await submissions.run([submission])[0] {
+        if let delegator = caller.delegatedBy, submission.parentId != delegator {
+            return .forbidden(
+                .init(
+                    body: .json(
+                        APIError(
+                            code: "forbidden",
+                            message:
+                                "a workflow's delegation token submits only that workflow's children: set parentId to '\(delegator)'"
+                        ))))
+        }
+        if let given = submission.caller, given != caller.subject {
+            return .badRequest(
+                .init(
+                    body: .json(
+                        .invalid(
+                            "'caller' is set from your identity ('\(caller.subject)'); leave it out or give that"))))
+        }
+        submission.caller = caller.subject
+        switch try await submissions.run([WorkflowEngine.Submission(request: submission, tenant: caller.tenant)])[0] {
         case .created(var view, let warning):
             view.warnings = warning.map { [$0] }
             submitted.increment()
-            logger.info("workflow submitted", metadata: ["workflow": "\(view.id)", "agent": "\(view.agent)"])
+            logger.info(
+                "workflow submitted",
+                metadata: [
+                    "workflow": "\(view.id)", "agent": "\(view.agent)", "tenant": "\(caller.tenant)",
+                    "caller": "\(caller.subject)",
+                ])
             return .created(.init(body: .json(view)))
         case .existing(let view):
             return .ok(.init(body: .json(view)))
@@ -76,21 +113,33 @@ struct WorkflowController: APIProtocol {
         guard (1...1000).contains(limit) else {
             return .badRequest(.init(body: .json(.invalid("limit must be between 1 and 1000"))))
         }
-        let parent = input.query.parent
+        let caller = try caller
+        let parent = input.query.parent ?? caller.delegatedBy
         if let parent, !Identifiers.isValidWorkflowId(parent) {
             return .badRequest(
                 .init(body: .json(.invalid("parent must be a workflow id (\(Identifiers.workflowIdRule))"))))
         }
+        if let delegator = caller.delegatedBy, parent != delegator {
+            return .forbidden(
+                .init(
+                    body: .json(
+                        APIError(
+                            code: "forbidden",
+                            message: "a workflow's delegation token lists only that workflow's children"))))
+        }
         let views = try await pool.autocommit { db in
-            try WorkflowReads.list(status: input.query.status, parent: parent, limit: limit, on: db)
+            try WorkflowReads.list(
+                tenant: caller.tenant, status: input.query.status, parent: parent, limit: limit, on: db)
         }
         return .ok(.init(body: .json(views)))
     }
 
     func getWorkflow(_ input: Operations.GetWorkflow.Input) async throws -> Operations.GetWorkflow.Output {
         let id = input.path.id
+        let caller = try caller
         guard Identifiers.isValidWorkflowId(id),
-            let view = try await pool.autocommit({ db in try WorkflowReads.view(of: id, on: db) })
+            let view = try await pool.autocommit({ db in try WorkflowReads.view(of: id, on: db) }),
+            caller.mayRead(view)
         else { return .notFound(.init(body: .json(.noWorkflow(id)))) }
         return .ok(.init(body: .json(view)))
     }
@@ -105,9 +154,11 @@ struct WorkflowController: APIProtocol {
         }
         let after = input.query.after ?? 0
         guard after >= 0 else { return .badRequest(.init(body: .json(.invalid("after must be 0 or more")))) }
+        let caller = try caller
         guard Identifiers.isValidWorkflowId(id),
-            let entries = try await pool.autocommit({ db in
-                try WorkflowReads.history(of: id, after: after, limit: limit, on: db)
+            let entries = try await pool.autocommit({ db -> [WorkflowHistoryEntry]? in
+                guard let view = try WorkflowReads.view(of: id, on: db), caller.mayRead(view) else { return nil }
+                return try WorkflowReads.history(of: id, after: after, limit: limit, on: db)
             })
         else { return .notFound(.init(body: .json(.noWorkflow(id)))) }
         return .ok(.init(body: .json(entries)))
@@ -170,7 +221,10 @@ struct WorkflowController: APIProtocol {
     }
 
     private func command(_ event: WorkflowEvent, to id: String) async throws -> CommandAnswer {
-        guard Identifiers.isValidWorkflowId(id) else { return .notFound(.noWorkflow(id)) }
+        let caller = try caller
+        guard Identifiers.isValidWorkflowId(id),
+            try await pool.autocommit({ db in try WorkflowReads.tenant(of: id, on: db) }) == caller.tenant
+        else { return .notFound(.noWorkflow(id)) }
         let (outcome, view) = try await engine.command(event, to: id)
         guard let view else { return .notFound(.noWorkflow(id)) }
         switch outcome {
@@ -188,6 +242,85 @@ struct WorkflowController: APIProtocol {
         case .applied(ignored: nil), .duplicate, .unknownWorkflow:
             return .done(view)
         }
+    }
+}
+
+extension WorkflowController {
+    func createKey(_ input: Operations.CreateKey.Input) async throws -> Operations.CreateKey.Output {
+        guard case .json(let request) = input.body else { preconditionFailure("the document has one body type") }
+        let caller = try caller
+        guard !request.name.isEmpty, request.name.count <= 128,
+            !request.name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            return .badRequest(
+                .init(body: .json(.invalid("'name' must be 1 to 128 characters, without control characters"))))
+        }
+        let roles: Set<Role>
+        switch Role.parse(request.roles.joined(separator: ",")) {
+        case .success(let parsed): roles = parsed
+        case .failure(let error): return .badRequest(.init(body: .json(.invalid("roles: \(error)"))))
+        }
+        let created = try await keys.create(name: request.name, tenant: caller.tenant, roles: roles)
+        logger.info(
+            "API key created",
+            metadata: [
+                "key": "\(created.key.id)", "name": "\(request.name)", "tenant": "\(caller.tenant)",
+                "by": "\(caller.subject)",
+            ])
+        return .created(.init(body: .json(created)))
+    }
+
+    func getIdentity(_ input: Operations.GetIdentity.Input) async throws -> Operations.GetIdentity.Output {
+        let caller = try caller
+        return .ok(
+            .init(
+                body: .json(
+                    CallerIdentity(
+                        subject: caller.subject, tenant: caller.tenant, roles: caller.roles.sorted().map(\.rawValue),
+                        delegatedBy: caller.delegatedBy))))
+    }
+
+    func listKeys(_ input: Operations.ListKeys.Input) async throws -> Operations.ListKeys.Output {
+        .ok(.init(body: .json(try await keys.list(tenant: try caller.tenant))))
+    }
+
+    func revokeKey(_ input: Operations.RevokeKey.Input) async throws -> Operations.RevokeKey.Output {
+        let caller = try caller
+        switch try await keys.revoke(id: input.path.id, tenant: caller.tenant) {
+        case .revoked(let key):
+            logger.info(
+                "API key revoked",
+                metadata: ["key": "\(key.id)", "tenant": "\(caller.tenant)", "by": "\(caller.subject)"])
+            return .ok(.init(body: .json(key)))
+        case .configured(let key):
+            return .conflict(
+                .init(
+                    body: .json(
+                        APIError(
+                            code: "configured_key",
+                            message:
+                                "key '\(key.name)' comes from the scheduler's configuration (api_keys); remove it there and restart"
+                        ))))
+        case .notFound:
+            return .notFound(
+                .init(body: .json(APIError(code: "not_found", message: "no API key with id '\(input.path.id)'"))))
+        }
+    }
+}
+
+enum WorkflowControllerError: Error, CustomStringConvertible {
+    case unauthenticated
+
+    var description: String { "an operation ran without a caller: the authentication middleware is not installed" }
+}
+
+extension Principal {
+    /// Whether the caller may see `view`: its tenant's, and for a delegation token only
+    /// the delegating workflow and its children.
+    func mayRead(_ view: WorkflowView) -> Bool {
+        guard view.tenant == tenant else { return false }
+        guard let delegatedBy else { return true }
+        return view.id == delegatedBy || view.parentId == delegatedBy
     }
 }
 

@@ -220,6 +220,25 @@ enum Migrations {
                 "ALTER TABLE workflows SET (fillfactor = 70)"
             ]
         ),
+        (
+            12,
+            [
+                // Every workflow belongs to a tenant; the lists read it first. The newest-first
+                // indexes are replaced by their per-tenant versions, so no index is added.
+                "ALTER TABLE workflows ADD COLUMN tenant text NOT NULL DEFAULT 'default'",
+                "DROP INDEX workflows_newest",
+                "DROP INDEX workflows_newest_by_status",
+                "CREATE INDEX workflows_newest ON workflows (tenant, created_at DESC, id)",
+                "CREATE INDEX workflows_newest_by_status ON workflows (tenant, status, created_at DESC, id)",
+                """
+                CREATE TABLE api_keys (
+                    id text PRIMARY KEY, name text NOT NULL, tenant text NOT NULL, roles text NOT NULL,
+                    sha256 text NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), revoked_at timestamptz
+                )
+                """,
+                "CREATE INDEX api_keys_by_tenant ON api_keys (tenant, created_at)",
+            ]
+        ),
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

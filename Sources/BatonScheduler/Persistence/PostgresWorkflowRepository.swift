@@ -59,7 +59,7 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
         guard !wanted.isEmpty || !events.isEmpty else { return }
         // Locked in id order (ORDER BY runs below the row locks), as a batch must.
         let lock: PostgresQuery = """
-            SELECT id, agent, input, caller, machine, usage FROM workflows WHERE id = ANY(\(wanted)) ORDER BY id FOR UPDATE
+            SELECT id, agent, input, caller, tenant, machine, usage FROM workflows WHERE id = ANY(\(wanted)) ORDER BY id FOR UPDATE
             """
         let lookUp: PostgresQuery = "SELECT event_id FROM workflow_events WHERE event_id = ANY(\(events))"
         let results = try db.pipeline([
@@ -117,7 +117,7 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
         if let workflow = locked[id] { return workflow }
         guard
             let row = try db.query(
-                "SELECT id, agent, input, caller, machine, usage FROM workflows WHERE id = \(id) FOR UPDATE"
+                "SELECT id, agent, input, caller, tenant, machine, usage FROM workflows WHERE id = \(id) FOR UPDATE"
             ).first
         else { return nil }
         let workflow = try Self.stored(row)
@@ -132,7 +132,8 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
         }
         return StoredWorkflow(
             id: id, agent: try row.string("agent"), inputText: try row.string("input"), caller: row["caller"],
-            machine: machine, usage: try JSONColumn.value(UsageSummary.self, from: row["usage"]))
+            tenant: try row.string("tenant"), machine: machine,
+            usage: try JSONColumn.value(UsageSummary.self, from: row["usage"]))
     }
 
     func insertWorkflow(_ workflow: NewWorkflow) throws -> Bool {
@@ -143,18 +144,19 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
                 """
                 INSERT INTO workflows (
                     id, agent, input, fingerprint, status, attempt, machine, created_at, updated_at, caller, parent_id,
-                    child_key)
+                    child_key, tenant)
                 VALUES (
                     \(workflow.id), \(workflow.agent), \(jsonText: input), \(workflow.fingerprint),
                     \(machine.status.rawValue), 0, \(json: machine), \(workflow.now), \(workflow.now), \(workflow.caller),
-                    \(workflow.parentId), \(workflow.childKey))
+                    \(workflow.parentId), \(workflow.childKey), \(workflow.tenant))
                 ON CONFLICT DO NOTHING
                 """
             ).affectedRows == 1
         if inserted {
             // A row this transaction made is as good as locked: nobody else sees it yet.
             locked[workflow.id] = StoredWorkflow(
-                id: workflow.id, agent: workflow.agent, inputText: input, caller: workflow.caller, machine: machine)
+                id: workflow.id, agent: workflow.agent, inputText: input, caller: workflow.caller,
+                tenant: workflow.tenant, machine: machine)
             newestCheckpoints[workflow.id] = .some(nil)
         }
         return inserted
@@ -167,13 +169,15 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
         let machines = workflows.map(\.machine)
         let rows = try afterPendingWrites(
             """
-            INSERT INTO workflows (id, agent, input, fingerprint, status, attempt, machine, created_at, updated_at, caller)
-            SELECT n.id, n.agent, n.input::jsonb, n.fingerprint, n.status, 0, n.machine::jsonb, n.now, n.now, n.caller
+            INSERT INTO workflows (
+                id, agent, input, fingerprint, status, attempt, machine, created_at, updated_at, caller, tenant)
+            SELECT n.id, n.agent, n.input::jsonb, n.fingerprint, n.status, 0, n.machine::jsonb, n.now, n.now, n.caller,
+                n.tenant
             FROM unnest(\(workflows.map(\.id))::text[], \(workflows.map(\.agent))::text[], \(inputs)::text[],
                 \(workflows.map(\.fingerprint))::text[], \(machines.map(\.status.rawValue))::text[],
                 \(machines.map { JSONColumn.text($0) })::text[], \(workflows.map(\.now))::timestamptz[],
-                \(PostgresNullableArray(workflows.map(\.caller)))::text[])
-                AS n(id, agent, input, fingerprint, status, machine, now, caller)
+                \(PostgresNullableArray(workflows.map(\.caller)))::text[], \(workflows.map(\.tenant))::text[])
+                AS n(id, agent, input, fingerprint, status, machine, now, caller, tenant)
             ON CONFLICT DO NOTHING
             RETURNING id
             """)
@@ -181,7 +185,7 @@ final class PostgresWorkflowTransaction: WorkflowTransaction {
         for (workflow, input) in zip(workflows, inputs) where inserted.contains(workflow.id) {
             locked[workflow.id] = StoredWorkflow(
                 id: workflow.id, agent: workflow.agent, inputText: input, caller: workflow.caller,
-                machine: workflow.machine)
+                tenant: workflow.tenant, machine: workflow.machine)
             newestCheckpoints[workflow.id] = .some(nil)
         }
         return inserted

@@ -12,36 +12,61 @@ enum WorkflowReads {
         "SELECT \(unescaped: viewColumns) FROM workflows WHERE id = \(id)"
     }
 
-    /// The newest workflows first, optionally only those in `status` or delegated by `parent`.
+    /// The tenant's newest workflows first, optionally only those in `status` or
+    /// delegated by `parent`.
     static func list(
-        status: WorkflowStatus?, parent: String?, limit: Int, on db: PostgresTransaction
+        tenant: String, status: WorkflowStatus?, parent: String?, limit: Int, on db: PostgresTransaction
     ) throws -> [WorkflowView] {
         // One statement per combination of filters, so that the planner uses the matching index.
         let rows: PostgresRows
         switch (status, parent) {
         case (nil, nil):
             rows = try db.query(
-                "SELECT \(unescaped: viewColumns) FROM workflows ORDER BY created_at DESC, id LIMIT \(limit)")
+                """
+                SELECT \(unescaped: viewColumns) FROM workflows WHERE tenant = \(tenant)
+                ORDER BY created_at DESC, id LIMIT \(limit)
+                """)
         case (let status?, nil):
             rows = try db.query(
                 """
-                SELECT \(unescaped: viewColumns) FROM workflows WHERE status = \(status.rawValue)
+                SELECT \(unescaped: viewColumns) FROM workflows WHERE tenant = \(tenant) AND status = \(status.rawValue)
                 ORDER BY created_at DESC, id LIMIT \(limit)
                 """)
         case (nil, let parent?):
             rows = try db.query(
                 """
-                SELECT \(unescaped: viewColumns) FROM workflows WHERE parent_id = \(parent)
+                SELECT \(unescaped: viewColumns) FROM workflows WHERE parent_id = \(parent) AND tenant = \(tenant)
                 ORDER BY created_at DESC, id LIMIT \(limit)
                 """)
         case (let status?, let parent?):
             rows = try db.query(
                 """
-                SELECT \(unescaped: viewColumns) FROM workflows WHERE status = \(status.rawValue) AND parent_id = \(parent)
+                SELECT \(unescaped: viewColumns) FROM workflows
+                WHERE parent_id = \(parent) AND tenant = \(tenant) AND status = \(status.rawValue)
                 ORDER BY created_at DESC, id LIMIT \(limit)
                 """)
         }
         return try rows.all.map(view(from:))
+    }
+
+    /// The tenant a workflow belongs to; nil when there is no such workflow.
+    static func tenant(of id: String, on db: PostgresTransaction) throws -> String? {
+        try db.query("SELECT tenant FROM workflows WHERE id = \(id)").first?.string("tenant")
+    }
+
+    /// What a delegation token of `id` is checked against: the workflow's tenant, caller,
+    /// status and current attempt's lease token.
+    static func delegator(
+        of id: String, on db: PostgresTransaction
+    ) throws -> (tenant: String, caller: String?, status: WorkflowStatus?, leaseToken: String?)? {
+        guard
+            let row = try db.query(
+                "SELECT tenant, caller, status, machine->>'leaseToken' AS lease FROM workflows WHERE id = \(id)"
+            ).first
+        else { return nil }
+        return (
+            try row.string("tenant"), row["caller"], row["status"].flatMap(WorkflowStatus.init(rawValue:)), row["lease"]
+        )
     }
 
     /// A workflow's history in order, after `sequence`; nil when there is no such workflow.
@@ -63,7 +88,8 @@ enum WorkflowReads {
     }
 
     private static let viewColumns = """
-        id, agent, status, attempt, input, progress, result, error, interrupt, checkpoint_step, caller, parent_id, usage,
+        id, agent, status, attempt, input, progress, result, error, interrupt, checkpoint_step, caller, tenant, parent_id,
+        usage,
         extract(epoch FROM created_at) AS created, extract(epoch FROM updated_at) AS updated
         """
 
@@ -80,7 +106,7 @@ enum WorkflowReads {
             error: try JSONColumn.value(ActivityFailure.self, from: row["error"]),
             checkpointStep: row["checkpoint_step"].flatMap { Int($0) },
             interrupt: try JSONColumn.value(JSONValue.self, from: row["interrupt"]),
-            caller: row["caller"], parentId: row["parent_id"],
+            caller: row["caller"], tenant: row["tenant"], parentId: row["parent_id"],
             usage: try JSONColumn.value(UsageSummary.self, from: row["usage"]),
             createdAt: Date(timeIntervalSince1970: Double(try row.string("created")) ?? 0),
             updatedAt: Date(timeIntervalSince1970: Double(try row.string("updated")) ?? 0))

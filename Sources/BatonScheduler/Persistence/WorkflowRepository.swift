@@ -77,6 +77,7 @@ struct StoredWorkflow: Sendable {
     /// The input as stored: parsed only when a command needs it.
     var inputText: String
     var caller: String?
+    var tenant: String = "default"
     var machine: WorkflowStateMachine
     /// Tokens and cost so far, for the metrics counted when the workflow ends.
     var usage: UsageSummary? = nil
@@ -88,6 +89,7 @@ struct NewWorkflow: Sendable {
     var input: JSONValue
     var fingerprint: String
     var caller: String?
+    var tenant: String = "default"
     var parentId: String?
     var childKey: String?
     var machine: WorkflowStateMachine

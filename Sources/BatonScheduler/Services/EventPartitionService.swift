@@ -45,7 +45,8 @@ struct EventPartitionService: Service {
 
     private func watch(_ running: RunningConsumers, renewed: Renewal) async {
         var warned = false
-        while !renewed.isFinished {
+        // A cancelled task's sleep returns at once: the loop must end then too, or it spins.
+        while !renewed.isFinished && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(200))
             let late = ContinuousClock.now - renewed.last > Self.renewalDeadline
             if late && !running.isEmpty {
@@ -61,7 +62,7 @@ struct EventPartitionService: Service {
     }
 
     private func lead(_ running: RunningConsumers, renewed: Renewal) async {
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if kill?.isTripped == true {
                 running.abandonAll()
                 await idleUntilShutdown()
@@ -82,7 +83,8 @@ struct EventPartitionService: Service {
         }
         // In order: consumers finish what they took, leases stay renewed meanwhile.
         running.releaseAll()
-        while !running.isEmpty {
+        if Task.isCancelled { running.abandonAll() }
+        while !running.isEmpty && !Task.isCancelled {
             await settle(running.takeFinished())
             let started = ContinuousClock.now
             if (try? await leases.tick(applied: activity.appliedCount)) != nil { renewed.renewed(at: started) }
@@ -137,13 +139,15 @@ struct EventPartitionService: Service {
 
     /// Sleeps until `deadline`, waking early when a consumer has finished.
     private func pause(until deadline: ContinuousClock.Instant, unless running: RunningConsumers) async {
-        while ContinuousClock.now < deadline && !running.hasFinished && !Task.isShuttingDownGracefully {
+        while ContinuousClock.now < deadline && !running.hasFinished && !Task.isShuttingDownGracefully
+            && !Task.isCancelled
+        {
             try? await Task.sleep(for: .milliseconds(100))
         }
     }
 
     private func idleUntilShutdown() async {
-        while !Task.isShuttingDownGracefully { try? await Task.sleep(for: .milliseconds(100)) }
+        while !Task.isShuttingDownGracefully && !Task.isCancelled { try? await Task.sleep(for: .milliseconds(100)) }
     }
 }
 

@@ -20,7 +20,8 @@ struct WorkflowGauges: Service {
             uniqueKeysWithValues: Self.openStatuses.map {
                 ($0, Gauge(label: "baton_workflows_open", dimensions: [("status", $0.rawValue)]))
             })
-        while !Task.isShuttingDownGracefully {
+        // A cancelled task's sleep returns at once: the loop must end then too, or it spins.
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 let counts = try await pool.withConnection { db in try await db.openWorkflowCounts() }
                 for (status, gauge) in gauges { gauge.record(counts[status] ?? 0) }

@@ -38,7 +38,7 @@ import Testing
             SubmitWorkflowRequest(id: "p", agent: "chain"),
             SubmitWorkflowRequest(id: "x", agent: "nobody_serves_this"),
         ]
-        let outcomes = try await h.engine.submit(requests)
+        let outcomes = try await h.engine.submit(requests.map { .init(request: $0, tenant: "default") })
         #expect(outcomes.count == requests.count)
         guard case .created(let a, _) = outcomes[0], case .created(let b, _) = outcomes[1],
             case .existing(let again) = outcomes[2], case .conflict = outcomes[3],

@@ -1,4 +1,5 @@
 import BatonContracts
+import BatonIdentity
 import BatonPostgres
 import Foundation
 import Hummingbird
@@ -28,7 +29,10 @@ import Testing
             let router = try SchedulerRouter.make(
                 engine: engine, pool: pool, database: DependencyHealth(name: "PostgreSQL"),
                 broker: DependencyHealth(name: "RabbitMQ"), metrics: nil, maxRequestBytes: 64 * 1024,
-                logger: Logger(label: "test"))
+                apiKeys: [
+                    ConfiguredAPIKey(
+                        name: "admin", tenant: "default", roles: ["admin"], sha256: WorkflowRoutesTests.key.sha256)
+                ], logger: Logger(label: "test"))
             app = Application(router: router)
         }
 
@@ -45,7 +49,10 @@ import Testing
     }
 
     static func json(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
-    static let jsonHeaders: HTTPFields = [.contentType: "application/json"]
+    /// The key the routes are configured with: an administrator of the initial tenant.
+    static let key = APIKeyToken.generate()
+    static let auth: HTTPFields = [.authorization: "Bearer \(key.text)"]
+    static let jsonHeaders: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(key.text)"]
 
     /// The refusal's message, or the whole body when it has none.
     static func errorMessage(_ response: TestResponse) -> String {
@@ -76,16 +83,18 @@ import Testing
                 #expect($0.status == .conflict)
                 #expect(Self.errorMessage($0).contains("already exists"))
             }
-            try await client.execute(uri: "/v1/workflows/w-1", method: .get) { #expect($0.status == .ok) }
-            try await client.execute(uri: "/v1/workflows/nobody", method: .get) {
+            try await client.execute(uri: "/v1/workflows/w-1", method: .get, headers: Self.auth) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(uri: "/v1/workflows/nobody", method: .get, headers: Self.auth) {
                 #expect($0.status == .notFound)
                 #expect(Self.errorMessage($0).contains("nobody"))
             }
-            try await client.execute(uri: "/v1/workflows?status=sleeping", method: .get) {
+            try await client.execute(uri: "/v1/workflows?status=sleeping", method: .get, headers: Self.auth) {
                 #expect($0.status == .badRequest)
                 #expect(Self.errorMessage($0).contains("awaiting_input"))
             }
-            try await client.execute(uri: "/v1/workflows/w-1/history", method: .get) {
+            try await client.execute(uri: "/v1/workflows/w-1/history", method: .get, headers: Self.auth) {
                 let entries = Self.body($0).arrayValue ?? []
                 #expect(entries.compactMap { $0["type"]?.stringValue } == ["submitted", "dispatched"])
             }
@@ -148,12 +157,14 @@ import Testing
                 #expect($0.status == .conflict)
                 #expect(Self.errorMessage($0).contains("waits for its child workflow '\(child)'"))
             }
-            try await client.execute(uri: "/v1/workflows/p/cancel", method: .post) { #expect($0.status == .ok) }
-            try await client.execute(uri: "/v1/workflows/p/cancel", method: .post) {
+            try await client.execute(uri: "/v1/workflows/p/cancel", method: .post, headers: Self.auth) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(uri: "/v1/workflows/p/cancel", method: .post, headers: Self.auth) {
                 #expect($0.status == .conflict)
                 #expect(Self.errorMessage($0).contains("already ended (cancelled)"))
             }
-            try await client.execute(uri: "/v1/workflows/\(child)", method: .get) {
+            try await client.execute(uri: "/v1/workflows/\(child)", method: .get, headers: Self.auth) {
                 let view = Self.body($0)
                 #expect(view["status"] == "cancelled")  // taken with its parent
             }
@@ -184,8 +195,10 @@ import Testing
                 }
                 #expect(Set(fields.keys).isSubset(of: ["code", "message", "details"]))
             }
-            try await client.execute(uri: "/v2/nothing", method: .get) { expectError($0, .notFound, code: "no_route") }
-            try await client.execute(uri: "/v1/workflows/nobody", method: .get) {
+            try await client.execute(uri: "/v2/nothing", method: .get, headers: Self.auth) {
+                expectError($0, .notFound, code: "no_route")
+            }
+            try await client.execute(uri: "/v1/workflows/nobody", method: .get, headers: Self.auth) {
                 expectError($0, .notFound, code: "not_found")
             }
             try await client.execute(
@@ -208,10 +221,10 @@ import Testing
                 uri: "/v1/workflows", method: .post, headers: Self.jsonHeaders,
                 body: Self.json(#"{"agent": "chain", "input": "\#(String(repeating: "x", count: 70_000))"}"#)
             ) { expectError($0, .contentTooLarge, code: "content_too_large") }
-            try await client.execute(uri: "/v1/workflows?limit=0", method: .get) {
+            try await client.execute(uri: "/v1/workflows?limit=0", method: .get, headers: Self.auth) {
                 expectError($0, .badRequest, code: "invalid_request")
             }
-            try await client.execute(uri: "/v1/workflows?limit=many", method: .get) {
+            try await client.execute(uri: "/v1/workflows?limit=many", method: .get, headers: Self.auth) {
                 expectError($0, .badRequest, code: "invalid_request")
             }
         }
@@ -225,7 +238,8 @@ import Testing
         try await routes.app.test(.router) { client in
             for contentType in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
                 try await client.execute(
-                    uri: "/v1/workflows", method: .post, headers: [.contentType: contentType],
+                    uri: "/v1/workflows", method: .post,
+                    headers: [.contentType: contentType, .authorization: "Bearer \(Self.key.text)"],
                     body: Self.json(#"{"id": "forged", "agent": "chain"}"#)
                 ) {
                     #expect($0.status == .unsupportedMediaType)
@@ -233,11 +247,15 @@ import Testing
                 }
             }
             try await client.execute(
-                uri: "/v1/workflows", method: .post, body: Self.json(#"{"id": "forged", "agent": "chain"}"#)
+                uri: "/v1/workflows", method: .post, headers: Self.auth,
+                body: Self.json(#"{"id": "forged", "agent": "chain"}"#)
             ) { #expect($0.status == .unsupportedMediaType) }
-            try await client.execute(uri: "/v1/workflows/forged", method: .get) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/v1/workflows/forged", method: .get, headers: Self.auth) {
+                #expect($0.status == .notFound)
+            }
             try await client.execute(
-                uri: "/v1/workflows", method: .post, headers: [.contentType: "application/json; charset=utf-8"],
+                uri: "/v1/workflows", method: .post,
+                headers: [.contentType: "application/json; charset=utf-8", .authorization: "Bearer \(Self.key.text)"],
                 body: Self.json(#"{"id": "declared", "agent": "chain"}"#)
             ) { #expect($0.status == .created) }
         }

@@ -76,9 +76,8 @@ import Testing
         let outcomes = try await withThrowingTaskGroup(of: (String, Bool).self) { group in
             for id in ids + ids + ids {
                 group.addTask {
-                    switch try await batcher.run([
-                        SubmitWorkflowRequest(id: id, agent: "chain", input: ["id": .string(id)])
-                    ])[0] {
+                    let request = SubmitWorkflowRequest(id: id, agent: "chain", input: ["id": .string(id)])
+                    return switch try await batcher.run([.init(request: request, tenant: "default")])[0] {
                     case .created(let view, _): (view.id, true)
                     case .existing(let view): (view.id, false)
                     default: (id, false)

@@ -29,7 +29,7 @@ final class InMemoryWorkflowTransaction: WorkflowTransaction {
         tables.workflows[workflow.id] = InMemoryWorkflowRepository.Row(
             stored: StoredWorkflow(
                 id: workflow.id, agent: workflow.agent, inputText: JSONColumn.text(workflow.input),
-                caller: workflow.caller, machine: try Self.stored(workflow.machine)),
+                caller: workflow.caller, tenant: workflow.tenant, machine: try Self.stored(workflow.machine)),
             input: workflow.input, fingerprint: workflow.fingerprint, parentId: workflow.parentId,
             childKey: workflow.childKey, createdAt: workflow.now, updatedAt: workflow.now)
         return true
@@ -149,7 +149,8 @@ final class InMemoryWorkflowTransaction: WorkflowTransaction {
             id: id, agent: row.stored.agent, status: machine.status, attempt: machine.attempt, input: row.input,
             progress: row.progress, result: row.result, error: row.error, checkpointStep: machine.checkpointStep,
             interrupt: try row.interrupt.map { try JSONValue(encoding: $0) }, caller: row.stored.caller,
-            parentId: row.parentId, usage: row.usage, createdAt: row.createdAt, updatedAt: row.updatedAt)
+            tenant: row.stored.tenant, parentId: row.parentId, usage: row.usage, createdAt: row.createdAt,
+            updatedAt: row.updatedAt)
     }
 
     /// The machine as PostgreSQL gives it back: through its JSON column, so that a

@@ -2,10 +2,18 @@ import BatonContracts
 import Foundation
 import Synchronization
 
-/// A `TaskDelegate` that records submissions and answers with a finished task. The
-/// real one, over the scheduler's API, is exercised by the integration tests.
+/// A `TaskDelegate` that records submissions and answers with a finished task, as a
+/// scheduler would for a key held by `owner` (the caller of what it submits). Tasks in
+/// `othersTasks` belong to someone else of the tenant. The real one, over the
+/// scheduler's API, is exercised by the integration tests.
 public final class RecordingTasks: TaskDelegate {
-    public init() {}
+    let owner: String
+    let othersTasks: [String: String]
+
+    public init(owner: String = "bob", othersTasks: [String: String] = [:]) {
+        self.owner = owner
+        self.othersTasks = othersTasks
+    }
 
     private let submissions = Mutex<[SubmitWorkflowRequest]>([])
 
@@ -13,11 +21,13 @@ public final class RecordingTasks: TaskDelegate {
 
     public func submit(_ task: SubmitWorkflowRequest) async throws -> WorkflowView {
         submissions.withLock { $0.append(task) }
-        return Self.view(id: task.id ?? "task-1", status: .pending, caller: task.caller)
+        return Self.view(id: task.id ?? "task-1", status: .pending, caller: task.caller ?? owner)
     }
 
     public func status(of id: String) async throws -> WorkflowView {
-        Self.view(id: id, status: .completed, result: ["report": ["summary": "Carrier contracts explain most delays."]])
+        Self.view(
+            id: id, status: .completed, result: ["report": ["summary": "Carrier contracts explain most delays."]],
+            caller: othersTasks[id] ?? owner)
     }
 
     public static func view(

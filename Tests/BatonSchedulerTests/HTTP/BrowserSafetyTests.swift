@@ -1,0 +1,73 @@
+import BatonContracts
+import BatonHTTPClient
+import BatonPostgres
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+@testable import BatonScheduler
+
+/// Issue #13: any `Host` was accepted, so a page that rebinds its own name to the
+/// scheduler's address (DNS rebinding) could read what the scheduler serves; and the
+/// answers did not forbid framing or sniffing.
+@Suite struct BrowserSafetyTests {
+    static func app() async throws -> some ApplicationProtocol {
+        let pool = try await TestDatabase.fresh()
+        let engine = WorkflowEngine(
+            repository: PostgresWorkflowRepository(pool: pool),
+            settings: WorkflowEngine.Settings(
+                commandQueue: "agents", defaults: WorkflowOptions(), checkpointRetention: 3),
+            relayWake: nil)
+        let router = try SchedulerRouter.make(
+            engine: engine, pool: pool, database: DependencyHealth(name: "PostgreSQL"),
+            broker: DependencyHealth(name: "RabbitMQ"), metrics: nil, maxRequestBytes: 64 * 1024, apiKeys: [],
+            allowedHosts: BrowserSafety.defaultHosts(httpHost: "127.0.0.1"), logger: Logger(label: "test"))
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+    }
+
+    /// Over a real connection with libcurl, which sends the `Host` it is given (the test
+    /// framework's client would send the URL's).
+    @Test func aRequestForAnotherHostIsRefused() async throws {
+        try await Self.app().test(.live) { client in
+            let port = try #require(client.port)
+            for host in ["evil.example", "evil.example:8080", "127.0.0.1.evil.example"] {
+                let response = try await HTTPClient.send(
+                    BatonHTTPClient.HTTPRequest(url: "http://127.0.0.1:\(port)/healthz", headers: ["Host": host]))
+                #expect(response.status == 421, "\(host)")
+                #expect(
+                    JSONValue(parsing: String(decoding: response.body, as: UTF8.self))?["code"] == "host_not_allowed")
+                #expect(response.headers["x-frame-options"] == "DENY")
+            }
+            for host in ["127.0.0.1:8080", "localhost", "LOCALHOST:1", "[::1]:8080"] {
+                let response = try await HTTPClient.send(
+                    BatonHTTPClient.HTTPRequest(url: "http://127.0.0.1:\(port)/healthz", headers: ["Host": host]))
+                #expect(response.status == 200, "\(host)")
+            }
+        }
+    }
+
+    @Test func everyAnswerForbidsFramingAndSniffing() async throws {
+        try await Self.app().test(.live) { client in
+            for uri in ["/", "/healthz", "/v1/workflows", "/nothing"] {
+                try await client.execute(uri: uri, method: .get) {
+                    #expect($0.headers[.xContentTypeOptions] == "nosniff", "\(uri)")
+                    #expect($0.headers[BrowserSafety.frameOptions] == "DENY", "\(uri)")
+                    #expect($0.headers[BrowserSafety.referrerPolicy] == "no-referrer", "\(uri)")
+                }
+            }
+            try await client.execute(uri: "/", method: .get) {
+                #expect($0.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
+            }
+        }
+    }
+
+    @Test func hostNamesAreReadWithoutTheirPort() {
+        #expect(BrowserSafety.hostName("Example.org:8080") == "example.org")
+        #expect(BrowserSafety.hostName("[::1]:80") == "[::1]")
+        #expect(BrowserSafety.hostName("") == "")
+        #expect(BrowserSafety.defaultHosts(httpHost: "0.0.0.0") == nil)
+    }
+}
