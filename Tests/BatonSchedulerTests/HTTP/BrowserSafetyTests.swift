@@ -15,17 +15,7 @@ import Testing
 /// answers did not forbid framing or sniffing.
 @Suite struct BrowserSafetyTests {
     static func app() async throws -> some ApplicationProtocol {
-        let pool = try await TestDatabase.fresh()
-        let engine = WorkflowEngine(
-            repository: PostgresWorkflowRepository(pool: pool),
-            settings: WorkflowEngine.Settings(
-                commandQueue: "agents", defaults: WorkflowOptions(), checkpointRetention: 3),
-            relayWake: nil)
-        let router = try SchedulerRouter.make(
-            engine: engine, pool: pool, database: DependencyHealth(name: "PostgreSQL"),
-            broker: DependencyHealth(name: "RabbitMQ"), metrics: nil, maxRequestBytes: 64 * 1024, apiKeys: [],
-            allowedHosts: BrowserSafety.defaultHosts(httpHost: "127.0.0.1"), logger: Logger(label: "test"))
-        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await RoutesHarness(allowedHosts: BrowserSafety.defaultHosts(httpHost: "127.0.0.1")).liveApp
     }
 
     /// Over a real connection with libcurl, which sends the `Host` it is given (the test

@@ -13,39 +13,10 @@ import Testing
 /// engine and repository on the test PostgreSQL: what each route answers, and that
 /// every refusal says why in the one error shape.
 @Suite struct WorkflowRoutesTests {
-    struct Routes {
-        let engine: WorkflowEngine
-        let repository: PostgresWorkflowRepository
-        let app: Application<RouterResponder<BasicRequestContext>>
-
-        init() async throws {
-            let pool = try await TestDatabase.fresh()
-            repository = PostgresWorkflowRepository(pool: pool)
-            engine = WorkflowEngine(
-                repository: repository,
-                settings: WorkflowEngine.Settings(
-                    commandQueue: "agents", defaults: WorkflowOptions(), checkpointRetention: 3),
-                relayWake: nil)
-            let router = try SchedulerRouter.make(
-                engine: engine, pool: pool, database: DependencyHealth(name: "PostgreSQL"),
-                broker: DependencyHealth(name: "RabbitMQ"), metrics: nil, maxRequestBytes: 64 * 1024,
-                apiKeys: [
-                    ConfiguredAPIKey(
-                        name: "admin", tenant: "default", roles: ["admin"], sha256: WorkflowRoutesTests.key.sha256)
-                ], logger: Logger(label: "test"))
-            app = Application(router: router)
-        }
-
-        /// A worker's event for the workflow's current attempt, with its lease token.
-        func report(_ id: String, _ kind: WorkerEvent.Kind) async throws {
-            let machine = try #require(try await repository.transaction { tx in try tx.lockWorkflow(id)?.machine })
-            _ = try await engine.apply([
-                .worker(
-                    WorkerEvent(
-                        workflowId: id, attempt: machine.attempt, workerId: "w1", leaseToken: machine.leaseToken,
-                        kind: kind))
-            ])
-        }
+    static func routes() async throws -> RoutesHarness {
+        try await RoutesHarness(apiKeys: [
+            ConfiguredAPIKey(name: "admin", tenant: "default", roles: ["admin"], sha256: key.sha256)
+        ])
     }
 
     static func json(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
@@ -66,7 +37,7 @@ import Testing
     }
 
     @Test func submitFindsTheSameWorkflowAgainAndRefusesAnotherUnderItsId() async throws {
-        let routes = try await Routes()
+        let routes = try await Self.routes()
         try await routes.app.test(.router) { client in
             let body = Self.json(#"{"id": "w-1", "agent": "chain", "input": {"steps": 2}}"#)
             try await client.execute(uri: "/v1/workflows", method: .post, headers: Self.jsonHeaders, body: body) {
@@ -102,7 +73,7 @@ import Testing
     }
 
     @Test func answersAreCheckedAgainstTheirQuestion() async throws {
-        let routes = try await Routes()
+        let routes = try await Self.routes()
         try await routes.app.test(.router) { client in
             try await client.execute(
                 uri: "/v1/workflows", method: .post, headers: Self.jsonHeaders,
@@ -136,7 +107,7 @@ import Testing
     }
 
     @Test func aWaitForAChildIsNotAPersonsToAnswerAndAnEndedParentTakesNoChild() async throws {
-        let routes = try await Routes()
+        let routes = try await Self.routes()
         try await routes.app.test(.router) { client in
             try await client.execute(
                 uri: "/v1/workflows", method: .post, headers: Self.jsonHeaders,
@@ -182,7 +153,7 @@ import Testing
     /// (docs/openapi.yaml, `Error`), whoever answers it: an operation, the generated
     /// decoding, the body gate or the router.
     @Test func everyErrorHasTheDocumentedShape() async throws {
-        let routes = try await Routes()
+        let routes = try await Self.routes()
         try await routes.app.test(.router) { client in
             func expectError(_ response: TestResponse, _ status: HTTPResponse.Status, code: String) {
                 #expect(response.status == status)
@@ -234,7 +205,7 @@ import Testing
     /// workflows with a cross-origin `text/plain` form POST or a `no-cors` fetch, which a
     /// browser sends without asking the server first. Bodies must be JSON, declared so.
     @Test func aBodyThatIsNotDeclaredJSONIsRefusedAndChangesNothing() async throws {
-        let routes = try await Routes()
+        let routes = try await Self.routes()
         try await routes.app.test(.router) { client in
             for contentType in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
                 try await client.execute(
@@ -263,7 +234,7 @@ import Testing
 
     /// An unknown agent's refusal lists, for programs, the agents the live workers serve.
     @Test func anUnknownAgentsRefusalCarriesTheServedAgents() async throws {
-        let routes = try await Routes()
+        let routes = try await Self.routes()
         try await routes.repository.pool.transaction { db in
             try WorkerRegistry.record(
                 [WorkerStatus(workerId: "w1", agents: ["chain", "reviewed"], concurrency: 1)], now: Date(), on: db)

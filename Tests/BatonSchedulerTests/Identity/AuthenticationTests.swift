@@ -27,41 +27,6 @@ import Testing
             sha256: keys["mallory"]!.sha256),
     ]
 
-    struct Routes {
-        let engine: WorkflowEngine
-        let repository: PostgresWorkflowRepository
-        let app: Application<RouterResponder<BasicRequestContext>>
-
-        init() async throws {
-            let pool = try await TestDatabase.fresh()
-            repository = PostgresWorkflowRepository(pool: pool)
-            engine = WorkflowEngine(
-                repository: repository,
-                settings: WorkflowEngine.Settings(
-                    commandQueue: "agents", defaults: WorkflowOptions(), checkpointRetention: 3),
-                relayWake: nil)
-            let router = try SchedulerRouter.make(
-                engine: engine, pool: pool, database: DependencyHealth(name: "PostgreSQL"),
-                broker: DependencyHealth(name: "RabbitMQ"), metrics: nil, maxRequestBytes: 64 * 1024,
-                apiKeys: AuthenticationTests.configured, logger: Logger(label: "test"))
-            app = Application(router: router)
-        }
-
-        func leaseToken(of id: String) async throws -> String {
-            try #require(try await repository.transaction { tx in try tx.lockWorkflow(id)?.machine.leaseToken })
-        }
-
-        func report(_ id: String, _ kind: WorkerEvent.Kind) async throws {
-            let machine = try #require(try await repository.transaction { tx in try tx.lockWorkflow(id)?.machine })
-            _ = try await engine.apply([
-                .worker(
-                    WorkerEvent(
-                        workflowId: id, attempt: machine.attempt, workerId: "w1", leaseToken: machine.leaseToken,
-                        kind: kind))
-            ])
-        }
-    }
-
     static func headers(_ token: String?, json: Bool = false) -> HTTPFields {
         var fields: HTTPFields = [:]
         if let token { fields[.authorization] = "Bearer \(token)" }
@@ -76,7 +41,7 @@ import Testing
     }
 
     @Test func aRequestWithoutAKnownKeyIsRefusedAndTheProbesStayOpen() async throws {
-        let routes = try await Routes()
+        let routes = try await RoutesHarness(apiKeys: Self.configured)
         try await routes.app.test(.router) { client in
             let unknown = APIKeyToken.generate().text
             for token in [nil, unknown, "not-a-key", "bl_00_nobody", Self.key("alice") + "0"] {
@@ -99,7 +64,7 @@ import Testing
     }
 
     @Test func rolesBoundWhatAKeyMayDo() async throws {
-        let routes = try await Routes()
+        let routes = try await RoutesHarness(apiKeys: Self.configured)
         try await routes.app.test(.router) { client in
             try await client.execute(
                 uri: "/v1/workflows", method: .post, headers: Self.headers(Self.key("bob"), json: true),
@@ -127,7 +92,7 @@ import Testing
     }
 
     @Test func theCallerIsWhoTheKeySaysAndCannotBeTyped() async throws {
-        let routes = try await Routes()
+        let routes = try await RoutesHarness(apiKeys: Self.configured)
         try await routes.app.test(.router) { client in
             try await client.execute(
                 uri: "/v1/workflows", method: .post, headers: Self.headers(Self.key("alice"), json: true),
@@ -150,7 +115,7 @@ import Testing
     /// Another tenant's workflow is a 404 to every operation, is never listed, cannot
     /// be a parent, and is not changed by any of it.
     @Test func anotherTenantsWorkflowIsInvisibleAndUntouchable() async throws {
-        let routes = try await Routes()
+        let routes = try await RoutesHarness(apiKeys: Self.configured)
         try await routes.app.test(.router) { client in
             try await client.execute(
                 uri: "/v1/workflows", method: .post, headers: Self.headers(Self.key("alice"), json: true),
@@ -206,7 +171,7 @@ import Testing
     }
 
     @Test func aKeyMadeThroughTheAPIWorksUntilItIsRevoked() async throws {
-        let routes = try await Routes()
+        let routes = try await RoutesHarness(apiKeys: Self.configured)
         try await routes.app.test(.router) { client in
             let admin = Self.headers(Self.key("admin"), json: true)
             var token = ""
@@ -272,7 +237,7 @@ import Testing
     /// workflow's children only, in its tenant, as its caller; once the attempt is
     /// over it is worth nothing.
     @Test func aDelegationTokenActsForItsWorkflowWhileItsAttemptRuns() async throws {
-        let routes = try await Routes()
+        let routes = try await RoutesHarness(apiKeys: Self.configured)
         try await routes.app.test(.router) { client in
             for (id, holder) in [("parent", "alice"), ("other", "alice")] {
                 try await client.execute(

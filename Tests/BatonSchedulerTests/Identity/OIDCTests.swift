@@ -89,19 +89,10 @@ import Testing
     }
 
     static func routes(issuer: String) async throws -> some ApplicationProtocol {
-        let pool = try await TestDatabase.fresh()
-        let engine = WorkflowEngine(
-            repository: PostgresWorkflowRepository(pool: pool),
-            settings: WorkflowEngine.Settings(
-                commandQueue: "agents", defaults: WorkflowOptions(), checkpointRetention: 3),
-            relayWake: nil)
-        let router = try SchedulerRouter.make(
-            engine: engine, pool: pool, database: DependencyHealth(name: "PostgreSQL"),
-            broker: DependencyHealth(name: "RabbitMQ"), metrics: nil, maxRequestBytes: 64 * 1024, apiKeys: [],
+        try await RoutesHarness(
             oidc: OIDCConfiguration(
-                issuer: issuer, audience: "baton", tenantClaim: "org", rolesClaim: "realm_access.roles"),
-            logger: Logger(label: "test"))
-        return Application(router: router)
+                issuer: issuer, audience: "baton", tenantClaim: "org", rolesClaim: "realm_access.roles")
+        ).app
     }
 
     static func body(_ response: TestResponse) -> JSONValue {
