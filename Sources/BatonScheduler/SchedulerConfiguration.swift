@@ -1,6 +1,7 @@
 import BatonAMQP
 import BatonConfiguration
 import BatonContracts
+import Hummingbird
 
 /// `config/configuration_scheduler.yaml`, decoded and validated at start.
 public struct SchedulerConfiguration: Sendable, Codable, Equatable {
@@ -35,6 +36,8 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
     public var logLevel: String
     /// API keys of the configuration, by their hashes (more are made with `POST /v1/keys`).
     public var apiKeys: [ConfiguredAPIKey]
+    /// Origins whose pages may call the API from a browser (CORS); none by default.
+    public var corsOrigins: [String]
     /// An OpenID Connect issuer whose tokens are accepted beside API keys.
     public var oidc: OIDCConfiguration?
     /// Host names requests may name (`Host`), against DNS rebinding; empty: the loopback
@@ -62,6 +65,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         case apiKeys = "api_keys"
         case allowedHosts = "allowed_hosts"
         case oidc
+        case corsOrigins = "cors_origins"
     }
 
     public init(
@@ -72,8 +76,10 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         heartbeatIntervalSeconds: Double = 5, heartbeatTimeoutSeconds: Double = 30,
         startToCloseTimeoutSeconds: Double = 86_400, checkpointRetention: Int = 20, maxRequestBytes: Int = 1_048_576,
         logLevel: String = "info", brokerRecoveryGraceSeconds: Double = 15, eventPartitions: Int = 16,
-        apiKeys: [ConfiguredAPIKey] = [], allowedHosts: [String] = [], oidc: OIDCConfiguration? = nil
+        apiKeys: [ConfiguredAPIKey] = [], allowedHosts: [String] = [], oidc: OIDCConfiguration? = nil,
+        corsOrigins: [String] = []
     ) {
+        self.corsOrigins = corsOrigins
         self.oidc = oidc
         self.apiKeys = apiKeys
         self.allowedHosts = allowedHosts
@@ -119,6 +125,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         apiKeys = try c.decode(.apiKeys, default: d.apiKeys)
         allowedHosts = try c.decode(.allowedHosts, default: d.allowedHosts)
         oidc = try c.decodeIfPresent(OIDCConfiguration.self, forKey: .oidc)
+        corsOrigins = try c.decode(.corsOrigins, default: d.corsOrigins)
     }
 
     /// `BATON_POSTGRES_URL`, `BATON_BROKER_URL`, `BATON_HTTP_PORT`, … override the file.
@@ -190,6 +197,11 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         validator.require(
             Set(apiKeys.map(\.sha256)).count == apiKeys.count, "api_keys: two entries have the same sha256")
         for problem in oidc?.problems() ?? [] { validator.require(false, problem) }
+        for origin in corsOrigins {
+            if let problem = CORSPolicyMiddleware<BasicRequestContext>.problem(origin) {
+                validator.require(false, problem)
+            }
+        }
         for host in allowedHosts where host != "*" {
             validator.require(
                 !host.isEmpty && !host.contains(":") || host.hasPrefix("["),

@@ -13,11 +13,13 @@ enum SchedulerRouter {
     static func make(
         engine: WorkflowEngine, pool: PostgresPool, database: DependencyHealth, broker: DependencyHealth,
         metrics: PrometheusCollectorRegistry?, maxRequestBytes: Int, apiKeys: [ConfiguredAPIKey],
-        oidc: OIDCConfiguration? = nil, allowedHosts: Set<String>? = nil, logger: Logger
+        oidc: OIDCConfiguration? = nil, allowedHosts: Set<String>? = nil, corsOrigins: Set<String> = [],
+        logger: Logger
     ) throws -> Router<BasicRequestContext> {
         let keys = APIKeyStore(configured: apiKeys, pool: pool)
         let router = Router()
         router.add(middleware: BrowserSafetyMiddleware(allowedHosts: allowedHosts))
+        if !corsOrigins.isEmpty { router.add(middleware: CORSPolicyMiddleware(origins: corsOrigins)) }
         router.add(middleware: ErrorMiddleware(database: database))
         router.add(middleware: JSONBodyMiddleware(maxRequestBytes: maxRequestBytes))
         MetricsRoutes.add(to: router, registry: metrics)

@@ -60,4 +60,42 @@ import Testing
         #expect(BrowserSafety.hostName("") == "")
         #expect(BrowserSafety.defaultHosts(httpHost: "0.0.0.0") == nil)
     }
+
+    /// A configured origin's page may call the API (preflight and answers carry its
+    /// origin, never credentials); any other origin's gets no CORS header, so the
+    /// browser keeps the answers from it.
+    @Test func onlyConfiguredOriginsGetCORSHeaders() async throws {
+        let routes = try await RoutesHarness(corsOrigins: ["https://ops.example"])
+        try await routes.app.test(.router) { client in
+            let preflight: HTTPFields = [
+                .origin: "https://ops.example", .accessControlRequestMethod: "POST",
+                .accessControlRequestHeaders: "authorization, content-type",
+            ]
+            try await client.execute(uri: "/v1/workflows", method: .options, headers: preflight) {
+                #expect($0.status == .noContent)
+                #expect($0.headers[.accessControlAllowOrigin] == "https://ops.example")
+                #expect($0.headers[.accessControlAllowHeaders]?.lowercased().contains("authorization") == true)
+                #expect($0.headers[.accessControlAllowCredentials] == nil)
+                #expect($0.headers[BrowserSafety.frameOptions] == "DENY")
+            }
+            try await client.execute(uri: "/v1/workflows", method: .get, headers: [.origin: "https://ops.example"]) {
+                #expect($0.status == .unauthorized)  // an answer, with its origin, still needs a key
+                #expect($0.headers[.accessControlAllowOrigin] == "https://ops.example")
+            }
+            for origin in ["https://evil.example", "null", "https://ops.example.evil.example"] {
+                try await client.execute(uri: "/v1/workflows", method: .get, headers: [.origin: origin]) {
+                    #expect($0.headers[.accessControlAllowOrigin] == nil, "\(origin)")
+                }
+                try await client.execute(
+                    uri: "/v1/workflows", method: .options,
+                    headers: [.origin: origin, .accessControlRequestMethod: "POST"]
+                ) {
+                    #expect($0.headers[.accessControlAllowOrigin] == nil, "\(origin)")
+                }
+            }
+        }
+        #expect(CORSPolicyMiddleware<BasicRequestContext>.problem("https://ops.example:8443") == nil)
+        #expect(CORSPolicyMiddleware<BasicRequestContext>.problem("https://ops.example/") != nil)
+        #expect(CORSPolicyMiddleware<BasicRequestContext>.problem("*") != nil)
+    }
 }

@@ -18,7 +18,8 @@ struct RoutesHarness {
     let liveApp: Application<RouterResponder<BasicRequestContext>>
 
     init(
-        apiKeys: [ConfiguredAPIKey] = [], oidc: OIDCConfiguration? = nil, allowedHosts: Set<String>? = nil
+        apiKeys: [ConfiguredAPIKey] = [], oidc: OIDCConfiguration? = nil, allowedHosts: Set<String>? = nil,
+        corsOrigins: Set<String> = []
     ) async throws {
         let pool = try await TestDatabase.fresh()
         repository = PostgresWorkflowRepository(pool: pool)
@@ -30,7 +31,7 @@ struct RoutesHarness {
         let router = try SchedulerRouter.make(
             engine: engine, pool: pool, database: DependencyHealth(name: "PostgreSQL"),
             broker: DependencyHealth(name: "RabbitMQ"), metrics: nil, maxRequestBytes: 64 * 1024, apiKeys: apiKeys,
-            oidc: oidc, allowedHosts: allowedHosts, logger: Logger(label: "test"))
+            oidc: oidc, allowedHosts: allowedHosts, corsOrigins: corsOrigins, logger: Logger(label: "test"))
         app = Application(router: router)
         liveApp = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     }
