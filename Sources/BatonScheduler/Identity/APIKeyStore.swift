@@ -13,18 +13,23 @@ import Synchronization
 final class APIKeyStore: Sendable {
     static let cacheSeconds = 5.0
     let configured: [ConfiguredAPIKey]
+    /// The configured keys' holders, made once: every request with such a key looks here.
+    private let configuredHolders: [(sha256: String, principal: Principal)]
     let pool: PostgresPool
     private let remembered = Mutex<[String: (principal: Principal?, until: ContinuousClock.Instant)]>([:])
 
     init(configured: [ConfiguredAPIKey], pool: PostgresPool) {
         self.configured = configured
+        configuredHolders = configured.map { ($0.sha256, $0.principal) }
         self.pool = pool
     }
 
     /// The key's holder; nil for a key nobody made, or one revoked.
     func principal(for token: APIKeyToken) async throws -> Principal? {
         let hash = token.sha256
-        if let key = configured.first(where: { APIKeyToken.sameHash($0.sha256, hash) }) { return key.principal }
+        if let holder = configuredHolders.first(where: { APIKeyToken.sameHash($0.sha256, hash) }) {
+            return holder.principal
+        }
         let now = ContinuousClock.now
         if let entry = remembered.withLock({ $0[hash] }), entry.until > now { return entry.principal }
         let row = try await pool.autocommit { db in

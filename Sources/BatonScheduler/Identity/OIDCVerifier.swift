@@ -16,6 +16,8 @@ actor OIDCVerifier {
     private var keys = JWTKeyCollection()
     private var knownKeyIds: Set<String> = []
     private var fetchedAt: ContinuousClock.Instant?
+    /// Why the last fetch failed, while no keys were ever had: an outage, not the token's fault.
+    private var fetchFailure: KeysUnavailable?
     private let refreshInterval: Duration = .seconds(30)
     /// Clocks of issuer and scheduler differ a little.
     private let leeway: TimeInterval = 60
@@ -39,6 +41,7 @@ actor OIDCVerifier {
         if fetchedAt == nil || (keyId.map { !knownKeyIds.contains($0) } ?? false) && mayRefresh {
             try await fetchKeys()
         }
+        if let fetchFailure { throw fetchFailure }
         let claims: TokenClaims
         do {
             claims = try await keys.verify(token, as: TokenClaims.self)
@@ -101,8 +104,11 @@ actor OIDCVerifier {
             try await fresh.add(jwks: jwks)
             keys = fresh
             knownKeyIds = Set(jwks.keys.compactMap { $0.keyIdentifier?.string })
+            fetchFailure = nil
         } catch {
-            throw KeysUnavailable(description: "the identity provider's keys cannot be fetched: \(error)")
+            let failure = KeysUnavailable(description: "the identity provider's keys cannot be fetched: \(error)")
+            if knownKeyIds.isEmpty { fetchFailure = failure }
+            throw failure
         }
     }
 

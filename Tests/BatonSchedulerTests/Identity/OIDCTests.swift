@@ -212,6 +212,23 @@ import Testing
         }
     }
 
+    /// An issuer whose keys cannot be fetched is an outage (503), for the first token and
+    /// for those that follow before the next try, never a bad signature (401).
+    @Test func anIssuerThatCannotBeReachedIsAnOutageNotARefusal() async throws {
+        let issuer = try await Issuer(kid: "k1")
+        let claims = Claims(
+            iss: "http://127.0.0.1:9", aud: ["baton"], sub: "alice", exp: Date().timeIntervalSince1970 + 300,
+            org: "acme")
+        let token = try await issuer.token(claims, kid: "k1")
+        let verifier = OIDCVerifier(
+            configuration: OIDCConfiguration(
+                issuer: "http://127.0.0.1:9", jwksURL: "http://127.0.0.1:9/keys", audience: "baton", tenantClaim: "org")
+        )
+        for _ in 0..<2 {
+            await #expect(throws: OIDCVerifier.KeysUnavailable.self) { try await verifier.principal(for: token) }
+        }
+    }
+
     @Test func claimsAreReadAtDottedPathsAndRolesFromAStringToo() throws {
         let claims: JSONValue = ["realm_access": ["roles": ["read"]], "scope": "submit read openid"]
         #expect(OIDCVerifier.claim("realm_access.roles", in: claims) == ["read"])
