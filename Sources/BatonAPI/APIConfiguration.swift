@@ -5,6 +5,7 @@ import OpenAPIRuntime
 /// are generated from docs/openapi.yaml at build time.
 public enum APIConfiguration {
     /// Compact JSON with sorted keys: the answers are read by programs, and equal
-    /// values are equal bytes.
-    public static let runtime = Configuration(jsonEncodingOptions: [.sortedKeys])
+    /// values are equal bytes. Slashes stay as they are: JSON pointers, paths and URLs
+    /// in messages read as written.
+    public static let runtime = Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes])
 }

@@ -10,12 +10,25 @@ public protocol Agent: Sendable {
     /// What the worker must provide; checked when the worker starts.
     var requirements: AgentRequirements { get }
 
+    /// What it does and answers with, for `GET /v1/agents`.
+    var summary: String { get }
+
+    /// What its input must be. The scheduler refuses a submission that does not fit,
+    /// so `run` sees only inputs that do (it still checks what a schema cannot say).
+    var inputSchema: JSONSchema { get }
+
     /// Runs to the end, or to a question for a person, from `run.checkpoint` if set.
     func run(_ run: AgentRun, hooks: GraphRunHooks) async throws -> AgentOutcome
 }
 
 extension Agent {
     public var requirements: AgentRequirements { [] }
+    public var summary: String { "" }
+    public var inputSchema: JSONSchema { .anything }
+
+    public var descriptor: AgentDescriptor {
+        AgentDescriptor(name: name, summary: summary, inputSchema: inputSchema.value)
+    }
 }
 
 /// Resources an agent cannot run without.

@@ -1,3 +1,5 @@
+import BatonContracts
+
 /// The agents a worker offers, by name.
 public struct AgentRegistry: Sendable {
     private var agents: [String: any Agent] = [:]
@@ -13,6 +15,8 @@ public struct AgentRegistry: Sendable {
     public func agent(named name: String) -> (any Agent)? { agents[name] }
 
     public var names: [String] { agents.keys.sorted() }
+
+    public var descriptors: [AgentDescriptor] { names.compactMap { agents[$0]?.descriptor } }
 
     /// Every agent this build ships, given what the worker provides.
     public static func builtIn(resources: AgentResources = AgentResources()) -> AgentRegistry {
@@ -37,7 +41,14 @@ public struct AgentRegistry: Sendable {
                 problems.append("agents: unknown agent '\(name)'; this build has: \(all.names.joined(separator: ", "))")
                 continue
             }
-            let missing = resources.problems(for: agent.requirements, agent: name)
+            var missing = resources.problems(for: agent.requirements, agent: name)
+            let unchecked = agent.inputSchema.unsupportedKeywords
+            if !unchecked.isEmpty {
+                // A constraint the scheduler would not check is a bug in the agent, not an input's.
+                missing.append(
+                    "agent '\(name)' declares input schema keywords Baton does not check: \(unchecked.joined(separator: ", ")); use only \(JSONSchema.checkedKeywords.sorted().joined(separator: ", "))"
+                )
+            }
             if missing.isEmpty {
                 registry.register(agent)
             } else if names.isEmpty {

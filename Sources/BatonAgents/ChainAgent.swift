@@ -35,6 +35,34 @@ public struct ChainAgent: Agent {
     }
 
     public let name = "chain"
+    public var summary: String {
+        "A chain of steps that call no model: for tests, benchmarks and trying a deployment out."
+    }
+    public var inputSchema: JSONSchema {
+        JSONSchema([
+            "type": "object",
+            "additionalProperties": false,
+            "properties": [
+                "steps": ["type": "integer", "minimum": 1, "maximum": 1000, "default": 5],
+                "sleep_ms": [
+                    "type": "integer", "minimum": 0, "maximum": 3_600_000, "default": 0,
+                    "description": "How long each step sleeps, in place of a model call.",
+                ],
+                "ask_at": [
+                    "type": "integer", "minimum": 0, "maximum": 999,
+                    "description": "The step that asks a person to go on.",
+                ],
+                "payload_bytes": [
+                    "type": "integer", "minimum": 0, "maximum": .number(Double(Self.maximumPayloadBytes)),
+                    "description": "Bytes each step adds to the state.",
+                ],
+                "exec_log": [
+                    "type": "string", "minLength": 1, "maxLength": 255,
+                    "description": "Test hook: a file in the worker's test_hooks_folder that logs every step run.",
+                ],
+            ],
+        ])
+    }
     /// See `AgentResources.testHooksFolder`.
     public let testHooksFolder: String?
 

@@ -13,6 +13,10 @@ import Foundation
 public struct OperationsAnalysisAgent: Agent {
     public let name = "operations_analysis"
     public var requirements: AgentRequirements { .model }
+    public var summary: String {
+        "Answers a business-operations question: plans the areas, gathers evidence with tools, analyses each area in parallel and writes a report."
+    }
+    public var inputSchema: JSONSchema { OperationsInput.schema }
     let resources: AgentResources
 
     public init(resources: AgentResources) {

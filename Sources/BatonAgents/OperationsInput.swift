@@ -6,6 +6,28 @@ import BatonContracts
 enum OperationsInput {
     static let maxAreas = 20
 
+    /// The input of both operations agents.
+    static let schema = JSONSchema([
+        "type": "object",
+        "required": ["request"],
+        "additionalProperties": false,
+        "properties": [
+            "request": [
+                "type": "string", "minLength": 1, "maxLength": 20_000,
+                "description": "The question the analysis answers, in plain words.",
+            ],
+            "areas": [
+                "type": ["array", "null"], "maxItems": .number(Double(maxAreas)),
+                "items": ["type": "string", "minLength": 1, "maxLength": 200],
+                "description": "The business areas to analyse, such as \"logistics\"; without it the model plans them.",
+            ],
+            "provider": [
+                "type": "string", "minLength": 1, "maxLength": 200,
+                "description": "The worker's model provider to use; without it, 'default'.",
+            ],
+        ],
+    ])
+
     /// The area names, lowercased, in the order given, each once; empty when absent.
     static func areas(_ value: JSONValue?) throws(AgentInputError) -> [String] {
         guard let value, value != .null else { return [] }

@@ -19,6 +19,10 @@ import Foundation
 public struct ReviewedAnalysisAgent: Agent {
     public let name = "reviewed_analysis"
     public var requirements: AgentRequirements { [.model, .tasks] }
+    public var summary: String {
+        "An operations analysis a person reviews: asks to confirm the scope, delegates a deep dive to a child workflow, and asks to approve the report before it is published."
+    }
+    public var inputSchema: JSONSchema { OperationsInput.schema }
     let resources: AgentResources
 
     public init(resources: AgentResources) {

@@ -9,6 +9,7 @@ struct BatonCommand: AsyncParsableCommand {
         abstract: "Submit and follow Baton workflows.",
         subcommands: [
             SubmitCommand.self, StatusCommand.self, WatchCommand.self, HistoryCommand.self, ListCommand.self,
+            AgentsCommand.self,
             AnswerCommand.self,
             CancelCommand.self, ChatCommand.self, KeysCommand.self, DevCommand.self,
         ])

@@ -7,6 +7,8 @@ public struct WorkerStatus: Sendable, Hashable, Codable {
     public var workerId: String
     /// The agents this worker serves.
     public var agents: [String]
+    /// What each of `agents` is and takes; absent from workers older than this field.
+    public var descriptors: [AgentDescriptor]?
     public var concurrency: Int
     /// True in the last report of a worker that is stopping.
     public var stopping: Bool
@@ -14,9 +16,13 @@ public struct WorkerStatus: Sendable, Hashable, Codable {
     /// How often a worker reports; a worker silent for three intervals counts as gone.
     public static let interval: Double = 15
 
-    public init(workerId: String, agents: [String], concurrency: Int, stopping: Bool = false) {
+    public init(
+        workerId: String, agents: [String], descriptors: [AgentDescriptor]? = nil, concurrency: Int,
+        stopping: Bool = false
+    ) {
         self.workerId = workerId
         self.agents = agents
+        self.descriptors = descriptors
         self.concurrency = concurrency
         self.stopping = stopping
     }
@@ -40,6 +46,12 @@ public enum EventsQueueMessage: Sendable, Hashable {
         else { throw .malformed("workerId must be 1 to 256 characters without control characters") }
         guard status.agents.count <= 1000, status.agents.allSatisfy(Identifiers.isValidAgentName) else {
             throw .malformed("agents must be at most 1000 agent names (\(Identifiers.agentNameRule))")
+        }
+        if let descriptors = status.descriptors {
+            guard descriptors.allSatisfy({ status.agents.contains($0.name) && $0.summary.count <= 4096 }) else {
+                throw .malformed(
+                    "descriptors must describe only the listed agents, each summary at most 4096 characters")
+            }
         }
         return .workerStatus(status)
     }

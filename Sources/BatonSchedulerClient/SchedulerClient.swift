@@ -147,6 +147,19 @@ public struct SchedulerClient: Sendable {
         }
     }
 
+    /// The agents the live workers serve, with their input schemas.
+    public func agents() async throws(SchedulerClientError) -> [AgentView] {
+        try await call { () async throws -> Outcome<[AgentView]> in
+            switch try await client.listAgents() {
+            case .ok(let ok): .value(try ok.body.json)
+            case .unauthorized(let error): .refused(401, try error.body.json)
+            case .forbidden(let error): .refused(403, try error.body.json)
+            case .serviceUnavailable(let error): .refused(503, try error.body.json)
+            case .undocumented(let status, let payload): .undocumented(status, payload)
+            }
+        }
+    }
+
     public func listKeys() async throws(SchedulerClientError) -> [APIKeyView] {
         try await call { () async throws -> Outcome<[APIKeyView]> in
             switch try await client.listKeys() {

@@ -308,7 +308,8 @@ public struct WorkerService: Service {
         AMQPMessage(
             routingKey: configuration.eventsQueue,
             body: WorkerStatus(
-                workerId: workerId, agents: registry.names, concurrency: configuration.concurrency, stopping: stopping
+                workerId: workerId, agents: registry.names, descriptors: registry.descriptors,
+                concurrency: configuration.concurrency, stopping: stopping
             ).encoded(),
             exchange: Topology.eventsExchange(for: configuration.eventsQueue))
     }

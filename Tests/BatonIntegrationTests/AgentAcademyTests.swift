@@ -86,7 +86,6 @@ import Testing
                         id: id, agent: "reviewed_analysis",
                         input: [
                             "request": "Why are deliveries late?", "areas": ["logistics", "support"],
-                            "child_poll_ms": 50,
                         ],
                         caller: "alice"), as: "alice")
                 let scope = try await Self.waitForQuestion(stack, id, titled: "Validate the analysis scope")

@@ -27,6 +27,24 @@ import Testing
         }
     }
 
+    /// A live worker's agents reach `GET /v1/agents` with their input schemas over the
+    /// broker, and the scheduler holds a submission to the schema the worker declared.
+    @Test func theLiveWorkersAgentsAreListedWithTheirSchemasAndInputsChecked() async throws {
+        try await Stack.run { stack in
+            var agents: [AgentView] = []
+            try await Stack.waitUntil("the worker's agents") {
+                agents = try JSONDecoder().decode([AgentView].self, from: try await stack.get("/v1/agents").body)
+                return agents.contains { $0.name == "chain" }
+            }
+            let chain = try #require(agents.first { $0.name == "chain" })
+            #expect(chain.workers == 1)
+            #expect(chain.inputSchema?["properties"]?["steps"]?["maximum"] == 1000)
+            let response = try await stack.post("/v1/workflows", json: #"{"agent": "chain", "input": {"steps": 1001}}"#)
+            #expect(response.status == 400)
+            #expect(String(decoding: response.body, as: UTF8.self).contains("input/steps: must be at most 1000"))
+        }
+    }
+
     @Test func reusingAnIdForOtherInputIsAConflict() async throws {
         try await Stack.run { stack in
             _ = try await stack.submit(SubmitWorkflowRequest(id: "dup", agent: "chain", input: ["steps": 1]))

@@ -17,6 +17,7 @@ struct WorkflowController: APIProtocol {
     let submissions: GroupCommit<WorkflowEngine.Submission, WorkflowEngine.SubmitOutcome>
     let pool: PostgresPool
     let keys: APIKeyStore
+    let agents: AgentCatalog
     let logger: Logger
     private let submitted = Counter(label: "baton_workflows_submitted_total")
 
@@ -27,6 +28,7 @@ struct WorkflowController: APIProtocol {
         }
         self.pool = pool
         self.keys = keys
+        agents = AgentCatalog(pool: pool)
         self.logger = logger
     }
 
@@ -60,6 +62,17 @@ struct WorkflowController: APIProtocol {
                             "'caller' is set from your identity ('\(caller.subject)'); leave it out or give that"))))
         }
         submission.caller = caller.subject
+        let violations = try await agents.violations(of: submission.input ?? .object([:]), for: submission.agent)
+        if !violations.isEmpty {
+            return .badRequest(
+                .init(
+                    body: .json(
+                        APIError(
+                            code: "invalid_input",
+                            message:
+                                "the input does not fit agent '\(submission.agent)' (see GET /v1/agents): \(violations.map(\.description).joined(separator: "; "))",
+                            details: ["violations": try JSONValue(encoding: violations)]))))
+        }
         switch try await submissions.run([WorkflowEngine.Submission(request: submission, tenant: caller.tenant)])[0] {
         case .created(var view, let warning):
             view.warnings = warning.map { [$0] }
@@ -132,6 +145,11 @@ struct WorkflowController: APIProtocol {
                 tenant: caller.tenant, status: input.query.status, parent: parent, limit: limit, on: db)
         }
         return .ok(.init(body: .json(views)))
+    }
+
+    func listAgents(_ input: Operations.ListAgents.Input) async throws -> Operations.ListAgents.Output {
+        let agents = try await agents.agents
+        return .ok(.init(body: .json(agents.keys.sorted().compactMap { agents[$0] })))
     }
 
     func getWorkflow(_ input: Operations.GetWorkflow.Input) async throws -> Operations.GetWorkflow.Output {

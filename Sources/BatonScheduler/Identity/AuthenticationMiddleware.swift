@@ -27,6 +27,7 @@ struct AuthenticationMiddleware: ServerMiddleware {
         Operations.GetIdentity.id: Role?.none,
         Operations.SubmitWorkflow.id: .submit,
         Operations.ListWorkflows.id: .read,
+        Operations.ListAgents.id: .read,
         Operations.GetWorkflow.id: .read,
         Operations.GetWorkflowHistory.id: .read,
         Operations.CancelWorkflow.id: .cancel,

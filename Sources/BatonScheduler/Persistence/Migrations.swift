@@ -239,6 +239,14 @@ enum Migrations {
                 "CREATE INDEX api_keys_by_tenant ON api_keys (tenant, created_at)",
             ]
         ),
+        (
+            13,
+            [
+                // What each agent a worker serves is and takes (AgentDescriptor): GET /v1/agents,
+                // and the input schema a submission is checked against.
+                "ALTER TABLE workers ADD COLUMN descriptors jsonb"
+            ]
+        ),
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

@@ -12,10 +12,11 @@ enum WorkerRegistry {
         for status in statuses {
             try db.query(
                 """
-                INSERT INTO workers (id, agents, concurrency, stopping, seen_at)
-                VALUES (\(status.workerId), \(json: status.agents), \(status.concurrency), \(status.stopping), \(now))
-                ON CONFLICT (id) DO UPDATE SET agents = excluded.agents, concurrency = excluded.concurrency,
-                    stopping = excluded.stopping, seen_at = excluded.seen_at
+                INSERT INTO workers (id, agents, descriptors, concurrency, stopping, seen_at)
+                VALUES (\(status.workerId), \(json: status.agents), \(json: status.descriptors), \(status.concurrency),
+                    \(status.stopping), \(now))
+                ON CONFLICT (id) DO UPDATE SET agents = excluded.agents, descriptors = excluded.descriptors,
+                    concurrency = excluded.concurrency, stopping = excluded.stopping, seen_at = excluded.seen_at
                 """)
         }
         // Workers gone for a day are forgotten.
@@ -29,6 +30,31 @@ enum WorkerRegistry {
 
     static func liveAgentsQuery(now: Date) -> PostgresQuery {
         "SELECT agents FROM workers WHERE NOT stopping AND seen_at > \(now.addingTimeInterval(-liveness))"
+    }
+
+    /// The agents live workers serve, by name, as the most recently seen worker
+    /// describes each (during a rolling upgrade, the newest version wins).
+    static func catalog(now: Date, on db: PostgresTransaction) throws -> [String: AgentView] {
+        let rows = try db.query(
+            """
+            SELECT agents, descriptors FROM workers
+            WHERE NOT stopping AND seen_at > \(now.addingTimeInterval(-liveness)) ORDER BY seen_at DESC
+            """)
+        var catalog: [String: AgentView] = [:]
+        for row in rows.all {
+            let agents = try JSONColumn.value([String].self, from: row["agents"]) ?? []
+            let descriptors = try JSONColumn.value([AgentDescriptor].self, from: row["descriptors"]) ?? []
+            for name in agents {
+                if catalog[name] != nil {
+                    catalog[name]?.workers += 1
+                    continue
+                }
+                let descriptor = descriptors.first { $0.name == name }
+                catalog[name] = AgentView(
+                    name: name, summary: descriptor?.summary ?? "", inputSchema: descriptor?.inputSchema, workers: 1)
+            }
+        }
+        return catalog
     }
 
     /// The agents in the rows of `liveAgentsQuery`; nil when no live worker has reported.

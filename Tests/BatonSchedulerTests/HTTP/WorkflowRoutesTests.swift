@@ -250,4 +250,69 @@ import Testing
             }
         }
     }
+
+    static let chainDescriptor = AgentDescriptor(
+        name: "chain", summary: "steps",
+        inputSchema: [
+            "type": "object", "additionalProperties": false,
+            "properties": ["steps": ["type": "integer", "minimum": 1, "maximum": 1000]],
+        ])
+
+    /// The agents live workers describe, with their schema and how many serve each; a
+    /// worker too old to describe its agents still lists them.
+    @Test func theAgentsRouteShowsWhatLiveWorkersServe() async throws {
+        let routes = try await Self.routes()
+        try await routes.repository.pool.transaction { db in
+            try WorkerRegistry.record(
+                [
+                    WorkerStatus(
+                        workerId: "w1", agents: ["chain"], descriptors: [Self.chainDescriptor], concurrency: 1),
+                    WorkerStatus(workerId: "w2", agents: ["chain", "legacy"], concurrency: 1),
+                    WorkerStatus(workerId: "w3", agents: ["gone"], concurrency: 1, stopping: true),
+                ], now: Date(), on: db)
+        }
+        try await routes.app.test(.router) { client in
+            try await client.execute(uri: "/v1/agents", method: .get, headers: Self.auth) {
+                #expect($0.status == .ok)
+                let agents = try JSONDecoder().decode([AgentView].self, from: Data(buffer: $0.body))
+                #expect(agents.map(\.name) == ["chain", "legacy"])
+                #expect(agents.first?.workers == 2)
+                #expect(agents.first?.inputSchema == Self.chainDescriptor.inputSchema)
+                #expect(agents.last?.inputSchema == nil)
+            }
+        }
+    }
+
+    /// An input that does not fit the agent's schema is refused before a workflow
+    /// exists, naming each field; the same submission fitting is accepted.
+    @Test func anInputThatDoesNotFitItsSchemaIsA400NamingTheField() async throws {
+        let routes = try await Self.routes()
+        try await routes.repository.pool.transaction { db in
+            try WorkerRegistry.record(
+                [WorkerStatus(workerId: "w1", agents: ["chain"], descriptors: [Self.chainDescriptor], concurrency: 1)],
+                now: Date(), on: db)
+        }
+        try await routes.app.test(.router) { client in
+            try await client.execute(
+                uri: "/v1/workflows", method: .post, headers: Self.jsonHeaders,
+                body: Self.json(#"{"id": "typo", "agent": "chain", "input": {"steps": 0, "stepz": 2}}"#)
+            ) {
+                #expect($0.status == .badRequest)
+                let body = Self.body($0)
+                #expect(body["code"] == "invalid_input")
+                #expect(
+                    body["details"]?["violations"]?.arrayValue?.compactMap { $0["path"]?.stringValue } == [
+                        "/steps", "/stepz",
+                    ])
+                #expect(body["message"]?.stringValue?.contains("input/steps: must be at least 1, not 0") == true)
+            }
+            try await client.execute(uri: "/v1/workflows/typo", method: .get, headers: Self.auth) {
+                #expect($0.status == .notFound)
+            }
+            try await client.execute(
+                uri: "/v1/workflows", method: .post, headers: Self.jsonHeaders,
+                body: Self.json(#"{"id": "typo", "agent": "chain", "input": {"steps": 2}}"#)
+            ) { #expect($0.status == .created) }
+        }
+    }
 }
