@@ -220,7 +220,7 @@ let package = Package(
             name: "BatonSchedulerTests",
             dependencies: [
                 "BatonScheduler", "BatonWorkflow", "BatonContracts", "BatonPostgres", "BatonFuzzMutations", "BatonAMQP",
-                "BatonConfiguration", "BatonIdentity", "BatonHTTPClient",
+                "BatonConfiguration", "BatonIdentity", "BatonHTTPClient", "BatonSchedulerClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],

@@ -147,6 +147,134 @@ public struct SchedulerClient: Sendable {
         }
     }
 
+    /// A workflow's live events, from just after history entry `after` (all with nil):
+    /// one connection, which ends with the workflow, the connection, or the scheduler.
+    /// `follow` reconnects by itself.
+    public func events(
+        of id: String, after: Int? = nil
+    ) async throws(SchedulerClientError) -> AsyncThrowingStream<WorkflowStreamEvent, any Error> {
+        let body = try await call { () async throws -> Outcome<HTTPBody> in
+            switch try await client.streamWorkflowEvents(
+                path: .init(id: id), headers: .init(lastEventID: after.map(String.init)))
+            {
+            case .ok(let ok): .value(try ok.body.textEventStream)
+            case .badRequest(let error): .refused(400, try error.body.json)
+            case .notFound(let error): .refused(404, try error.body.json)
+            case .unauthorized(let error): .refused(401, try error.body.json)
+            case .forbidden(let error): .refused(403, try error.body.json)
+            case .serviceUnavailable(let error): .refused(503, try error.body.json)
+            case .undocumented(let status, let payload): .undocumented(status, payload)
+            }
+        }
+        let events = body.asDecodedServerSentEvents()
+        return AsyncThrowingStream { continuation in
+            let reading = Task {
+                do {
+                    let decoder = Self.decoder
+                    for try await event in events {
+                        let data = Data((event.data ?? "").utf8)
+                        switch event.event {
+                        case "workflow":
+                            continuation.yield(.workflow(try decoder.decode(WorkflowView.self, from: data)))
+                        case "history":
+                            continuation.yield(.history(try decoder.decode(WorkflowHistoryEntry.self, from: data)))
+                        case "end":
+                            continuation.yield(.end(try decoder.decode(WorkflowView.self, from: data)))
+                            continuation.finish()
+                            return
+                        default: continue  // a keep-alive, or an event of a later version
+                        }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in reading.cancel() }
+        }
+    }
+
+    /// Every change to the caller's tenant's workflows from history position `after`
+    /// (the present with nil): each workflow as it is after the change, with the
+    /// position to resume from. One connection; it ends with the connection.
+    public func changes(
+        after: Int? = nil
+    ) async throws(SchedulerClientError) -> AsyncThrowingStream<(position: Int, workflow: WorkflowView), any Error> {
+        let body = try await call { () async throws -> Outcome<HTTPBody> in
+            switch try await client.streamTenantEvents(headers: .init(lastEventID: after.map(String.init))) {
+            case .ok(let ok): .value(try ok.body.textEventStream)
+            case .badRequest(let error): .refused(400, try error.body.json)
+            case .unauthorized(let error): .refused(401, try error.body.json)
+            case .forbidden(let error): .refused(403, try error.body.json)
+            case .serviceUnavailable(let error): .refused(503, try error.body.json)
+            case .undocumented(let status, let payload): .undocumented(status, payload)
+            }
+        }
+        let events = body.asDecodedServerSentEvents()
+        return AsyncThrowingStream { continuation in
+            let reading = Task {
+                do {
+                    for try await event in events where event.event == "workflow" {
+                        let view = try Self.decoder.decode(WorkflowView.self, from: Data((event.data ?? "").utf8))
+                        continuation.yield((event.id.flatMap { Int($0) } ?? 0, view))
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in reading.cancel() }
+        }
+    }
+
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+
+    /// A workflow's events until it ends, across lost connections and scheduler
+    /// restarts: each reconnect resumes after the last history entry received, so none
+    /// is missed or repeated. A refusal (the workflow is not found, the key is
+    /// revoked) ends it with that error; `onReconnect` hears of each lost connection.
+    public func follow(
+        _ id: String, after: Int? = nil, onReconnect: @escaping @Sendable (SchedulerClientError) -> Void = { _ in }
+    ) -> AsyncThrowingStream<WorkflowStreamEvent, any Error> {
+        AsyncThrowingStream { continuation in
+            let following = Task {
+                var position = after
+                var delay = Duration.milliseconds(250)
+                while !Task.isCancelled {
+                    do {
+                        for try await event in try await events(of: id, after: position) {
+                            delay = .milliseconds(250)
+                            continuation.yield(event)
+                            switch event {
+                            case .history(let entry): position = entry.sequence
+                            case .end:
+                                continuation.finish()
+                                return
+                            case .workflow: break
+                            }
+                        }
+                        onReconnect(SchedulerClientError(message: "the scheduler closed the stream", status: nil))
+                    } catch let error as SchedulerClientError where error.status.map({ $0 != 503 }) ?? false {
+                        continuation.finish(throwing: error)
+                        return
+                    } catch let error as SchedulerClientError {
+                        onReconnect(error)
+                    } catch {
+                        onReconnect(SchedulerClientError(message: "the stream broke: \(error)", status: nil))
+                    }
+                    try? await Task.sleep(for: delay)
+                    delay = min(delay * 2, .seconds(5))
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in following.cancel() }
+        }
+    }
+
     /// The agents the live workers serve, with their input schemas.
     public func agents() async throws(SchedulerClientError) -> [AgentView] {
         try await call { () async throws -> Outcome<[AgentView]> in

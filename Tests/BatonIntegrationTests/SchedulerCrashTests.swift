@@ -1,8 +1,10 @@
 import BatonContracts
 import BatonHTTPClient
 import BatonLifecycle
+import BatonSchedulerClient
 import Foundation
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 /// The real `baton-scheduler` binary, killed with SIGKILL in the middle of a burst.
@@ -141,4 +143,48 @@ import Testing
             second.process.waitUntilExit()
         }
     }
+
+    /// Issue #13: a client following a workflow's stream rides out the scheduler's
+    /// death. It reconnects with the last history entry it got (`Last-Event-ID`) to the
+    /// scheduler started in its place, and ends with every entry exactly once, in order.
+    @Test func aFollowedStreamResumesAcrossASchedulerRestartWithoutAGapOrARepeat() async throws {
+        try await Self.withSchedulerProcess { stack in
+            let id = "followed"
+            let client = TestServices.client(stack.first.baseURL, as: "admin")
+            _ = try await client.submit(
+                SubmitWorkflowRequest(id: id, agent: "chain", input: ["steps": 8, "sleep_ms": 300]))
+            var sequences: [Int] = []
+            var last: WorkflowView?
+            var reconnects = 0
+            var second: SchedulerProcess?
+            let lost = Counter()
+            for try await event in client.follow(id, onReconnect: { _ in lost.add() }) {
+                switch event {
+                case .history(let entry):
+                    sequences.append(entry.sequence)
+                    if sequences.count == 3 {
+                        stack.first.kill()
+                        second = try await stack.startScheduler()
+                    }
+                case .end(let view): last = view
+                case .workflow: break
+                }
+            }
+            reconnects = lost.value
+            #expect(last?.status == .completed)
+            #expect(reconnects >= 1, "the stream never broke: the kill came too late")
+            let history = try await client.history(id, after: 0, limit: 1000)
+            #expect(sequences == history.map(\.sequence))
+            #expect(sequences == sequences.sorted() && Set(sequences).count == sequences.count)
+            second?.process.terminate()
+            second?.process.waitUntilExit()
+        }
+    }
+}
+
+/// Counts from any task.
+private final class Counter: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }

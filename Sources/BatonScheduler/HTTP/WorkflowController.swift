@@ -6,6 +6,7 @@ import BatonWorkflow
 import Foundation
 import Logging
 import Metrics
+import OpenAPIRuntime
 
 /// The operations of docs/openapi.yaml, whose routes, bodies and statuses the
 /// generated `APIProtocol` fixes; this type only decides. Every operation acts for
@@ -18,10 +19,14 @@ struct WorkflowController: APIProtocol {
     let pool: PostgresPool
     let keys: APIKeyStore
     let agents: AgentCatalog
+    let streamTiming: StreamTiming
     let logger: Logger
     private let submitted = Counter(label: "baton_workflows_submitted_total")
 
-    init(engine: WorkflowEngine, pool: PostgresPool, keys: APIKeyStore, logger: Logger) {
+    init(
+        engine: WorkflowEngine, pool: PostgresPool, keys: APIKeyStore, streamTiming: StreamTiming = StreamTiming(),
+        logger: Logger
+    ) {
         self.engine = engine
         submissions = GroupCommit(maximumInputs: 64, isTransient: engine.repository.isTransient) {
             try await engine.submit($0)
@@ -29,6 +34,7 @@ struct WorkflowController: APIProtocol {
         self.pool = pool
         self.keys = keys
         agents = AgentCatalog(pool: pool)
+        self.streamTiming = streamTiming
         self.logger = logger
     }
 
@@ -180,6 +186,55 @@ struct WorkflowController: APIProtocol {
             })
         else { return .notFound(.init(body: .json(.noWorkflow(id)))) }
         return .ok(.init(body: .json(entries)))
+    }
+
+    func streamWorkflowEvents(
+        _ input: Operations.StreamWorkflowEvents.Input
+    ) async throws -> Operations.StreamWorkflowEvents.Output {
+        let id = input.path.id
+        let after: Int
+        switch Self.resumePoint(lastEventID: input.headers.lastEventID, after: input.query.after) {
+        case .success(let point): after = point ?? 0
+        case .failure(let error): return .badRequest(.init(body: .json(error)))
+        }
+        let caller = try caller
+        guard Identifiers.isValidWorkflowId(id),
+            let view = try await pool.autocommit({ db in try WorkflowReads.view(of: id, on: db) }), caller.mayRead(view)
+        else { return .notFound(.init(body: .json(.noWorkflow(id)))) }
+        let feed = WorkflowEventFeed(
+            id: id, pool: pool, initial: view, after: after, timing: streamTiming, logger: logger)
+        return .ok(.init(body: .textEventStream(Self.body(of: feed))))
+    }
+
+    func streamTenantEvents(
+        _ input: Operations.StreamTenantEvents.Input
+    ) async throws -> Operations.StreamTenantEvents.Output {
+        let after: Int?
+        switch Self.resumePoint(lastEventID: input.headers.lastEventID, after: nil) {
+        case .success(let point): after = point
+        case .failure(let error): return .badRequest(.init(body: .json(error)))
+        }
+        let feed = TenantEventFeed(
+            principal: try caller, pool: pool, after: after, timing: streamTiming, logger: logger)
+        return .ok(.init(body: .textEventStream(Self.body(of: feed))))
+    }
+
+    /// Where a stream resumes: `Last-Event-ID` (a reconnecting client's), else `after`.
+    private static func resumePoint(lastEventID: String?, after: Int?) -> Result<Int?, APIError> {
+        if let lastEventID, !lastEventID.isEmpty {
+            guard let point = Int(lastEventID), point >= 0 else {
+                return .failure(.invalid("Last-Event-ID must be the id of an event this stream sent (a whole number)"))
+            }
+            return .success(point)
+        }
+        if let after, after < 0 { return .failure(.invalid("after must be 0 or more")) }
+        return .success(after)
+    }
+
+    /// A stream's body: its events as `text/event-stream`, written as they come.
+    private static func body<Feed: AsyncSequence & Sendable>(of feed: Feed) -> HTTPBody
+    where Feed.Element == ServerSentEvent {
+        HTTPBody(feed.asEncodedServerSentEvents(), length: .unknown, iterationBehavior: .single)
     }
 
     func cancelWorkflow(_ input: Operations.CancelWorkflow.Input) async throws -> Operations.CancelWorkflow.Output {

@@ -30,6 +30,8 @@ struct AuthenticationMiddleware: ServerMiddleware {
         Operations.ListAgents.id: .read,
         Operations.GetWorkflow.id: .read,
         Operations.GetWorkflowHistory.id: .read,
+        Operations.StreamWorkflowEvents.id: .read,
+        Operations.StreamTenantEvents.id: .read,
         Operations.CancelWorkflow.id: .cancel,
         Operations.AnswerWorkflow.id: .answer,
         Operations.CreateKey.id: .admin,

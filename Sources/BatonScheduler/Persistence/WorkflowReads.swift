@@ -112,3 +112,29 @@ enum WorkflowReads {
             updatedAt: Date(timeIntervalSince1970: Double(try row.string("updated")) ?? 0))
     }
 }
+
+extension WorkflowReads {
+    /// The workflows among `ids`.
+    static func views(of ids: [String], on db: PostgresTransaction) throws -> [WorkflowView] {
+        try db.query("SELECT \(unescaped: viewColumns) FROM workflows WHERE id = ANY(\(ids)) ORDER BY id").all.map(
+            view(from:))
+    }
+
+    /// The history entries after `position` or among `holes` (`HistoryCursor`), of
+    /// every tenant: their sequence, workflow and tenant, oldest first.
+    static func historyTail(
+        after position: Int, holes: [Int], limit: Int, on db: PostgresTransaction
+    ) throws -> [(sequence: Int, workflowId: String, tenant: String)] {
+        try db.query(
+            """
+            SELECT e.seq, e.workflow_id, w.tenant FROM workflow_events e JOIN workflows w ON w.id = e.workflow_id
+            WHERE e.seq > \(position) OR e.seq = ANY(\(holes)) ORDER BY e.seq LIMIT \(limit)
+            """
+        ).all.map { (try $0.int("seq"), try $0.string("workflow_id"), try $0.string("tenant")) }
+    }
+
+    /// The newest history sequence.
+    static func historyPosition(on db: PostgresTransaction) throws -> Int {
+        try db.query("SELECT coalesce(max(seq), 0) AS seq FROM workflow_events").first?.int("seq") ?? 0
+    }
+}
