@@ -10,17 +10,11 @@ struct AgentsCommand: AsyncParsableCommand {
 
     @OptionGroup var scheduler: SchedulerOptions
 
-    @Flag(help: "Print the agents, with their input's JSON Schema, as JSON.")
-    var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let agents = try await scheduler.client.agents()
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            terminalPrint(String(decoding: try encoder.encode(agents), as: UTF8.self))
-            return
-        }
+        if output.json { return try output.printJSON(agents) }
         if agents.isEmpty { terminalPrint("no live worker has reported; start one with 'make run-worker'") }
         for agent in agents {
             terminalPrint("\(agent.name)  (\(agent.workers) worker\(agent.workers == 1 ? "" : "s"))")

@@ -8,6 +8,7 @@ struct AnswerCommand: AsyncParsableCommand {
         commandName: "answer", abstract: "Answer the question of a workflow waiting for input.")
 
     @OptionGroup var scheduler: SchedulerOptions
+    @OptionGroup var output: OutputOptions
 
     @Argument(help: "The workflow id.")
     var id: String
@@ -27,6 +28,7 @@ struct AnswerCommand: AsyncParsableCommand {
         if let choice { answer["choice"] = .string(choice) }
         if let text { answer["text"] = .string(text) }
         let view = try await scheduler.client.answer(id, .object(answer))
+        if output.json { return try output.printJSON(view) }
         terminalPrint("\(view.id) \(view.status.rawValue) attempt \(view.attempt)")
     }
 }

@@ -7,12 +7,34 @@ struct BatonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "baton",
         abstract: "Submit and follow Baton workflows.",
+        discussion: """
+            Every command but dev and keys generate talks to the scheduler (--scheduler, or env BATON_SCHEDULER_URL) with your API key (env BATON_API_KEY, --api-key-file, or the one 'baton login' saved).
+
+            \(CLIExit.help)
+            """,
         subcommands: [
             SubmitCommand.self, StatusCommand.self, WatchCommand.self, HistoryCommand.self, ListCommand.self,
-            AgentsCommand.self,
-            AnswerCommand.self,
-            CancelCommand.self, ChatCommand.self, KeysCommand.self, DevCommand.self,
+            AgentsCommand.self, AnswerCommand.self, CancelCommand.self, ChatCommand.self, LoginCommand.self,
+            KeysCommand.self, DevCommand.self,
         ])
+
+    /// As ArgumentParser's, but a scheduler's refusal exits with the status that tells
+    /// what kind of refusal it was (`CLIExit`), after its message.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as SchedulerClientError {
+            FileHandle.standardError.write(Data("Error: \(TerminalText.safe(error.message))\n".utf8))
+            exit(withError: CLIExit.code(for: error).exitCode)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 struct SchedulerOptions: ParsableArguments {
@@ -29,7 +51,8 @@ struct SchedulerOptions: ParsableArguments {
         return url.hasSuffix("/") ? String(url.dropLast()) : url
     }
 
-    /// The API key every request carries: from `--api-key-file`, else `BATON_API_KEY`.
+    /// The API key every request carries: from `--api-key-file`, else `BATON_API_KEY`,
+    /// else the one `baton login` saved.
     var credential: String {
         get throws {
             if let apiKeyFile {
@@ -38,12 +61,11 @@ struct SchedulerOptions: ParsableArguments {
                 }
                 return text.trimmingCharacters(in: .whitespacesAndNewlines)
             }
-            guard let key = ProcessInfo.processInfo.environment["BATON_API_KEY"], !key.isEmpty else {
-                throw ValidationError(
-                    "no API key: set BATON_API_KEY (or --api-key-file) to a key your operator made with 'baton keys create' (or that 'baton dev' printed)"
-                )
-            }
-            return key
+            if let key = ProcessInfo.processInfo.environment["BATON_API_KEY"], !key.isEmpty { return key }
+            if let saved = SavedCredential.read() { return saved }
+            throw ValidationError(
+                "no API key: run 'baton login', or set BATON_API_KEY (or --api-key-file), with a key your operator made with 'baton keys create' (or that 'baton dev' printed)"
+            )
         }
     }
 

@@ -7,6 +7,7 @@ struct CancelCommand: AsyncParsableCommand {
         commandName: "cancel", abstract: "Cancel a workflow; a running activity is told to stop.")
 
     @OptionGroup var scheduler: SchedulerOptions
+    @OptionGroup var output: OutputOptions
 
     @Argument(help: "The workflow id.")
     var id: String
@@ -16,6 +17,7 @@ struct CancelCommand: AsyncParsableCommand {
 
     func run() async throws {
         let view = try await scheduler.client.cancel(id, reason: reason)
+        if output.json { return try output.printJSON(view) }
         terminalPrint("\(view.id) \(view.status.rawValue)")
     }
 }

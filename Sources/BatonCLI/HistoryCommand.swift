@@ -9,6 +9,7 @@ struct HistoryCommand: AsyncParsableCommand {
         abstract: "Print a workflow's events, oldest first, with what the scheduler did of each.")
 
     @OptionGroup var scheduler: SchedulerOptions
+    @OptionGroup var output: OutputOptions
 
     @Argument(help: "The workflow id.")
     var id: String
@@ -18,8 +19,17 @@ struct HistoryCommand: AsyncParsableCommand {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         var after = 0
+        var all: [WorkflowHistoryEntry] = []
         while true {
             let page = try await client.history(id, after: after, limit: 500)
+            if output.json {
+                all += page
+                if page.count == 500, let last = page.last {
+                    after = last.sequence
+                    continue
+                }
+                return try output.printJSON(all)
+            }
             for entry in page {
                 let payload = entry.payload.map { " " + Self.brief($0) } ?? ""
                 terminalPrint(

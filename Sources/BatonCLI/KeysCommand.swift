@@ -62,6 +62,7 @@ struct KeysCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make a key of your tenant (role admin).")
 
         @OptionGroup var scheduler: SchedulerOptions
+        @OptionGroup var output: OutputOptions
         @Option(help: "Who or what holds the key; the caller of what it submits.") var name: String
         @Option(help: "Comma-separated roles: \(Role.list).") var roles: String
 
@@ -72,6 +73,7 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let roles = (try? Role.parse(roles).get()) ?? []
             let created = try await scheduler.client.createKey(name: name, roles: roles.sorted().map(\.rawValue))
+            if output.json { return try output.printJSON(created) }
             terminalPrint(
                 "key \(created.key.id) for \(created.key.name) in tenant \(created.key.tenant) (\(created.key.roles.joined(separator: ",")))"
             )
@@ -83,9 +85,12 @@ struct KeysCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Your tenant's keys (role admin).")
 
         @OptionGroup var scheduler: SchedulerOptions
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            for key in try await scheduler.client.listKeys() {
+            let keys = try await scheduler.client.listKeys()
+            if output.json { return try output.printJSON(keys) }
+            for key in keys {
                 let state = key.revokedAt.map { "revoked \(ISO8601DateFormatter().string(from: $0))" } ?? "active"
                 terminalPrint("\(key.id)  \(key.name)  \(key.roles.joined(separator: ","))  \(key.source)  \(state)")
             }
@@ -96,10 +101,12 @@ struct KeysCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a key of your tenant (role admin).")
 
         @OptionGroup var scheduler: SchedulerOptions
+        @OptionGroup var output: OutputOptions
         @Argument(help: "The key's id (the part after 'bk_', as 'baton keys list' shows it).") var id: String
 
         func run() async throws {
             let key = try await scheduler.client.revokeKey(id)
+            if output.json { return try output.printJSON(key) }
             terminalPrint("revoked \(key.id) (\(key.name))")
         }
     }

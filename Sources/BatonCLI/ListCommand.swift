@@ -7,6 +7,7 @@ struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List workflows, newest first.")
 
     @OptionGroup var scheduler: SchedulerOptions
+    @OptionGroup var output: OutputOptions
 
     @Option(help: "Only workflows in this status (e.g. running, awaiting_input, failed).")
     var status: String?
@@ -27,6 +28,7 @@ struct ListCommand: AsyncParsableCommand {
     func run() async throws {
         let views = try await scheduler.client.list(
             status: status.flatMap(WorkflowStatus.init(rawValue:)), parent: parent, limit: limit)
+        if output.json { return try output.printJSON(views) }
         for view in views {
             let progress = view.progress?.node.map { " \($0)" } ?? ""
             let caller = view.caller.map { "  by \($0)" } ?? ""

@@ -5,6 +5,8 @@ import Foundation
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Print a workflow as JSON.")
+    // Always JSON; --json is accepted so that every command takes it.
+    @OptionGroup var output: OutputOptions
 
     @OptionGroup var scheduler: SchedulerOptions
 
@@ -13,9 +15,6 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let view = try await scheduler.client.workflow(id)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        terminalPrint(String(decoding: try encoder.encode(view), as: UTF8.self))
+        try output.printJSON(view)
     }
 }

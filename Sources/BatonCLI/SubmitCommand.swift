@@ -8,6 +8,7 @@ struct SubmitCommand: AsyncParsableCommand {
         commandName: "submit", abstract: "Submit a workflow; prints its id (and waits for it with --wait).")
 
     @OptionGroup var scheduler: SchedulerOptions
+    @OptionGroup var output: OutputOptions
 
     @Option(help: "The agent to run, e.g. chain.")
     var agent: String
@@ -31,9 +32,15 @@ struct SubmitCommand: AsyncParsableCommand {
         let client = try scheduler.client
         // The caller recorded with the workflow is the key's holder, set by the scheduler.
         let view = try await client.submit(SubmitWorkflowRequest(id: id, agent: agent, input: parsedInput))
-        terminalPrint(view.id)
+        if output.json && !wait {
+            try output.printJSON(view)
+        } else if !output.json {
+            terminalPrint(view.id)
+        }
         if wait {
-            try await WatchCommand.follow(view.id, client: client)
+            try await WatchCommand.follow(
+                view.id, client: client,
+                style: output.json ? .json : (isatty(STDOUT_FILENO) != 0 ? .bar : .lines))
         }
     }
 }

@@ -5,54 +5,45 @@ import Foundation
 
 struct WatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "watch", abstract: "Follow a workflow's progress until it finishes.")
+        commandName: "watch",
+        abstract: "Follow a workflow live until it finishes, then print its result.",
+        discussion: """
+            On a terminal it draws a progress bar with the phase and percent; piped, it prints one line per change (with --json, one JSON event per line). It rides out a lost connection or a scheduler restart, and resumes where it was.
+
+            \(CLIExit.help)
+            """)
 
     @OptionGroup var scheduler: SchedulerOptions
+    @OptionGroup var output: OutputOptions
+
+    @Flag(help: "Print plain lines even on a terminal.")
+    var plain = false
 
     @Argument(help: "The workflow id.")
     var id: String
 
     func run() async throws {
-        try await Self.follow(id, client: try scheduler.client)
+        let display: WatchDisplay.Style = output.json ? .json : (!plain && isatty(STDOUT_FILENO) != 0 ? .bar : .lines)
+        try await Self.follow(id, client: try scheduler.client, style: display)
     }
 
-    /// Prints each change of status or progress, then the result; fails unless completed.
-    static func follow(_ id: String, client: SchedulerClient) async throws {
-        var last = ""
-        while true {
-            let view = try await client.workflow(id)
-            var line =
-                "\(view.status.rawValue) attempt=\(view.attempt) step=\(view.checkpointStep ?? 0)"
-                + (view.progress?.node.map { " node=\($0)" } ?? "")
-                + (view.progress?.percent.map { " \(TerminalText.wholeNumber($0))%" } ?? "")
-                + (view.progress?.label.map { " – \($0)" } ?? "")
-            if view.status == .awaitingInput, let child = view.interrupt?["childWorkflowId"]?.stringValue {
-                line += "\n  waiting for child workflow \(child) (baton watch \(child))"
-            } else if view.status == .awaitingInput, let question = view.interrupt?["question"]?.stringValue {
-                line += "\n  waiting for an answer: \(question) (baton answer \(id) --choice … / --text …)"
-            }
-            if line != last {
-                terminalPrint(line)
-                last = line
-            }
-            if view.status.isTerminal {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                if let markdown = view.result?["report"]?["markdown"]?.stringValue {
-                    terminalPrint(markdown)
-                } else if let result = view.result {
-                    terminalPrint(String(decoding: try encoder.encode(result), as: UTF8.self))
+    /// Follows `id` to its end and prints as `style` says; exits with the workflow's
+    /// outcome (`CLIExit`) unless it completed.
+    static func follow(_ id: String, client: SchedulerClient, style: WatchDisplay.Style) async throws {
+        var display = WatchDisplay(id: id, style: style)
+        let stream = client.follow(id) { error in
+            FileHandle.standardError.write(
+                Data("lost the scheduler (\(TerminalText.safe(error.message))); reconnecting…\n".utf8))
+        }
+        for try await event in stream {
+            try display.show(event)
+            if case .end(let view) = event {
+                switch view.status {
+                case .completed: return
+                case .cancelled: throw CLIExit.workflowCancelled.exitCode
+                default: throw CLIExit.workflowFailed.exitCode
                 }
-                if let usage = view.usage?.total, usage.promptTokens + usage.completionTokens > 0 {
-                    terminalPrint(
-                        "model usage: \(usage.promptTokens) prompt + \(usage.completionTokens) completion tokens in \(usage.calls) calls, cost \(String(format: "%.6f", usage.cost))"
-                    )
-                }
-                if let error = view.error { terminalPrint("error: \(error.kind): \(error.message)") }
-                if view.status != .completed { throw ExitCode(1) }
-                return
             }
-            try await Task.sleep(for: .milliseconds(250))
         }
     }
 }
