@@ -14,7 +14,8 @@ struct BatonCommand: AsyncParsableCommand {
             """,
         subcommands: [
             SubmitCommand.self, StatusCommand.self, WatchCommand.self, HistoryCommand.self, ListCommand.self,
-            AgentsCommand.self, AnswerCommand.self, CancelCommand.self, ChatCommand.self, LoginCommand.self,
+            AgentsCommand.self, AnswerCommand.self, CancelCommand.self, PauseCommand.self, ResumeCommand.self,
+            TerminateCommand.self, RetryCommand.self, ForkCommand.self, ChatCommand.self, LoginCommand.self,
             KeysCommand.self, DevCommand.self,
         ])
 

@@ -7,8 +7,11 @@ public enum WorkerCommand: Sendable, Hashable {
     /// Stop the activity running `attempt` of a workflow, if this worker runs it.
     /// Broadcast to every worker on the control exchange.
     case cancelActivity(CancelActivity)
+    /// Hand the activity back at its next checkpoint, on the control exchange like a
+    /// cancellation: an operator paused the workflow.
+    case pauseActivity(PauseActivity)
 
-    public static let knownTypes = ["run_activity", "cancel_activity"]
+    public static let knownTypes = ["run_activity", "cancel_activity", "pause_activity"]
 
     /// The fanout exchange that carries cancellations to every worker of `queue`.
     public static func controlExchange(for queue: String) -> String { "\(queue).control" }
@@ -22,6 +25,19 @@ public struct CancelActivity: Sendable, Hashable, Codable {
     public var workerId: String?
 
     public init(workflowId: String, attempt: Int, workerId: String? = nil) {
+        self.workflowId = workflowId
+        self.attempt = attempt
+        self.workerId = workerId
+    }
+}
+
+public struct PauseActivity: Sendable, Hashable, Codable {
+    public var workflowId: String
+    public var attempt: Int
+    /// The attempt's lease holder: only it pauses.
+    public var workerId: String
+
+    public init(workflowId: String, attempt: Int, workerId: String) {
         self.workflowId = workflowId
         self.attempt = attempt
         self.workerId = workerId
@@ -100,6 +116,8 @@ extension WorkerCommand {
             MessageCodec.encode(type: "run_activity", body: body)
         case .cancelActivity(let body):
             MessageCodec.encode(type: "cancel_activity", body: body)
+        case .pauseActivity(let body):
+            MessageCodec.encode(type: "pause_activity", body: body)
         }
     }
 
@@ -129,6 +147,10 @@ extension WorkerCommand {
             let cancel = try MessageCodec.body(CancelActivity.self, of: message)
             try check(workflowId: cancel.workflowId, attempt: cancel.attempt)
             return .cancelActivity(cancel)
+        case "pause_activity":
+            let pause = try MessageCodec.body(PauseActivity.self, of: message)
+            try check(workflowId: pause.workflowId, attempt: pause.attempt)
+            return .pauseActivity(pause)
         default: throw .unknownType(message.type, known: knownTypes)
         }
     }

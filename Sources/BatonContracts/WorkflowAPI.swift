@@ -9,6 +9,8 @@ public enum WorkflowStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case backingOff = "backing_off"
     case awaitingInput = "awaiting_input"
     case cancelling
+    /// An operator paused it: nothing runs until it is resumed.
+    case paused
     case completed
     case failed
     case cancelled
@@ -29,7 +31,7 @@ public enum WorkflowStatus: String, Sendable, Hashable, Codable, CaseIterable {
     public var isTerminal: Bool {
         switch self {
         case .completed, .failed, .cancelled, .timedOut: true
-        case .pending, .dispatched, .running, .backingOff, .awaitingInput, .cancelling: false
+        case .pending, .dispatched, .running, .backingOff, .awaitingInput, .cancelling, .paused: false
         }
     }
 }
@@ -118,6 +120,9 @@ public struct WorkflowView: Sendable, Hashable, Codable {
     /// What the caller should know about an accepted submission (e.g. that no live
     /// worker has reported its agents, so the agent's name could not be checked).
     public var warnings: [String]?
+    /// An operator paused it and the pause has not taken effect yet: its running
+    /// attempt stops at its next checkpoint (or its answer waits for a resume).
+    public var pausing: Bool?
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -125,8 +130,9 @@ public struct WorkflowView: Sendable, Hashable, Codable {
         id: String, agent: String, status: WorkflowStatus, attempt: Int, input: JSONValue,
         progress: ActivityProgress?, result: JSONValue?, error: ActivityFailure?, checkpointStep: Int?,
         interrupt: JSONValue? = nil, caller: String? = nil, tenant: String? = nil, parentId: String? = nil,
-        usage: UsageSummary? = nil, createdAt: Date, updatedAt: Date
+        usage: UsageSummary? = nil, createdAt: Date, updatedAt: Date, pausing: Bool? = nil
     ) {
+        self.pausing = pausing
         self.tenant = tenant
         self.interrupt = interrupt
         self.caller = caller
@@ -151,6 +157,19 @@ public struct HumanInputRequest: Sendable, Hashable, Codable {
     public var answer: JSONValue
 
     public init(answer: JSONValue) { self.answer = answer }
+}
+
+/// `POST /v1/workflows/{id}/fork` and `/retry`.
+public struct ForkWorkflowRequest: Sendable, Hashable, Codable {
+    /// The checkpoint to start from; the newest when nil.
+    public var step: Int?
+    /// The new workflow's id; a random one when nil.
+    public var id: String?
+
+    public init(step: Int? = nil, id: String? = nil) {
+        self.step = step
+        self.id = id
+    }
 }
 
 /// `POST /v1/workflows/{id}/cancel`.

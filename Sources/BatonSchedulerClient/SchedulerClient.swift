@@ -275,6 +275,103 @@ public struct SchedulerClient: Sendable {
         }
     }
 
+    /// An operator's command to one workflow.
+    public enum Control: String, Sendable, CaseIterable {
+        case pause, resume, terminate
+    }
+
+    /// Pauses, resumes or terminates workflow `id`; `reason` is kept with a terminate.
+    public func control(
+        _ control: Control, _ id: String, reason: String? = nil
+    ) async throws(SchedulerClientError) -> WorkflowView {
+        try await call { () async throws -> Outcome<WorkflowView> in
+            switch control {
+            case .pause:
+                switch try await client.pauseWorkflow(path: .init(id: id)) {
+                case .ok(let ok): .value(try ok.body.json)
+                case .badRequest(let error): .refused(400, try error.body.json)
+                case .notFound(let error): .refused(404, try error.body.json)
+                case .conflict(let error): .refused(409, try error.body.json)
+                case .contentTooLarge(let error): .refused(413, try error.body.json)
+                case .unsupportedMediaType(let error): .refused(415, try error.body.json)
+                case .unauthorized(let error): .refused(401, try error.body.json)
+                case .forbidden(let error): .refused(403, try error.body.json)
+                case .serviceUnavailable(let error): .refused(503, try error.body.json)
+                case .undocumented(let status, let payload): .undocumented(status, payload)
+                }
+            case .resume:
+                switch try await client.resumeWorkflow(path: .init(id: id)) {
+                case .ok(let ok): .value(try ok.body.json)
+                case .badRequest(let error): .refused(400, try error.body.json)
+                case .notFound(let error): .refused(404, try error.body.json)
+                case .conflict(let error): .refused(409, try error.body.json)
+                case .contentTooLarge(let error): .refused(413, try error.body.json)
+                case .unsupportedMediaType(let error): .refused(415, try error.body.json)
+                case .unauthorized(let error): .refused(401, try error.body.json)
+                case .forbidden(let error): .refused(403, try error.body.json)
+                case .serviceUnavailable(let error): .refused(503, try error.body.json)
+                case .undocumented(let status, let payload): .undocumented(status, payload)
+                }
+            case .terminate:
+                switch try await client.terminateWorkflow(
+                    path: .init(id: id), body: reason.map { .json(CancelWorkflowRequest(reason: $0)) })
+                {
+                case .ok(let ok): .value(try ok.body.json)
+                case .badRequest(let error): .refused(400, try error.body.json)
+                case .notFound(let error): .refused(404, try error.body.json)
+                case .conflict(let error): .refused(409, try error.body.json)
+                case .contentTooLarge(let error): .refused(413, try error.body.json)
+                case .unsupportedMediaType(let error): .refused(415, try error.body.json)
+                case .unauthorized(let error): .refused(401, try error.body.json)
+                case .forbidden(let error): .refused(403, try error.body.json)
+                case .serviceUnavailable(let error): .refused(503, try error.body.json)
+                case .undocumented(let status, let payload): .undocumented(status, payload)
+                }
+            }
+        }
+    }
+
+    /// A new workflow from checkpoint `step` of `source` (its newest when nil).
+    public func fork(
+        _ source: String, step: Int? = nil, id: String? = nil
+    ) async throws(SchedulerClientError) -> WorkflowView {
+        try await call { () async throws -> Outcome<WorkflowView> in
+            switch try await client.forkWorkflow(
+                path: .init(id: source), body: .json(ForkWorkflowRequest(step: step, id: id)))
+            {
+            case .created(let created): .value(try created.body.json)
+            case .badRequest(let error): .refused(400, try error.body.json)
+            case .notFound(let error): .refused(404, try error.body.json)
+            case .conflict(let error): .refused(409, try error.body.json)
+            case .contentTooLarge(let error): .refused(413, try error.body.json)
+            case .unsupportedMediaType(let error): .refused(415, try error.body.json)
+            case .unauthorized(let error): .refused(401, try error.body.json)
+            case .forbidden(let error): .refused(403, try error.body.json)
+            case .serviceUnavailable(let error): .refused(503, try error.body.json)
+            case .undocumented(let status, let payload): .undocumented(status, payload)
+            }
+        }
+    }
+
+    /// A failed, timed-out or cancelled workflow run again from its newest checkpoint,
+    /// as a new workflow (`id`, or a random one).
+    public func retry(_ source: String, id: String? = nil) async throws(SchedulerClientError) -> WorkflowView {
+        try await call { () async throws -> Outcome<WorkflowView> in
+            switch try await client.retryWorkflow(path: .init(id: source), body: .json(ForkWorkflowRequest(id: id))) {
+            case .created(let created): .value(try created.body.json)
+            case .badRequest(let error): .refused(400, try error.body.json)
+            case .notFound(let error): .refused(404, try error.body.json)
+            case .conflict(let error): .refused(409, try error.body.json)
+            case .contentTooLarge(let error): .refused(413, try error.body.json)
+            case .unsupportedMediaType(let error): .refused(415, try error.body.json)
+            case .unauthorized(let error): .refused(401, try error.body.json)
+            case .forbidden(let error): .refused(403, try error.body.json)
+            case .serviceUnavailable(let error): .refused(503, try error.body.json)
+            case .undocumented(let status, let payload): .undocumented(status, payload)
+            }
+        }
+    }
+
     /// The agents the live workers serve, with their input schemas.
     public func agents() async throws(SchedulerClientError) -> [AgentView] {
         try await call { () async throws -> Outcome<[AgentView]> in

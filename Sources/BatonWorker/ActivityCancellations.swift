@@ -11,6 +11,8 @@ final class ActivityCancellations: Sendable {
 
     private struct Entry {
         var cancelled = false
+        /// An operator paused the workflow: hand the activity back at its next checkpoint.
+        var pauseRequested = false
         var waiter: CheckedContinuation<Void, Never>?
         /// The command, so that the worker can speak for the activity outside its run
         /// (a reconnection report).
@@ -46,6 +48,20 @@ final class ActivityCancellations: Sendable {
     func unregister(_ key: Key) {
         let waiter = entries.withLock { $0.removeValue(forKey: key)?.waiter }
         waiter?.resume()
+    }
+
+    /// Returns true if this worker runs the activity, which now stops at its next checkpoint.
+    @discardableResult
+    func pause(_ key: Key) -> Bool {
+        entries.withLock { entries in
+            guard entries[key] != nil else { return false }
+            entries[key]?.pauseRequested = true
+            return true
+        }
+    }
+
+    func isPauseRequested(_ key: Key) -> Bool {
+        entries.withLock { $0[key]?.pauseRequested ?? false }
     }
 
     /// Returns true if this worker runs the activity and it is now being cancelled.

@@ -92,7 +92,8 @@ struct ActivityRunner: Sendable {
                 return
             }
             try await emitAll(held + [.checkpointed(sent.next(checkpoint, change: change))])
-            if drain.isDraining { throw ActivityHandedBack() }
+            if drain.isDraining { throw ActivityHandedBack(reason: .draining) }
+            if cancellations.isPauseRequested(key) { throw ActivityHandedBack(reason: .paused) }
         }
         let hooks = activityHooks
         let outcome: Result<AgentOutcome, any Error>
@@ -150,10 +151,13 @@ struct ActivityRunner: Sendable {
         case .success(.interrupted(let request)):
             try await emitOutcome(.interrupted(request))
             logger.info("activity waits for a person", metadata: ["question": "\(request.question)"])
-        case .failure(is ActivityHandedBack):
-            // The worker is stopping; the checkpoint just published is where the next attempt starts.
+        case .failure(let handedBack as ActivityHandedBack):
+            // The checkpoint just published is where the next attempt starts.
             try await emitOutcome(.handedBack)
-            logger.info("activity handed back at its checkpoint (worker draining)")
+            logger.info(
+                handedBack.reason == .paused
+                    ? "activity handed back at its checkpoint (workflow paused)"
+                    : "activity handed back at its checkpoint (worker draining)")
         case .failure(let error):
             if error is CancellationError { throw error }
             let failure = Self.classify(error)

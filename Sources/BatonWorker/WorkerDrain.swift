@@ -29,6 +29,10 @@ final class WorkerDrain: Sendable {
     func activityEnded() { state.withLock { $0.running -= 1 } }
 }
 
-/// Thrown from the checkpoint hook of a draining worker: the checkpoint is durable, so
-/// the activity stops there and is handed back.
-struct ActivityHandedBack: Error {}
+/// Thrown from the checkpoint hook of a draining worker, or of an activity whose
+/// workflow an operator paused: the checkpoint is durable, so the activity stops there
+/// and is handed back.
+struct ActivityHandedBack: Error {
+    enum Reason { case draining, paused }
+    var reason: Reason
+}

@@ -231,6 +231,14 @@ public struct WorkerService: Service {
                 let found = cancellations.cancel(.init(workflowId: cancel.workflowId, attempt: cancel.attempt))
                 if found { logger.info("cancelling activity", metadata: ["workflow": "\(cancel.workflowId)"]) }
                 try await consumer.ack(delivery.deliveryTag)
+            case .pauseActivity(let pause):
+                if pause.workerId == workerId,
+                    cancellations.pause(.init(workflowId: pause.workflowId, attempt: pause.attempt))
+                {
+                    logger.info(
+                        "pausing activity at its next checkpoint", metadata: ["workflow": "\(pause.workflowId)"])
+                }
+                try await consumer.ack(delivery.deliveryTag)
             }
         }
         return true

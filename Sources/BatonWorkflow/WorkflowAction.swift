@@ -13,6 +13,8 @@ public enum WorkflowAction: Sendable, Hashable {
     /// Ask the worker running `attempt` to stop: only the worker `lease` when given,
     /// else whichever runs it.
     case cancelActivity(attempt: Int, lease: String?)
+    /// Ask the worker `lease` running `attempt` to hand it back at its next checkpoint.
+    case pauseActivity(attempt: Int, lease: String)
     case storeCheckpoint(Checkpoint)
     case recordProgress(ActivityProgress)
     /// The graph waits for the answer to `request` (a person's, or a child's end).

@@ -9,6 +9,13 @@ public enum WorkflowEvent: Sendable, Hashable {
     /// A person answered the pending interrupt.
     case humanInput(JSONValue)
     case cancelRequested(reason: String)
+    /// An operator asked that no further work be done until `resumeRequested`: a
+    /// running attempt stops at its next checkpoint, a waiting one is not dispatched.
+    case pauseRequested
+    case resumeRequested
+    /// An operator ended the workflow now: a running attempt is told to stop, with no
+    /// grace and no wait for it.
+    case terminateRequested(reason: String)
     /// A timer set by an earlier `setTimer` action came due.
     case timerFired(WorkflowTimer, attempt: Int)
     /// A child workflow of this one ended (the engine delivers it after a child's
@@ -32,6 +39,9 @@ extension WorkflowEvent {
         case .worker(let kind, _, _, _): kind.eventType.rawValue
         case .humanInput: "human_input"
         case .cancelRequested: "cancel_requested"
+        case .pauseRequested: "pause_requested"
+        case .resumeRequested: "resume_requested"
+        case .terminateRequested: "terminate_requested"
         case .timerFired(let timer, _): "timer_\(timer.rawValue)"
         case .childEnded: "child_ended"
         }

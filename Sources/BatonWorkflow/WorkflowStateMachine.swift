@@ -21,6 +21,8 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         case awaitingInput(request: InterruptRequest)
         /// The running attempt was asked to stop.
         case cancelling(attempt: Int, lease: String?, reason: String)
+        /// An operator paused it; `resumeRequested` dispatches the next attempt.
+        case paused
         case completed
         case failed(ActivityFailure)
         case cancelled(reason: String)
@@ -56,18 +58,27 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
     public private(set) var workerCrashes: Int
     /// The node the attempt last reported, for the `worker_crashed` message.
     public private(set) var lastNode: String?
+    /// An operator asked for a pause that has not taken effect yet: the running attempt
+    /// stops at its next checkpoint, and whatever would dispatch the next attempt (an
+    /// answer, a backoff's end, a hand-back) pauses instead.
+    public private(set) var pauseRequested: Bool
     /// The agent, for messages; nil in machines saved before it was kept.
     public let agent: String?
     /// The workflow that started this one as its child, told when this one ends.
     public let parentId: String?
     public let options: WorkflowOptions
 
-    public init(options: WorkflowOptions, agent: String? = nil, parentId: String? = nil) {
+    /// `resumingFrom`: the step of a checkpoint the workflow starts from, stored with
+    /// it before it is submitted (a fork or retry of another workflow).
+    public init(options: WorkflowOptions, agent: String? = nil, parentId: String? = nil, resumingFrom step: Int? = nil)
+    {
+        self.checkpointStep = step
         self.state = .pending
         self.attempt = 0
         self.failures = 0
         self.workerCrashes = 0
         self.leaseHolderReconnected = false
+        self.pauseRequested = false
         self.options = options
         self.agent = agent
         self.parentId = parentId
@@ -75,7 +86,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case state, attempt, failures, checkpointStep, humanInput, timers, leaseToken, redeliveredAt, workerCrashes
-        case leaseHolderReconnected, lastNode, agent, parentId, options
+        case leaseHolderReconnected, lastNode, agent, parentId, options, pauseRequested
     }
 
     /// Machines saved by earlier versions lack the newer fields: they take their defaults.
@@ -93,6 +104,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         workerCrashes = try c.decode(.workerCrashes, default: 0)
         leaseHolderReconnected = try c.decode(.leaseHolderReconnected, default: false)
         lastNode = try c.decodeIfPresent(String.self, forKey: .lastNode)
+        pauseRequested = try c.decode(.pauseRequested, default: false)
         agent = try c.decodeIfPresent(String.self, forKey: .agent)
         parentId = try c.decodeIfPresent(String.self, forKey: .parentId)
         options = try c.decode(WorkflowOptions.self, forKey: .options)
@@ -106,6 +118,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         case .backingOff: .backingOff
         case .awaitingInput: .awaitingInput
         case .cancelling: .cancelling
+        case .paused: .paused
         case .completed: .completed
         case .failed: .failed
         case .cancelled: .cancelled
@@ -150,6 +163,13 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
             return answered(answer, now: now)
         case .cancelRequested(let reason):
             return cancelRequested(reason: reason, now: now)
+        case .pauseRequested:
+            return pauseRequested(now: now)
+        case .resumeRequested:
+            return resumeRequested(now: now)
+        case .terminateRequested(let reason):
+            if isTerminal { return [.ignore(.alreadyTerminal)] }
+            return stopRunningAttempt() + finish(.terminated(reason: reason))
         case .timerFired(let timer, let timerAttempt):
             return timerFired(timer, attempt: timerAttempt, now: now, random: random)
         case .childEnded(let outcome):
@@ -227,7 +247,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         // A draining worker returns its attempt (or a command it will not start): not a failure.
         if case .handedBack = kind {
             if case .cancelling(_, _, let reason) = state { return finish(.cancelled(reason: reason)) }
-            return cancelAttemptTimers() + dispatchNextAttempt(now: now)
+            return cancelAttemptTimers() + dispatchOrPause(now: now)
         }
 
         switch kind {
@@ -278,7 +298,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
             return [.reject(.answerDoesNotFit(question: request.title, problem: problem))]
         }
         humanInput = answer
-        return dispatchNextAttempt(now: now)
+        return dispatchOrPause(now: now)
     }
 
     private mutating func childEnded(_ outcome: ChildWorkflowOutcome, now: Date) -> [WorkflowAction] {
@@ -287,7 +307,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
             return [.ignore(.unexpected)]  // not (or no longer) waiting for this child
         }
         humanInput = Self.answer(outcome)
-        return dispatchNextAttempt(now: now)
+        return dispatchOrPause(now: now)
     }
 
     /// A child's outcome as the answer its parent's graph reads.
@@ -302,7 +322,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
             return [.ignore(.alreadyTerminal)]
         case .cancelling:
             return [.ignore(.duplicate)]
-        case .pending, .backingOff, .awaitingInput:
+        case .pending, .backingOff, .awaitingInput, .paused:
             return finish(.cancelled(reason: reason))
         case .dispatched(let current, _):
             // The command may already be with a worker: ask it to stop if it starts.
@@ -331,7 +351,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         guard timerAttempt == attempt else { return [.ignore(.staleTimer)] }
         switch (timer, state) {
         case (.backoff, .backingOff):
-            return dispatchNextAttempt(now: now)
+            return dispatchOrPause(now: now)
         case (.scheduleToStart, .dispatched):
             return attemptFailed(
                 timeout(
@@ -360,6 +380,52 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         default:
             return [.ignore(.staleTimer)]
         }
+    }
+
+    private mutating func pauseRequested(now: Date) -> [WorkflowAction] {
+        switch state {
+        case .completed, .failed, .cancelled, .timedOut: return [.ignore(.alreadyTerminal)]
+        case .paused: return [.ignore(.duplicate)]
+        case .cancelling: return [.ignore(.unexpected)]
+        case .pending, .backingOff:
+            state = .paused
+            return [.cancelTimer(.backoff)]
+        case .dispatched(let current, _):
+            // No worker has reported it: stop whichever may have it; a resume dispatches anew.
+            state = .paused
+            return cancelAttemptTimers() + [.cancelActivity(attempt: current, lease: nil)]
+        case .running(let current, let lease, _):
+            if pauseRequested { return [.ignore(.duplicate)] }
+            pauseRequested = true
+            return [.pauseActivity(attempt: current, lease: lease)]
+        case .awaitingInput:
+            // The question stays; the answer is kept, and the next attempt waits for a resume.
+            if pauseRequested { return [.ignore(.duplicate)] }
+            pauseRequested = true
+            return []
+        }
+    }
+
+    private mutating func resumeRequested(now: Date) -> [WorkflowAction] {
+        if isTerminal { return [.ignore(.alreadyTerminal)] }
+        if case .paused = state {
+            pauseRequested = false
+            return dispatchNextAttempt(now: now)
+        }
+        // A pause not yet in effect is withdrawn; a worker told to hand back still may,
+        // and its hand-back then dispatches the next attempt at once.
+        guard pauseRequested else { return [.ignore(.unexpected)] }
+        pauseRequested = false
+        return []
+    }
+
+    /// The next attempt, unless an operator asked for a pause: then the workflow waits.
+    private mutating func dispatchOrPause(now: Date) -> [WorkflowAction] {
+        guard pauseRequested else { return dispatchNextAttempt(now: now) }
+        pauseRequested = false
+        let clear: [WorkflowAction] = if case .awaitingInput = state { [.clearInterrupt] } else { [] }
+        state = .paused
+        return clear
     }
 
     // MARK: Transitions
@@ -407,7 +473,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         guard options.retry.isRetryable(failure), failures < options.retry.maximumAttempts else {
             return failure.kind.hasSuffix("_timeout") ? finish(.timedOut(failure)) : finish(.failed(failure))
         }
-        if retryAtOnce { return timers + dispatchNextAttempt(now: now) }
+        if retryAtOnce { return timers + dispatchOrPause(now: now) }
         let until = Self.deadline(now, plus: options.retry.delay(afterFailure: failures, random: random))
         state = .backingOff(until: until, failure: failure)
         return timers + [.setTimer(.backoff, at: until, attempt: attempt)]
@@ -435,7 +501,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
                             + "the workers' logs, then resubmit",
                         retryable: false)))
         }
-        if workerCrashes == 1 { return timers + dispatchNextAttempt(now: now) }
+        if workerCrashes == 1 { return timers + dispatchOrPause(now: now) }
         let until = Self.deadline(now, plus: options.retry.delay(afterFailure: workerCrashes - 1, random: random))
         state = .backingOff(
             until: until,
@@ -482,12 +548,14 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         case completed(JSONValue)
         case failed(ActivityFailure)
         case cancelled(reason: String)
+        case terminated(reason: String)
         case timedOut(ActivityFailure)
     }
 
     private mutating func finish(_ ending: Ending) -> [WorkflowAction] {
         var actions = cancelAllTimers()
         redeliveredAt = nil
+        pauseRequested = false
         switch ending {
         case .completed(let output):
             state = .completed
@@ -498,6 +566,9 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         case .cancelled(let reason):
             state = .cancelled(reason: reason)
             actions.append(.recordError(ActivityFailure(kind: "cancelled", message: reason, retryable: false)))
+        case .terminated(let reason):
+            state = .cancelled(reason: reason)
+            actions.append(.recordError(ActivityFailure(kind: "terminated", message: reason, retryable: false)))
         case .timedOut(let failure):
             state = .timedOut(failure)
             actions.append(.recordError(failure))

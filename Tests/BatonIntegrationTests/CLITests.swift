@@ -124,6 +124,17 @@ import Testing
             #expect(events.last?["event"] == "end")
             #expect(events.last?["data"]?["status"] == "cancelled")
 
+            _ = try await stack.submit(SubmitWorkflowRequest(id: "held", agent: "chain", input: ["sleep_ms": 60_000]))
+            try await Stack.waitUntil("held starts") { try await stack.workflow("held").status == .running }
+            let paused = try await Self.baton(["pause", "held"], stack)
+            #expect(paused.status == 0, "\(paused.errors)")
+            #expect(paused.output.contains("pausing: it stops at its next checkpoint"))
+            let terminated = try await Self.baton(["terminate", "held", "--reason", "done with it", "--json"], stack)
+            #expect(JSONValue(parsing: terminated.output)?["error"]?["kind"] == "terminated")
+            let again = try await Self.baton(["resume", "held"], stack)
+            #expect(again.status == 5)
+            #expect(again.errors.contains("already ended"))
+
             let agents = try await Self.baton(["agents", "--json"], stack)
             #expect(agents.status == 0)
             #expect(JSONValue(parsing: agents.output)?.arrayValue?.contains { $0["name"] == "chain" } == true)

@@ -57,7 +57,12 @@ import Testing
         case 1:
             let answers: [JSONValue] = ["approve", ["choice": "a"], ""] + (nullAnswers ? [.null] : [])
             return .humanInput(answers.randomElement(using: &random)!)
-        case 2: return .cancelRequested(reason: ["operator", "", "\u{0}"].randomElement(using: &random)!)
+        case 2:
+            let reason = ["operator", "", "\u{0}"].randomElement(using: &random)!
+            return [
+                .cancelRequested(reason: reason), .pauseRequested, .resumeRequested, .pauseRequested,
+                .resumeRequested, .terminateRequested(reason: reason),
+            ].randomElement(using: &random)!
         case 3: return .timerFired(WorkflowTimer.allCases.randomElement(using: &random)!, attempt: attempt)
         default:
             var worker = workers.randomElement(using: &random)!

@@ -53,7 +53,8 @@ struct Invariants {
                 terminalRecords += 1
             case .recordError:
                 terminalRecords += 1
-            case .cancelActivity, .recordProgress, .recordInterrupt, .clearInterrupt, .checkChildEnded, .notifyParent,
+            case .cancelActivity, .pauseActivity, .recordProgress, .recordInterrupt, .clearInterrupt, .checkChildEnded,
+                .notifyParent,
                 .cancelChildren,
                 .reject, .ignore:
                 break

@@ -89,7 +89,12 @@ enum StateMachineRun {
         // No JSON null answer: it does not survive a reload (a known finding, see
         // WorkflowStateMachineFuzzTests.aNullAnswerSurvivesAReload), and would stop every run.
         case 1: return .humanInput(input.element(of: ["approve", "", ["choice": "a"], 1e308] as [JSONValue]))
-        case 2: return .cancelRequested(reason: input.element(of: ["operator", "", "\u{0}"]))
+        case 2:
+            let reason = input.element(of: ["operator", "", "\u{0}"])
+            return input.element(of: [
+                .cancelRequested(reason: reason), .pauseRequested, .resumeRequested,
+                .terminateRequested(reason: reason),
+            ])
         case 3:
             let timer = input.element(of: WorkflowTimer.allCases)
             return .timerFired(timer, attempt: attempt(&input, machine: machine))

@@ -34,6 +34,14 @@ struct ActionExecutor {
         let id = workflow.id
         var execution = Execution()
         var update = WorkflowUpdate(id: id, machine: machine, now: now, error: nil, interrupt: .unchanged, usage: nil)
+        /// A command for the workers running the workflow, on the control exchange they all hear.
+        func sendControl(_ command: WorkerCommand) throws {
+            try tx.enqueue(
+                OutboxMessage(
+                    workflowId: id, exchange: WorkerCommand.controlExchange(for: settings.commandQueue),
+                    routingKey: "", body: command.encoded()))
+            execution.enqueued = true
+        }
         for action in actions {
             switch action {
             case .dispatch(let attempt, let step, let humanInput, let leaseToken):
@@ -56,13 +64,9 @@ struct ActionExecutor {
             case .cancelTimer(let timer):
                 try tx.deleteTimer(timer, of: id)
             case .cancelActivity(let attempt, let lease):
-                let command = WorkerCommand.cancelActivity(
-                    CancelActivity(workflowId: id, attempt: attempt, workerId: lease))
-                try tx.enqueue(
-                    OutboxMessage(
-                        workflowId: id, exchange: WorkerCommand.controlExchange(for: settings.commandQueue),
-                        routingKey: "", body: command.encoded()))
-                execution.enqueued = true
+                try sendControl(.cancelActivity(CancelActivity(workflowId: id, attempt: attempt, workerId: lease)))
+            case .pauseActivity(let attempt, let lease):
+                try sendControl(.pauseActivity(PauseActivity(workflowId: id, attempt: attempt, workerId: lease)))
             case .storeCheckpoint(let checkpoint):
                 try tx.storeCheckpoint(
                     checkpoint, of: id, attempt: machine.attempt, retention: settings.checkpointRetention)

@@ -16,10 +16,10 @@ enum HistoryEntries {
             return HistoryRecord(
                 workflowId: event.workflowId, eventId: event.eventId, attempt: attempt, type: event.type,
                 outcome: outcome, payload: payload(of: event))
-        case .command(let workflowId, let event):
+        case .command(let workflowId, let event, let person):
             return HistoryRecord(
                 workflowId: workflowId, eventId: nil, attempt: attempt, type: event.historyType, outcome: outcome,
-                payload: payload(of: event))
+                payload: payload(of: event, by: person))
         }
     }
 
@@ -44,13 +44,19 @@ enum HistoryEntries {
         }
     }
 
-    private static func payload(of event: WorkflowEvent) -> String? {
+    /// What the history keeps of a command, with who gave it when a person did.
+    private static func payload(of event: WorkflowEvent, by person: String?) -> String? {
+        var fields: [String: JSONValue] = [:]
         switch event {
-        case .humanInput(let answer): JSONColumn.text(["answer": answer])
-        case .cancelRequested(let reason): JSONColumn.text(["reason": reason])
-        case .childEnded(let outcome): JSONColumn.text(["child": outcome.id, "status": outcome.status.rawValue])
-        default: nil
+        case .humanInput(let answer): fields["answer"] = answer
+        case .cancelRequested(let reason), .terminateRequested(let reason): fields["reason"] = .string(reason)
+        case .childEnded(let outcome):
+            fields["child"] = .string(outcome.id)
+            fields["status"] = .string(outcome.status.rawValue)
+        default: break
         }
+        if let person { fields["by"] = .string(person) }
+        return fields.isEmpty ? nil : JSONColumn.text(fields)
     }
 
     /// The entry a dispatch adds.

@@ -27,13 +27,14 @@ struct WorkflowEngine: Sendable {
     /// What the engine applies.
     enum Input: Sendable {
         case worker(WorkerEvent)
-        /// A person's or the scheduler's own event for one workflow.
-        case command(workflowId: String, WorkflowEvent)
+        /// A person's or the scheduler's own event for one workflow; `by` is the person
+        /// (the authenticated subject), kept in the history.
+        case command(workflowId: String, WorkflowEvent, by: String? = nil)
 
         var workflowId: String {
             switch self {
             case .worker(let event): event.workflowId
-            case .command(let id, _): id
+            case .command(let id, _, _): id
             }
         }
     }
@@ -88,9 +89,11 @@ struct WorkflowEngine: Sendable {
     }
 
     /// Applies one command and returns the workflow as it is afterwards.
-    func command(_ event: WorkflowEvent, to workflowId: String) async throws -> (Outcome, WorkflowView?) {
+    func command(
+        _ event: WorkflowEvent, to workflowId: String, by person: String? = nil
+    ) async throws -> (Outcome, WorkflowView?) {
         try await transaction { tx, run in
-            let outcome = try run.apply(.command(workflowId: workflowId, event), on: tx)
+            let outcome = try run.apply(.command(workflowId: workflowId, event, by: person), on: tx)
             return (outcome, try tx.view(of: workflowId))
         }
     }
@@ -214,7 +217,7 @@ extension WorkflowEngine.Input {
         switch self {
         case .worker(let event):
             .worker(event.kind, attempt: event.attempt, workerId: event.workerId, leaseToken: event.leaseToken)
-        case .command(_, let event):
+        case .command(_, let event, _):
             event
         }
     }

@@ -283,6 +283,157 @@ struct WorkflowController: APIProtocol {
         }
     }
 
+    func pauseWorkflow(_ input: Operations.PauseWorkflow.Input) async throws -> Operations.PauseWorkflow.Output {
+        let id = input.path.id
+        switch try await command(.pauseRequested, to: id) {
+        case .done(let view): return .ok(.init(body: .json(view)))
+        case .notFound(let error): return .notFound(.init(body: .json(error)))
+        case .badRequest(let error): return .badRequest(.init(body: .json(error)))
+        case .conflict(let error): return .conflict(.init(body: .json(error)))
+        case .past(let status):
+            return .conflict(.init(body: .json(Self.pastControl(id, status, what: "pause"))))
+        }
+    }
+
+    func resumeWorkflow(_ input: Operations.ResumeWorkflow.Input) async throws -> Operations.ResumeWorkflow.Output {
+        let id = input.path.id
+        switch try await command(.resumeRequested, to: id) {
+        case .done(let view): return .ok(.init(body: .json(view)))
+        case .notFound(let error): return .notFound(.init(body: .json(error)))
+        case .badRequest(let error): return .badRequest(.init(body: .json(error)))
+        case .conflict(let error): return .conflict(.init(body: .json(error)))
+        case .past(let status):
+            return .conflict(
+                .init(
+                    body: .json(
+                        status.isTerminal
+                            ? Self.pastControl(id, status, what: "resume")
+                            : APIError(
+                                code: "not_paused",
+                                message: "workflow '\(id)' is not paused (it is \(status.rawValue)); nothing to resume")
+                    )))
+        }
+    }
+
+    func terminateWorkflow(
+        _ input: Operations.TerminateWorkflow.Input
+    ) async throws -> Operations.TerminateWorkflow.Output {
+        let id = input.path.id
+        var reason = "terminated through the API"
+        if case .json(let body) = input.body, let given = body.reason {
+            guard given.count <= 1000, !given.contains("\u{0}") else {
+                return .badRequest(
+                    .init(body: .json(.invalid("'reason' must be at most 1000 characters, without NUL"))))
+            }
+            reason = given
+        }
+        switch try await command(.terminateRequested(reason: reason), to: id) {
+        case .done(let view): return .ok(.init(body: .json(view)))
+        case .notFound(let error): return .notFound(.init(body: .json(error)))
+        case .badRequest(let error): return .badRequest(.init(body: .json(error)))
+        case .conflict(let error): return .conflict(.init(body: .json(error)))
+        case .past(let status): return .conflict(.init(body: .json(Self.pastControl(id, status, what: "terminate"))))
+        }
+    }
+
+    func forkWorkflow(_ input: Operations.ForkWorkflow.Input) async throws -> Operations.ForkWorkflow.Output {
+        let request: ForkWorkflowRequest
+        if case .json(let body) = input.body { request = body } else { request = ForkWorkflowRequest() }
+        switch try await fork(input.path.id, request, retry: false) {
+        case .success(let view): return .created(.init(body: .json(view)))
+        case .failure(.notFound(let error)): return .notFound(.init(body: .json(error)))
+        case .failure(.badRequest(let error)): return .badRequest(.init(body: .json(error)))
+        case .failure(.conflict(let error)): return .conflict(.init(body: .json(error)))
+        }
+    }
+
+    func retryWorkflow(_ input: Operations.RetryWorkflow.Input) async throws -> Operations.RetryWorkflow.Output {
+        var request: ForkWorkflowRequest
+        if case .json(let body) = input.body { request = body } else { request = ForkWorkflowRequest() }
+        if request.step != nil {
+            return .badRequest(
+                .init(
+                    body: .json(
+                        .invalid(
+                            "a retry starts from the newest checkpoint: leave 'step' out, or fork from a step (POST …/fork)"
+                        ))))
+        }
+        request.step = nil
+        switch try await fork(input.path.id, request, retry: true) {
+        case .success(let view): return .created(.init(body: .json(view)))
+        case .failure(.notFound(let error)): return .notFound(.init(body: .json(error)))
+        case .failure(.badRequest(let error)): return .badRequest(.init(body: .json(error)))
+        case .failure(.conflict(let error)): return .conflict(.init(body: .json(error)))
+        }
+    }
+
+    /// Why a fork or retry is refused, by status.
+    private enum ForkRefusal: Error {
+        case notFound(APIError)
+        case badRequest(APIError)
+        case conflict(APIError)
+    }
+
+    private func fork(
+        _ source: String, _ request: ForkWorkflowRequest, retry: Bool
+    ) async throws -> Result<WorkflowView, ForkRefusal> {
+        let caller = try caller
+        if caller.delegatedBy != nil {
+            return .failure(
+                .badRequest(APIError(code: "forbidden", message: "a workflow's delegation token cannot fork workflows"))
+            )
+        }
+        if let id = request.id, !Identifiers.isValidWorkflowId(id) {
+            return .failure(.badRequest(.invalid("id must be a workflow id (\(Identifiers.workflowIdRule))")))
+        }
+        if let step = request.step, step < 0 { return .failure(.badRequest(.invalid("step must be 0 or more"))) }
+        guard Identifiers.isValidWorkflowId(source) else { return .failure(.notFound(.noWorkflow(source))) }
+        let outcome = try await engine.fork(
+            WorkflowEngine.Fork(
+                source: source, step: request.step, id: request.id, tenant: caller.tenant, by: caller.subject,
+                retry: retry))
+        switch outcome {
+        case .created(let view):
+            logger.info(
+                retry ? "workflow retried" : "workflow forked",
+                metadata: [
+                    "workflow": "\(view.id)", "source": "\(source)", "tenant": "\(caller.tenant)",
+                    "by": "\(caller.subject)",
+                ])
+            return .success(view)
+        case .notFound: return .failure(.notFound(.noWorkflow(source)))
+        case .noCheckpoint(let step):
+            let kept = try await pool.autocommit { db in try WorkflowReads.checkpointSteps(of: source, on: db) }
+            return .failure(
+                .notFound(
+                    APIError(
+                        code: "no_checkpoint",
+                        message:
+                            "workflow '\(source)' keeps no checkpoint \(step); it keeps: \(kept.isEmpty ? "none" : kept.map(String.init).joined(separator: ", "))",
+                        details: ["steps": .array(kept.map { .number(Double($0)) })])))
+        case .idTaken(let id):
+            return .failure(
+                .conflict(
+                    APIError(code: "workflow_exists", message: "workflow '\(id)' already exists; choose another id")))
+        case .notRetryable(let status):
+            return .failure(
+                .conflict(
+                    APIError(
+                        code: "not_retryable",
+                        message:
+                            "workflow '\(source)' is \(status.rawValue): only a failed, timed-out or cancelled workflow is retried (fork it to run it again from a checkpoint)"
+                    )))
+        }
+    }
+
+    private static func pastControl(_ id: String, _ status: WorkflowStatus, what: String) -> APIError {
+        status.isTerminal
+            ? APIError(
+                code: "already_ended",
+                message: "workflow '\(id)' already ended (\(status.rawValue)); there is nothing to \(what)")
+            : APIError(code: "conflict", message: "workflow '\(id)' cannot \(what) now: it is \(status.rawValue)")
+    }
+
     /// What a person's command came to; each operation answers it with its own statuses.
     private enum CommandAnswer {
         case done(WorkflowView)
@@ -298,9 +449,10 @@ struct WorkflowController: APIProtocol {
         guard Identifiers.isValidWorkflowId(id),
             try await pool.autocommit({ db in try WorkflowReads.tenant(of: id, on: db) }) == caller.tenant
         else { return .notFound(.noWorkflow(id)) }
-        let (outcome, view) = try await engine.command(event, to: id)
+        let (outcome, view) = try await engine.command(event, to: id, by: caller.subject)
         guard let view else { return .notFound(.noWorkflow(id)) }
         switch outcome {
+        case .applied(ignored: .duplicate?) where event == .pauseRequested: return .done(view)
         case .applied(ignored: .some): return .past(view.status)
         case .rejected(.waitsForChildWorkflow(let child)):
             return .conflict(

@@ -89,7 +89,7 @@ enum WorkflowReads {
 
     private static let viewColumns = """
         id, agent, status, attempt, input, progress, result, error, interrupt, checkpoint_step, caller, tenant, parent_id,
-        usage,
+        usage, machine->>'pauseRequested' AS pausing,
         extract(epoch FROM created_at) AS created, extract(epoch FROM updated_at) AS updated
         """
 
@@ -109,7 +109,8 @@ enum WorkflowReads {
             caller: row["caller"], tenant: row["tenant"], parentId: row["parent_id"],
             usage: try JSONColumn.value(UsageSummary.self, from: row["usage"]),
             createdAt: Date(timeIntervalSince1970: Double(try row.string("created")) ?? 0),
-            updatedAt: Date(timeIntervalSince1970: Double(try row.string("updated")) ?? 0))
+            updatedAt: Date(timeIntervalSince1970: Double(try row.string("updated")) ?? 0),
+            pausing: row["pausing"] == "true" ? true : nil)
     }
 }
 
@@ -136,5 +137,14 @@ extension WorkflowReads {
     /// The newest history sequence.
     static func historyPosition(on db: PostgresTransaction) throws -> Int {
         try db.query("SELECT coalesce(max(seq), 0) AS seq FROM workflow_events").first?.int("seq") ?? 0
+    }
+}
+
+extension WorkflowReads {
+    /// The steps of the checkpoints workflow `id` keeps, oldest first.
+    static func checkpointSteps(of id: String, on db: PostgresTransaction) throws -> [Int] {
+        try db.query("SELECT step FROM checkpoints WHERE workflow_id = \(id) ORDER BY step").all.map {
+            try $0.int("step")
+        }
     }
 }

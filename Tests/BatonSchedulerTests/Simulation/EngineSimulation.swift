@@ -227,7 +227,12 @@ final class EngineSimulation {
     func cancelSomething() async throws {
         let ids = repository.snapshot.workflows.keys.sorted()
         guard random.chance(0.3), !ids.isEmpty else { return }
-        _ = try await anyReplica.command(.cancelRequested(reason: "operator"), to: ids[random.below(ids.count)])
+        // An operator's command: cancel, pause, resume (most often, so that paused workflows end) or terminate.
+        let commands: [WorkflowEvent] = [
+            .cancelRequested(reason: "operator"), .pauseRequested, .resumeRequested, .resumeRequested,
+            .terminateRequested(reason: "operator"),
+        ]
+        _ = try await anyReplica.command(commands[random.below(commands.count)], to: ids[random.below(ids.count)])
         inputsApplied += 1
     }
 }

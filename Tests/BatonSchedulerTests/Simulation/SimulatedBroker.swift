@@ -17,6 +17,7 @@ struct SimulatedBroker {
 
     var commands: [Command] = []
     var cancels: [CancelActivity] = []
+    var pauses: [PauseActivity] = []
     var events: [WorkerEvent] = []
     /// When the broker last (re)started: no connection open now is older.
     var upSince = Date.distantPast
@@ -25,6 +26,7 @@ struct SimulatedBroker {
         switch try? WorkerCommand.decode(message.body) {
         case .runActivity(let run): commands.append(Command(run: run))
         case .cancelActivity(let cancel): cancels.append(cancel)
+        case .pauseActivity(let pause): pauses.append(pause)
         case nil: break
         }
     }

@@ -250,6 +250,17 @@ extension EngineSimulation {
             }
         }
         broker.cancels.removeAll()
+        // And most pauses: they hand the activity back (at what stands for their next checkpoint).
+        for pause in broker.pauses {
+            for (index, activity) in workers.running.enumerated().reversed()
+            where activity.run.workflowId == pause.workflowId && activity.run.attempt == pause.attempt
+                && pause.workerId == activity.worker && random.chance(0.9)
+            {
+                emit(.handedBack, for: activity)
+                workers.running.remove(at: index)
+            }
+        }
+        broker.pauses.removeAll()
     }
 }
 
