@@ -47,6 +47,8 @@ install_packages() {
     { [ -f /usr/include/amqp.h ] || [ -f /usr/include/rabbitmq-c/amqp.h ]; } || missing+=(librabbitmq-dev)
     [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || missing+=(libcurl4-openssl-dev)
     command -v pkg-config >/dev/null || missing+=(pkg-config)
+    # For the page's test in a real browser (PageBrowserTests).
+    command -v chromium >/dev/null || missing+=(chromium)
     if [ ${#missing[@]} -gt 0 ]; then
         [ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]}; run 'sudo $0 install' once"
         say "installing ${missing[*]}"
