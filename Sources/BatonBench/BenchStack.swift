@@ -124,17 +124,17 @@ final class BenchStack {
         return process
     }
 
-    func startScheduler() async throws { try await startSchedulers(count: 1) }
+    func startScheduler(extra: [String: String] = [:]) async throws { try await startSchedulers(count: 1, extra: extra) }
 
     /// `count` replicas sharing the database and the broker (event partitions with
     /// leases), on `port`, `port + 1`, …; returns once every one answers /healthz.
-    func startSchedulers(count: Int) async throws {
+    func startSchedulers(count: Int, extra: [String: String] = [:]) async throws {
         let first = schedulers.count
         for index in first..<(first + count) {
             schedulers.append(
                 try launch(
                     "baton-scheduler", config: "configuration_scheduler.yaml",
-                    extra: ["BATON_HTTP_PORT": String(port + index)]))
+                    extra: extra.merging(["BATON_HTTP_PORT": String(port + index)]) { $1 }))
         }
         for url in schedulerURLs[first...] {
             var healthy = false

@@ -140,6 +140,16 @@ public struct EnvironmentOverrides: Sendable {
         return value
     }
 
+    public func bool(_ name: String) throws(ConfigurationError) -> Bool? {
+        guard let text = string(name) else { return nil }
+        switch text.lowercased() {
+        case "true", "on", "yes", "1": return true
+        case "false", "off", "no", "0": return false
+        default:
+            throw ConfigurationError(source: "environment", problems: ["\(name)='\(text)' is not true or false"])
+        }
+    }
+
     public func double(_ name: String) throws(ConfigurationError) -> Double? {
         guard let text = string(name) else { return nil }
         guard let value = Double(text) else {

@@ -86,13 +86,18 @@ public enum Scheduler {
                 metadata: ["from": "\(unbind)", "to": "\(partitions)"])
         }
         let wake = WakeSignal()
-        let engine = WorkflowEngine(
+        let dispatchWake = WakeSignal()
+        var engine = WorkflowEngine(
             repository: PostgresWorkflowRepository(pool: pool),
             settings: WorkflowEngine.Settings(
                 commandQueue: configuration.queue, defaults: configuration.workflowDefaults,
-                checkpointRetention: configuration.checkpointRetention),
+                checkpointRetention: configuration.checkpointRetention, fairDispatch: configuration.fairness.enabled),
             relayWake: wake)
+        engine.dispatchWake = dispatchWake
         let relay = OutboxRelay(pool: pool, broker: publisher, wake: wake, logger: logger)
+        // Also with fairness off: commands held before it was switched off are released.
+        let gate = DispatchGate(
+            pool: pool, policy: configuration.fairness, wake: dispatchWake, relayWake: wake, logger: logger)
         let activity = ConsumerActivity()
         let events = EventConsumer(
             pool: pool, publisher: publisher, queue: configuration.eventsQueue,
@@ -140,7 +145,7 @@ public enum Scheduler {
             database: database)
         // Started in this order, stopped in reverse: HTTP stops taking requests first.
         let gauges = WorkflowGauges(pool: pool, logger: logger, interval: .seconds(15))
-        let services: [any Service] = [relay, partitionService, timers, gauges, http]
+        let services: [any Service] = [relay, gate, partitionService, timers, gauges, http]
         return services.map { $0.shutsDownGroupWhenDone }
     }
 

@@ -43,6 +43,8 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
     /// Host names requests may name (`Host`), against DNS rebinding; empty: the loopback
     /// names when `http_host` is a loopback address, else any. `*` accepts any.
     public var allowedHosts: [String]
+    /// How the workers are shared between tenants.
+    public var fairness: FairnessConfiguration
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case httpHost = "http_host"
@@ -66,6 +68,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         case allowedHosts = "allowed_hosts"
         case oidc
         case corsOrigins = "cors_origins"
+        case fairness
     }
 
     public init(
@@ -77,8 +80,9 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         startToCloseTimeoutSeconds: Double = 86_400, checkpointRetention: Int = 20, maxRequestBytes: Int = 1_048_576,
         logLevel: String = "info", brokerRecoveryGraceSeconds: Double = 15, eventPartitions: Int = 16,
         apiKeys: [ConfiguredAPIKey] = [], allowedHosts: [String] = [], oidc: OIDCConfiguration? = nil,
-        corsOrigins: [String] = []
+        corsOrigins: [String] = [], fairness: FairnessConfiguration = FairnessConfiguration()
     ) {
+        self.fairness = fairness
         self.corsOrigins = corsOrigins
         self.oidc = oidc
         self.apiKeys = apiKeys
@@ -126,6 +130,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         allowedHosts = try c.decode(.allowedHosts, default: d.allowedHosts)
         oidc = try c.decodeIfPresent(OIDCConfiguration.self, forKey: .oidc)
         corsOrigins = try c.decode(.corsOrigins, default: d.corsOrigins)
+        fairness = try c.decode(.fairness, default: d.fairness)
     }
 
     /// `BATON_POSTGRES_URL`, `BATON_BROKER_URL`, `BATON_HTTP_PORT`, … override the file.
@@ -138,6 +143,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         if let value = environment.string("BATON_EVENTS_QUEUE") { eventsQueue = value }
         if let value = try environment.int("BATON_EVENT_PARTITIONS") { eventPartitions = value }
         if let value = environment.string("BATON_LOG_LEVEL") { logLevel = value }
+        if let value = try environment.bool("BATON_FAIRNESS") { fairness.enabled = value }
         // An administrator key for stacks that are configured by environment (compose, `baton dev`).
         if let value = environment.string("BATON_ADMIN_KEY_SHA256") {
             apiKeys.append(.administrator(sha256: value))
@@ -197,6 +203,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         validator.require(
             Set(apiKeys.map(\.sha256)).count == apiKeys.count, "api_keys: two entries have the same sha256")
         for problem in oidc?.problems() ?? [] { validator.require(false, problem) }
+        for problem in fairness.problems() { validator.require(false, problem) }
         for origin in corsOrigins {
             if let problem = CORSPolicyMiddleware<BasicRequestContext>.problem(origin) {
                 validator.require(false, problem)
@@ -232,6 +239,12 @@ extension SchedulerConfiguration: ShapedConfiguration {
             except: [
                 CodingKeys.apiKeys.rawValue: .list(of: .flat(["name", "tenant", "roles", "sha256"])),
                 CodingKeys.oidc.rawValue: .flat(OIDCConfiguration.CodingKeys.allCases.map(\.rawValue)),
+                CodingKeys.fairness.rawValue: .flat(
+                    FairnessConfiguration.CodingKeys.allCases.map(\.rawValue),
+                    except: [
+                        FairnessConfiguration.CodingKeys.tenants.rawValue: .dictionary(
+                            of: .flat(FairnessConfiguration.TenantShare.CodingKeys.allCases.map(\.rawValue)))
+                    ]),
             ])
     }
 }

@@ -56,8 +56,9 @@ struct ActionExecutor {
                         acceptsStateDeltas: true))
                 try tx.enqueue(
                     OutboxMessage(
-                        workflowId: id, exchange: "", routingKey: settings.commandQueue, body: command.encoded()))
-                execution.enqueued = true
+                        workflowId: id, exchange: "", routingKey: settings.commandQueue, body: command.encoded(),
+                        heldFor: settings.fairDispatch ? HeldDispatch(tenant: workflow.tenant, attempt: attempt) : nil))
+                execution.enqueued = !settings.fairDispatch  // a held command wakes the dispatch gate instead
                 _ = try tx.appendHistory(HistoryEntries.dispatched(id, attempt: attempt, resumeFromStep: step))
             case .setTimer(let timer, let at, let attempt):
                 try tx.setTimer(timer, of: id, at: at, attempt: attempt)

@@ -22,6 +22,9 @@ struct WorkflowEngine: Sendable {
         var defaults: WorkflowOptions
         /// Checkpoints kept per workflow (older ones are deleted); at least 1.
         var checkpointRetention: Int
+        /// Run commands wait in the dispatch queue for the dispatch gate, which shares
+        /// the workers between tenants, instead of going to the outbox at once.
+        var fairDispatch = false
     }
 
     /// What the engine applies.
@@ -61,6 +64,9 @@ struct WorkflowEngine: Sendable {
     let settings: Settings
     /// Told after a commit that wrote commands to publish.
     let relayWake: WakeSignal?
+    /// With fair dispatch, told after every commit: a command may have been held, or
+    /// an attempt ended and left room for one.
+    var dispatchWake: WakeSignal?
     var clock: @Sendable () -> Date = { Date() }
     var entropy: Entropy = .system
     /// Transient failures tried again before the error reaches the caller.
@@ -130,6 +136,7 @@ struct WorkflowEngine: Sendable {
                     return (value, run.enqueued)
                 }
                 if enqueued { relayWake?.signal() }
+                if settings.fairDispatch { dispatchWake?.signal() }
                 return value
             } catch let error where repository.isTransient(error) && backoff.failures < maximumRetries {
                 try await Task.sleep(for: backoff.nextDelay())

@@ -247,6 +247,19 @@ enum Migrations {
                 "ALTER TABLE workers ADD COLUMN descriptors jsonb"
             ]
         ),
+        (
+            14,
+            [
+                // Run commands held for fair dispatch (Services/DispatchGate.swift): released
+                // to the outbox, tenant by tenant, as the live workers have room.
+                """
+                CREATE TABLE dispatch_queue (
+                    id bigserial PRIMARY KEY, workflow_id text NOT NULL, tenant text NOT NULL, attempt integer NOT NULL,
+                    routing_key text NOT NULL, body text NOT NULL, enqueued_at timestamptz NOT NULL DEFAULT now())
+                """,
+                "CREATE INDEX dispatch_queue_by_tenant ON dispatch_queue (tenant, id)",
+            ]
+        ),
     ]
 
     /// Brings the schema up to date; returns the versions applied now.

@@ -129,7 +129,8 @@ struct PendingWrites {
                 WHERE t.workflow_id = d.workflow_id AND t.kind = d.kind
                 """)
         }
-        if !outbox.isEmpty { queries.append(outboxInsert()) }
+        if outbox.contains(where: { $0.heldFor == nil }) { queries.append(outboxInsert()) }
+        if outbox.contains(where: { $0.heldFor != nil }) { queries.append(dispatchQueueInsert()) }
         return queries
     }
 
@@ -187,8 +188,21 @@ struct PendingWrites {
             """
     }
 
+    private func dispatchQueueInsert() -> PostgresQuery {
+        let held = outbox.compactMap { message in message.heldFor.map { (message, $0) } }
+        return """
+            INSERT INTO dispatch_queue (workflow_id, tenant, attempt, routing_key, body)
+            SELECT q.workflow_id, q.tenant, q.attempt, q.routing_key, q.body
+            FROM unnest(\(held.map(\.0.workflowId))::text[], \(held.map(\.1.tenant))::text[], \(held.map(\.1.attempt))::int8[],
+                \(held.map(\.0.routingKey))::text[], \(held.map { String(decoding: $0.0.body, as: UTF8.self) })::text[])
+                WITH ORDINALITY AS q(workflow_id, tenant, attempt, routing_key, body, n)
+            ORDER BY q.n
+            """
+    }
+
     private func outboxInsert() -> PostgresQuery {
-        """
+        let outbox = outbox.filter { $0.heldFor == nil }
+        return """
         INSERT INTO outbox (workflow_id, exchange, routing_key, body)
         SELECT o.workflow_id, o.exchange, o.routing_key, o.body
         FROM unnest(\(outbox.map(\.workflowId))::text[], \(outbox.map(\.exchange))::text[],

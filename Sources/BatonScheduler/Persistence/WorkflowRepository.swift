@@ -130,6 +130,14 @@ struct OutboxMessage: Sendable {
     var exchange: String
     var routingKey: String
     var body: Data
+    /// A run command held for fair dispatch: it waits in the dispatch queue under its
+    /// tenant until the dispatch gate releases it to the outbox.
+    var heldFor: HeldDispatch? = nil
+}
+
+struct HeldDispatch: Sendable, Hashable {
+    var tenant: String
+    var attempt: Int
 }
 
 struct DueTimer: Sendable, Hashable {
