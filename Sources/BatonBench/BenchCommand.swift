@@ -7,7 +7,8 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Baton's benchmarks (build with -c release; `make bench` does).",
         subcommands: [
             GraphOverheadBenchmark.self, BurstBenchmark.self, StartLatencyBenchmark.self, CrashRecoveryBenchmark.self,
-            FootprintBenchmark.self, CheckpointGrowthBenchmark.self, ConfirmLatencyBenchmark.self, TenantFairnessBenchmark.self,
+            FootprintBenchmark.self, CheckpointGrowthBenchmark.self, ConfirmLatencyBenchmark.self,
+            TenantFairnessBenchmark.self,
             ChaosCommand.self,
         ])
 }

@@ -124,7 +124,9 @@ final class BenchStack {
         return process
     }
 
-    func startScheduler(extra: [String: String] = [:]) async throws { try await startSchedulers(count: 1, extra: extra) }
+    func startScheduler(extra: [String: String] = [:]) async throws {
+        try await startSchedulers(count: 1, extra: extra)
+    }
 
     /// `count` replicas sharing the database and the broker (event partitions with
     /// leases), on `port`, `port + 1`, …; returns once every one answers /healthz.

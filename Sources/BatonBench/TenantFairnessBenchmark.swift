@@ -15,7 +15,8 @@ struct TenantFairnessBenchmark: AsyncParsableCommand {
 
     @Option var burst = 1000
     @Option var small = 10
-    @Option(name: .customLong("sleep-ms"), help: "Each burst workflow's one step sleeps this long.") var sleepMilliseconds = 50
+    @Option(name: .customLong("sleep-ms"), help: "Each burst workflow's one step sleeps this long.")
+    var sleepMilliseconds = 500
     @Option var concurrency = 16
     @OptionGroup var stackOptions: StackBenchmarkOptions
 
@@ -59,7 +60,8 @@ struct TenantFairnessBenchmark: AsyncParsableCommand {
                         for index in stride(from: lane, to: burst, by: 8) {
                             try await Self.submit(
                                 SubmitWorkflowRequest(
-                                    id: "bulk-\(index)", agent: "chain", input: ["steps": 1, "sleep_ms": .number(Double(sleep))]),
+                                    id: "bulk-\(index)", agent: "chain",
+                                    input: ["steps": 1, "sleep_ms": .number(Double(sleep))]),
                                 key: bulkKey, to: baseURL)
                         }
                     }

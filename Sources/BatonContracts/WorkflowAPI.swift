@@ -172,6 +172,14 @@ public struct ForkWorkflowRequest: Sendable, Hashable, Codable {
     }
 }
 
+/// `POST /v1/workflows/{id}/retry`: always from the newest checkpoint.
+public struct RetryWorkflowRequest: Sendable, Hashable, Codable {
+    /// The new workflow's id; a random one when nil.
+    public var id: String?
+
+    public init(id: String? = nil) { self.id = id }
+}
+
 /// `POST /v1/workflows/{id}/cancel`.
 public struct CancelWorkflowRequest: Sendable, Hashable, Codable {
     public var reason: String?

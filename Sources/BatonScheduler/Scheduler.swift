@@ -94,10 +94,13 @@ public enum Scheduler {
                 checkpointRetention: configuration.checkpointRetention, fairDispatch: configuration.fairness.enabled),
             relayWake: wake)
         engine.dispatchWake = dispatchWake
+        let admission = DispatchAdmission(policy: configuration.fairness)
+        engine.admission = admission
         let relay = OutboxRelay(pool: pool, broker: publisher, wake: wake, logger: logger)
         // Also with fairness off: commands held before it was switched off are released.
         let gate = DispatchGate(
-            pool: pool, policy: configuration.fairness, wake: dispatchWake, relayWake: wake, logger: logger)
+            pool: pool, policy: configuration.fairness, wake: dispatchWake, relayWake: wake, admission: admission,
+            logger: logger)
         let activity = ConsumerActivity()
         let events = EventConsumer(
             pool: pool, publisher: publisher, queue: configuration.eventsQueue,

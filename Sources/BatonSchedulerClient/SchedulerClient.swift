@@ -357,7 +357,7 @@ public struct SchedulerClient: Sendable {
     /// as a new workflow (`id`, or a random one).
     public func retry(_ source: String, id: String? = nil) async throws(SchedulerClientError) -> WorkflowView {
         try await call { () async throws -> Outcome<WorkflowView> in
-            switch try await client.retryWorkflow(path: .init(id: source), body: .json(ForkWorkflowRequest(id: id))) {
+            switch try await client.retryWorkflow(path: .init(id: source), body: .json(RetryWorkflowRequest(id: id))) {
             case .created(let created): .value(try created.body.json)
             case .badRequest(let error): .refused(400, try error.body.json)
             case .notFound(let error): .refused(404, try error.body.json)

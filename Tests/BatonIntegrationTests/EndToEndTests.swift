@@ -19,8 +19,10 @@ import Testing
 
             let history = try await stack.query(
                 "SELECT type, outcome FROM workflow_events WHERE workflow_id = \(submitted.id) ORDER BY seq")
+            // A heartbeat check that finds the worker alive re-arms itself: on a loaded
+            // machine one may come due between two heartbeats, and changes nothing.
             #expect(
-                history.all.map { $0["type"] } == [
+                history.all.map { $0["type"] }.filter { $0 != "timer_heartbeat" } == [
                     "submitted", "dispatched", "started", "checkpointed", "checkpointed", "checkpointed",
                     "checkpointed", "checkpointed", "completed",
                 ])

@@ -90,7 +90,9 @@ import Testing
         try await Stack.run(workers: 0) { stack in
             let process = try Self.startWorkerProcess(stack)
             let id = try await stack.submit(
-                SubmitWorkflowRequest(agent: "chain", input: ["steps": 5, "sleep_ms": 1500])
+                // Steps long enough that the graph is far from its end when the kill comes,
+                // even when a loaded machine applies the checkpoints late.
+                SubmitWorkflowRequest(agent: "chain", input: ["steps": 5, "sleep_ms": 3000])
             ).view.id
             _ = try await Stack.waitForCount(
                 stack.databaseURL, "SELECT coalesce(max(checkpoint_step), 0) AS n FROM workflows WHERE id = '\(id)'",
@@ -124,7 +126,7 @@ import Testing
             // Lease check: 5 s (two heartbeat intervals, at least 5 s).
             let options = WorkflowOptions(heartbeatIntervalSeconds: 1, heartbeatTimeoutSeconds: 300)
             let id = try await stack.submit(
-                SubmitWorkflowRequest(agent: "chain", input: ["steps": 10, "sleep_ms": 1500], options: options)
+                SubmitWorkflowRequest(agent: "chain", input: ["steps": 10, "sleep_ms": 3000], options: options)
             ).view.id
             _ = try await Stack.waitForCount(
                 stack.databaseURL, "SELECT coalesce(max(checkpoint_step), 0) AS n FROM workflows WHERE id = '\(id)'",

@@ -3,17 +3,23 @@
 public struct JSONLimits: Sendable, Hashable {
     /// Objects and arrays nested deeper than this are refused.
     public var maximumDepth: Int
+    /// Integers beyond ±2^53 are refused rather than rounded: from outside, such an
+    /// integer is an id or an amount that a double would silently change.
+    public var exactIntegersOnly: Bool
 
-    public init(maximumDepth: Int) {
+    public init(maximumDepth: Int, exactIntegersOnly: Bool = true) {
         self.maximumDepth = maximumDepth
+        self.exactIntegersOnly = exactIntegersOnly
     }
 
     /// API bodies: a workflow's input, an answer (documented in the README).
     public static let requestBody = JSONLimits(maximumDepth: 64)
     /// Broker messages, which wrap inputs, states and nested subgraph checkpoints.
     public static let message = JSONLimits(maximumDepth: 192)
-    /// Values Baton wrote itself (database columns), read back.
-    public static let stored = JSONLimits(maximumDepth: 512)
+    /// Values Baton wrote itself (database columns), read back. Their integers beyond
+    /// 2^53 were doubles when written (a body's `1.5e300`), which PostgreSQL's jsonb
+    /// gives back in plain digits: they read as the same double again.
+    public static let stored = JSONLimits(maximumDepth: 512, exactIntegersOnly: false)
 
     /// 2^53: integers up to this magnitude survive a double exactly.
     public static let largestExactInteger: Double = 9_007_199_254_740_992

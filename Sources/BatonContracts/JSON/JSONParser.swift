@@ -250,7 +250,9 @@ struct JSONParser {
             throw JSONParseError(reason: .numberOutOfRange, offset: start)
         }
         // The double may have rounded already (2^53 + 1 reads as 2^53): judge the digits.
-        if isInteger, (Int64(text)?.magnitude ?? UInt64.max) > UInt64(JSONLimits.largestExactInteger) {
+        if isInteger, limits.exactIntegersOnly,
+            (Int64(text)?.magnitude ?? UInt64.max) > UInt64(JSONLimits.largestExactInteger)
+        {
             throw JSONParseError(reason: .integerNotExact, offset: start)
         }
         return value

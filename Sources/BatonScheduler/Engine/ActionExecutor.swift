@@ -9,6 +9,7 @@ import Foundation
 /// follow-ups, which the engine applies.
 struct ActionExecutor {
     let settings: WorkflowEngine.Settings
+    var admission: DispatchAdmission? = nil
 
     struct Execution {
         /// A command was written to the outbox.
@@ -54,11 +55,14 @@ struct ActionExecutor {
                         heartbeatIntervalSeconds: machine.options.heartbeatIntervalSeconds, caller: workflow.caller,
                         leaseToken: leaseToken, eventsRoutingKey: EventPartitions.routingKey(for: id),
                         acceptsStateDeltas: true))
+                let held =
+                    settings.fairDispatch && admission?.admitDirectly(workflow.tenant) != true
+                    ? HeldDispatch(tenant: workflow.tenant, attempt: attempt) : nil
                 try tx.enqueue(
                     OutboxMessage(
                         workflowId: id, exchange: "", routingKey: settings.commandQueue, body: command.encoded(),
-                        heldFor: settings.fairDispatch ? HeldDispatch(tenant: workflow.tenant, attempt: attempt) : nil))
-                execution.enqueued = !settings.fairDispatch  // a held command wakes the dispatch gate instead
+                        heldFor: held))
+                if held == nil { execution.enqueued = true }  // a held command wakes the dispatch gate instead
                 _ = try tx.appendHistory(HistoryEntries.dispatched(id, attempt: attempt, resumeFromStep: step))
             case .setTimer(let timer, let at, let attempt):
                 try tx.setTimer(timer, of: id, at: at, attempt: attempt)

@@ -67,6 +67,8 @@ struct WorkflowEngine: Sendable {
     /// With fair dispatch, told after every commit: a command may have been held, or
     /// an attempt ended and left room for one.
     var dispatchWake: WakeSignal?
+    /// With fair dispatch, whether a command may skip the queue (`DispatchAdmission`).
+    var admission: DispatchAdmission?
     var clock: @Sendable () -> Date = { Date() }
     var entropy: Entropy = .system
     /// Transient failures tried again before the error reaches the caller.
@@ -183,7 +185,7 @@ struct WorkflowEngine: Sendable {
             {
                 guard try tx.appendHistory(entry) else { return .duplicate }
             }
-            let execution = try ActionExecutor(settings: engine.settings).execute(
+            let execution = try ActionExecutor(settings: engine.settings, admission: engine.admission).execute(
                 actions, of: stored, machine: machine, saving: !wasTerminal, now: now, on: tx)
             enqueued = enqueued || execution.enqueued
             // Counted as the transaction runs: a rolled-back transaction (rare) may count twice.

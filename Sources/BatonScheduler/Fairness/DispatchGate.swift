@@ -6,8 +6,9 @@ import ServiceLifecycle
 /// Releases held run commands (the `dispatch_queue`) to the outbox as the live
 /// workers have room, shared between tenants by `FairShare`.
 ///
-/// Room is what the live workers report (`workers.concurrency`) plus one command
-/// each to prefetch, less the workflows already dispatched or running. With no live
+/// Room is what the live workers report (`workers.concurrency`) plus a quarter more
+/// (at least one per worker) to prefetch, less the workflows already dispatched or
+/// running. With no live
 /// worker known (none has reported yet) every held command is released: the gate
 /// never keeps work from a fleet it cannot see. One replica gates at a time (an
 /// advisory lock per transaction); a held command whose workflow has moved on (it
@@ -17,18 +18,27 @@ struct DispatchGate: Service {
     let policy: FairnessConfiguration
     let wake: WakeSignal
     let relayWake: WakeSignal
+    let admission: DispatchAdmission
     let logger: Logger
     /// While commands wait, how often room is looked for without a wake.
     var poll: Duration = .milliseconds(50)
+    /// The shortest time between two rounds.
+    var minimumInterval: Duration = .milliseconds(20)
 
     func run() async throws {
         var backoff = Backoff()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
+                let began = ContinuousClock.now
                 let (released, waiting) = try await releaseOnce()
                 backoff.reset()
                 if released > 0 { relayWake.signal() }
                 if released == 0 { await wake.wait(upTo: waiting > 0 ? poll : .milliseconds(500)) }
+                // Every commit wakes the gate: under a burst it would otherwise read the
+                // counts hundreds of times a second. Slots that free meanwhile are taken
+                // together at the next round, the workers' prefetch covering the wait.
+                let spent = ContinuousClock.now - began
+                if spent < minimumInterval { try? await Task.sleep(for: minimumInterval - spent) }
             } catch {
                 logger.error("dispatch gate failed; will retry", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: backoff.nextDelay())
@@ -44,7 +54,6 @@ struct DispatchGate: Service {
             else { return (0, 1) }
             let held = try db.query(
                 "SELECT tenant, count(*) AS waiting, min(id) AS oldest FROM dispatch_queue GROUP BY tenant")
-            guard !held.isEmpty else { return (0, 0) }
             let fleet = try db.query(
                 """
                 SELECT coalesce(sum(concurrency), 0) AS slots, count(*) AS workers FROM workers
@@ -69,10 +78,16 @@ struct DispatchGate: Service {
                         oldest: try row.int("oldest")))
             }
             let workers = try fleet?.int("workers") ?? 0
-            let running = tenants.reduce(0) { $0 + $1.running }
+            let running =
+                tenants.reduce(0) { $0 + $1.running }
                 + active.filter { name, _ in !tenants.contains { $0.name == name } }.values.reduce(0, +)
-            let free =
-                workers == 0 ? tenants.reduce(0) { $0 + $1.waiting } : (try fleet?.int("slots") ?? 0) + workers - running
+            let waitingNow = tenants.reduce(0) { $0 + $1.waiting }
+            // With no worker known, nothing is held back (and nothing admitted directly:
+            // the queue is the only way out until a worker reports).
+            let slots = try fleet?.int("slots") ?? 0
+            // Half as many again as the slots (at least two per worker) wait in the broker, so
+            // that a slot that frees between two rounds finds its next command at once.
+            let free = workers == 0 ? waitingNow : slots + max(2 * workers, slots / 2) - running
             let release = FairShare.release(tenants, free: free, policy: policy)
             var released = 0
             for (tenant, count) in release.sorted(by: { $0.key < $1.key }) {
@@ -90,7 +105,12 @@ struct DispatchGate: Service {
                     """
                 ).count
             }
-            let waiting = tenants.reduce(0) { $0 + $1.waiting } - release.values.reduce(0, +)
+            let waiting = waitingNow - release.values.reduce(0, +)
+            var runningNow = active
+            for tenant in tenants { runningNow[tenant.name] = tenant.running + (release[tenant.name] ?? 0) }
+            admission.update(
+                freeSlots: workers == 0 ? 0 : free - release.values.reduce(0, +),
+                waiting: Set(tenants.filter { $0.waiting > (release[$0.name] ?? 0) }.map(\.name)), running: runningNow)
             return (released, waiting)
         }
     }

@@ -30,7 +30,9 @@ enum SchedulerRouter {
                     .serviceUnavailable, code: "unavailable", message: problems.joined(separator: "; "),
                     headers: [.retryAfter: "2"])
             }
-            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready")))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: "ready")))
         }
         WebPage.addRoutes(to: router)
         try WorkflowController(engine: engine, pool: pool, keys: keys, logger: logger)

@@ -221,13 +221,13 @@ struct WorkflowController: APIProtocol {
 
     /// Where a stream resumes: `Last-Event-ID` (a reconnecting client's), else `after`.
     private static func resumePoint(lastEventID: String?, after: Int?) -> Result<Int?, APIError> {
+        if let after, after < 0 { return .failure(.invalid("after must be 0 or more")) }
         if let lastEventID, !lastEventID.isEmpty {
             guard let point = Int(lastEventID), point >= 0 else {
                 return .failure(.invalid("Last-Event-ID must be the id of an event this stream sent (a whole number)"))
             }
             return .success(point)
         }
-        if let after, after < 0 { return .failure(.invalid("after must be 0 or more")) }
         return .success(after)
     }
 
@@ -348,17 +348,8 @@ struct WorkflowController: APIProtocol {
     }
 
     func retryWorkflow(_ input: Operations.RetryWorkflow.Input) async throws -> Operations.RetryWorkflow.Output {
-        var request: ForkWorkflowRequest
-        if case .json(let body) = input.body { request = body } else { request = ForkWorkflowRequest() }
-        if request.step != nil {
-            return .badRequest(
-                .init(
-                    body: .json(
-                        .invalid(
-                            "a retry starts from the newest checkpoint: leave 'step' out, or fork from a step (POST …/fork)"
-                        ))))
-        }
-        request.step = nil
+        var request = ForkWorkflowRequest()
+        if case .json(let body) = input.body { request.id = body.id }
         switch try await fork(input.path.id, request, retry: true) {
         case .success(let view): return .created(.init(body: .json(view)))
         case .failure(.notFound(let error)): return .notFound(.init(body: .json(error)))

@@ -203,12 +203,12 @@ struct PendingWrites {
     private func outboxInsert() -> PostgresQuery {
         let outbox = outbox.filter { $0.heldFor == nil }
         return """
-        INSERT INTO outbox (workflow_id, exchange, routing_key, body)
-        SELECT o.workflow_id, o.exchange, o.routing_key, o.body
-        FROM unnest(\(outbox.map(\.workflowId))::text[], \(outbox.map(\.exchange))::text[],
-            \(outbox.map(\.routingKey))::text[], \(outbox.map { String(decoding: $0.body, as: UTF8.self) })::text[])
-            WITH ORDINALITY AS o(workflow_id, exchange, routing_key, body, n)
-        ORDER BY o.n
-        """
+            INSERT INTO outbox (workflow_id, exchange, routing_key, body)
+            SELECT o.workflow_id, o.exchange, o.routing_key, o.body
+            FROM unnest(\(outbox.map(\.workflowId))::text[], \(outbox.map(\.exchange))::text[],
+                \(outbox.map(\.routingKey))::text[], \(outbox.map { String(decoding: $0.body, as: UTF8.self) })::text[])
+                WITH ORDINALITY AS o(workflow_id, exchange, routing_key, body, n)
+            ORDER BY o.n
+            """
     }
 }

@@ -315,4 +315,25 @@ import Testing
             ) { #expect($0.status == .created) }
         }
     }
+
+    /// Found by schemathesis: a body's `1.5e300` was accepted and stored, but jsonb gives
+    /// numbers back in plain digits, which read as an integer beyond 2^53 and were
+    /// refused: every read of the workflow — the list of the whole tenant — was a 500.
+    @Test func aHugeNumberInAnInputIsStoredAndReadBack() async throws {
+        let routes = try await Self.routes()
+        try await routes.app.test(.router) { client in
+            try await client.execute(
+                uri: "/v1/workflows", method: .post, headers: Self.jsonHeaders,
+                body: Self.json(#"{"id": "huge", "agent": "chain", "input": {"x": 1.5e300, "y": -2e20}}"#)
+            ) { #expect($0.status == .created) }
+            try await client.execute(uri: "/v1/workflows/huge", method: .get, headers: Self.auth) {
+                #expect($0.status == .ok)
+                #expect(Self.body($0)["input"]?["x"]?.numberValue == 1.5e300)
+                #expect(Self.body($0)["input"]?["y"]?.numberValue == -2e20)
+            }
+            try await client.execute(uri: "/v1/workflows", method: .get, headers: Self.auth) {
+                #expect($0.status == .ok)
+            }
+        }
+    }
 }
