@@ -223,7 +223,7 @@ struct WorkflowController: APIProtocol {
     private static func resumePoint(lastEventID: String?, after: Int?) -> Result<Int?, APIError> {
         if let after, after < 0 { return .failure(.invalid("after must be 0 or more")) }
         if let lastEventID, !lastEventID.isEmpty {
-            guard let point = Int(lastEventID), point >= 0 else {
+            guard lastEventID.count <= 32, let point = Int(lastEventID), point >= 0 else {
                 return .failure(.invalid("Last-Event-ID must be the id of an event this stream sent (a whole number)"))
             }
             return .success(point)

@@ -144,7 +144,7 @@ import Testing
         let routes = try await RoutesHarness(apiKeys: AuthenticationTests.configured)
         try await Self.submit("s-3", on: routes)
         try await routes.app.test(.router) { client in
-            for bad in ["abc", "-1", "1e3"] {
+            for bad in ["abc", "-1", "1e3", String(repeating: "0", count: 33)] {
                 try await client.execute(
                     uri: "/v1/workflows/s-3/events", method: .get,
                     headers: [.authorization: "Bearer \(AuthenticationTests.key("alice"))", Self.lastEventID: bad]
