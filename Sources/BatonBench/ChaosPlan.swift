@@ -34,12 +34,16 @@ struct ChaosWorkflowPlan: Sendable {
     var options: WorkflowOptions
     /// Children of a family parent (chains of their own), submitted just after it.
     var childSteps: [Int] = []
+    /// An input the scheduler accepts (it fits the chain's schema) and the agent refuses
+    /// (an execution log that is no plain file name): the workflow fails on its worker
+    /// with `invalid_input`.
+    var refusedByTheAgent = false
 
     /// The chain's input; `exec_log` names the workers' execution log.
     func input(executionLog: String) -> JSONValue {
         var input: [String: JSONValue] = [
             "steps": .number(Double(steps)), "sleep_ms": .number(Double(sleepMilliseconds)),
-            "exec_log": .string(executionLog),
+            "exec_log": .string(refusedByTheAgent ? "not/a/plain/name" : executionLog),
         ]
         if let askAt { input["ask_at"] = .number(Double(askAt)) }
         return .object(input)
@@ -136,7 +140,7 @@ struct ChaosPlan: Sendable {
             plan.askAt = Int.random(in: 0..<plan.steps, using: &random)
             plan.answerDelay = random.seconds(0.2...5)
         case .failing:
-            plan.steps = 0  // out of range: invalid_input
+            plan.refusedByTheAgent = true
         case .retried:
             plan.options = WorkflowOptions(
                 retry: RetryPolicy(initialIntervalSeconds: 0.2, maximumIntervalSeconds: 1, maximumAttempts: 3),
