@@ -19,7 +19,7 @@ import Testing
     }
 
     @Test func aSmallTenantsWorkStartsBeforeABurstOfAnothersHasDrained() async throws {
-        try await Stack.run(concurrency: 2) { stack in
+        try await Stack.run(concurrency: 2, fairness: FairnessConfiguration(enabled: true)) { stack in
             let bulk = stack.client(as: "mallory")  // tenant "elsewhere"
             // At once, as a burst comes: eight submissions at a time.
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -65,7 +65,7 @@ import Testing
 
     /// A tenant at its `max_running` waits, while the others' work goes on.
     @Test func aTenantNeverRunsMoreThanItsLimit() async throws {
-        let fairness = FairnessConfiguration(tenants: ["elsewhere": .init(maxRunning: 1)])
+        let fairness = FairnessConfiguration(enabled: true, tenants: ["elsewhere": .init(maxRunning: 1)])
         try await Stack.run(concurrency: 4, fairness: fairness) { stack in
             let bulk = stack.client(as: "mallory")
             for index in 0..<6 {

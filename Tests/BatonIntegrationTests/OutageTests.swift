@@ -141,6 +141,13 @@ import Testing
                     (SELECT count(*) FROM workflow_events e WHERE e.workflow_id = w.id AND e.type = 'dispatched') AS dispatches
                 FROM workflows w
                 """)
+            for row in rows.all where row["attempt"] != "1" {
+                let history = try await Stack.query(
+                    databaseURL,
+                    "SELECT type || ' ' || outcome || ' ' || to_char(recorded_at, 'SS.MS') AS t FROM workflow_events WHERE workflow_id = \(row["id"] ?? "") ORDER BY seq"
+                )
+                Issue.record("\(row["id"] ?? ""): \(history.all.compactMap { $0["t"] })")
+            }
             for row in rows.all {
                 #expect(row["attempt"] == "1", "\(row["id"] ?? "") was redone")
                 #expect(row["dispatches"] == "1", "\(row["id"] ?? "")")

@@ -16,7 +16,7 @@ import Testing
     func aKeyCutByTheExcerptLeavesNoPieceInTheError(padding: Int) async throws {
         let body = "data: {" + String(repeating: "x", count: padding) + Self.key + "\n\n"
         try await ScriptedLLM.withServer([LLMScript.Rule(rawBody: body)]) { url, _ in
-            let client = ChatCompletionClientTests.client(url, timeout: .seconds(5), retries: 0, key: Self.key)
+            let client = ChatCompletionClientTests.client(url, timeout: .seconds(60), retries: 0, key: Self.key)
             let (_, result) = await ChatStreamingTests.collect(client, ChatRequest(messages: [.user("hi")]))
             guard case .failure(let error as LLMError) = result else {
                 Issue.record("a stream of a bad event did not fail: \(result)")
@@ -32,7 +32,7 @@ import Testing
     @Test func aKeyCutByTheCompletionExcerptLeavesNoPieceInTheError() async throws {
         let body = "{" + String(repeating: "x", count: 185) + Self.key
         try await ScriptedLLM.withServer([LLMScript.Rule(rawBody: body)]) { url, _ in
-            let client = ChatCompletionClientTests.client(url, timeout: .seconds(5), retries: 0, key: Self.key)
+            let client = ChatCompletionClientTests.client(url, timeout: .seconds(60), retries: 0, key: Self.key)
             do {
                 _ = try await client.complete(ChatRequest(messages: [.user("hi")]))
                 Issue.record("a body that is not a completion was taken")

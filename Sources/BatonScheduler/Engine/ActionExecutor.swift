@@ -14,6 +14,8 @@ struct ActionExecutor {
     struct Execution {
         /// A command was written to the outbox.
         var enqueued = false
+        /// A run command was held for the dispatch gate.
+        var held = false
         var followUps: [FollowUp] = []
         /// The workflow's result was recorded: its tokens and cost in all, for the metrics.
         var endedWithUsage: UsageSummary?
@@ -62,7 +64,7 @@ struct ActionExecutor {
                     OutboxMessage(
                         workflowId: id, exchange: "", routingKey: settings.commandQueue, body: command.encoded(),
                         heldFor: held))
-                if held == nil { execution.enqueued = true }  // a held command wakes the dispatch gate instead
+                if held == nil { execution.enqueued = true } else { execution.held = true }
                 _ = try tx.appendHistory(HistoryEntries.dispatched(id, attempt: attempt, resumeFromStep: step))
             case .setTimer(let timer, let at, let attempt):
                 try tx.setTimer(timer, of: id, at: at, attempt: attempt)

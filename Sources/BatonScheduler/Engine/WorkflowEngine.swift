@@ -64,8 +64,9 @@ struct WorkflowEngine: Sendable {
     let settings: Settings
     /// Told after a commit that wrote commands to publish.
     let relayWake: WakeSignal?
-    /// With fair dispatch, told after every commit: a command may have been held, or
-    /// an attempt ended and left room for one.
+    /// With fair dispatch, told after a commit that held a run command. (Room that
+    /// frees as attempts end is found by the gate's own polling while commands wait:
+    /// waking it on every commit made it read its counts on every heartbeat.)
     var dispatchWake: WakeSignal?
     /// With fair dispatch, whether a command may skip the queue (`DispatchAdmission`).
     var admission: DispatchAdmission?
@@ -132,13 +133,13 @@ struct WorkflowEngine: Sendable {
         var backoff = retryBackoff
         while true {
             do {
-                let (value, enqueued) = try await repository.transaction { [self] tx in
+                let (value, enqueued, held) = try await repository.transaction { [self] tx in
                     var run = Run(engine: self, now: clock())
                     let value = try body(tx, &run)
-                    return (value, run.enqueued)
+                    return (value, run.enqueued, run.held)
                 }
                 if enqueued { relayWake?.signal() }
-                if settings.fairDispatch { dispatchWake?.signal() }
+                if held { dispatchWake?.signal() }
                 return value
             } catch let error where repository.isTransient(error) && backoff.failures < maximumRetries {
                 try await Task.sleep(for: backoff.nextDelay())
@@ -152,6 +153,8 @@ struct WorkflowEngine: Sendable {
         let now: Date
         /// Whether a command was written to the outbox.
         var enqueued = false
+        /// Whether a run command was held for the dispatch gate.
+        var held = false
 
         /// Applies `input` and everything it causes in other workflows.
         mutating func apply(_ input: Input, on tx: any WorkflowTransaction) throws -> Outcome {
@@ -188,6 +191,7 @@ struct WorkflowEngine: Sendable {
             let execution = try ActionExecutor(settings: engine.settings, admission: engine.admission).execute(
                 actions, of: stored, machine: machine, saving: !wasTerminal, now: now, on: tx)
             enqueued = enqueued || execution.enqueued
+            held = held || execution.held
             // Counted as the transaction runs: a rolled-back transaction (rare) may count twice.
             if let usage = execution.endedWithUsage { UsageMetrics.record(usage.total, agent: stored.agent) }
             for followUp in execution.followUps {

@@ -34,9 +34,9 @@ struct DispatchGate: Service {
                 backoff.reset()
                 if released > 0 { relayWake.signal() }
                 if released == 0 { await wake.wait(upTo: waiting > 0 ? poll : .milliseconds(500)) }
-                // Every commit wakes the gate: under a burst it would otherwise read the
-                // counts hundreds of times a second. Slots that free meanwhile are taken
-                // together at the next round, the workers' prefetch covering the wait.
+                // Under a burst every held command wakes the gate: it would otherwise read
+                // the counts hundreds of times a second. Slots that free meanwhile are
+                // taken together at the next round, the workers' prefetch covering the wait.
                 let spent = ContinuousClock.now - began
                 if spent < minimumInterval { try? await Task.sleep(for: minimumInterval - spent) }
             } catch {

@@ -1,5 +1,5 @@
 /// `fairness:` of the scheduler's configuration: how the workers are shared between
-/// tenants. On by default: run commands wait in the dispatch queue, and the dispatch
+/// tenants. When enabled, run commands wait in the dispatch queue, and the dispatch
 /// gate releases them as the live workers have room, the tenant with the smallest
 /// weighted share of what runs first (Temporal's fairness keys with weights, Hatchet's
 /// GROUP_ROUND_ROBIN). A tenant that submits 1,000 workflows then holds back another
@@ -36,8 +36,11 @@ public struct FairnessConfiguration: Sendable, Codable, Equatable {
         case tenants
     }
 
+    /// Off by default for now: with it on, a scheduler outage longer than the heartbeat
+    /// timeout redid attempts in the full test suite (OutageTests), which it must never
+    /// do; until that is understood, fairness is opted into.
     public init(
-        enabled: Bool = true, defaultWeight: Double = 1, defaultMaxRunning: Int? = nil,
+        enabled: Bool = false, defaultWeight: Double = 1, defaultMaxRunning: Int? = nil,
         tenants: [String: TenantShare] = [:]
     ) {
         self.enabled = enabled
@@ -49,7 +52,7 @@ public struct FairnessConfiguration: Sendable, Codable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
-            enabled: try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true,
+            enabled: try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? false,
             defaultWeight: try c.decodeIfPresent(Double.self, forKey: .defaultWeight) ?? 1,
             defaultMaxRunning: try c.decodeIfPresent(Int.self, forKey: .defaultMaxRunning),
             tenants: try c.decodeIfPresent([String: TenantShare].self, forKey: .tenants) ?? [:])
