@@ -169,7 +169,10 @@ struct Stack: Sendable {
     static func workerServices(
         count: Int, queue: String, eventsQueue: String, concurrency: Int, agents: [any Agent] = []
     ) -> [any Service] {
-        var registry = AgentRegistry.builtIn()
+        // The chain's execution log (a test hook) in the temporary folder, as the worker
+        // processes the tests start have it.
+        var registry = AgentRegistry.builtIn(
+            resources: AgentResources(testHooksFolder: FileManager.default.temporaryDirectory.path))
         for agent in agents { registry.register(agent) }
         return (0..<count).map { _ in
             WorkerService(

@@ -86,17 +86,26 @@ import Testing
         return process
     }
 
+    /// Waits until the worker has started `node` (the chain's execution log, written by
+    /// the worker as each node starts): the worker's own progress, which a loaded
+    /// scheduler applying its events late cannot make look earlier than it is.
+    static func waitUntilWorkerStarts(_ node: String, in log: String) async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(log).path
+        try await Stack.waitUntil("the worker to start \(node)") {
+            (try? String(contentsOfFile: path, encoding: .utf8))?.contains(" \(node) ") == true
+        }
+    }
+
     @Test func aSIGKILLedWorkerIsReplacedFromItsLastCheckpoint() async throws {
         try await Stack.run(workers: 0) { stack in
             let process = try Self.startWorkerProcess(stack)
+            let log = "sigkill-\(UUID().uuidString.prefix(8)).log"
             let id = try await stack.submit(
-                // Steps long enough that the graph is far from its end when the kill comes,
-                // even when a loaded machine applies the checkpoints late.
-                SubmitWorkflowRequest(agent: "chain", input: ["steps": 5, "sleep_ms": 3000])
+                SubmitWorkflowRequest(
+                    agent: "chain", input: ["steps": 5, "sleep_ms": 1500, "exec_log": .string(log)])
             ).view.id
-            _ = try await Stack.waitForCount(
-                stack.databaseURL, "SELECT coalesce(max(checkpoint_step), 0) AS n FROM workflows WHERE id = '\(id)'",
-                atLeast: 2)
+            // Steps 0 and 1 are checkpointed (each checkpoint is confirmed before the next node starts).
+            try await Self.waitUntilWorkerStarts("step_2", in: log)
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
 
@@ -125,17 +134,19 @@ import Testing
             let doomed = try Self.startWorkerProcess(stack)
             // Lease check: 5 s (two heartbeat intervals, at least 5 s).
             let options = WorkflowOptions(heartbeatIntervalSeconds: 1, heartbeatTimeoutSeconds: 300)
+            let log = "moved-\(UUID().uuidString.prefix(8)).log"
             let id = try await stack.submit(
-                SubmitWorkflowRequest(agent: "chain", input: ["steps": 10, "sleep_ms": 3000], options: options)
+                SubmitWorkflowRequest(
+                    agent: "chain", input: ["steps": 10, "sleep_ms": 1500, "exec_log": .string(log)], options: options)
             ).view.id
-            _ = try await Stack.waitForCount(
-                stack.databaseURL, "SELECT coalesce(max(checkpoint_step), 0) AS n FROM workflows WHERE id = '\(id)'",
-                atLeast: 1)
+            try await Self.waitUntilWorkerStarts("step_1", in: log)
             let survivor = WorkerService(
                 configuration: WorkerConfiguration(
                     queue: stack.queue, eventsQueue: stack.eventsQueue, brokerURL: TestServices.brokerURL,
                     concurrency: 2),
-                registry: AgentRegistry.builtIn(), logger: TestServices.logger)
+                registry: AgentRegistry.builtIn(
+                    resources: AgentResources(testHooksFolder: FileManager.default.temporaryDirectory.path)),
+                logger: TestServices.logger)
             let survivorId = survivor.workerId
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await survivor.run() }
