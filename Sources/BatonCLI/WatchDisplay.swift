@@ -102,7 +102,9 @@ struct WatchDisplay {
     }
 
     static func bar(_ view: WorkflowView) -> String {
-        let percent = min(max(view.progress?.percent ?? 0, 0), 100)
+        // A worker's number: NaN would pass the clamp, and Int(NaN) stops the process.
+        let reported = view.progress?.percent ?? 0
+        let percent = reported.isFinite ? min(max(reported, 0), 100) : 0
         let filled = Int((percent / 5).rounded(.down))
         let phase = view.progress?.phase ?? view.progress?.node ?? ""
         let label = view.progress?.label.map { " – \($0)" } ?? ""
