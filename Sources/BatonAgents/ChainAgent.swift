@@ -17,7 +17,10 @@ import Foundation
 /// folder the worker's configuration names in `test_hooks_folder`, and refused when
 /// that is not set — a workflow's input never chooses where a worker writes. With
 /// `ask_at`, that step asks a person to go on (a workflow waiting for input, for the
-/// footprint benchmark).
+/// footprint benchmark). With `hold_at` and `hold_file`, that step waits, as it starts
+/// and after its `exec_log` line, until `hold_file` exists in the hooks folder: a test
+/// kills or drains a worker while it is certainly inside that step, however late the
+/// loaded machine lets the test look.
 public struct ChainAgent: Agent {
     public struct StepRecord: Codable, Sendable, Hashable {
         public var node: String
@@ -60,6 +63,15 @@ public struct ChainAgent: Agent {
                     "type": "string", "minLength": 1, "maxLength": 255,
                     "description": "Test hook: a file in the worker's test_hooks_folder that logs every step run.",
                 ],
+                "hold_at": [
+                    "type": "integer", "minimum": 0, "maximum": 999,
+                    "description": "Test hook: the step that waits for hold_file.",
+                ],
+                "hold_file": [
+                    "type": "string", "minLength": 1, "maxLength": 255,
+                    "description":
+                        "Test hook: a file in the worker's test_hooks_folder whose creation lets step hold_at go on.",
+                ],
             ],
         ])
     }
@@ -77,7 +89,12 @@ public struct ChainAgent: Agent {
         let payloadBytes = try run.input["payload_bytes"].map {
             try Self.integer($0, "payload_bytes", default: 0, in: 0...Self.maximumPayloadBytes)
         }
-        let executionLog = try executionLogPath(run.input["exec_log"])
+        let executionLog = try hookPath(run.input["exec_log"], "exec_log")
+        let holdAt = try run.input["hold_at"].map { try Self.integer($0, "hold_at", default: 0, in: 0...999) }
+        let holdFile = try hookPath(run.input["hold_file"], "hold_file")
+        guard (holdAt == nil) == (holdFile == nil) else {
+            throw AgentInputError("'hold_at' and 'hold_file' go together: give both or neither")
+        }
         var graph = StateGraph<State>()
         var previous = StateGraph<State>.start
         for index in 0..<stepCount {
@@ -86,6 +103,11 @@ public struct ChainAgent: Agent {
                 // Logged as the node starts, so a run cut short by a crash counts too.
                 if let executionLog {
                     Self.append("\(run.workflowId) \(context.node) \(context.attempt)\n", to: executionLog)
+                }
+                if index == holdAt, let holdFile {
+                    while !FileManager.default.fileExists(atPath: holdFile) {
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
                 }
                 if sleepMilliseconds > 0 { try await Task.sleep(for: .milliseconds(sleepMilliseconds)) }
                 if index == askAt {
@@ -143,17 +165,17 @@ public struct ChainAgent: Agent {
         return String(decoding: text, as: UTF8.self)
     }
 
-    /// The execution log's path inside the hooks folder, nil without `exec_log`.
-    private func executionLogPath(_ value: JSONValue?) throws -> String? {
+    /// A test hook file's path inside the hooks folder, nil without `field`.
+    private func hookPath(_ value: JSONValue?, _ field: String) throws -> String? {
         guard let value else { return nil }
         guard let folder = testHooksFolder else {
             throw AgentInputError(
-                "'exec_log' is a test hook, and this worker does not enable test hooks (test_hooks_folder in its configuration)"
+                "'\(field)' is a test hook, and this worker does not enable test hooks (test_hooks_folder in its configuration)"
             )
         }
         guard let name = value.stringValue, Identifiers.isValidAgentName(name), !name.contains("..") else {
             throw AgentInputError(
-                "'exec_log' must be a plain file name (letters, digits, '-', '_', '.'), written inside the worker's test_hooks_folder"
+                "'\(field)' must be a plain file name (letters, digits, '-', '_', '.'), inside the worker's test_hooks_folder"
             )
         }
         return (folder as NSString).appendingPathComponent(name)

@@ -18,7 +18,7 @@ import Testing
         let workerURL: String
     }
 
-    static func createUsers(queue: String, eventsQueue: String) throws -> Users {
+    static func createUsers(queue: String, eventsQueue: String) async throws -> Users {
         let suffix = UUID().uuidString.prefix(8).lowercased()
         let (scheduler, worker) = ("scheduler-\(suffix)", "worker-\(suffix)")
         let (schedulerPassword, workerPassword) = (UUID().uuidString, UUID().uuidString)
@@ -35,10 +35,8 @@ import Testing
         environment["BATON_AMQP_SCHEDULER_PASSWORD"] = schedulerPassword
         environment["BATON_AMQP_WORKER_PASSWORD"] = workerPassword
         process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "scripts/broker-users.sh failed")
+        let outcome = try await ChildProcess.run(process)
+        try #require(outcome.status == 0, "scripts/broker-users.sh failed: \(outcome.errors)")
         let endpoint = try AMQPEndpoint(url: TestServices.brokerURL)
         func url(_ user: String, _ password: String) -> String {
             "amqp://\(user):\(password)@\(endpoint.host):\(endpoint.port)"
@@ -48,16 +46,25 @@ import Testing
             workerURL: url(worker, workerPassword))
     }
 
-    static func deleteUsers(_ users: Users) {
+    static func deleteUsers(_ users: Users) async {
         for user in [users.scheduler, users.worker] {
-            _ = try? BrokerOutageTests.rabbitmqctl(["delete_user", user])
+            _ = try? await BrokerOutageTests.rabbitmqctl(["delete_user", user])
         }
     }
 
     @Test func eachDaemonWorksWithOnlyItsOwnRights() async throws {
         let queue = TestServices.uniqueName("agents")
-        let users = try Self.createUsers(queue: queue, eventsQueue: queue + ".events")
-        defer { Self.deleteUsers(users) }
+        let users = try await Self.createUsers(queue: queue, eventsQueue: queue + ".events")
+        do {
+            try await Self.exerciseRights(of: users, queue: queue)
+        } catch {
+            await Self.deleteUsers(users)
+            throw error
+        }
+        await Self.deleteUsers(users)
+    }
+
+    static func exerciseRights(of users: Users, queue: String) async throws {
         try await Stack.run(workers: 0, queue: queue, schedulerBrokerURL: users.schedulerURL) { stack in
             let worker = WorkerService(
                 configuration: WorkerConfiguration(

@@ -97,9 +97,13 @@ import Testing
         }
     }
 
+    /// An input the agent's schema accepts but the agent refuses (a hook file name with a
+    /// slash): the activity fails as invalid input, at once, without another attempt.
     @Test func badAgentInputFailsWithoutRetry() async throws {
         try await Stack.run { stack in
-            let submitted = try await stack.submit(SubmitWorkflowRequest(agent: "chain", input: ["steps": -1])).view
+            let submitted = try await stack.submit(
+                SubmitWorkflowRequest(agent: "chain", input: ["exec_log": "not/a/plain/name"])
+            ).view
             let view = try await stack.waitUntilFinished(submitted.id)
             #expect(view.status == .failed)
             #expect(view.error?.kind == "invalid_input")

@@ -57,7 +57,7 @@ import Testing
                     try await Task.sleep(for: .milliseconds(20))
                 }
                 kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
+                await ChildProcess.exit(of: process)
                 #expect(await llm.ruleUses[0...1] == [1, 1])  // gather: asked once, answered and stored
 
                 let model = ChatCompletionClient(provider: LLMProvider(baseURL: llmURL, model: "scripted"))

@@ -57,7 +57,7 @@ import Testing
                     stack.databaseURL, "SELECT count(*) AS n FROM workflows WHERE checkpoint_step >= 1", atLeast: 6)
                 // All at once, as a restart does: the connections that get the requeued
                 // commands are then all new (see `closeConnections`).
-                let closed = try BrokerOutageTests.closeConnections(mentioning: workers.map(\.workerId))
+                let closed = try await BrokerOutageTests.closeConnections(mentioning: workers.map(\.workerId))
                 #expect(closed == 4)
                 try await Self.expectEachRanOnce(ids, stack)
                 await group.triggerGracefulShutdown()
@@ -127,7 +127,7 @@ import Testing
             }
             _ = try await Stack.waitForCount(
                 databaseURL, "SELECT count(*) AS n FROM workflows WHERE status = 'running'", atLeast: total)
-            first.kill()
+            await first.kill()
             // Three heartbeat timeouts long; the activities finish meanwhile.
             try await Task.sleep(for: .seconds(6))
             let second = try await stack.startScheduler()
@@ -153,7 +153,7 @@ import Testing
                 #expect(row["dispatches"] == "1", "\(row["id"] ?? "")")
             }
             second.process.terminate()
-            second.process.waitUntilExit()
+            await ChildProcess.exit(of: second.process)
         }
     }
 }

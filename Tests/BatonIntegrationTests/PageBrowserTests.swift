@@ -20,9 +20,7 @@ import Testing
                 "python3", SchedulerCrashTests.root.appendingPathComponent("scripts/page-check.py").path, stack.baseURL,
                 TestServices.keys["alice"]!.text, "asks-in-browser", folder,
             ]
-            let errors = Pipe()
-            process.standardError = errors
-            try process.run()
+            async let check = ChildProcess.run(process)
             // Updates while the person types: other workflows come and go in the list.
             let traffic = Task {
                 for index in 0..<20 {
@@ -31,11 +29,9 @@ import Testing
                     try await Task.sleep(for: .milliseconds(400))
                 }
             }
-            let output = errors.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
+            let outcome = try await check
             traffic.cancel()
-            #expect(
-                process.terminationStatus == 0, "\(String(decoding: output, as: UTF8.self))")
+            #expect(outcome.status == 0, "\(outcome.errors)")
             #expect(try await stack.workflow("asks-in-browser").status == .completed)
             let history = try await stack.client(as: "alice").history("asks-in-browser", after: 0, limit: 1000)
             let answer = history.first { $0.type == "human_input" }?.payload

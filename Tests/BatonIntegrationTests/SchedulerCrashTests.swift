@@ -52,9 +52,9 @@ import Testing
             throw CancellationError()
         }
 
-        func kill() {
+        func kill() async {
             Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            await ChildProcess.exit(of: process)
         }
     }
 
@@ -113,7 +113,7 @@ import Testing
             }
             _ = try await Stack.waitForCount(
                 databaseURL, "SELECT count(*) AS n FROM workflows WHERE status = 'completed'", atLeast: 3)
-            first.kill()
+            await first.kill()
             let inFlight = try await Stack.query(
                 databaseURL, "SELECT count(*) AS n FROM workflows WHERE finished_at IS NULL")
             let second = try await stack.startScheduler()
@@ -140,7 +140,7 @@ import Testing
                 #expect(nodes == (0..<5).map { "step_\($0)" }, "\(row["id"] ?? "")")
             }
             second.process.terminate()
-            second.process.waitUntilExit()
+            await ChildProcess.exit(of: second.process)
         }
     }
 
@@ -163,7 +163,7 @@ import Testing
                 case .history(let entry):
                     sequences.append(entry.sequence)
                     if sequences.count == 3 {
-                        stack.first.kill()
+                        await stack.first.kill()
                         second = try await stack.startScheduler()
                     }
                 case .end(let view): last = view
@@ -177,7 +177,7 @@ import Testing
             #expect(sequences == history.map(\.sequence))
             #expect(sequences == sequences.sorted() && Set(sequences).count == sequences.count)
             second?.process.terminate()
-            second?.process.waitUntilExit()
+            if let second { await ChildProcess.exit(of: second.process) }
         }
     }
 }

@@ -156,6 +156,13 @@ struct Stack: Sendable {
                 baseURL: urls.first ?? "", databaseURL: databaseURL, queue: queue, eventsQueue: eventsQueue,
                 replicaURLs: Array(urls.dropFirst()))
             do {
+                // Submissions are checked against the schemas the workers report: a body
+                // that submits before they did would see no schema to check.
+                if workers > 0 {
+                    _ = try await waitForCount(
+                        databaseURL, "SELECT count(*) AS n FROM workers WHERE descriptors IS NOT NULL",
+                        atLeast: workers)
+                }
                 try await body(stack)
             } catch {
                 await group.triggerGracefulShutdown()
@@ -172,7 +179,7 @@ struct Stack: Sendable {
         // The chain's execution log (a test hook) in the temporary folder, as the worker
         // processes the tests start have it.
         var registry = AgentRegistry.builtIn(
-            resources: AgentResources(testHooksFolder: FileManager.default.temporaryDirectory.path))
+            resources: AgentResources(testHooksFolder: HeldChain.folder.path))
         for agent in agents { registry.register(agent) }
         return (0..<count).map { _ in
             WorkerService(

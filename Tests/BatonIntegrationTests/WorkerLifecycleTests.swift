@@ -7,8 +7,9 @@ import ServiceLifecycle
 import Testing
 
 /// Workers come and go: drained, killed, added. No work is lost and finished steps
-/// are not run again. Steps are long (over a second) so that the kill or the drain lands
-/// in the middle of the run even when a loaded machine applies events late.
+/// are not run again. A kill or a drain lands inside a step that waits for the test's
+/// go-ahead (the chain's hold hook), so a loaded machine that lets the test look late
+/// cannot make the workflow finish first.
 @Suite struct WorkerLifecycleTests {
     static func workerGroup(_ stack: Stack, concurrency: Int = 4, agents: [any Agent] = []) -> ServiceGroup {
         ServiceGroup(
@@ -37,17 +38,14 @@ import Testing
 
     @Test func aDrainedWorkerHandsItsActivityBackAtACheckpoint() async throws {
         try await Stack.run(workers: 0) { stack in
-            let id = try await stack.submit(
-                SubmitWorkflowRequest(agent: "chain", input: ["steps": 5, "sleep_ms": 1200])
-            ).view.id
+            let chain = HeldChain("drained", steps: 5, holdAt: 1)
+            let id = try await stack.submit(SubmitWorkflowRequest(agent: "chain", input: chain.input)).view.id
             let first = Self.workerGroup(stack)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await first.run() }
-                _ = try await Stack.waitForCount(
-                    stack.databaseURL,
-                    "SELECT coalesce(max(checkpoint_step), 0) AS n FROM workflows WHERE id = '\(id)'",
-                    atLeast: 1)
+                try await chain.waitUntilHeld()
                 await first.triggerGracefulShutdown()
+                try chain.release()  // step 1 ends, and its checkpoint hands the activity back
                 try await group.waitForAll()  // the drained worker exits cleanly
             }
             let handedBack = try await stack.query(
@@ -80,34 +78,23 @@ import Testing
         environment["BATON_EVENTS_QUEUE"] = stack.eventsQueue
         environment["BATON_LOG_LEVEL"] = "error"
         environment["BATON_WORKER_METRICS_PORT"] = "0"
-        environment["BATON_TEST_HOOKS_FOLDER"] = FileManager.default.temporaryDirectory.path
+        environment["BATON_TEST_HOOKS_FOLDER"] = HeldChain.folder.path
         process.environment = environment
         try process.run()
         return process
     }
 
-    /// Waits until the worker has started `node` (the chain's execution log, written by
-    /// the worker as each node starts): the worker's own progress, which a loaded
-    /// scheduler applying its events late cannot make look earlier than it is.
-    static func waitUntilWorkerStarts(_ node: String, in log: String) async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent(log).path
-        try await Stack.waitUntil("the worker to start \(node)") {
-            (try? String(contentsOfFile: path, encoding: .utf8))?.contains(" \(node) ") == true
-        }
-    }
-
     @Test func aSIGKILLedWorkerIsReplacedFromItsLastCheckpoint() async throws {
         try await Stack.run(workers: 0) { stack in
             let process = try Self.startWorkerProcess(stack)
-            let log = "sigkill-\(UUID().uuidString.prefix(8)).log"
-            let id = try await stack.submit(
-                SubmitWorkflowRequest(
-                    agent: "chain", input: ["steps": 5, "sleep_ms": 1500, "exec_log": .string(log)])
-            ).view.id
-            // Steps 0 and 1 are checkpointed (each checkpoint is confirmed before the next node starts).
-            try await Self.waitUntilWorkerStarts("step_2", in: log)
+            let chain = HeldChain("sigkill", steps: 5, holdAt: 2)
+            let id = try await stack.submit(SubmitWorkflowRequest(agent: "chain", input: chain.input)).view.id
+            // Steps 0 and 1 are checkpointed (each checkpoint is confirmed before the next
+            // node starts), and step 2 waits for its hold file: the kill lands inside it.
+            try await chain.waitUntilHeld()
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            await ChildProcess.exit(of: process)
+            try chain.release()
 
             let view = try await Self.finish(id, on: stack)
             #expect(view.status == .completed)
@@ -134,18 +121,17 @@ import Testing
             let doomed = try Self.startWorkerProcess(stack)
             // Lease check: 5 s (two heartbeat intervals, at least 5 s).
             let options = WorkflowOptions(heartbeatIntervalSeconds: 1, heartbeatTimeoutSeconds: 300)
-            let log = "moved-\(UUID().uuidString.prefix(8)).log"
+            let chain = HeldChain("moved", steps: 10, holdAt: 1)
             let id = try await stack.submit(
-                SubmitWorkflowRequest(
-                    agent: "chain", input: ["steps": 10, "sleep_ms": 1500, "exec_log": .string(log)], options: options)
+                SubmitWorkflowRequest(agent: "chain", input: chain.input, options: options)
             ).view.id
-            try await Self.waitUntilWorkerStarts("step_1", in: log)
+            try await chain.waitUntilHeld()
             let survivor = WorkerService(
                 configuration: WorkerConfiguration(
                     queue: stack.queue, eventsQueue: stack.eventsQueue, brokerURL: TestServices.brokerURL,
                     concurrency: 2),
                 registry: AgentRegistry.builtIn(
-                    resources: AgentResources(testHooksFolder: FileManager.default.temporaryDirectory.path)),
+                    resources: AgentResources(testHooksFolder: HeldChain.folder.path)),
                 logger: TestServices.logger)
             let survivorId = survivor.workerId
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -155,7 +141,8 @@ import Testing
                     stack.databaseURL, "SELECT count(*) AS n FROM workers WHERE id = '\(survivorId)'", atLeast: 1)
                 try await Task.sleep(for: .seconds(7))
                 kill(doomed.processIdentifier, SIGKILL)
-                doomed.waitUntilExit()
+                await ChildProcess.exit(of: doomed)
+                try chain.release()
 
                 let view = try await stack.waitUntilFinished(id, deadline: .seconds(90))
                 group.cancelAll()
