@@ -41,5 +41,5 @@ user "$scheduler" "$scheduler_password"
 
 user "$worker" "$worker_password"
 "${CTL[@]}" set_permissions -p "$vhost" "$worker" \
-    "^$q\\.control\\..+\$" "^($e\\.in|$dead|$q\\.control\\..+)\$" "^($q|$q\\.control|$q\\.control\\..+)\$" >/dev/null
+    "^$q\\.control\\..+\$" "^($e\\.in|$dead|$q\\.text|$q\\.control\\..+)\$" "^($q|$q\\.control|$q\\.control\\..+)\$" >/dev/null
 echo "broker users: $scheduler and $worker on vhost $vhost for queues $queue and $events"

@@ -108,13 +108,20 @@ public actor AMQPConnection {
         try checkReply(operation: "exchange.declare '\(name)'")
     }
 
-    /// Declares a queue only this connection uses, deleted when the connection closes,
-    /// and binds it to `exchange`. Returns the queue's name.
-    public func declareExclusiveQueue(_ name: String, boundTo exchange: String) throws(AMQPError) {
+    /// Declares a queue only this connection uses, deleted when the connection closes.
+    public func declareExclusiveQueue(_ name: String) throws(AMQPError) {
         let state = try openState()
         let arena = CByteArena()
         _ = amqp_queue_declare(state, channel, arena.bytes(name), 0, 0, 1, 1, amqp_table_t())
         try checkReply(operation: "queue.declare '\(name)'")
+    }
+
+    /// Declares a queue only this connection uses, deleted when the connection closes,
+    /// and binds it to `exchange`. Returns the queue's name.
+    public func declareExclusiveQueue(_ name: String, boundTo exchange: String) throws(AMQPError) {
+        try declareExclusiveQueue(name)
+        let state = try openState()
+        let arena = CByteArena()
         _ = amqp_queue_bind(state, channel, arena.bytes(name), arena.bytes(exchange), arena.bytes(""), amqp_table_t())
         try checkReply(operation: "queue.bind '\(name)' to '\(exchange)'")
     }
@@ -297,11 +304,14 @@ public actor AMQPConnection {
     }
 
     /// Starts consuming `queue` with manual acknowledgements; returns the consumer tag.
+    /// Without `acknowledging`, the broker forgets each message as it sends it: only for
+    /// what may be lost (a prefetch limit does not apply then).
     @discardableResult
-    public func consume(_ queue: String) throws(AMQPError) -> String {
+    public func consume(_ queue: String, acknowledging: Bool = true) throws(AMQPError) -> String {
         let state = try openState()
         let arena = CByteArena()
-        let ok = amqp_basic_consume(state, channel, arena.bytes(queue), amqp_bytes_t(), 0, 0, 0, amqp_table_t())
+        let ok = amqp_basic_consume(
+            state, channel, arena.bytes(queue), amqp_bytes_t(), 0, acknowledging ? 0 : 1, 0, amqp_table_t())
         try checkReply(operation: "basic.consume '\(queue)'")
         return ok?.pointee.consumer_tag.string ?? ""
     }

@@ -13,6 +13,7 @@
 /// | `<events>.<i>`, i < N | queues, single active consumer (event partitions) | `<events>.in` with keys `slot.<k>` for every slot k with k mod N = i |
 /// | `<events>.in` | direct exchange | workers publish events and status here |
 /// | `agents.control` | fanout exchange | each worker's `agents.control.<worker id>` |
+/// | `agents.text` | direct exchange | each scheduler replica's exclusive `agents.text.<replica>`, with the id of each workflow someone follows there (transient model text) |
 /// | `<queue>.dead` | queues | `baton.dead` with key `<queue>.dead` |
 /// | `baton.dead` | direct exchange | dead letters from scheduler and workers |
 ///
@@ -29,6 +30,15 @@ public enum Topology {
     /// Where workers publish events for `eventsQueue` (routing key: the queue's name,
     /// or the slot key their command names).
     public static func eventsExchange(for eventsQueue: String) -> String { "\(eventsQueue).in" }
+
+    /// Where workers publish the text model calls generate (routing key: the workflow
+    /// id): nothing durable, and dropped unless a replica follows that workflow.
+    public static func textExchange(for commandQueue: String) -> String { "\(commandQueue).text" }
+
+    /// A scheduler replica's own queue of model text, bound per followed workflow.
+    public static func textQueue(for commandQueue: String, replica: String) -> String {
+        "\(commandQueue).text.\(replica)"
+    }
 
     /// Where dead letters go (routing key: the dead-letter queue's name).
     public static let deadLetterExchange = "baton.dead"
@@ -68,6 +78,7 @@ public enum Topology {
             }
         }
         try await connection.declareExchange(controlExchange, type: "fanout")
+        try await connection.declareExchange(textExchange(for: commandQueue), type: "direct")
         try await connection.declareExchange(deadLetterExchange, type: "direct")
         for source in [commandQueue, eventsQueue] {
             let dead = DeadLetter.queue(for: source)

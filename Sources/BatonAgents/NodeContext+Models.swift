@@ -5,10 +5,53 @@ import BatonLLM
 extension NodeContext {
     /// One model call that a resumed node never repeats: the answer is journaled in a
     /// checkpoint, with its tokens and cost counted to this node, before this returns.
+    ///
+    /// A model that streams (the worker's gateway does) streams: its text reaches the
+    /// run's live viewers as it is generated (`GraphEvent.text`).
     public func complete(
         _ request: ChatRequest, using model: any ChatModel, as name: String = "llm"
     ) async throws -> ChatResponse {
-        try await call(name, usage: \.usage) { try await model.complete(request) }
+        guard let streaming = model as? any StreamingChatModel else {
+            return try await call(name, usage: \.usage) { try await model.complete(request) }
+        }
+        return try await call(name, usage: \.usage) { text in
+            try await Self.streamed(request, from: streaming, to: text)
+        }
+    }
+
+    /// How often a stream cut after it showed text is begun again before its error stands.
+    static let streamRestarts = 2
+
+    /// A streamed answer, its text shown as it comes. A stream cut after it showed some
+    /// text fails as not retryable in the client (a chat would show that text twice);
+    /// here the text was only shown, never kept, so the call begins again and tells the
+    /// viewers to drop what they saw — a cut stream costs a worker no attempt.
+    static func streamed(
+        _ request: ChatRequest, from model: any StreamingChatModel, to text: TextStream
+    ) async throws -> ChatResponse {
+        var restarts = 0
+        var restarted = false
+        while true {
+            do {
+                for try await event in model.stream(request, idleTimeout: .seconds(120)) {
+                    switch event {
+                    case .delta(let piece):
+                        await text.send(piece, restarted: restarted)
+                        restarted = false
+                    case .completed(let response):
+                        if restarted { await text.send("", restarted: true) }  // began again, and showed nothing
+                        return response
+                    }
+                }
+                try Task.checkCancellation()
+                throw LLMError(kind: .incompleteStream, message: "the stream ended without an answer", status: nil)
+            } catch let error as LLMError
+                where error.afterPartialOutput && error.kind.isTransient && restarts < streamRestarts
+            {
+                restarts += 1
+                restarted = true
+            }
+        }
     }
 
     /// A tool-using exchange: asks the model, runs the tools it calls with `execute`,

@@ -28,7 +28,8 @@ struct WatchDisplay {
         case (.json, .workflow(let view)): try OutputOptions.printJSONLine(Tagged(event: "workflow", data: view))
         case (.json, .history(let entry)): try OutputOptions.printJSONLine(Tagged(event: "history", data: entry))
         case (.json, .end(let view)): try OutputOptions.printJSONLine(Tagged(event: "end", data: view))
-        case (_, .history): break
+        case (.json, .text(let delta)): try OutputOptions.printJSONLine(Tagged(event: "text", data: delta))
+        case (_, .history), (_, .text): break
         case (_, .workflow(let view)): update(view)
         case (_, .end(let view)):
             update(view)

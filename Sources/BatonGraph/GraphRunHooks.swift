@@ -37,6 +37,10 @@ public enum GraphEvent: Sendable, Hashable {
     case values(superstep: Int, state: JSONValue)
     /// Anything a node emits with `ctx.emit`.
     case custom(task: String, payload: JSONValue)
+    /// Text a streaming call is generating (`NodeContext.call(_:usage:streamingText:)`),
+    /// for live viewers only: it is not in any checkpoint. `restarted`: the call began
+    /// again, and the text it showed before is void.
+    case text(task: String, node: String, call: String, text: String, restarted: Bool)
     case checkpoint(Checkpoint)
     case interrupted(PendingInterrupt)
 }

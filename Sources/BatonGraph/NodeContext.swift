@@ -38,6 +38,28 @@ public struct NodeContext: Sendable {
         _ name: String, as _: Result.Type = Result.self, usage: ((Result) -> TokenUsage)? = nil,
         _ body: () async throws -> Result
     ) async throws -> Result {
+        try await journaled(name, usage: usage) { _ in try await body() }
+    }
+
+    /// `call` for a body that generates text as it goes (a model's answer, streamed):
+    /// what it sends to its `TextStream` reaches the run's live viewers at once
+    /// (`GraphEvent.text`), and only its result is journaled. A replayed call shows nothing.
+    public func call<Result: Codable & Sendable>(
+        _ name: String, as _: Result.Type = Result.self, usage: ((Result) -> TokenUsage)? = nil,
+        streamingText body: (TextStream) async throws -> Result
+    ) async throws -> Result {
+        try await journaled(name, usage: usage) { key in
+            let (hooks, task, node) = (hooks, task, node)
+            return try await body(
+                TextStream { text, restarted in
+                    await hooks.event(.text(task: task, node: node, call: key, text: text, restarted: restarted))
+                })
+        }
+    }
+
+    private func journaled<Result: Codable & Sendable>(
+        _ name: String, usage: ((Result) -> TokenUsage)?, _ body: (_ key: String) async throws -> Result
+    ) async throws -> Result {
         let key = "\(name)#\(counters.next(name))"
         if let recorded = await recorder.journaled(task: task, key: key) {
             do {
@@ -46,7 +68,7 @@ public struct NodeContext: Sendable {
                 throw GraphError.checkpointMismatch("the journaled result of '\(key)' is not a \(Result.self)")
             }
         }
-        let result = try await body()
+        let result = try await body(key)
         let encoded: JSONValue
         do {
             encoded = try JSONValueCoding.encode(result)
@@ -94,6 +116,17 @@ public struct NodeContext: Sendable {
     public func emit(_ payload: JSONValue) async {
         await hooks.event(.custom(task: task, payload: payload))
     }
+}
+
+/// Where a streaming call sends the text it generates, as it generates it.
+public struct TextStream: Sendable {
+    private let forward: @Sendable (String, Bool) async -> Void
+
+    init(_ forward: @escaping @Sendable (String, Bool) async -> Void) { self.forward = forward }
+
+    /// Shows `text` to the run's live viewers. `restarted`: the call began again, and
+    /// what it showed before is void.
+    public func send(_ text: String, restarted: Bool = false) async { await forward(text, restarted) }
 }
 
 /// Thrown by `ctx.interrupt` to stop the graph; the runtime turns it into an outcome.

@@ -23,7 +23,7 @@ public struct LLMError: Error, Hashable, CustomStringConvertible {
         case responseTooLarge = "llm_response_too_large"
 
         /// Whether the same request may succeed later.
-        var isTransient: Bool {
+        public var isTransient: Bool {
             switch self {
             case .rateLimited, .serverError, .network, .timeout, .incompleteStream: true
             case .badRequest, .unauthorized, .malformedResponse, .truncated, .responseTooLarge: false

@@ -4,7 +4,7 @@ import Metrics
 /// A configured provider as agents use it, shared by all the activities of one worker:
 /// at most `concurrency` requests at once, the per-minute request and token budgets,
 /// every answer priced with the provider's costs and counted in metrics.
-public actor ModelGateway: ChatModel {
+public actor ModelGateway: StreamingChatModel {
     public nonisolated let name: String
     private let client: ChatCompletionClient
     private let configuration: ProviderConfiguration
@@ -49,6 +49,50 @@ public actor ModelGateway: ChatModel {
             limiter.recordTokens(response.usage.promptTokens + response.usage.completionTokens, at: elapsed)
             metrics.record(response.usage)
             return response
+        } catch let error as LLMError {
+            metrics.failed(error.kind)
+            throw error
+        }
+    }
+
+    /// `complete`, streamed: the same slot, budgets, pricing and metrics; the text as it
+    /// is generated, then the whole answer (see `ChatCompletionClient.stream`). The idle
+    /// timeout is at most the provider's request timeout.
+    public nonisolated func stream(
+        _ request: ChatRequest, idleTimeout: Duration
+    ) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    try await self.streamInSlot(request, idleTimeout: idleTimeout) { continuation.yield($0) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    private func streamInSlot(
+        _ request: ChatRequest, idleTimeout: Duration, emit: @Sendable (ChatStreamEvent) -> Void
+    ) async throws {
+        try await acquire()
+        defer { release() }
+        try await waitForBudget()
+        metrics.requests.increment()
+        let idle = min(idleTimeout, .milliseconds(Int(configuration.timeoutSeconds * 1000)))
+        do {
+            for try await event in client.stream(request, idleTimeout: idle) {
+                guard case .completed(var response) = event else {
+                    emit(event)
+                    continue
+                }
+                response.usage.cost = configuration.cost(of: response.usage)
+                limiter.recordTokens(response.usage.promptTokens + response.usage.completionTokens, at: elapsed)
+                metrics.record(response.usage)
+                emit(.completed(response))
+            }
         } catch let error as LLMError {
             metrics.failed(error.kind)
             throw error

@@ -116,10 +116,12 @@ public enum Scheduler {
                     control: control, activity: activity)
             }, queues: queueList)
 
+        let text = TextFanout(endpoint: endpoint, commandQueue: commandQueue, replica: replica, logger: logger)
         let router = try SchedulerRouter.make(
             engine: engine, pool: pool, database: database, broker: broker, metrics: metrics,
             maxRequestBytes: configuration.maxRequestBytes, apiKeys: configuration.apiKeys, oidc: configuration.oidc,
-            allowedHosts: configuration.allowedHostNames, corsOrigins: Set(configuration.corsOrigins), logger: logger)
+            allowedHosts: configuration.allowedHostNames, corsOrigins: Set(configuration.corsOrigins), text: text,
+            logger: logger)
         if configuration.apiKeys.isEmpty && configuration.oidc == nil {
             logger.warning(
                 "no API key is configured: API requests need a key made with POST /v1/keys, which needs one itself; add one to api_keys (make it with 'baton keys generate') or set BATON_ADMIN_KEY_SHA256"
@@ -148,7 +150,7 @@ public enum Scheduler {
             database: database)
         // Started in this order, stopped in reverse: HTTP stops taking requests first.
         let gauges = WorkflowGauges(pool: pool, logger: logger, interval: .seconds(15))
-        let services: [any Service] = [relay, gate, partitionService, timers, gauges, http]
+        let services: [any Service] = [relay, gate, partitionService, timers, gauges, text, http]
         return services.map { $0.shutsDownGroupWhenDone }
     }
 

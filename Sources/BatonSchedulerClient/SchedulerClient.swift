@@ -178,6 +178,8 @@ public struct SchedulerClient: Sendable {
                             continuation.yield(.workflow(try decoder.decode(WorkflowView.self, from: data)))
                         case "history":
                             continuation.yield(.history(try decoder.decode(WorkflowHistoryEntry.self, from: data)))
+                        case "text":
+                            continuation.yield(.text(try decoder.decode(TextDelta.self, from: data)))
                         case "end":
                             continuation.yield(.end(try decoder.decode(WorkflowView.self, from: data)))
                             continuation.finish()
@@ -254,7 +256,7 @@ public struct SchedulerClient: Sendable {
                             case .end:
                                 continuation.finish()
                                 return
-                            case .workflow: break
+                            case .workflow, .text: break
                             }
                         }
                         onReconnect(SchedulerClientError(message: "the scheduler closed the stream", status: nil))

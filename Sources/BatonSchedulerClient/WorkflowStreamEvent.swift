@@ -6,6 +6,9 @@ public enum WorkflowStreamEvent: Sendable, Hashable {
     case workflow(WorkflowView)
     /// A history entry; its `sequence` is the event's id.
     case history(WorkflowHistoryEntry)
+    /// Text a model call is generating: live only, never stored, so not replayed after
+    /// a reconnection (the answer itself comes in the history).
+    case text(TextDelta)
     /// The workflow ended; the stream closes after this.
     case end(WorkflowView)
 }

@@ -20,6 +20,8 @@ struct ActivityRunner: Sendable {
     let workerId: String
     let cancellations: ActivityCancellations
     let drain: WorkerDrain
+    /// Where the text of streamed model calls goes; nil sends none.
+    var text: TextPublisher? = nil
     let logger: Logger
 
     /// Returns when the outcome is published. Throws when the broker is unreachable or
@@ -80,6 +82,17 @@ struct ActivityRunner: Sendable {
                 guard (try? await started.value) != nil else { return }
                 try? await emit(.progress(progress))
             })
+        if let text {
+            let (workflowId, attempt) = (command.workflowId, command.attempt)
+            let pieces = Atomic<Int>(0)
+            activityHooks.event = { event in
+                guard case .text(_, let node, let call, let piece, let restarted) = event else { return }
+                text.offer(
+                    TextDelta(
+                        workflowId: workflowId, attempt: attempt, node: node, call: call, text: piece,
+                        restarted: restarted, sequence: pieces.add(1, ordering: .relaxed).newValue))
+            }
+        }
         activityHooks.checkpoint = { checkpoint, change in
             if let usage = checkpoint.usage { latestUsage.set(usage) }
             try await started.value

@@ -53,9 +53,11 @@ public struct WorkerService: Service {
         let events = EventPublisher(publishers: publishers, queue: configuration.eventsQueue)
         let publisher = events.first
         try await publisher.publish([status(stopping: false)])
+        let text = TextPublisher(
+            endpoint: endpoint, commandQueue: configuration.queue, workerId: workerId, logger: logger)
         let runner = ActivityRunner(
             registry: registry, publisher: events, workerId: workerId, cancellations: cancellations, drain: drain,
-            logger: logger)
+            text: text, logger: logger)
         // The first consumer connection is opened here, so a bad URL or password fails at
         // start; queues the scheduler has not declared yet are waited for.
         var consumer: CommandConnection? = try await openFirstConsumer(endpoint)
@@ -70,6 +72,7 @@ public struct WorkerService: Service {
             try await withGracefulShutdownHandler {
                 try await withThrowingDiscardingTaskGroup { group in
                     let status = status(stopping: false)
+                    group.addTask { await text.run() }
                     group.addTask {
                         var beats = 0
                         while true {

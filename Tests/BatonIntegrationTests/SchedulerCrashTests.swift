@@ -167,7 +167,7 @@ import Testing
                         second = try await stack.startScheduler()
                     }
                 case .end(let view): last = view
-                case .workflow: break
+                case .workflow, .text: break
                 }
             }
             reconnects = lost.value

@@ -14,7 +14,7 @@ enum SchedulerRouter {
         engine: WorkflowEngine, pool: PostgresPool, database: DependencyHealth, broker: DependencyHealth,
         metrics: PrometheusCollectorRegistry?, maxRequestBytes: Int, apiKeys: [ConfiguredAPIKey],
         oidc: OIDCConfiguration? = nil, allowedHosts: Set<String>? = nil, corsOrigins: Set<String> = [],
-        logger: Logger
+        text: TextFanout? = nil, logger: Logger
     ) throws -> Router<BasicRequestContext> {
         let keys = APIKeyStore(configured: apiKeys, pool: pool)
         let router = Router()
@@ -35,7 +35,7 @@ enum SchedulerRouter {
                 body: .init(byteBuffer: ByteBuffer(string: "ready")))
         }
         WebPage.addRoutes(to: router)
-        try WorkflowController(engine: engine, pool: pool, keys: keys, logger: logger)
+        try WorkflowController(engine: engine, pool: pool, keys: keys, text: text, logger: logger)
             .registerHandlers(
                 on: router, configuration: APIConfiguration.runtime,
                 middlewares: [

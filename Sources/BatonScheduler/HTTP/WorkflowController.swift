@@ -20,13 +20,16 @@ struct WorkflowController: APIProtocol {
     let keys: APIKeyStore
     let agents: AgentCatalog
     let streamTiming: StreamTiming
+    /// Live model text for the workflow streams; nil shows none.
+    let text: TextFanout?
     let logger: Logger
     private let submitted = Counter(label: "baton_workflows_submitted_total")
 
     init(
         engine: WorkflowEngine, pool: PostgresPool, keys: APIKeyStore, streamTiming: StreamTiming = StreamTiming(),
-        logger: Logger
+        text: TextFanout? = nil, logger: Logger
     ) {
+        self.text = text
         self.engine = engine
         submissions = GroupCommit(maximumInputs: 64, isTransient: engine.repository.isTransient) {
             try await engine.submit($0)
@@ -202,7 +205,7 @@ struct WorkflowController: APIProtocol {
             let view = try await pool.autocommit({ db in try WorkflowReads.view(of: id, on: db) }), caller.mayRead(view)
         else { return .notFound(.init(body: .json(.noWorkflow(id)))) }
         let feed = WorkflowEventFeed(
-            id: id, pool: pool, initial: view, after: after, timing: streamTiming, logger: logger)
+            id: id, pool: pool, initial: view, after: after, timing: streamTiming, text: text, logger: logger)
         return .ok(.init(body: .textEventStream(Self.body(of: feed))))
     }
 

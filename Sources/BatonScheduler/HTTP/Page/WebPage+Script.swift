@@ -155,16 +155,38 @@ extension WebPage {
         window.addEventListener("hashchange", fromHash);
 
         function follow(id) {
-          selected = id; current = null; history = [];
+          selected = id; current = null; history = []; live = { attempt: 0, calls: new Map() };
           if (detailStream) detailStream.close();
           $("detail").replaceChildren(el("h2", {}, id), el("p", { class: "muted" }, "loading…"));
           renderList();
           detailStream = stream("/v1/workflows/" + encodeURIComponent(id) + "/events", {
             workflow(v) { current = v; workflows.set(v.id, v); renderDetail(); renderList(); },
-            history(entry) { history.push(entry); scheduleDetail(); },
+            history(entry) {
+              history.push(entry);
+              // A checkpoint holds the answers its text was showing.
+              if (entry.type === "checkpointed") live.calls.clear();
+              scheduleDetail();
+            },
+            text(d) { showText(d); },
             end(v) { current = v; workflows.set(v.id, v); renderDetail(); renderList(); },
             error(message) { $("detail").replaceChildren(el("h2", {}, id), el("p", { class: "error" }, message)); },
           });
+        }
+        // Text the model is generating: live only (never stored); a resumed attempt's
+        // text replaces the last one's, and a call that began again drops what it showed.
+        let live = { attempt: 0, calls: new Map() };
+        function showText(d) {
+          if (d.attempt < live.attempt) return;
+          if (d.attempt > live.attempt) live = { attempt: d.attempt, calls: new Map() };
+          const key = d.node + " · " + d.call;
+          live.calls.set(key, (d.restarted ? "" : (live.calls.get(key) || "")) + d.text);
+          const box = $("live");
+          if (box) box.replaceChildren(...liveText()); else scheduleDetail();
+        }
+        function liveText() {
+          const parts = [];
+          for (const [key, text] of live.calls) parts.push(el("div", { class: "muted" }, key + " – attempt " + live.attempt), el("pre", { class: "live" }, text));
+          return parts.length ? [el("h3", {}, "Model output, live"), ...parts] : [];
         }
         let pending = null;
         function scheduleDetail() { if (!pending) pending = setTimeout(() => { pending = null; renderDetail(); }, 100); }
@@ -337,6 +359,7 @@ extension WebPage {
           const parts = [el("h2", {}, v.id), facts, controls(v),
             keep ? oldQuestion : question,
             v.error ? el("p", { class: "error" }, v.error.kind + ": " + v.error.message) : null,
+            terminal.includes(v.status) ? null : el("div", { id: "live" }, liveText()),
             v.result ? [el("h3", {}, report ? "Report" : "Result"), report ? markdown(report) : el("pre", {}, JSON.stringify(v.result, null, 2))] : null,
             nodesSeen(v), usageByNode(v),
             el("div", { id: "children" }, childrenOf.id === v.id ? childrenOf.node : null),

@@ -5,8 +5,9 @@ import OpenAPIRuntime
 import ServiceLifecycle
 
 /// One workflow's live events (`GET /v1/workflows/{id}/events`): the workflow whenever
-/// it changes, its history entries in order with their sequence as the event id, and
-/// `end` once it is over and every entry is out.
+/// it changes, its history entries in order with their sequence as the event id, the
+/// text its model calls are generating as `text` events (no id: they are not stored,
+/// so not resumable; `TextFanout`), and `end` once it is over and every entry is out.
 ///
 /// The entries come from the history table: each is committed under its workflow's
 /// row lock, so one workflow's sequence numbers become visible in order, and "after
@@ -26,6 +27,8 @@ struct WorkflowEventFeed: AsyncSequence, Sendable {
     /// The last history sequence the client has.
     let after: Int
     let timing: StreamTiming
+    /// Where live model text comes from; nil sends none.
+    var text: TextFanout? = nil
     let logger: Logger
 
     /// History entries read at once; a longer backlog is sent in several reads.
@@ -41,6 +44,9 @@ struct WorkflowEventFeed: AsyncSequence, Sendable {
         private var ended = false
         private var backlog = true
         private var lastSent = ContinuousClock.now
+        private var nextRead = ContinuousClock.now
+        /// Followed from the first look on, so that no text is missed while the backlog goes out.
+        private var follower: TextFollower?
 
         init(feed: WorkflowEventFeed) {
             self.feed = feed
@@ -57,9 +63,28 @@ struct WorkflowEventFeed: AsyncSequence, Sendable {
                     lastSent = .now
                     return pending.removeFirst()
                 }
-                if ended || Task.isCancelled || Task.isShuttingDownGracefully { return nil }
-                if !backlog { try? await Task.sleep(for: feed.timing.poll) }
+                if ended || Task.isCancelled || Task.isShuttingDownGracefully {
+                    follower = nil
+                    return nil
+                }
+                if follower == nil, let text = feed.text, !shown.status.isTerminal {
+                    follower = text.follow(feed.id)
+                }
+                if let follower {
+                    pending += follower.take().map { .json("text", $0) }
+                    if !pending.isEmpty { continue }
+                }
+                let now = ContinuousClock.now
+                if !backlog, now < nextRead {
+                    if let follower {
+                        await follower.wake.wait(upTo: nextRead - now)
+                    } else {
+                        try? await Task.sleep(until: nextRead, clock: .continuous)
+                    }
+                    continue
+                }
                 await read()
+                nextRead = .now + feed.timing.poll
                 if pending.isEmpty, ContinuousClock.now - lastSent >= feed.timing.keepAlive {
                     pending.append(.keepAlive)
                 }

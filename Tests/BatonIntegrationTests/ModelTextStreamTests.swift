@@ -1,0 +1,126 @@
+import BatonAgents
+import BatonContracts
+import BatonGraph
+import BatonLLM
+import BatonSchedulerClient
+import BatonScriptedLLM
+import Foundation
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// Issue #13: the text of a running model call reaches the workflow's stream as it is
+/// generated (`text` events), from the worker over the broker and the scheduler,
+/// without being stored; after a worker dies mid-answer, the stream shows the resumed
+/// attempt's text.
+@Suite struct ModelTextStreamTests {
+    static let answer = (1...12).map { "word\($0)" }.joined(separator: " ")
+
+    struct Written: GraphState {
+        var text = ""
+        static let reducers: [String: Reducer] = [:]
+    }
+
+    /// write (one streamed model call) → END.
+    struct WriterAgent: Agent {
+        let name = "writer-test"
+        let model: ModelGateway
+
+        func run(_ run: AgentRun, hooks: GraphRunHooks) async throws -> AgentOutcome {
+            var graph = StateGraph<Written>()
+            graph.addNode("write") { state, context in
+                let response = try await context.complete(ChatRequest(messages: [.user("write it")]), using: model)
+                var state = state
+                state.text = response.text ?? ""
+                return state
+            }
+            graph.addEdge(from: StateGraph<Written>.start, to: "write")
+            graph.addEdge(from: "write", to: StateGraph<Written>.end)
+            return try await graph.compile().run(run, input: Written(), hooks: hooks)
+        }
+    }
+
+    static func writer(_ url: String) -> WriterAgent {
+        WriterAgent(
+            model: ModelGateway(
+                name: "default", configuration: ProviderConfiguration(baseURL: url, model: "scripted", maxRetries: 0),
+                environment: [:]))
+    }
+
+    /// The stream's text events and the workflow as it ended.
+    static func watch(
+        _ id: String, on stack: Stack, onText: @Sendable (TextDelta) async -> Void = { _ in }
+    )
+        async throws -> (texts: [TextDelta], end: WorkflowView?)
+    {
+        var texts: [TextDelta] = []
+        for try await event in try await stack.client().events(of: id) {
+            switch event {
+            case .text(let delta):
+                texts.append(delta)
+                await onText(delta)
+            case .end(let view): return (texts, view)
+            case .workflow, .history: break
+            }
+        }
+        return (texts, nil)
+    }
+
+    @Test func aModelCallsTextArrivesLiveAndIsNotStored() async throws {
+        try await ScriptedLLM.withServer([
+            .init(match: "write", reply: .init(content: Self.answer), eventIntervalMs: 100)
+        ]) { url, _ in
+            try await Stack.run(agents: [Self.writer(url)]) { stack in
+                let id = try await stack.submit(SubmitWorkflowRequest(agent: "writer-test")).view.id
+                let (texts, end) = try await Self.watch(id, on: stack)
+                #expect(end?.status == .completed)
+                #expect(end?.result?["text"]?.stringValue == Self.answer)
+                // The text came while the answer was being written, not in one piece at the end.
+                #expect(texts.count > 1, "\(texts)")
+                #expect(texts.allSatisfy { $0.attempt == 1 && $0.node == "write" && $0.call == "llm#0" })
+                #expect(texts.map(\.sequence) == texts.map(\.sequence).sorted())
+                // Subscribed as the stream opened, it may miss the first words, never the last ones.
+                let shown = texts.map(\.text).joined()
+                #expect(Self.answer.hasSuffix(shown) && !shown.isEmpty, "\(shown)")
+                // Only the step's checkpoint and the outcome hold the answer: no entry holds its pieces.
+                let stored = try await stack.query(
+                    "SELECT type FROM workflow_events WHERE workflow_id = \(id) AND payload::text LIKE '%word7%' ORDER BY seq"
+                )
+                #expect(stored.all.compactMap { $0["type"] }.allSatisfy { ["checkpointed", "completed"].contains($0) })
+            }
+        }
+    }
+
+    @Test func afterAWorkerDiesMidAnswerTheStreamShowsTheResumedAttemptsText() async throws {
+        try await ScriptedLLM.withServer([
+            .init(match: "write", reply: .init(content: Self.answer), eventIntervalMs: 150)
+        ]) { url, _ in
+            try await Stack.run(workers: 0) { stack in
+                let agent = Self.writer(url)
+                let options = WorkflowOptions(heartbeatIntervalSeconds: 0.5, heartbeatTimeoutSeconds: 3)
+                let id = try await stack.submit(SubmitWorkflowRequest(agent: "writer-test", options: options)).view.id
+                let doomed = Task {
+                    try await WorkerLifecycleTests.workerGroup(stack, agents: [agent]).run()
+                }
+                let firstText = AsyncStream.makeStream(of: Void.self)
+                let watching = Task {
+                    try await Self.watch(id, on: stack) { _ in firstText.continuation.yield() }
+                }
+                var arrivals = firstText.stream.makeAsyncIterator()
+                _ = await arrivals.next()
+                doomed.cancel()  // its connections close with the activity unfinished, as in a crash
+                _ = try? await doomed.value
+                let view = try await WorkerLifecycleTests.finish(id, on: stack, agents: [agent])
+                let (texts, end) = try await watching.value
+                #expect(view.status == .completed)
+                #expect(view.attempt == 2)
+                #expect(end?.attempt == 2)
+                #expect(texts.first?.attempt == 1)
+                let resumed = texts.filter { $0.attempt == 2 }
+                #expect(!resumed.isEmpty)
+                #expect(resumed.map(\.sequence) == resumed.map(\.sequence).sorted())
+                #expect(Self.answer.hasSuffix(resumed.map(\.text).joined()))
+            }
+        }
+    }
+}
