@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         // C libraries, each seen only by its one wrapper module.
@@ -44,6 +46,13 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]),
 
         .target(name: "ThreadConfinement", swiftSettings: strict),
+        .target(
+            name: "ChildProcesses",
+            dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict),
         .target(name: "BatonAMQP", dependencies: ["CRabbitMQ", "ThreadConfinement"], swiftSettings: strict),
         .target(name: "BatonPostgres", dependencies: ["CPostgres", "ThreadConfinement"], swiftSettings: strict),
         .target(name: "BatonHTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
@@ -166,6 +175,7 @@ let package = Package(
             name: "BatonCLI",
             dependencies: [
                 "BatonContracts", "BatonSchedulerClient", "BatonAssistant", "BatonLLM", "BatonIdentity",
+                "ChildProcesses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -174,7 +184,7 @@ let package = Package(
             name: "BatonBench",
             dependencies: [
                 "BatonGraph", "BatonContracts", "BatonHTTPClient", "BatonPostgres", "BatonAMQP", "BatonIdentity",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ChildProcesses", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
 
@@ -208,11 +218,15 @@ let package = Package(
             name: "BatonContractsTests", dependencies: ["BatonContracts", "BatonFuzzMutations"], swiftSettings: strict),
         .testTarget(name: "BatonObservabilityTests", dependencies: ["BatonObservability"], swiftSettings: strict),
         .testTarget(name: "BatonIdentityTests", dependencies: ["BatonIdentity"], swiftSettings: strict),
+        .testTarget(name: "ChildProcessesTests", dependencies: ["ChildProcesses"], swiftSettings: strict),
         .testTarget(name: "BatonConfigurationTests", dependencies: ["BatonConfiguration"], swiftSettings: strict),
         .testTarget(name: "BatonSchedulerClientTests", dependencies: ["BatonSchedulerClient"], swiftSettings: strict),
         .testTarget(
             name: "BatonLLMTests",
-            dependencies: ["BatonLLM", "BatonScriptedLLM", "BatonWorker", "BatonConfiguration", "BatonFuzzMutations"],
+            dependencies: [
+                "BatonLLM", "BatonScriptedLLM", "BatonWorker", "BatonConfiguration", "BatonFuzzMutations",
+                "ChildProcesses",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "BatonWorkflowTests", dependencies: ["BatonWorkflow", "BatonFuzzMutations"], swiftSettings: strict),
@@ -241,7 +255,7 @@ let package = Package(
             dependencies: [
                 "BatonScheduler", "BatonWorker", "BatonAMQP", "BatonPostgres", "BatonHTTPClient", "BatonContracts",
                 "BatonLifecycle", "BatonLLM", "BatonScriptedLLM", "BatonSchedulerClient", "BatonFuzzMutations",
-                "BatonAssistant", "BatonIdentity",
+                "BatonAssistant", "BatonIdentity", "ChildProcesses",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -2,6 +2,7 @@ import BatonContracts
 import BatonHTTPClient
 import BatonIdentity
 import BatonPostgres
+import ChildProcesses
 import Foundation
 
 /// A scheduler (or several replicas) and workers started as separate processes
@@ -20,9 +21,9 @@ final class BenchStack {
     let port: Int
     let baseURL: String
     /// Replica i answers on `port + i`; the first one on `baseURL`.
-    var schedulers: [Process] = []
-    var scheduler: Process? { schedulers.first }
-    var workers: [Process] = []
+    var schedulers: [ChildProcess] = []
+    var scheduler: ChildProcess? { schedulers.first }
+    var workers: [ChildProcess] = []
     /// The PostgreSQL server's postmaster, found from a backend's parent.
     let postmaster: Int32?
     /// The driver's one connection (opened on first use) and the backend serving it.
@@ -101,27 +102,30 @@ final class BenchStack {
         return folder
     }()
 
-    private func launch(_ executable: String, config: String, extra: [String: String] = [:]) throws -> Process {
-        try launch(executable, configPath: root.appendingPathComponent("config/\(config)").path, extra: extra)
+    private func launch(
+        _ executable: String, config: String, extra: [String: String] = [:]
+    ) async throws
+        -> ChildProcess
+    {
+        try await launch(executable, configPath: root.appendingPathComponent("config/\(config)").path, extra: extra)
     }
 
     /// Starts one of the stack's binaries with a configuration file anywhere, its output
-    /// (both streams) appended to `output` when given.
+    /// (both streams) appended to the file `log` when given, else this process's own.
     func launch(
-        _ executable: String, configPath: String, extra: [String: String] = [:], output: FileHandle? = nil,
-        onExit: (@Sendable (Process) -> Void)? = nil
-    ) throws -> Process {
-        let process = Process()
-        process.executableURL = Self.binDirectory.appendingPathComponent(executable)
-        process.arguments = ["--config", configPath]
-        process.environment = environment(extra)
-        if let output {
-            process.standardOutput = output
-            process.standardError = output
-        }
-        process.terminationHandler = onExit
-        try process.run()
-        return process
+        _ executable: String, configPath: String, extra: [String: String] = [:], log: String? = nil
+    ) async throws -> ChildProcess {
+        try await Self.launch(executable, configPath: configPath, environment: environment(extra), log: log)
+    }
+
+    /// `launch` with the whole environment given.
+    static func launch(
+        _ executable: String, configPath: String, environment: [String: String], log: String? = nil
+    ) async throws -> ChildProcess {
+        let destination = log.map { ChildProcess.Destination.file($0) } ?? .inherited
+        return try await ChildProcess.start(
+            binDirectory.appendingPathComponent(executable).path, arguments: ["--config", configPath],
+            environment: environment, output: .handed(output: destination, errors: destination))
     }
 
     func startScheduler(extra: [String: String] = [:]) async throws {
@@ -134,7 +138,7 @@ final class BenchStack {
         let first = schedulers.count
         for index in first..<(first + count) {
             schedulers.append(
-                try launch(
+                try await launch(
                     "baton-scheduler", config: "configuration_scheduler.yaml",
                     extra: extra.merging(["BATON_HTTP_PORT": String(port + index)]) { $1 }))
         }
@@ -182,19 +186,22 @@ final class BenchStack {
     }
 
     @discardableResult
-    func startWorker(concurrency: Int) throws -> Process {
-        let worker = try launch(
+    func startWorker(concurrency: Int) async throws -> ChildProcess {
+        let worker = try await launch(
             "baton-worker", config: "dev/configuration_worker.yaml",
             extra: ["BATON_WORKER_CONCURRENCY": String(concurrency), "BATON_TEST_HOOKS_FOLDER": Self.testHooksFolder])
         workers.append(worker)
         return worker
     }
 
+    /// SIGTERM to every daemon, then waits (30 s at most, then SIGKILL). It blocks its
+    /// thread: benchmarks call it from `defer`, at their end.
     func stop() {
-        for process in workers + schedulers where process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        let daemons = workers + schedulers
+        for process in daemons { process.send(SIGTERM) }
+        let end = ContinuousClock.now + .seconds(30)
+        while daemons.contains(where: \.isRunning), ContinuousClock.now < end { usleep(20_000) }
+        for process in daemons { process.send(SIGKILL) }
     }
 
     // MARK: API and database

@@ -23,7 +23,7 @@ struct BurstBenchmark: AsyncParsableCommand {
         let stack = try await stackOptions.makeStack()
         defer { stack.stop() }
         try await stack.startSchedulers(count: replicas)
-        for _ in 0..<workers { try stack.startWorker(concurrency: concurrency) }
+        for _ in 0..<workers { try await stack.startWorker(concurrency: concurrency) }
         if replicas > 1 { try await stack.waitForPartitionsShared() }
         let input: JSONValue = [
             "steps": .number(Double(Self.steps)), "sleep_ms": .number(Double(nodeSleepMilliseconds)),

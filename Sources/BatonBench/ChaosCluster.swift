@@ -1,4 +1,5 @@
 import BatonHTTPClient
+import ChildProcesses
 import Foundation
 import Synchronization
 
@@ -27,8 +28,8 @@ actor ChaosCluster {
     /// Every daemon's pid, one a line (`CHAOS_PID_FILE`, else `pids` in the log folder).
     private let pidFile: String
     let schedulerPorts: [Int]
-    private var schedulers: [Int: Process] = [:]
-    private var workers: [Process] = []
+    private var schedulers: [Int: ChildProcess] = [:]
+    private var workers: [ChildProcess] = []
     private var daemons: [Int32: Daemon] = [:]
     /// Processes the driver SIGKILLed, and those it stopped at the end.
     private(set) var killedByDriver: [Int32: Date] = [:]
@@ -36,7 +37,7 @@ actor ChaosCluster {
     private var started = 0
     private let exits = ExitLog()
 
-    /// Written by termination handlers (any thread), read by the actor.
+    /// Written by the tasks that wait for each daemon's end, read by the actor.
     final class ExitLog: Sendable {
         private let entries = Mutex<[Exit]>([])
         func append(_ exit: Exit) { entries.withLock { $0.append(exit) } }
@@ -73,22 +74,20 @@ actor ChaosCluster {
 
     private func launch(
         _ executable: String, name: String, configPath: String, extra: [String: String]
-    ) throws
-        -> Process
+    ) async throws
+        -> ChildProcess
     {
         started += 1
         let logPath = (logFolder as NSString).appendingPathComponent("\(name)-\(started).log")
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         let exits = self.exits
-        let process = try stack.launch(
-            executable, configPath: configPath, extra: extra.merging(["BATON_LOG_LEVEL": "warning"]) { $1 },
-            output: output
-        ) { process in
-            let exit = Exit(
-                pid: process.processIdentifier, status: process.terminationStatus,
-                signalled: process.terminationReason == .uncaughtSignal, at: Date())
-            exits.append(exit)
+        let process = try await BenchStack.launch(
+            executable, configPath: configPath,
+            environment: stack.environment(extra.merging(["BATON_LOG_LEVEL": "warning"]) { $1 }), log: logPath)
+        Task {
+            guard let termination = try? await process.termination() else { return }
+            let signalled = if case .signalled = termination { true } else { false }
+            exits.append(
+                Exit(pid: process.processIdentifier, status: termination.status, signalled: signalled, at: Date()))
         }
         daemons[process.processIdentifier] = Daemon(name: name, pid: process.processIdentifier, log: logPath)
         // scripts/chaos.sh kills these by pid if this driver dies before it stops them.
@@ -102,12 +101,12 @@ actor ChaosCluster {
 
     /// Starts the replica on `port` and waits until it answers /healthz (30 s at most).
     func startScheduler(port: Int) async throws {
-        let process = try launch(
+        let process = try await launch(
             "baton-scheduler", name: "scheduler-\(port)", configPath: schedulerConfigPath,
             extra: ["BATON_HTTP_PORT": String(port)])
         schedulers[port] = process
         let end = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < end, ProcessLiveness.isAlive(process) {
+        while ContinuousClock.now < end, process.isRunning {
             let health = HTTPRequest(url: "http://127.0.0.1:\(port)/healthz", timeout: .seconds(1))
             if let response = try? await HTTPClient.send(health), response.status == 200 { return }
             try await Task.sleep(for: .milliseconds(100))
@@ -117,8 +116,8 @@ actor ChaosCluster {
         )
     }
 
-    func startWorker() throws {
-        let process = try launch(
+    func startWorker() async throws {
+        let process = try await launch(
             "baton-worker", name: "worker",
             configPath: stack.root.appendingPathComponent(
                 "config/dev/configuration_worker.yaml"
@@ -130,9 +129,9 @@ actor ChaosCluster {
         workers.append(process)
     }
 
-    private func sigkill(_ process: Process) {
+    private func sigkill(_ process: ChildProcess) {
         killedByDriver[process.processIdentifier] = Date()
-        kill(process.processIdentifier, SIGKILL)
+        process.send(SIGKILL)
     }
 
     /// SIGKILLs the worker at `index` (modulo the live count); returns its pid.
@@ -160,23 +159,23 @@ actor ChaosCluster {
     /// Daemons the driver started that are not running although it never killed them
     /// (their exit may not have been recorded yet).
     func missingDaemons() -> [Daemon] {
-        (Array(schedulers.values) + workers).filter { !ProcessLiveness.isAlive($0) }.compactMap {
+        (Array(schedulers.values) + workers).filter { !$0.isRunning }.compactMap {
             daemons[$0.processIdentifier]
         }
     }
 
     /// SIGTERM to every daemon (workers first), SIGKILL after 15 s.
     func stopAll() async {
-        for process in workers + Array(schedulers.values) where ProcessLiveness.isAlive(process) {
+        for process in workers + Array(schedulers.values) where process.isRunning {
             stoppedAtTeardown.insert(process.processIdentifier)
-            process.terminate()
+            process.send(SIGTERM)
         }
         let end = ContinuousClock.now + .seconds(15)
         for process in workers + Array(schedulers.values) {
-            while ProcessLiveness.isAlive(process), ContinuousClock.now < end {
+            while process.isRunning, ContinuousClock.now < end {
                 try? await Task.sleep(for: .milliseconds(100))
             }
-            if ProcessLiveness.isAlive(process) { kill(process.processIdentifier, SIGKILL) }
+            process.send(SIGKILL)
         }
         workers = []
         schedulers = [:]

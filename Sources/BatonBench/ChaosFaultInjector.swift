@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 
 /// A fault as it happened.
@@ -101,79 +102,45 @@ extension Duration {
 
 /// The service faults, done by `scripts/chaos.sh` (it knows how services.sh runs them).
 enum ChaosServices {
-    /// Runs the script to its end (two minutes at most), its output in `log`. Its exit is
-    /// watched through /proc rather than a termination handler, which was seen never
-    /// to fire for a script that restarts PostgreSQL (the new postmaster inherits the
-    /// script's descriptors).
+    /// Runs the script to its end (two minutes at most), its output in `log`. The
+    /// output goes to the file itself, not through a pipe: a script that restarts
+    /// PostgreSQL leaves the new postmaster holding it.
     static func run(root: URL, log: String, _ arguments: [String]) async throws {
-        if !FileManager.default.fileExists(atPath: log) {
-            _ = FileManager.default.createFile(atPath: log, contents: nil)
-        }
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        try output.seekToEnd()
-        let process = try await ChaosServices.runBounded(
-            root.appendingPathComponent("scripts/chaos.sh"), arguments, output: output, errors: output,
-            limit: .seconds(120), what: "see \(log)")
-        // Foundation may not have seen the exit yet; its status is only readable once it has.
-        if !process.isRunning, process.terminationStatus != 0 {
-            throw BenchError(
-                "scripts/chaos.sh \(arguments.joined(separator: " ")) exited \(process.terminationStatus); see \(log)")
+        let status = try await runBounded(
+            root.appendingPathComponent("scripts/chaos.sh").path, arguments,
+            output: .handed(output: .file(log), errors: .file(log)), limit: .seconds(120), what: "see \(log)")
+        if status != 0 {
+            throw BenchError("scripts/chaos.sh \(arguments.joined(separator: " ")) exited \(status); see \(log)")
         }
     }
-}
 
-extension ChaosServices {
+    /// Runs a command until it exits or `limit` passes (then kills it and throws);
+    /// returns its exit status.
+    static func runBounded(
+        _ executable: String, _ arguments: [String], output: ChildProcess.Output, limit: Duration, what: String
+    ) async throws -> Int32 {
+        let process = try await ChildProcess.start(executable, arguments: arguments, output: output)
+        let end = ContinuousClock.now + limit
+        while process.isRunning, ContinuousClock.now < end {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        if process.isRunning {
+            await process.kill()
+            throw BenchError(
+                "\((executable as NSString).lastPathComponent) \(arguments.joined(separator: " ")) still running after \(limit)"
+                    + (what.isEmpty ? "" : "; \(what)"))
+        }
+        return try await process.exitStatus()
+    }
+
     /// Runs a command to its end (one minute at most) and returns its standard output,
     /// read from a file once it has exited (a pipe could be held open by a grandchild).
     static func capture(_ executable: URL, _ arguments: [String]) async throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("chaos-\(UUID().uuidString)").path
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         _ = try await runBounded(
-            executable, arguments, output: output, errors: FileHandle.nullDevice, limit: .seconds(60), what: "")
-        return try String(contentsOfFile: path, encoding: .utf8)
-    }
-}
-
-/// Whether a child process still runs, from /proc (a zombie or a reaped pid has ended).
-enum ProcessLiveness {
-    static func isAlive(_ process: Process) -> Bool {
-        guard process.isRunning else { return false }
-        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return false }
-        let state = stat[stat.index(after: close)...].split(separator: " ").first
-        return state != "Z" && state != "X"
-    }
-}
-
-extension ChaosServices {
-    /// Runs a command until it exits or `limit` passes (then kills it and throws),
-    /// watching it through /proc: Foundation's termination handler can miss a script's end.
-    /// Closes `output` when done.
-    static func runBounded(
-        _ executable: URL, _ arguments: [String], output: FileHandle, errors: FileHandle, limit: Duration,
-        what: String
-    ) async throws -> Process {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let end = ContinuousClock.now + limit
-        while ProcessLiveness.isAlive(process), ContinuousClock.now < end {
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        try? output.close()
-        if ProcessLiveness.isAlive(process) {
-            kill(process.processIdentifier, SIGKILL)
-            throw BenchError(
-                "\(executable.lastPathComponent) \(arguments.joined(separator: " ")) still running after \(limit)"
-                    + (what.isEmpty ? "" : "; \(what)"))
-        }
-        return process
+            executable.path, arguments, output: .handed(output: .file(path), errors: .discarded), limit: .seconds(60),
+            what: "")
+        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
     }
 }

@@ -39,7 +39,7 @@ struct CheckpointGrowthBenchmark: AsyncParsableCommand {
         let stack = try await stackOptions.makeStack()
         defer { stack.stop() }
         try await stack.startScheduler()
-        try stack.startWorker(concurrency: 1)
+        try await stack.startWorker(concurrency: 1)
         try await stack.submit(SubmitWorkflowRequest(id: "warm-0", agent: "chain", input: ["steps": 5]))
         try await stack.waitFor("SELECT count(*) AS n FROM workflows WHERE status = 'completed'", atLeast: 1)
         try await Task.sleep(for: .milliseconds(500))

@@ -36,9 +36,9 @@ struct CrashRecoveryBenchmark: AsyncParsableCommand {
         let stack = try await stackOptions.makeStack()
         defer { stack.stop() }
         try await stack.startScheduler()
-        let doomed = try stack.startWorker(concurrency: workflows)
+        let doomed = try await stack.startWorker(concurrency: workflows)
         if survivor == .early {
-            try stack.startWorker(concurrency: workflows)
+            try await stack.startWorker(concurrency: workflows)
             try await Task.sleep(for: .seconds(5))
         } else {
             try await Task.sleep(for: .seconds(1))
@@ -62,12 +62,11 @@ struct CrashRecoveryBenchmark: AsyncParsableCommand {
         try await stack.waitFor(
             "SELECT count(DISTINCT workflow_id) AS n FROM workflow_events WHERE type = 'started'", atLeast: workflows)
         if survivor == .late {
-            try stack.startWorker(concurrency: workflows)  // the survivor, running before the kill
+            try await stack.startWorker(concurrency: workflows)  // the survivor, running before the kill
         }
         try await Task.sleep(for: .seconds(killAfterSeconds))
         let killedAt = Date()
-        kill(doomed.processIdentifier, SIGKILL)
-        doomed.waitUntilExit()
+        await doomed.kill()
         try await stack.waitFor(
             "SELECT count(*) AS n FROM workflows WHERE status = 'completed'", atLeast: workflows, timeout: .seconds(300)
         )

@@ -18,7 +18,7 @@ struct FootprintBenchmark: AsyncParsableCommand {
         let stack = try await stackOptions.makeStack()
         defer { stack.stop() }
         try await stack.startScheduler()
-        let worker = try stack.startWorker(concurrency: 16)
+        let worker = try await stack.startWorker(concurrency: 16)
         let began = ContinuousClock.now
         let (baseURL, workflows, submitters) = (stack.baseURL, workflows, submitters)
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -17,7 +17,7 @@ struct StartLatencyBenchmark: AsyncParsableCommand {
         let stack = try await stackOptions.makeStack()
         defer { stack.stop() }
         try await stack.startScheduler()
-        try stack.startWorker(concurrency: 16)
+        try await stack.startWorker(concurrency: 16)
         try await Task.sleep(for: .seconds(1))
         // Warm-up, excluded: the first workflow pays for connections and caches.
         for index in -3..<workflows {

@@ -47,7 +47,7 @@ struct TenantFairnessBenchmark: AsyncParsableCommand {
         try await stack.startScheduler(extra: ["BATON_FAIRNESS": fair ? "on" : "off"])
         let bulkKey = try await Self.tenantKey("bulk", stack: stack)
         let smallKey = try await Self.tenantKey("small", stack: stack)
-        try stack.startWorker(concurrency: concurrency)
+        try await stack.startWorker(concurrency: concurrency)
         try await Task.sleep(for: .seconds(2))  // the worker has reported its slots
         let started = ContinuousClock.now
         let burst = self.burst

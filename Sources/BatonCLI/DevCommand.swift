@@ -1,5 +1,6 @@
 import ArgumentParser
 import BatonIdentity
+import ChildProcesses
 import Dispatch
 import Foundation
 
@@ -34,9 +35,10 @@ struct DevCommand: AsyncParsableCommand {
                 "no scripts/services.sh under \(root.path): run this in the project folder or give --root")
         }
         guard (1...16).contains(workers) else { throw ValidationError("--workers must be between 1 and 16") }
-        try Self.runToEnd("/bin/bash", [services, "start"])
+        try await Self.runToEnd("/bin/bash", [services, "start"])
         var environment = ProcessInfo.processInfo.environment
-        for line in try Self.output("/bin/bash", [services, "env"]).split(separator: "\n") {
+        for line in try await ChildProcess.run("/bin/bash", arguments: [services, "env"]).output.split(separator: "\n")
+        {
             let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
             if parts.count == 2 { environment[parts[0]] = parts[1] }
         }
@@ -74,7 +76,7 @@ struct DevCommand: AsyncParsableCommand {
                     workerEnvironment
                 ))
         }
-        var running: [(name: String, process: Process)] = []
+        var running: [(name: String, process: ChildProcess)] = []
         defer { Self.stop(running) }
         for entry in plan {
             let executable = bin.appendingPathComponent(entry.executable)
@@ -82,14 +84,10 @@ struct DevCommand: AsyncParsableCommand {
                 throw ValidationError("\(executable.path) is missing: build it with 'swift build'")
             }
             let log = logs.appendingPathComponent("dev-\(entry.name).log")
-            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = entry.arguments
-            process.environment = entry.environment
-            process.standardOutput = try FileHandle(forWritingTo: log)
-            process.standardError = process.standardOutput
-            try process.run()
+            try? FileManager.default.removeItem(at: log)
+            let process = try await ChildProcess.start(
+                executable.path, arguments: entry.arguments, environment: entry.environment,
+                output: .handed(output: .file(log.path), errors: .file(log.path)))
             running.append((entry.name, process))
             print("started \(entry.name) (pid \(process.processIdentifier)), log \(log.path)")
         }
@@ -110,7 +108,7 @@ struct DevCommand: AsyncParsableCommand {
     }
 
     /// Waits for Ctrl-C or SIGTERM (nil), or for a process to exit (its name).
-    static func waitForStopOrExit(_ running: [(name: String, process: Process)]) async throws -> String? {
+    static func waitForStopOrExit(_ running: [(name: String, process: ChildProcess)]) async throws -> String? {
         let (signals, continuation) = AsyncStream.makeStream(of: Int32.self)
         var sources: [any DispatchSourceSignal] = []
         for number in [SIGINT, SIGTERM] {
@@ -138,31 +136,23 @@ struct DevCommand: AsyncParsableCommand {
         }
     }
 
-    static func stop(_ running: [(name: String, process: Process)]) {
-        for (_, process) in running.reversed() where process.isRunning { process.terminate() }
-        for (_, process) in running.reversed() { process.waitUntilExit() }
+    /// SIGTERM to each, in reverse start order, and waits for them (30 s at most, then
+    /// SIGKILL). It blocks its thread: called from `defer`, as the command ends.
+    static func stop(_ running: [(name: String, process: ChildProcess)]) {
+        for (_, process) in running.reversed() { process.send(SIGTERM) }
+        let end = ContinuousClock.now + .seconds(30)
+        while running.contains(where: { $0.process.isRunning }), ContinuousClock.now < end { usleep(20_000) }
+        for (_, process) in running { process.send(SIGKILL) }
     }
 
-    static func runToEnd(_ executable: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ValidationError("\(arguments.joined(separator: " ")) failed (exit \(process.terminationStatus))")
+    /// Runs a command with this terminal's output; its descriptors, not a pipe, so that
+    /// the daemons a script starts do not hold this command back.
+    static func runToEnd(_ executable: String, _ arguments: [String]) async throws {
+        let process = try await ChildProcess.start(
+            executable, arguments: arguments, output: .handed(output: .inherited, errors: .inherited))
+        let status = try await process.exitStatus()
+        guard status == 0 else {
+            throw ValidationError("\(arguments.joined(separator: " ")) failed (exit \(status))")
         }
-    }
-
-    static func output(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        let pipe = Pipe()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
     }
 }

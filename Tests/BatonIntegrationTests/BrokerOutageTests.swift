@@ -2,6 +2,7 @@ import BatonAgents
 import BatonContracts
 import BatonLifecycle
 import BatonWorker
+import ChildProcesses
 import Foundation
 import ServiceLifecycle
 import Testing
@@ -11,11 +12,11 @@ import Testing
 @Suite struct BrokerOutageTests {
     /// `rabbitmqctl` against the project's broker, through the services script.
     static func rabbitmqctl(_ arguments: [String]) async throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments =
-            [SchedulerCrashTests.root.appendingPathComponent("scripts/services.sh").path, "rabbitmqctl"] + arguments
-        return try await ChildProcess.run(process).output
+        try await ChildProcess.run(
+            "/bin/bash",
+            arguments: [SchedulerCrashTests.root.appendingPathComponent("scripts/services.sh").path, "rabbitmqctl"]
+                + arguments
+        ).output
     }
 
     /// Closes every broker connection whose client-provided name mentions `marker`.

@@ -3,6 +3,7 @@ import BatonAgents
 import BatonContracts
 import BatonLifecycle
 import BatonWorker
+import ChildProcesses
 import Foundation
 import ServiceLifecycle
 import Testing
@@ -22,9 +23,6 @@ import Testing
         let suffix = UUID().uuidString.prefix(8).lowercased()
         let (scheduler, worker) = ("scheduler-\(suffix)", "worker-\(suffix)")
         let (schedulerPassword, workerPassword) = (UUID().uuidString, UUID().uuidString)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [SchedulerCrashTests.root.appendingPathComponent("scripts/broker-users.sh").path]
         var environment = ProcessInfo.processInfo.environment
         environment["RABBITMQCTL"] =
             "bash \(SchedulerCrashTests.root.appendingPathComponent("scripts/services.sh").path) rabbitmqctl"
@@ -34,8 +32,9 @@ import Testing
         environment["BATON_AMQP_WORKER_USER"] = worker
         environment["BATON_AMQP_SCHEDULER_PASSWORD"] = schedulerPassword
         environment["BATON_AMQP_WORKER_PASSWORD"] = workerPassword
-        process.environment = environment
-        let outcome = try await ChildProcess.run(process)
+        let outcome = try await ChildProcess.run(
+            "/bin/bash", arguments: [SchedulerCrashTests.root.appendingPathComponent("scripts/broker-users.sh").path],
+            environment: environment)
         try #require(outcome.status == 0, "scripts/broker-users.sh failed: \(outcome.errors)")
         let endpoint = try AMQPEndpoint(url: TestServices.brokerURL)
         func url(_ user: String, _ password: String) -> String {

@@ -1,4 +1,5 @@
 import BatonContracts
+import ChildProcesses
 import Foundation
 import Synchronization
 import Testing
@@ -10,71 +11,55 @@ import Testing
 
     /// A running `baton`, its output read as it comes.
     final class Run: Sendable {
-        let process: Process
-        private let output = Mutex("")
-        private let errors = Mutex("")
-        private let exit = Mutex<Int32?>(nil)
+        let process: ChildProcess
+        let arguments: [String]
 
-        init(_ arguments: [String], scheduler: String, key: String?, input: String? = nil, home: String? = nil) throws {
+        init(
+            _ arguments: [String], scheduler: String, key: String?, input: String? = nil, home: String? = nil
+        ) async throws {
             try #require(
                 FileManager.default.isExecutableFile(atPath: CLITests.binary.path), "build it with 'swift build'")
-            process = Process()
-            process.executableURL = CLITests.binary
-            process.arguments = arguments
             var environment = ProcessInfo.processInfo.environment
             environment["BATON_SCHEDULER_URL"] = scheduler
             environment["BATON_API_KEY"] = key
             if let home { environment["XDG_CONFIG_HOME"] = home }
-            process.environment = environment
-            let (stdout, stderr, stdin) = (Pipe(), Pipe(), Pipe())
-            process.standardOutput = stdout
-            process.standardError = stderr
-            process.standardInput = stdin
-            stdout.fileHandleForReading.readabilityHandler = { handle in
-                let data = handle.availableData
-                self.output.withLock { $0 += String(decoding: data, as: UTF8.self) }
-            }
-            stderr.fileHandleForReading.readabilityHandler = { handle in
-                let data = handle.availableData
-                self.errors.withLock { $0 += String(decoding: data, as: UTF8.self) }
-            }
-            process.terminationHandler = { process in self.exit.withLock { $0 = process.terminationStatus } }
-            try process.run()
-            if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-            try stdin.fileHandleForWriting.close()
+            self.arguments = arguments
+            process = try await ChildProcess.start(
+                CLITests.binary.path, arguments: arguments, environment: environment, input: input ?? "",
+                output: .captured)
         }
 
-        var printed: String { output.withLock { $0 } }
-        var complained: String { errors.withLock { $0 } }
+        var printed: String { process.output }
+        var complained: String { process.errors }
 
         /// Waits for `text` in the output while the process runs; the deadline only stops a hung test.
         func waitForOutput(containing text: String) async throws -> Bool {
             for _ in 0..<1200 {
                 if printed.contains(text) { return true }
-                if exit.withLock({ $0 }) != nil { return printed.contains(text) }
+                if !process.isRunning { return printed.contains(text) }
                 try await Task.sleep(for: .milliseconds(50))
             }
             return false
         }
 
+        /// Its exit status, once it ended and its output was all read.
         func status() async throws -> Int32 {
-            for _ in 0..<1200 {
-                if let status = exit.withLock({ $0 }) {
-                    try await Task.sleep(for: .milliseconds(100))  // the last output in the pipes
-                    return status
-                }
+            for _ in 0..<1200 where process.isRunning {
                 try await Task.sleep(for: .milliseconds(50))
             }
-            process.terminate()
-            Issue.record("baton \(process.arguments ?? []) did not exit")
-            return -1
+            if process.isRunning {
+                await process.terminate()
+                Issue.record("baton \(arguments) did not exit")
+                return -1
+            }
+            return try await process.exitStatus()
         }
     }
 
     static func baton(
         _ arguments: [String], _ stack: Stack, as holder: String? = "admin", input: String? = nil, home: String? = nil
     ) async throws -> (status: Int32, output: String, errors: String) {
-        let run = try Run(
+        let run = try await Run(
             arguments, scheduler: stack.baseURL, key: holder.map { TestServices.keys[$0]!.text }, input: input,
             home: home)
         let status = try await run.status()
@@ -87,7 +72,8 @@ import Testing
         try await Stack.run { stack in
             _ = try await stack.submit(
                 SubmitWorkflowRequest(id: "asks", agent: "chain", input: ["steps": 3, "ask_at": 1]))
-            let watch = try Run(["watch", "asks"], scheduler: stack.baseURL, key: TestServices.keys["admin"]!.text)
+            let watch = try await Run(
+                ["watch", "asks"], scheduler: stack.baseURL, key: TestServices.keys["admin"]!.text)
             #expect(try await watch.waitForOutput(containing: "--choice go"), "printed: \(watch.printed)")
             #expect(watch.printed.contains("waiting for an answer: Step 1 waits for a go-ahead."))
             #expect(watch.process.isRunning)
@@ -139,7 +125,7 @@ import Testing
             #expect(agents.status == 0)
             #expect(JSONValue(parsing: agents.output)?.arrayValue?.contains { $0["name"] == "chain" } == true)
         }
-        let unreachable = try Run(
+        let unreachable = try await Run(
             ["status", "x"], scheduler: "http://127.0.0.1:9", key: TestServices.keys["admin"]!.text)
         #expect(try await unreachable.status() == 4)
     }

@@ -2,6 +2,7 @@ import BatonAgents
 import BatonContracts
 import BatonLLM
 import BatonScriptedLLM
+import ChildProcesses
 import Foundation
 import Testing
 
@@ -41,10 +42,9 @@ import Testing
                 log_level: error
                 """.write(to: config, atomically: true, encoding: .utf8)
                 defer { try? FileManager.default.removeItem(at: config) }
-                let process = Process()
-                process.executableURL = binary
-                process.arguments = ["--config", config.path]
-                try process.run()
+                let process = try await ChildProcess.start(
+                    binary.path, arguments: ["--config", config.path],
+                    output: .handed(output: .discarded, errors: .inherited))
 
                 let id = try await stack.submit(
                     SubmitWorkflowRequest(
@@ -56,8 +56,7 @@ import Testing
                 while await llm.ruleUses[2] < 2, ContinuousClock.now < end {
                     try await Task.sleep(for: .milliseconds(20))
                 }
-                kill(process.processIdentifier, SIGKILL)
-                await ChildProcess.exit(of: process)
+                await process.kill()
                 #expect(await llm.ruleUses[0...1] == [1, 1])  // gather: asked once, answered and stored
 
                 let model = ChatCompletionClient(provider: LLMProvider(baseURL: llmURL, model: "scripted"))

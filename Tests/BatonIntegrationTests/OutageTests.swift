@@ -152,8 +152,7 @@ import Testing
                 #expect(row["attempt"] == "1", "\(row["id"] ?? "") was redone")
                 #expect(row["dispatches"] == "1", "\(row["id"] ?? "")")
             }
-            second.process.terminate()
-            await ChildProcess.exit(of: second.process)
+            await second.process.terminate()
         }
     }
 }

@@ -1,4 +1,5 @@
 import BatonContracts
+import ChildProcesses
 import Foundation
 import Testing
 
@@ -14,13 +15,12 @@ import Testing
                 SubmitWorkflowRequest(id: "asks-in-browser", agent: "chain", input: ["steps": 3, "ask_at": 1]))
             _ = try await stack.submit(SubmitWorkflowRequest(id: "another", agent: "chain", input: ["steps": 1]))
             let folder = SchedulerCrashTests.root.appendingPathComponent(".build/page-screenshots").path
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [
-                "python3", SchedulerCrashTests.root.appendingPathComponent("scripts/page-check.py").path, stack.baseURL,
-                TestServices.keys["alice"]!.text, "asks-in-browser", folder,
-            ]
-            async let check = ChildProcess.run(process)
+            async let check = ChildProcess.run(
+                "/usr/bin/env",
+                arguments: [
+                    "python3", SchedulerCrashTests.root.appendingPathComponent("scripts/page-check.py").path,
+                    stack.baseURL, TestServices.keys["alice"]!.text, "asks-in-browser", folder,
+                ])
             // Updates while the person types: other workflows come and go in the list.
             let traffic = Task {
                 for index in 0..<20 {

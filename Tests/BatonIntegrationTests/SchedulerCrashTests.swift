@@ -2,6 +2,7 @@ import BatonContracts
 import BatonHTTPClient
 import BatonLifecycle
 import BatonSchedulerClient
+import ChildProcesses
 import Foundation
 import ServiceLifecycle
 import Synchronization
@@ -13,7 +14,7 @@ import Testing
         .deletingLastPathComponent()
 
     struct SchedulerProcess {
-        let process: Process
+        let process: ChildProcess
         let baseURL: String
 
         static func start(databaseURL: String, queue: String, eventsQueue: String, port: Int) async throws -> Self {
@@ -22,9 +23,6 @@ import Testing
                 Issue.record("\(binary.path) is missing: build it with 'swift build' (make test does)")
                 throw CancellationError()
             }
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = ["--config", root.appendingPathComponent("config/configuration_scheduler.yaml").path]
             var environment = ProcessInfo.processInfo.environment
             environment["BATON_POSTGRES_URL"] = databaseURL
             environment["BATON_BROKER_URL"] = TestServices.brokerURL
@@ -33,9 +31,10 @@ import Testing
             environment["BATON_HTTP_PORT"] = String(port)
             environment["BATON_LOG_LEVEL"] = "error"
             environment["BATON_ADMIN_KEY_SHA256"] = TestServices.keys["admin"]!.sha256
-            process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
+            let process = try await ChildProcess.start(
+                binary.path,
+                arguments: ["--config", root.appendingPathComponent("config/configuration_scheduler.yaml").path],
+                environment: environment, output: .handed(output: .discarded, errors: .inherited))
             let baseURL = "http://127.0.0.1:\(port)"
             for _ in 0..<300 {
                 if let response = try? await HTTPClient.send(
@@ -47,14 +46,13 @@ import Testing
                 if !process.isRunning { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
-            process.terminate()
+            await process.terminate()
             Issue.record("baton-scheduler did not become healthy on port \(port)")
             throw CancellationError()
         }
 
         func kill() async {
-            Foundation.kill(process.processIdentifier, SIGKILL)
-            await ChildProcess.exit(of: process)
+            await process.kill()
         }
     }
 
@@ -139,8 +137,7 @@ import Testing
                 let nodes = result["steps"]?.arrayValue?.compactMap { $0["node"]?.stringValue }
                 #expect(nodes == (0..<5).map { "step_\($0)" }, "\(row["id"] ?? "")")
             }
-            second.process.terminate()
-            await ChildProcess.exit(of: second.process)
+            await second.process.terminate()
         }
     }
 
@@ -176,8 +173,7 @@ import Testing
             let history = try await client.history(id, after: 0, limit: 1000)
             #expect(sequences == history.map(\.sequence))
             #expect(sequences == sequences.sorted() && Set(sequences).count == sequences.count)
-            second?.process.terminate()
-            if let second { await ChildProcess.exit(of: second.process) }
+            await second?.process.terminate()
         }
     }
 }

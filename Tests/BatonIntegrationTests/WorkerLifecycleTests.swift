@@ -2,6 +2,7 @@ import BatonAgents
 import BatonContracts
 import BatonLifecycle
 import BatonWorker
+import ChildProcesses
 import Foundation
 import ServiceLifecycle
 import Testing
@@ -64,14 +65,9 @@ import Testing
     }
 
     /// A worker daemon (the debug build) serving `stack`, as a process that can be SIGKILLed.
-    static func startWorkerProcess(_ stack: Stack) throws -> Process {
+    static func startWorkerProcess(_ stack: Stack) async throws -> ChildProcess {
         let binary = SchedulerCrashTests.root.appendingPathComponent(".build/debug/baton-worker")
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build it with 'swift build'")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = [
-            "--config", SchedulerCrashTests.root.appendingPathComponent("config/dev/configuration_worker.yaml").path,
-        ]
         var environment = ProcessInfo.processInfo.environment
         environment["BATON_BROKER_URL"] = TestServices.brokerURL
         environment["BATON_QUEUE"] = stack.queue
@@ -79,21 +75,23 @@ import Testing
         environment["BATON_LOG_LEVEL"] = "error"
         environment["BATON_WORKER_METRICS_PORT"] = "0"
         environment["BATON_TEST_HOOKS_FOLDER"] = HeldChain.folder.path
-        process.environment = environment
-        try process.run()
-        return process
+        return try await ChildProcess.start(
+            binary.path,
+            arguments: [
+                "--config",
+                SchedulerCrashTests.root.appendingPathComponent("config/dev/configuration_worker.yaml").path,
+            ], environment: environment, output: .handed(output: .discarded, errors: .inherited))
     }
 
     @Test func aSIGKILLedWorkerIsReplacedFromItsLastCheckpoint() async throws {
         try await Stack.run(workers: 0) { stack in
-            let process = try Self.startWorkerProcess(stack)
+            let process = try await Self.startWorkerProcess(stack)
             let chain = HeldChain("sigkill", steps: 5, holdAt: 2)
             let id = try await stack.submit(SubmitWorkflowRequest(agent: "chain", input: chain.input)).view.id
             // Steps 0 and 1 are checkpointed (each checkpoint is confirmed before the next
             // node starts), and step 2 waits for its hold file: the kill lands inside it.
             try await chain.waitUntilHeld()
-            kill(process.processIdentifier, SIGKILL)
-            await ChildProcess.exit(of: process)
+            await process.kill()
             try chain.release()
 
             let view = try await Self.finish(id, on: stack)
@@ -118,7 +116,7 @@ import Testing
     /// heartbeat timer (the lease check is one) is held back for an hour.
     @Test func aKilledWorkersActivityMovesAtOnceToAWorkerAlreadyRunning() async throws {
         try await Stack.run(workers: 0, brokerRecoveryGraceSeconds: 3_600) { stack in
-            let doomed = try Self.startWorkerProcess(stack)
+            let doomed = try await Self.startWorkerProcess(stack)
             // Lease check: 5 s (two heartbeat intervals, at least 5 s).
             let options = WorkflowOptions(heartbeatIntervalSeconds: 1, heartbeatTimeoutSeconds: 300)
             let chain = HeldChain("moved", steps: 10, holdAt: 1)
@@ -140,8 +138,7 @@ import Testing
                 _ = try await Stack.waitForCount(
                     stack.databaseURL, "SELECT count(*) AS n FROM workers WHERE id = '\(survivorId)'", atLeast: 1)
                 try await Task.sleep(for: .seconds(7))
-                kill(doomed.processIdentifier, SIGKILL)
-                await ChildProcess.exit(of: doomed)
+                await doomed.kill()
                 try chain.release()
 
                 let view = try await stack.waitUntilFinished(id, deadline: .seconds(90))

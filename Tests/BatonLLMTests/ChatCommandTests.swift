@@ -1,5 +1,6 @@
 import BatonLLM
 import BatonScriptedLLM
+import ChildProcesses
 import Foundation
 import Testing
 
@@ -19,31 +20,14 @@ import Testing
     /// Runs `baton chat` with `lines` on standard input (a pipe: not interactive).
     static func chat(_ url: String, _ lines: [String]) async throws -> Outcome {
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build it with 'swift build'")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["chat", "--llm-url", url, "--model", "scripted"]
         // A key, and a scheduler that is not there: the conversation needs only the model.
         var environment = ProcessInfo.processInfo.environment
         environment["BATON_API_KEY"] = "bk_0123456789abcdef_" + String(repeating: "0", count: 64)
         environment["BATON_SCHEDULER_URL"] = "http://127.0.0.1:9"
-        process.environment = environment
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        let exited = AsyncStream.makeStream(of: Int32.self)
-        process.terminationHandler = { exited.continuation.yield($0.terminationStatus) }
-        try process.run()
-        input.fileHandleForWriting.write(Data(lines.map { $0 + "\n" }.joined().utf8))
-        try input.fileHandleForWriting.close()
-        var statuses = exited.stream.makeAsyncIterator()
-        let status = await statuses.next() ?? -1
-        return Outcome(
-            status: status,
-            output: String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-            errors: String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        let run = try await ChildProcess.run(
+            binary.path, arguments: ["chat", "--llm-url", url, "--model", "scripted"], environment: environment,
+            input: lines.map { $0 + "\n" }.joined())
+        return Outcome(status: run.status, output: run.output, errors: run.errors)
     }
 
     @Test func aChatWhoseTurnsAllFailedExitsWithOneAndSaysWhatToDo() async throws {
