@@ -76,8 +76,10 @@ start_postgres() {
     # the statements per workflow; loaded when present, nothing else changes.
     local preload=""
     [ -f "$(dirname "$PG_BIN")/lib/pg_stat_statements.so" ] && preload="-c shared_preload_libraries=pg_stat_statements"
+    # The test suite runs its stacks in parallel, each with a few pools and its own
+    # database: 300 connections were seen exhausted in a full run.
     as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
-        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=300 -c fsync=on $preload" >/dev/null \
+        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=500 -c fsync=on $preload" >/dev/null \
         || die "PostgreSQL did not start; see $PG_DIR/server.log"
     psql_cmd -tAc "SELECT 1 FROM pg_database WHERE datname='baton'" | grep -q 1 \
         || psql_cmd -qc "CREATE DATABASE baton" >/dev/null
