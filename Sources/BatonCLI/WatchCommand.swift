@@ -19,18 +19,23 @@ struct WatchCommand: AsyncParsableCommand {
     @Flag(help: "Print plain lines even on a terminal.")
     var plain = false
 
+    @Flag(help: "Print the text model calls generate as they generate it (with --json, text events always come).")
+    var text = false
+
     @Argument(help: "The workflow id.")
     var id: String
 
     func run() async throws {
         let display: WatchDisplay.Style = output.json ? .json : (!plain && isatty(STDOUT_FILENO) != 0 ? .bar : .lines)
-        try await Self.follow(id, client: try scheduler.client, style: display)
+        try await Self.follow(id, client: try scheduler.client, style: display, showsText: text)
     }
 
     /// Follows `id` to its end and prints as `style` says; exits with the workflow's
     /// outcome (`CLIExit`) unless it completed.
-    static func follow(_ id: String, client: SchedulerClient, style: WatchDisplay.Style) async throws {
-        var display = WatchDisplay(id: id, style: style)
+    static func follow(
+        _ id: String, client: SchedulerClient, style: WatchDisplay.Style, showsText: Bool = false
+    ) async throws {
+        var display = WatchDisplay(id: id, style: style, showsText: showsText)
         let stream = client.follow(id) { error in
             FileHandle.standardError.write(
                 Data("lost the scheduler (\(TerminalText.safe(error.message))); reconnecting…\n".utf8))

@@ -15,12 +15,18 @@ struct WatchDisplay {
 
     let id: String
     let style: Style
+    /// Prints model text as it comes (`--text`).
+    let showsText: Bool
     private var lastLine = ""
     private var barShown = false
+    /// The call whose text was printed last, and whether its line is still open.
+    private var textCall: String?
+    private var textLineOpen = false
 
-    init(id: String, style: Style) {
+    init(id: String, style: Style, showsText: Bool = false) {
         self.id = id
         self.style = style
+        self.showsText = showsText
     }
 
     mutating func show(_ event: WorkflowStreamEvent) throws {
@@ -29,7 +35,8 @@ struct WatchDisplay {
         case (.json, .history(let entry)): try OutputOptions.printJSONLine(Tagged(event: "history", data: entry))
         case (.json, .end(let view)): try OutputOptions.printJSONLine(Tagged(event: "end", data: view))
         case (.json, .text(let delta)): try OutputOptions.printJSONLine(Tagged(event: "text", data: delta))
-        case (_, .history), (_, .text): break
+        case (_, .text(let delta)): if showsText { write(delta) }
+        case (_, .history): break
         case (_, .workflow(let view)): update(view)
         case (_, .end(let view)):
             update(view)
@@ -45,6 +52,7 @@ struct WatchDisplay {
     private mutating func update(_ view: WorkflowView) {
         let line = Self.statusLine(view) + Self.waitingLines(view, id: id)
         if style == .bar, view.status == .running, view.progress != nil, Self.waitingLines(view, id: id).isEmpty {
+            if textLineOpen { return }  // never drawn over text being written
             // Redrawn in place: \r and "erase line", so a shorter line leaves nothing behind.
             print("\r\u{1B}[2K" + TerminalText.safe(Self.bar(view)), terminator: "")
             fflush(nil)
@@ -58,9 +66,29 @@ struct WatchDisplay {
     }
 
     private mutating func clearBar() {
+        if textLineOpen {
+            terminalPrint("")
+            textLineOpen = false
+        }
         guard barShown else { return }
         print("\r\u{1B}[2K", terminator: "")
         barShown = false
+    }
+
+    /// Model text, under a line that names its node, call and attempt (again after a
+    /// status line came in between).
+    private mutating func write(_ delta: TextDelta) {
+        let call = "\(delta.node) \(delta.call), attempt \(delta.attempt)"
+        if call != textCall || delta.restarted || !textLineOpen {
+            clearBar()
+            terminalPrint(delta.restarted && call == textCall ? "[\(call): begins again]" : "[\(call)]")
+            textCall = call
+        } else if barShown {
+            print("\r\u{1B}[2K", terminator: "")
+            barShown = false
+        }
+        terminalPrint(delta.text, terminator: "")
+        textLineOpen = true
     }
 
     private mutating func finish(_ view: WorkflowView) {

@@ -27,18 +27,9 @@ extension ChatCompletionClient {
     )
         -> AsyncThrowingStream<ChatStreamEvent, any Error>
     {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    try await runStream(request, idleTimeout: idleTimeout) { continuation.yield($0) }
-                    continuation.finish()
-                } catch let error as LLMError {
-                    continuation.finish(throwing: redactor.redact(error))
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
+        let redactor = redactor
+        return .producing(mapError: { error in (error as? LLMError).map { redactor.redact($0) } ?? error }) { emit in
+            try await runStream(request, idleTimeout: idleTimeout, emit: emit)
         }
     }
 

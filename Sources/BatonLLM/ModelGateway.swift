@@ -61,17 +61,7 @@ public actor ModelGateway: StreamingChatModel {
     public nonisolated func stream(
         _ request: ChatRequest, idleTimeout: Duration
     ) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    try await self.streamInSlot(request, idleTimeout: idleTimeout) { continuation.yield($0) }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        .producing { emit in try await self.streamInSlot(request, idleTimeout: idleTimeout, emit: emit) }
     }
 
     private func streamInSlot(

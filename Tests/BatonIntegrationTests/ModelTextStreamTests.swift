@@ -91,6 +91,26 @@ import Testing
         }
     }
 
+    /// `baton watch --text` prints the answer as it is written, under a line naming the call.
+    @Test func watchWithTextPrintsTheAnswerAsItIsWritten() async throws {
+        try await ScriptedLLM.withServer([
+            .init(match: "write", delayMs: 1_000, reply: .init(content: Self.answer), eventIntervalMs: 100)
+        ]) { url, _ in
+            try await Stack.run(agents: [Self.writer(url)]) { stack in
+                let id = try await stack.submit(SubmitWorkflowRequest(agent: "writer-test")).view.id
+                let watch = try await CLITests.Run(
+                    ["watch", "--text", id], scheduler: stack.baseURL, key: TestServices.keys["admin"]!.text)
+                #expect(try await watch.status() == 0, "\(watch.complained)")
+                #expect(watch.printed.contains("[write llm#0, attempt 1]\n"), "\(watch.printed)")
+                // The text lines, between the status lines and the call's name.
+                let text = watch.printed.split(separator: "\n").filter { line in
+                    !["running", "[", "completed", "{", "model usage"].contains { line.hasPrefix($0) }
+                }.joined()
+                #expect(text == Self.answer, "\(watch.printed)")
+            }
+        }
+    }
+
     @Test func afterAWorkerDiesMidAnswerTheStreamShowsTheResumedAttemptsText() async throws {
         try await ScriptedLLM.withServer([
             .init(match: "write", reply: .init(content: Self.answer), eventIntervalMs: 150)
