@@ -6,12 +6,13 @@ extension NodeContext {
     /// One model call that a resumed node never repeats: the answer is journaled in a
     /// checkpoint, with its tokens and cost counted to this node, before this returns.
     ///
-    /// A model that streams (the worker's gateway does) streams: its text reaches the
-    /// run's live viewers as it is generated (`GraphEvent.text`).
+    /// A model that streams (the worker's gateway does, unless its provider says
+    /// `stream: false`) streams: its text reaches the run's live viewers as it is
+    /// generated (`GraphEvent.text`).
     public func complete(
         _ request: ChatRequest, using model: any ChatModel, as name: String = "llm"
     ) async throws -> ChatResponse {
-        guard let streaming = model as? any StreamingChatModel else {
+        guard let streaming = model as? any StreamingChatModel, streaming.streamsByDefault else {
             return try await call(name, usage: \.usage) { try await model.complete(request) }
         }
         return try await call(name, usage: \.usage) { text in

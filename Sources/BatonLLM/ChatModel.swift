@@ -7,6 +7,12 @@ public protocol ChatModel: Sendable {
 /// A model that can also stream its answer as it is generated.
 public protocol StreamingChatModel: ChatModel {
     func stream(_ request: ChatRequest, idleTimeout: Duration) -> AsyncThrowingStream<ChatStreamEvent, any Error>
+    /// Whether agents' calls should stream (a configuration may turn it off).
+    var streamsByDefault: Bool { get }
+}
+
+extension StreamingChatModel {
+    public var streamsByDefault: Bool { true }
 }
 
 extension ChatCompletionClient: StreamingChatModel {}

@@ -55,6 +55,9 @@ public actor ModelGateway: StreamingChatModel {
         }
     }
 
+    /// The provider's `stream` setting.
+    public nonisolated var streamsByDefault: Bool { configuration.stream }
+
     /// `complete`, streamed: the same slot, budgets, pricing and metrics; the text as it
     /// is generated, then the whole answer (see `ChatCompletionClient.stream`). The idle
     /// timeout is at most the provider's request timeout.

@@ -18,6 +18,7 @@ import BatonContracts
 ///     tokens_per_minute: 200000
 ///     cost_per_1k_prompt_tokens: 0.00015
 ///     cost_per_1k_completion_tokens: 0.0006
+///     stream: true                           # agents' calls stream their text to live viewers
 /// ```
 public struct ProviderConfiguration: Sendable, Hashable, Codable {
     public var baseURL: String
@@ -39,6 +40,9 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
     public var tokensPerMinute: Int?
     public var costPer1KPromptTokens: Double
     public var costPer1KCompletionTokens: Double
+    /// Agents' calls stream (their text reaches the run's live viewers); off for a
+    /// provider whose streams are unreliable or that sends no usage in them.
+    public var stream: Bool
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model
@@ -55,6 +59,7 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
         case tokensPerMinute = "tokens_per_minute"
         case costPer1KPromptTokens = "cost_per_1k_prompt_tokens"
         case costPer1KCompletionTokens = "cost_per_1k_completion_tokens"
+        case stream
     }
 
     public init(
@@ -62,8 +67,9 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
         connectTimeoutSeconds: Double = 10, maxRetries: Int = 4, maxRetryAfterSeconds: Double = 60,
         maxResponseBytes: Int = LLMProvider.defaultMaxResponseBytes, concurrency: Int = 8,
         requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil,
-        costPer1KPromptTokens: Double = 0, costPer1KCompletionTokens: Double = 0
+        costPer1KPromptTokens: Double = 0, costPer1KCompletionTokens: Double = 0, stream: Bool = true
     ) {
+        self.stream = stream
         self.requestsPerMinute = requestsPerMinute
         self.tokensPerMinute = tokensPerMinute
         self.baseURL = baseURL
@@ -97,6 +103,7 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
         tokensPerMinute = try c.decodeIfPresent(Int.self, forKey: .tokensPerMinute)
         costPer1KPromptTokens = try c.decode(.costPer1KPromptTokens, default: d.costPer1KPromptTokens)
         costPer1KCompletionTokens = try c.decode(.costPer1KCompletionTokens, default: d.costPer1KCompletionTokens)
+        stream = try c.decode(.stream, default: d.stream)
     }
 
     /// Every problem with this provider named `name`, for the start-up report.

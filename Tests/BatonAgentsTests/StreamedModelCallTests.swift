@@ -58,6 +58,29 @@ import Testing
         }
     }
 
+    /// A provider configured `stream: false` is asked without streaming: no text is shown.
+    @Test func aProviderThatDoesNotStreamIsAskedWholeAnswers() async throws {
+        try await ScriptedLLM.withServer([
+            .init(match: "write", reply: .init(content: "a b c d"), streamCutAfter: 1)
+        ]) { url, llm in
+            let gateway = ModelGateway(
+                name: "default", configuration: ProviderConfiguration(baseURL: url, model: "scripted", stream: false),
+                environment: [:])
+            let shown = Mutex(0)
+            let hooks = GraphRunHooks(event: { event in
+                if case .text = event { shown.withLock { $0 += 1 } }
+            })
+            let outcome = try await Self.graph(model: gateway).run(input: Answer(), hooks: hooks)
+            guard case .completed(let state) = outcome else {
+                Issue.record("not completed: \(outcome)")
+                return
+            }
+            #expect(state.text == "a b c d")  // a cut stream would have failed: it was not streamed
+            #expect(shown.withLock { $0 } == 0)
+            #expect(await llm.requests == 1)
+        }
+    }
+
     @Test func aStreamCutTooOftenFailsWithTheStreamsError() async throws {
         try await ScriptedLLM.withServer([
             .init(match: "write", reply: .init(content: "a b c d"), streamCutAfter: 1)

@@ -103,8 +103,8 @@ import Testing
                 #expect(try await watch.status() == 0, "\(watch.complained)")
                 #expect(watch.printed.contains("[write llm#0, attempt 1]\n"), "\(watch.printed)")
                 // The text lines, between the status lines and the call's name.
-                let text = watch.printed.split(separator: "\n").filter { line in
-                    !["running", "[", "completed", "{", "model usage"].contains { line.hasPrefix($0) }
+                let text = watch.printed.split(separator: "\n").filter {
+                    $0.drop(while: { $0 == " " }).hasPrefix("word")
                 }.joined()
                 #expect(text == Self.answer, "\(watch.printed)")
             }

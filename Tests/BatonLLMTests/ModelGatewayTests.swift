@@ -57,6 +57,17 @@ import Testing
 }
 
 @Suite struct ProviderConfigurationTests {
+    @Test func streamingIsOnUnlessTheProviderSaysOtherwise() throws {
+        let streaming = try ConfigurationLoader.decode(
+            ProviderConfiguration.self, yaml: "base_url: http://127.0.0.1:1\nmodel: m\n", source: "worker.yaml")
+        #expect(streaming.stream)
+        let whole = try ConfigurationLoader.decode(
+            ProviderConfiguration.self, yaml: "base_url: http://127.0.0.1:1\nmodel: m\nstream: false\n",
+            source: "worker.yaml")
+        #expect(!whole.stream)
+        #expect(!ModelGateway(name: "default", configuration: whole, environment: [:]).streamsByDefault)
+    }
+
     @Test func aKeyWrittenInTheFileIsUsedButNeverPrinted() throws {
         let yaml = """
             base_url: http://127.0.0.1:1
