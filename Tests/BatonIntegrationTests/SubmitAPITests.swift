@@ -1,4 +1,5 @@
 import BatonContracts
+import BatonHTTPClient
 import Foundation
 import Testing
 
@@ -128,6 +129,26 @@ import Testing
             #expect(response.status == 404)
             let message = JSONValue(parsing: String(decoding: response.body, as: UTF8.self))?["message"]
             #expect(message?.stringValue?.hasPrefix("no route for GET /v2/nothing") == true)
+        }
+    }
+
+    /// A known path asked with a method it does not serve: a 405 that names the methods
+    /// it does (schemathesis's `unsupported_method` check got a 404).
+    @Test func aKnownPathWithAnotherMethodIsA405ThatSaysWhichMethodsItServes() async throws {
+        try await Stack.run(workers: 0) { stack in
+            let deleted = try await HTTPClient.send(
+                HTTPRequest(
+                    method: "DELETE", url: stack.baseURL + "/v1/workflows/w-1", headers: TestServices.authorization()))
+            #expect(deleted.status == 405)
+            #expect(deleted.headers["allow"] == "GET")
+            let error = JSONValue(parsing: String(decoding: deleted.body, as: UTF8.self))
+            #expect(error?["code"] == "method_not_allowed")
+            #expect(error?["message"] == "DELETE is not served at /v1/workflows/w-1; it serves GET")
+            let put = try await HTTPClient.send(
+                HTTPRequest(method: "PUT", url: stack.baseURL + "/v1/workflows", headers: TestServices.authorization()))
+            #expect(put.status == 405)
+            #expect(put.headers["allow"] == "GET, POST")
+            #expect(try await stack.get("/v1/workflows/w-1/nothing").status == 404)  // no such path: still a 404
         }
     }
 

@@ -9,12 +9,15 @@ import OpenAPIRuntime
 /// that no request ends in a bare 500:
 /// - a request the generated code cannot read (a body or parameter of the wrong
 ///   type) is a 400 that names the field;
-/// - the router's own errors (no such route or method) keep their status;
+/// - the router's own errors keep their status, except that a known path asked with a
+///   method it does not serve is a 405 with `Allow`, not a 404;
 /// - a database that is down or restarting is a 503 with `Retry-After`;
 /// - anything else is a bug, logged with its error and answered with a 500 that
 ///   says where to look.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let database: DependencyHealth
+    /// What is served where; without it every unknown route is a 404.
+    var routes: RouteTable? = nil
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -29,6 +32,15 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as APIErrorResponse {
             throw error
         } catch let error as HTTPError {
+            if error.status == .notFound, let allowed = routes?.methods(at: request.uri.path), !allowed.isEmpty,
+                !allowed.contains(request.method)
+            {
+                let names = allowed.map(\.rawValue).joined(separator: ", ")
+                throw APIErrorResponse(
+                    .methodNotAllowed, code: "method_not_allowed",
+                    message: "\(request.method) is not served at \(request.uri.path); it serves \(names)",
+                    headers: [.allow: names])
+            }
             throw APIErrorResponse(
                 error.status, code: Self.code(of: error.status),
                 message: error.body ?? Self.routerMessage(error.status, request), headers: error.headers)

@@ -18,9 +18,10 @@ enum SchedulerRouter {
     ) throws -> Router<BasicRequestContext> {
         let keys = APIKeyStore(configured: apiKeys, pool: pool)
         let router = Router()
+        let routes = RouteTable()
         router.add(middleware: BrowserSafetyMiddleware(allowedHosts: allowedHosts))
         if !corsOrigins.isEmpty { router.add(middleware: CORSPolicyMiddleware(origins: corsOrigins)) }
-        router.add(middleware: ErrorMiddleware(database: database))
+        router.add(middleware: ErrorMiddleware(database: database, routes: routes))
         router.add(middleware: JSONBodyMiddleware(maxRequestBytes: maxRequestBytes))
         MetricsRoutes.add(to: router, registry: metrics)
         router.get("readyz") { _, _ -> Response in
@@ -35,9 +36,10 @@ enum SchedulerRouter {
                 body: .init(byteBuffer: ByteBuffer(string: "ready")))
         }
         WebPage.addRoutes(to: router)
+        for path in ["/", "/healthz", "/readyz", "/metrics"] { routes.add(.get, path) }
         try WorkflowController(engine: engine, pool: pool, keys: keys, text: text, logger: logger)
             .registerHandlers(
-                on: router, configuration: APIConfiguration.runtime,
+                on: RecordingTransport(router: router, table: routes), configuration: APIConfiguration.runtime,
                 middlewares: [
                     AuthenticationMiddleware(keys: keys, pool: pool, oidc: oidc.map(OIDCVerifier.init)),
                     EmptyBodyMiddleware(),
