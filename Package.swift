@@ -240,6 +240,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "BatonGraphTests", dependencies: ["BatonGraph", "BatonAgents"], swiftSettings: strict),
+        .testTarget(name: "BatonWorkerTests", dependencies: ["BatonWorker", "BatonAMQP"], swiftSettings: strict),
         .testTarget(
             name: "BatonAgentsTests",
             dependencies: [

@@ -296,7 +296,9 @@ public actor AMQPConnection {
 
     // MARK: Consuming
 
-    /// Limits unacknowledged deliveries on this channel to `count`.
+    /// Limits unacknowledged deliveries to `count` for each consumer started afterwards
+    /// (RabbitMQ's per-consumer prefetch): consumers already running keep their limit,
+    /// and a consumer's limit counts only what was delivered to it.
     public func setPrefetch(_ count: UInt16) throws(AMQPError) {
         let state = try openState()
         _ = amqp_basic_qos(state, channel, 0, count, 0)
@@ -358,7 +360,7 @@ public actor AMQPConnection {
                 deliveryTag: envelope.delivery_tag, exchange: envelope.exchange.string,
                 routingKey: envelope.routing_key.string,
                 body: envelope.message.body.data, headers: hasHeaders ? properties.headers.stringEntries : [:],
-                redelivered: envelope.redelivered != 0)
+                redelivered: envelope.redelivered != 0, consumerTag: envelope.consumer_tag.string)
         }
         if reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION {
             if reply.library_error == AMQP_STATUS_TIMEOUT.rawValue { return nil }

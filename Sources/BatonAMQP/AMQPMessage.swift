@@ -38,11 +38,14 @@ public struct AMQPDelivery: Sendable, Equatable {
     public let headers: [String: String]
     /// True when the broker delivered this message before and it was not acknowledged.
     public let redelivered: Bool
+    /// The consumer it was delivered to ("" for `basic.get`).
+    public let consumerTag: String
 
     public init(
         deliveryTag: UInt64, exchange: String = "", routingKey: String, body: Data, headers: [String: String],
-        redelivered: Bool
+        redelivered: Bool, consumerTag: String = ""
     ) {
+        self.consumerTag = consumerTag
         self.deliveryTag = deliveryTag
         self.exchange = exchange
         self.routingKey = routingKey

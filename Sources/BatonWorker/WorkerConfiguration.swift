@@ -18,6 +18,11 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
     public var concurrency: Int
     public var heartbeatIntervalSeconds: Double
     public var drainTimeoutSeconds: Double
+    /// How long a running activity's command stays unacknowledged (`CommandSlots`): while
+    /// it is, a dead worker's command goes to another worker at once; after, the heartbeat
+    /// timeout finds it. Must stay below the broker's `consumer_timeout` (RabbitMQ's
+    /// default: 30 minutes), or the broker takes the command back and it runs twice.
+    public var commandHoldSeconds: Double
     /// How long events wait for an unreachable broker before the activity gives up.
     public var brokerOutageSeconds: Double
     /// Agent names this worker serves; empty means every built-in agent.
@@ -43,6 +48,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         case concurrency
         case heartbeatIntervalSeconds = "heartbeat_interval_seconds"
         case drainTimeoutSeconds = "drain_timeout_seconds"
+        case commandHoldSeconds = "command_hold_seconds"
         case brokerOutageSeconds = "broker_outage_seconds"
         case agents
         case providers
@@ -58,7 +64,8 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
     public init(
         queue: String = "agents", eventsQueue: String = "baton.events",
         brokerURL: String = "amqp://guest:guest@127.0.0.1:5672", concurrency: Int = 16,
-        heartbeatIntervalSeconds: Double = 5, drainTimeoutSeconds: Double = 30, brokerOutageSeconds: Double = 120,
+        heartbeatIntervalSeconds: Double = 5, drainTimeoutSeconds: Double = 30, commandHoldSeconds: Double = 900,
+        brokerOutageSeconds: Double = 120,
         agents: [String] = [], providers: [String: ProviderConfiguration] = [:], schedulerURL: String? = nil,
         metricsPort: Int = 0, metricsHost: String = "127.0.0.1", testHooksFolder: String? = nil,
         logStore: String = "stdout", kpiStore: String = "log", logLevel: String = "info"
@@ -70,6 +77,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         self.concurrency = concurrency
         self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
         self.drainTimeoutSeconds = drainTimeoutSeconds
+        self.commandHoldSeconds = commandHoldSeconds
         self.brokerOutageSeconds = brokerOutageSeconds
         self.agents = agents
         self.providers = providers
@@ -91,6 +99,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         heartbeatIntervalSeconds = try container.decode(
             .heartbeatIntervalSeconds, default: defaults.heartbeatIntervalSeconds)
         drainTimeoutSeconds = try container.decode(.drainTimeoutSeconds, default: defaults.drainTimeoutSeconds)
+        commandHoldSeconds = try container.decode(.commandHoldSeconds, default: defaults.commandHoldSeconds)
         brokerOutageSeconds = try container.decode(.brokerOutageSeconds, default: defaults.brokerOutageSeconds)
         agents = try container.decode(.agents, default: defaults.agents)
         providers = try container.decode(.providers, default: defaults.providers)
@@ -113,6 +122,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         if let value = environment.string("BATON_SCHEDULER_URL") { schedulerURL = value }
         if let value = try environment.int("BATON_WORKER_METRICS_PORT") { metricsPort = value }
         if let value = environment.string("BATON_TEST_HOOKS_FOLDER") { testHooksFolder = value }
+        if let value = try environment.double("BATON_COMMAND_HOLD_SECONDS") { commandHoldSeconds = value }
     }
 
     /// What agents get from this worker: a shared gateway per provider, the scheduler's API.
@@ -173,10 +183,14 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
             "heartbeat_interval_seconds must be in (0, 3600], got \(heartbeatIntervalSeconds)")
         validator.require(
             (0...65535).contains(metricsPort), "metrics_port must be between 0 (off) and 65535, got \(metricsPort)")
-        // Both become `Duration`s, which trap beyond their range: bounded to a day.
+        // These become `Duration`s, which trap beyond their range: bounded.
         validator.require(
             drainTimeoutSeconds.isFinite && (0...86_400).contains(drainTimeoutSeconds),
             "drain_timeout_seconds must be between 0 and 86400, got \(drainTimeoutSeconds)")
+        validator.require(
+            commandHoldSeconds.isFinite && commandHoldSeconds >= 1 && commandHoldSeconds <= 2_592_000,
+            "command_hold_seconds must be between 1 and 2592000 (30 days), and below the broker's consumer_timeout; got \(commandHoldSeconds)"
+        )
         validator.require(
             brokerOutageSeconds.isFinite && brokerOutageSeconds > 0 && brokerOutageSeconds <= 86_400,
             "broker_outage_seconds must be in (0, 86400], got \(brokerOutageSeconds)")

@@ -6,11 +6,13 @@ import Logging
 import ServiceLifecycle
 
 /// The worker daemon's one service: consumes commands from `queue` with manual acks
-/// and a prefetch equal to its concurrency, so it never holds a command it has no
-/// slot for, and runs each as an activity.
+/// and a prefetch that leaves out the activities it runs, so it never holds a command
+/// it has no slot for, and runs each as an activity.
 ///
-/// A command's delivery is acknowledged only after the activity's outcome is
-/// published with confirms; if the worker dies first, the broker redelivers it.
+/// A command's delivery is acknowledged after the activity's outcome is published with
+/// confirms; if the worker dies first, the broker redelivers it. An activity that runs
+/// longer than `command_hold_seconds` has its command acknowledged then, before the
+/// broker's consumer timeout would take it back (`CommandSlots`).
 ///
 /// Broker outages: the event publisher reconnects and holds events until they are
 /// confirmed; the command consumer reconnects with back-off. Activities keep running
@@ -104,6 +106,11 @@ public struct WorkerService: Service {
                             if finished { break }
                         } catch let error as AMQPError {
                             guard !drain.isDraining else { break }
+                            if case .closedByBroker(406, let text) = error, text.contains("acknowledgement") {
+                                logger.error(
+                                    "the broker took back a command held longer than its consumer_timeout, so its activity may run twice: set command_hold_seconds below the broker's consumer_timeout",
+                                    metadata: ["command_hold_seconds": "\(configuration.commandHoldSeconds)"])
+                            }
                             // Back off further only while connections keep failing fast.
                             failures = ContinuousClock.now - began > .seconds(30) ? 1 : failures + 1
                             let delay = Duration.milliseconds(min(5_000, 100 << min(failures, 6)))
@@ -193,19 +200,24 @@ public struct WorkerService: Service {
         _ consumer: AMQPConnection, openedAt: ContinuousClock.Instant, runner: ActivityRunner,
         group: inout ThrowingDiscardingTaskGroup<any Error>
     ) async throws -> Bool {
-        let commandConsumer = try await consumer.consume(configuration.queue)
+        let slots = CommandSlots(
+            concurrency: configuration.concurrency, holdLimit: .seconds(configuration.commandHoldSeconds))
         let publisher = runner.publisher.first
         let drainTimeout = Duration.seconds(configuration.drainTimeoutSeconds)
-        var consuming = true
+        var announcedStopping = false
         while !Task.isCancelled {
-            if consuming && drain.isDraining {
-                try await consumer.cancelConsumer(commandConsumer)  // no new commands
-                consuming = false
+            if let change = slots.change(running: drain.runningActivities, draining: drain.isDraining, now: .now) {
+                try await apply(change, on: consumer, slots: slots)
+            }
+            if drain.isDraining && !announcedStopping {
+                announcedStopping = true  // no new commands from here on
                 try? await publisher.publish([status(stopping: true)])
             }
             if drain.isFinished(timeout: drainTimeout) {
                 // Activities still running leave their commands unacknowledged: the broker
-                // hands them to another worker when this connection closes.
+                // hands them to another worker when this connection closes. Those whose
+                // commands were released are handed back here.
+                await handBackReleased(slots, runner: runner)
                 return true
             }
             // A finished activity's acknowledgement ends this wait at once (`AMQPConnection.ack`):
@@ -227,7 +239,8 @@ public struct WorkerService: Service {
             switch command {
             case .runActivity(let activity):
                 try await accept(
-                    activity, delivery: delivery, consumer: consumer, openedAt: openedAt, runner: runner, group: &group)
+                    activity, delivery: delivery, consumer: consumer, slots: slots, openedAt: openedAt, runner: runner,
+                    group: &group)
             case .cancelActivity(let cancel) where cancel.workerId != nil && cancel.workerId != workerId:
                 try await consumer.ack(delivery.deliveryTag)  // for another worker running the same attempt
             case .cancelActivity(let cancel):
@@ -247,12 +260,44 @@ public struct WorkerService: Service {
         return true
     }
 
+    /// Replaces the command consumer and releases commands (see `CommandSlots`).
+    private func apply(_ change: CommandSlots.Change, on consumer: AMQPConnection, slots: CommandSlots) async throws {
+        if let tag = change.cancel { try await consumer.cancelConsumer(tag) }
+        if let limit = change.consume {
+            try await consumer.setPrefetch(UInt16(clamping: limit))
+            slots.consumerStarted(try await consumer.consume(configuration.queue), limit: limit)
+        }
+        guard !change.release.isEmpty else { return }
+        for tag in change.release { try await consumer.ack(tag) }
+        logger.info(
+            "acknowledged the commands of activities running longer than command_hold_seconds: if this worker dies, its missed heartbeats tell the scheduler",
+            metadata: [
+                "commands": "\(change.release.count)", "command_hold_seconds": "\(configuration.commandHoldSeconds)",
+            ])
+    }
+
+    /// At the end of a drain that ran out of time: activities whose commands were released
+    /// would otherwise wait for the heartbeat timeout before another worker runs them.
+    private func handBackReleased(_ slots: CommandSlots, runner: ActivityRunner) async {
+        for activity in cancellations.running
+        where !slots.isHeld(.init(workflowId: activity.workflowId, attempt: activity.attempt)) {
+            do {
+                try await runner.publisher.publish(
+                    event(.handedBack, for: activity), routingKey: activity.eventsRoutingKey)
+            } catch {
+                logger.warning(
+                    "could not hand back an activity cut off by the drain timeout; its heartbeat timeout will",
+                    metadata: ["workflow": "\(activity.workflowId)", "error": "\(error)"])
+            }
+        }
+    }
+
     /// Runs a command, or says why not: a command that comes again for an activity this
     /// worker runs is dropped, a redelivered one is reported, one that arrives during a
     /// drain is handed back.
     private func accept(
-        _ activity: RunActivity, delivery: AMQPDelivery, consumer: AMQPConnection, openedAt: ContinuousClock.Instant,
-        runner: ActivityRunner, group: inout ThrowingDiscardingTaskGroup<any Error>
+        _ activity: RunActivity, delivery: AMQPDelivery, consumer: AMQPConnection, slots: CommandSlots,
+        openedAt: ContinuousClock.Instant, runner: ActivityRunner, group: inout ThrowingDiscardingTaskGroup<any Error>
     ) async throws {
         let key = ActivityCancellations.Key(workflowId: activity.workflowId, attempt: activity.attempt)
         let metadata: Logger.Metadata = ["workflow": "\(activity.workflowId)", "attempt": "\(activity.attempt)"]
@@ -297,6 +342,7 @@ public struct WorkerService: Service {
             try await consumer.ack(delivery.deliveryTag)
             return
         }
+        slots.hold(key, delivery: delivery, at: .now)
         drain.activityStarted()
         let (logger, cancellations, drain) = (logger, cancellations, drain)
         group.addTask {
@@ -304,9 +350,15 @@ public struct WorkerService: Service {
                 cancellations.unregister(key)
                 drain.activityEnded()
             }
-            try await runner.run(activity)
             do {
-                try await consumer.ack(delivery.deliveryTag)
+                try await runner.run(activity)
+            } catch {
+                _ = slots.finish(key)
+                throw error
+            }
+            guard let deliveryTag = slots.finish(key) else { return }  // released while it ran
+            do {
+                try await consumer.ack(deliveryTag)
             } catch {
                 // The connection that received it is gone: the broker requeued the command,
                 // and its redelivery will be handed back and fenced off.

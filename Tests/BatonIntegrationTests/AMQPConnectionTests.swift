@@ -59,6 +59,41 @@ import Testing
         await broker.close()
     }
 
+    /// What a worker that acknowledges a long activity's command before the activity ends
+    /// relies on to keep that slot taken (`CommandSlots`): a running consumer keeps the
+    /// limit it started with, and a consumer started afterwards counts only its own
+    /// deliveries, against the limit set before it started.
+    @Test func aPrefetchLimitBelongsToTheConsumerStartedAfterIt() async throws {
+        let broker = try await TestServices.broker()
+        let queue = TestServices.uniqueName("q")
+        try await broker.declareQueue(queue)
+        try await broker.enableConfirms()
+        try await broker.publish((0..<6).map { AMQPMessage(routingKey: queue, body: Data("\($0)".utf8)) })
+        func deliveries(within timeout: Duration) async throws -> [AMQPDelivery] {
+            var taken: [AMQPDelivery] = []
+            let end = ContinuousClock.now + timeout
+            while ContinuousClock.now < end {
+                if let delivery = try await broker.nextDelivery(timeout: .milliseconds(100)) { taken.append(delivery) }
+            }
+            return taken
+        }
+        try await broker.setPrefetch(2)
+        let first = try await broker.consume(queue)
+        let taken = try await deliveries(within: .milliseconds(800))
+        #expect(taken.count == 2)
+        #expect(taken.allSatisfy { $0.consumerTag == first })
+        try await broker.setPrefetch(1)
+        try await broker.ack(taken[0].deliveryTag)
+        #expect(try await deliveries(within: .milliseconds(800)).count == 1)  // the running consumer keeps 2
+        try await broker.cancelConsumer(first)
+        let second = try await broker.consume(queue)
+        let more = try await deliveries(within: .milliseconds(800))
+        #expect(more.count == 1)  // 2 unacknowledged from the first consumer do not count
+        #expect(more.first?.consumerTag == second)
+        try await broker.deleteQueue(queue)
+        await broker.close()
+    }
+
     @Test func publishesWithConfirmsAndReadsBackWithHeaders() async throws {
         let broker = try await TestServices.broker()
         let queue = TestServices.uniqueName("q")

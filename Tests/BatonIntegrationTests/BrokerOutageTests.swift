@@ -53,7 +53,7 @@ import Testing
             let worker = WorkerService(
                 configuration: WorkerConfiguration(
                     queue: stack.queue, eventsQueue: stack.eventsQueue, brokerURL: TestServices.brokerURL,
-                    concurrency: 2),
+                    concurrency: 2, commandHoldSeconds: TestServices.commandHoldSeconds),
                 registry: AgentRegistry.builtIn(resources: AgentResources(testHooksFolder: HeldChain.folder.path)),
                 logger: TestServices.logger)
             let group = ServiceGroup(

@@ -67,7 +67,8 @@ import Testing
         try await Stack.run(workers: 0, queue: queue, schedulerBrokerURL: users.schedulerURL) { stack in
             let worker = WorkerService(
                 configuration: WorkerConfiguration(
-                    queue: stack.queue, eventsQueue: stack.eventsQueue, brokerURL: users.workerURL, concurrency: 2),
+                    queue: stack.queue, eventsQueue: stack.eventsQueue, brokerURL: users.workerURL, concurrency: 2,
+                    commandHoldSeconds: TestServices.commandHoldSeconds),
                 registry: AgentRegistry.builtIn(), logger: TestServices.logger)
             let group = ServiceGroup(
                 configuration: .init(services: [worker.shutsDownGroupWhenDone], logger: TestServices.logger))

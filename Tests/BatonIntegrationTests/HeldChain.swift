@@ -35,6 +35,13 @@ struct HeldChain {
         }
     }
 
+    /// The steps run so far, as `step_N attempt`, in the order they started.
+    func executions() -> [String] {
+        let path = Self.folder.appendingPathComponent(name + ".log").path
+        let log = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return log.split(separator: "\n").map { $0.split(separator: " ").dropFirst().joined(separator: " ") }
+    }
+
     /// Lets the held step go on.
     func release() throws {
         let path = Self.folder.appendingPathComponent(name + ".go").path

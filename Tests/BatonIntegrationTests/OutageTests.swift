@@ -37,7 +37,7 @@ import Testing
                 WorkerService(
                     configuration: WorkerConfiguration(
                         queue: stack.queue, eventsQueue: stack.eventsQueue, brokerURL: TestServices.brokerURL,
-                        concurrency: 3),
+                        concurrency: 3, commandHoldSeconds: TestServices.commandHoldSeconds),
                     registry: AgentRegistry.builtIn(), logger: TestServices.logger)
             }
             let group = ServiceGroup(

@@ -19,6 +19,9 @@ import Testing
 enum TestServices {
     static let postgresURL =
         ProcessInfo.processInfo.environment["BATON_POSTGRES_URL"] ?? "postgresql://postgres@127.0.0.1:16439/baton"
+    /// Below the test broker's 30-second consumer timeout (scripts/services.sh), as in
+    /// config/dev: a longer activity's command is released before the broker takes it back.
+    static let commandHoldSeconds = 20.0
     static let brokerURL =
         ProcessInfo.processInfo.environment["BATON_BROKER_URL"] ?? "amqp://guest:guest@127.0.0.1:16572"
 
@@ -174,7 +177,8 @@ struct Stack: Sendable {
     }
 
     static func workerServices(
-        count: Int, queue: String, eventsQueue: String, concurrency: Int, agents: [any Agent] = []
+        count: Int, queue: String, eventsQueue: String, concurrency: Int, agents: [any Agent] = [],
+        commandHoldSeconds: Double = TestServices.commandHoldSeconds
     ) -> [any Service] {
         // The chain's execution log (a test hook) in the temporary folder, as the worker
         // processes the tests start have it.
@@ -184,7 +188,8 @@ struct Stack: Sendable {
         return (0..<count).map { _ in
             WorkerService(
                 configuration: WorkerConfiguration(
-                    queue: queue, eventsQueue: eventsQueue, brokerURL: TestServices.brokerURL, concurrency: concurrency),
+                    queue: queue, eventsQueue: eventsQueue, brokerURL: TestServices.brokerURL, concurrency: concurrency,
+                    commandHoldSeconds: commandHoldSeconds),
                 registry: registry, logger: TestServices.logger)
         }
     }

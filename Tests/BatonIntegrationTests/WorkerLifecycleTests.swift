@@ -65,7 +65,11 @@ import Testing
     }
 
     /// A worker daemon (the debug build) serving `stack`, as a process that can be SIGKILLed.
-    static func startWorkerProcess(_ stack: Stack) async throws -> ChildProcess {
+    static func startWorkerProcess(
+        _ stack: Stack, environment extra: [String: String] = [:]
+    ) async throws
+        -> ChildProcess
+    {
         let binary = SchedulerCrashTests.root.appendingPathComponent(".build/debug/baton-worker")
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build it with 'swift build'")
         var environment = ProcessInfo.processInfo.environment
@@ -75,6 +79,7 @@ import Testing
         environment["BATON_LOG_LEVEL"] = "error"
         environment["BATON_WORKER_METRICS_PORT"] = "0"
         environment["BATON_TEST_HOOKS_FOLDER"] = HeldChain.folder.path
+        environment.merge(extra) { $1 }
         return try await ChildProcess.start(
             binary.path,
             arguments: [
@@ -127,7 +132,7 @@ import Testing
             let survivor = WorkerService(
                 configuration: WorkerConfiguration(
                     queue: stack.queue, eventsQueue: stack.eventsQueue, brokerURL: TestServices.brokerURL,
-                    concurrency: 2),
+                    concurrency: 2, commandHoldSeconds: TestServices.commandHoldSeconds),
                 registry: AgentRegistry.builtIn(
                     resources: AgentResources(testHooksFolder: HeldChain.folder.path)),
                 logger: TestServices.logger)
