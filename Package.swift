@@ -256,8 +256,9 @@ let package = Package(
             dependencies: [
                 "BatonScheduler", "BatonWorker", "BatonAMQP", "BatonPostgres", "BatonHTTPClient", "BatonContracts",
                 "BatonLifecycle", "BatonLLM", "BatonScriptedLLM", "BatonSchedulerClient", "BatonFuzzMutations",
-                "BatonAssistant", "BatonIdentity", "ChildProcesses",
+                "BatonAssistant", "BatonIdentity", "ChildProcesses", "BatonConfiguration", "BatonObservability",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

@@ -25,8 +25,10 @@ public enum AMQPError: Error, Equatable, CustomStringConvertible {
         case .closedByBroker(let code, let text):
             "the AMQP broker closed the connection: \(code) \(text)"
                 + (text.contains("inequivalent arg")
-                    ? "; it already exists with other arguments (declared by an older version?): delete it once"
-                        + " drained (rabbitmqctl delete_queue NAME) or configure another name" : "")
+                    ? "; the queue exists with other arguments, and a queue's type and arguments cannot change in"
+                        + " place (another queue_type, or an older version, declared it): stop the workers, let it"
+                        + " empty and delete it (rabbitmqctl delete_queue NAME), or set queue_type back, or"
+                        + " configure another name" : "")
         case .library(let operation, let reason):
             "AMQP \(operation) failed: \(reason)"
         case .publishRefused(let routingKey):

@@ -61,15 +61,16 @@ public enum Topology {
     /// count (`unbindSlots` does, once, when the count changes).
     public static func declareShared(
         on connection: AMQPConnection, commandQueue: String, eventsQueue: String, controlExchange: String,
-        partitions: Int = 0
+        partitions: Int = 0, queues: SharedQueues = .classic
     ) async throws {
-        try await connection.declareQueue(commandQueue)
-        try await connection.declareQueue(eventsQueue, arguments: eventsQueueArguments)
+        try await connection.declareQueue(commandQueue, arguments: queues.arguments(for: commandQueue))
+        try await connection.declareQueue(
+            eventsQueue, arguments: eventsQueueArguments.merging(queues.arguments(for: eventsQueue)) { $1 })
         let exchange = eventsExchange(for: eventsQueue)
         try await connection.declareExchange(exchange, type: "direct")
         try await connection.bindQueue(eventsQueue, to: exchange, routingKey: eventsQueue)
         for index in 0..<max(partitions, 0) {
-            try await connection.declareQueue(partitionQueue(eventsQueue, index), arguments: eventsQueueArguments)
+            try await declarePartition(eventsQueue, index, on: connection, queues: queues)
         }
         if partitions > 0 {
             for slot in 0..<routingSlots {
@@ -82,9 +83,18 @@ public enum Topology {
         try await connection.declareExchange(deadLetterExchange, type: "direct")
         for source in [commandQueue, eventsQueue] {
             let dead = DeadLetter.queue(for: source)
-            try await connection.declareQueue(dead)
+            try await connection.declareQueue(dead, arguments: queues.arguments(forDeadLetters: dead))
             try await connection.bindQueue(dead, to: deadLetterExchange, routingKey: dead)
         }
+    }
+
+    /// A partition's queue; its dead letters go with the events queue's.
+    private static func declarePartition(
+        _ eventsQueue: String, _ index: Int, on connection: AMQPConnection, queues: SharedQueues
+    ) async throws {
+        try await connection.declareQueue(
+            partitionQueue(eventsQueue, index),
+            arguments: eventsQueueArguments.merging(queues.arguments(for: eventsQueue)) { $1 })
     }
 
     /// Removes the bindings of an earlier partition count that the current count does
@@ -92,13 +102,14 @@ public enum Topology {
     /// never without a queue (its events would be refused as unroutable); for a moment
     /// it has two, and the duplicate copy is a no-op (event ids).
     public static func unbindSlots(
-        on connection: AMQPConnection, eventsQueue: String, previous: Int, current: Int
+        on connection: AMQPConnection, eventsQueue: String, previous: Int, current: Int,
+        queues: SharedQueues = .classic
     ) async throws {
         guard previous > 0, previous != current else { return }
         // Unbinding from a queue that is gone would close the channel (404); a queue
         // declared again here is empty, and emptied queues above `current` are deleted.
         for index in 0..<previous {
-            try await connection.declareQueue(partitionQueue(eventsQueue, index), arguments: eventsQueueArguments)
+            try await declarePartition(eventsQueue, index, on: connection, queues: queues)
         }
         for slot in 0..<routingSlots {
             let old = partition(ofSlot: slot, partitions: previous)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Yams
 
 /// Reads a YAML configuration file into a `Decodable` value, then applies
@@ -123,13 +124,22 @@ public struct ConfigurationValidator {
 /// need not be written into it.
 public struct EnvironmentOverrides: Sendable {
     public let values: [String: String]
+    private let asked = AskedNames()
 
     public init(_ values: [String: String] = ProcessInfo.processInfo.environment) {
         self.values = values
     }
 
     public func string(_ name: String) -> String? {
-        values[name].flatMap { $0.isEmpty ? nil : $0 }
+        asked.names.withLock { _ = $0.insert(name) }
+        return values[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The `BATON_…` variables set that no setting has asked for: a misspelt name, or
+    /// one meant for another program. Daemons warn about them at start.
+    public var unaskedBatonVariables: [String] {
+        let asked = asked.names.withLock { $0 }
+        return values.keys.filter { $0.hasPrefix("BATON_") && !asked.contains($0) }.sorted()
     }
 
     public func int(_ name: String) throws(ConfigurationError) -> Int? {
@@ -157,4 +167,8 @@ public struct EnvironmentOverrides: Sendable {
         }
         return value
     }
+}
+
+private final class AskedNames: Sendable {
+    let names = Mutex<Set<String>>([])
 }

@@ -12,6 +12,7 @@ public protocol DaemonConfiguration: ShapedConfiguration {
     mutating func apply(_ environment: EnvironmentOverrides) throws(ConfigurationError)
     func validate(source: String) throws(ConfigurationError)
     var logLevel: String { get }
+    var logFormat: String { get }
 }
 
 /// How `baton-scheduler` and `baton-worker` start and stop, written once: load the
@@ -20,6 +21,10 @@ public protocol DaemonConfiguration: ShapedConfiguration {
 /// start), and run them until SIGTERM or SIGINT, then shut down gracefully within
 /// `shutdownGrace`.
 public enum DaemonBootstrap {
+    /// Variables the daemons' environment may carry for others: the image's health check
+    /// and the CLI.
+    static let readElsewhere: Set<String> = ["BATON_HEALTH_URL", "BATON_API_KEY"]
+
     public static func run<Configuration: DaemonConfiguration>(
         _ name: String, configurationPath: String, as _: Configuration.Type,
         shutdownGrace: (Configuration) -> Duration,
@@ -27,19 +32,25 @@ public enum DaemonBootstrap {
             .ServiceConfiguration]
     ) async throws {
         var configuration: Configuration
+        let environment = EnvironmentOverrides()
         do {
             configuration = try ConfigurationLoader.load(Configuration.self, from: configurationPath)
-            try configuration.apply(EnvironmentOverrides())
+            try configuration.apply(environment)
             try configuration.validate(source: configurationPath)
         } catch {
             print("\(name): \(error)")
             throw ExitCode(78)
         }
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in EscapingLogHandler(label: label, level: level) }
+        let format = LogFormat(rawValue: configuration.logFormat) ?? .text
+        LoggingSystem.bootstrap { label in DaemonLogHandler(label: label, level: level, format: format) }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "baton.\(name.replacingOccurrences(of: "baton-", with: ""))")
+        for variable in environment.unaskedBatonVariables where !Self.readElsewhere.contains(variable) {
+            logger.warning(
+                "\(variable) is set, but \(name) has no such setting: misspelt, or meant for another program?")
+        }
         let made: [ServiceGroupConfiguration.ServiceConfiguration]
         do {
             made = try await services(configuration, logger, registry)

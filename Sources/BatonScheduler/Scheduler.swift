@@ -67,6 +67,7 @@ public enum Scheduler {
         let (commandQueue, eventsQueue, controlExchange) = (
             configuration.queue, configuration.eventsQueue, WorkerCommand.controlExchange(for: configuration.queue)
         )
+        let queues = configuration.sharedQueues
         // Waits through broker outages of up to two minutes; a longer one fails the
         // relay's batch, which it retries.
         let publisher = ReconnectingPublisher(
@@ -75,11 +76,12 @@ public enum Scheduler {
         ) { connection in
             try await Topology.declareShared(
                 on: connection, commandQueue: commandQueue, eventsQueue: eventsQueue, controlExchange: controlExchange,
-                partitions: partitions)
+                partitions: partitions, queues: queues)
         }
         try await publisher.start()
         if !unbind.isEmpty {
-            try await rebind(endpoint: endpoint, eventsQueue: eventsQueue, previous: unbind, current: partitions)
+            try await rebind(
+                endpoint: endpoint, eventsQueue: eventsQueue, previous: unbind, current: partitions, queues: queues)
             try await leases.finishRebinding(previous: unbind)
             logger.notice(
                 "event partition count changed; partitions above it are emptied, then deleted",
@@ -94,6 +96,17 @@ public enum Scheduler {
                 checkpointRetention: configuration.checkpointRetention, fairDispatch: configuration.fairness.enabled),
             relayWake: wake)
         engine.dispatchWake = dispatchWake
+        engine.onEnded = { [logger] ended in
+            for workflow in ended {
+                var metadata: Logger.Metadata = [
+                    "workflow": "\(workflow.id)", "agent": "\(workflow.agent)", "tenant": "\(workflow.tenant)",
+                    "attempt": "\(workflow.attempt)",
+                ]
+                if let reason = workflow.reason { metadata["reason"] = "\(reason)" }
+                let level: Logger.Level = workflow.status == .completed ? .info : .notice
+                logger.log(level: level, "workflow \(workflow.status.rawValue)", metadata: metadata)
+            }
+        }
         let admission = DispatchAdmission(policy: configuration.fairness)
         engine.admission = admission
         let relay = OutboxRelay(pool: pool, broker: publisher, wake: wake, logger: logger)
@@ -156,7 +169,7 @@ public enum Scheduler {
 
     /// Removes the bindings of earlier partition counts (the current ones are bound).
     private static func rebind(
-        endpoint: AMQPEndpoint, eventsQueue: String, previous: [Int], current: Int
+        endpoint: AMQPEndpoint, eventsQueue: String, previous: [Int], current: Int, queues: SharedQueues
     )
         async throws
     {
@@ -164,7 +177,7 @@ public enum Scheduler {
         do {
             for count in previous {
                 try await Topology.unbindSlots(
-                    on: connection, eventsQueue: eventsQueue, previous: count, current: current)
+                    on: connection, eventsQueue: eventsQueue, previous: count, current: current, queues: queues)
             }
             await connection.close()
         } catch {

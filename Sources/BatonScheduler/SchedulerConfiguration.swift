@@ -20,6 +20,11 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
     /// Queues the events are spread over (by workflow id); replicas share them out.
     /// Every replica of an installation must use the same count (docs/architecture.md).
     public var eventPartitions: Int
+    /// `classic` or `quorum` (replicated over a RabbitMQ cluster, with dead-lettering
+    /// past `delivery_limit`): how the scheduler declares the shared queues.
+    public var queueType: String
+    /// Deliveries of one message before a quorum queue dead-letters it.
+    public var deliveryLimit: Int
     /// Defaults of `WorkflowOptions` for submissions that do not set their own.
     public var maxAttempts: Int
     public var heartbeatIntervalSeconds: Double
@@ -34,6 +39,8 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
     /// before heartbeat timeouts apply again.
     public var brokerRecoveryGraceSeconds: Double
     public var logLevel: String
+    /// `text`, `json` (one object per line) or `logfmt`.
+    public var logFormat: String
     /// API keys of the configuration, by their hashes (more are made with `POST /v1/keys`).
     public var apiKeys: [ConfiguredAPIKey]
     /// Origins whose pages may call the API from a browser (CORS); none by default.
@@ -56,6 +63,8 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         case eventsQueue = "events_queue"
         case eventBatchSize = "event_batch_size"
         case eventPartitions = "event_partitions"
+        case queueType = "queue_type"
+        case deliveryLimit = "delivery_limit"
         case maxAttempts = "max_attempts"
         case heartbeatIntervalSeconds = "heartbeat_interval_seconds"
         case heartbeatTimeoutSeconds = "heartbeat_timeout_seconds"
@@ -64,6 +73,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         case maxRequestBytes = "max_request_bytes"
         case brokerRecoveryGraceSeconds = "broker_recovery_grace_seconds"
         case logLevel = "log_level"
+        case logFormat = "log_format"
         case apiKeys = "api_keys"
         case allowedHosts = "allowed_hosts"
         case oidc
@@ -78,7 +88,9 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         eventsQueue: String = "baton.events", eventBatchSize: Int = 256, maxAttempts: Int = 3,
         heartbeatIntervalSeconds: Double = 5, heartbeatTimeoutSeconds: Double = 30,
         startToCloseTimeoutSeconds: Double = 86_400, checkpointRetention: Int = 20, maxRequestBytes: Int = 1_048_576,
-        logLevel: String = "info", brokerRecoveryGraceSeconds: Double = 15, eventPartitions: Int = 16,
+        logLevel: String = "info", logFormat: String = "text", brokerRecoveryGraceSeconds: Double = 15,
+        eventPartitions: Int = 16,
+        queueType: String = "classic", deliveryLimit: Int = 20,
         apiKeys: [ConfiguredAPIKey] = [], allowedHosts: [String] = [], oidc: OIDCConfiguration? = nil,
         corsOrigins: [String] = [], fairness: FairnessConfiguration = FairnessConfiguration()
     ) {
@@ -88,6 +100,8 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         self.apiKeys = apiKeys
         self.allowedHosts = allowedHosts
         self.eventPartitions = eventPartitions
+        self.queueType = queueType
+        self.deliveryLimit = deliveryLimit
         self.brokerRecoveryGraceSeconds = brokerRecoveryGraceSeconds
         self.heartbeatTimeoutSeconds = heartbeatTimeoutSeconds
         self.startToCloseTimeoutSeconds = startToCloseTimeoutSeconds
@@ -104,6 +118,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
         self.maxRequestBytes = maxRequestBytes
         self.logLevel = logLevel
+        self.logFormat = logFormat
     }
 
     public init(from decoder: any Decoder) throws {
@@ -118,6 +133,8 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         eventsQueue = try c.decode(.eventsQueue, default: d.eventsQueue)
         eventBatchSize = try c.decode(.eventBatchSize, default: d.eventBatchSize)
         eventPartitions = try c.decode(.eventPartitions, default: d.eventPartitions)
+        queueType = try c.decode(.queueType, default: d.queueType)
+        deliveryLimit = try c.decode(.deliveryLimit, default: d.deliveryLimit)
         maxAttempts = try c.decode(.maxAttempts, default: d.maxAttempts)
         heartbeatIntervalSeconds = try c.decode(.heartbeatIntervalSeconds, default: d.heartbeatIntervalSeconds)
         heartbeatTimeoutSeconds = try c.decode(.heartbeatTimeoutSeconds, default: d.heartbeatTimeoutSeconds)
@@ -125,6 +142,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         checkpointRetention = try c.decode(.checkpointRetention, default: d.checkpointRetention)
         maxRequestBytes = try c.decode(.maxRequestBytes, default: d.maxRequestBytes)
         logLevel = try c.decode(.logLevel, default: d.logLevel)
+        logFormat = try c.decode(.logFormat, default: d.logFormat)
         brokerRecoveryGraceSeconds = try c.decode(.brokerRecoveryGraceSeconds, default: d.brokerRecoveryGraceSeconds)
         apiKeys = try c.decode(.apiKeys, default: d.apiKeys)
         allowedHosts = try c.decode(.allowedHosts, default: d.allowedHosts)
@@ -142,7 +160,9 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         if let value = environment.string("BATON_QUEUE") { queue = value }
         if let value = environment.string("BATON_EVENTS_QUEUE") { eventsQueue = value }
         if let value = try environment.int("BATON_EVENT_PARTITIONS") { eventPartitions = value }
+        if let value = environment.string("BATON_QUEUE_TYPE") { queueType = value }
         if let value = environment.string("BATON_LOG_LEVEL") { logLevel = value }
+        if let value = environment.string("BATON_LOG_FORMAT") { logFormat = value }
         if let value = try environment.bool("BATON_FAIRNESS") { fairness.enabled = value }
         // An administrator key for stacks that are configured by environment (compose, `baton dev`).
         if let value = environment.string("BATON_ADMIN_KEY_SHA256") {
@@ -192,9 +212,11 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
             "broker_recovery_grace_seconds must be between 0 and 3600")
         validator.require(
             (1024...67_108_864).contains(maxRequestBytes), "max_request_bytes must be between 1 KiB and 64 MiB")
+        LogSettings.check(level: logLevel, format: logFormat, into: &validator)
         validator.require(
-            ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel),
-            "log_level must be one of trace, debug, info, notice, warning, error, critical")
+            SharedQueues.Kind(rawValue: queueType) != nil, "queue_type must be classic or quorum, got '\(queueType)'")
+        validator.require(
+            (1...1000).contains(deliveryLimit), "delivery_limit must be between 1 and 1000, got \(deliveryLimit)")
         for (index, key) in apiKeys.enumerated() {
             if let problem = key.problem(at: index) { validator.require(false, problem) }
         }
@@ -246,5 +268,12 @@ extension SchedulerConfiguration: ShapedConfiguration {
                             of: .flat(FairnessConfiguration.TenantShare.CodingKeys.allCases.map(\.rawValue)))
                     ]),
             ])
+    }
+}
+
+extension SchedulerConfiguration {
+    /// How the shared queues are declared (validated: `queue_type` is a kind).
+    public var sharedQueues: SharedQueues {
+        SharedQueues(kind: SharedQueues.Kind(rawValue: queueType) ?? .classic, deliveryLimit: deliveryLimit)
     }
 }

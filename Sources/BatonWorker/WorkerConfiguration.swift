@@ -40,6 +40,8 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
     public var logStore: String
     public var kpiStore: String
     public var logLevel: String
+    /// `text`, `json` (one object per line) or `logfmt`.
+    public var logFormat: String
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case queue
@@ -59,6 +61,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         case logStore = "log_store"
         case kpiStore = "kpi_store"
         case logLevel = "log_level"
+        case logFormat = "log_format"
     }
 
     public init(
@@ -68,7 +71,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         brokerOutageSeconds: Double = 120,
         agents: [String] = [], providers: [String: ProviderConfiguration] = [:], schedulerURL: String? = nil,
         metricsPort: Int = 0, metricsHost: String = "127.0.0.1", testHooksFolder: String? = nil,
-        logStore: String = "stdout", kpiStore: String = "log", logLevel: String = "info"
+        logStore: String = "stdout", kpiStore: String = "log", logLevel: String = "info", logFormat: String = "text"
     ) {
         self.testHooksFolder = testHooksFolder
         self.queue = queue
@@ -87,6 +90,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         self.logStore = logStore
         self.kpiStore = kpiStore
         self.logLevel = logLevel
+        self.logFormat = logFormat
     }
 
     public init(from decoder: any Decoder) throws {
@@ -110,6 +114,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         logStore = try container.decode(.logStore, default: defaults.logStore)
         kpiStore = try container.decode(.kpiStore, default: defaults.kpiStore)
         logLevel = try container.decode(.logLevel, default: defaults.logLevel)
+        logFormat = try container.decode(.logFormat, default: defaults.logFormat)
     }
 
     /// `BATON_BROKER_URL`, `BATON_QUEUE`, `BATON_WORKER_CONCURRENCY`, `BATON_SCHEDULER_URL` override the file.
@@ -119,6 +124,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         if let value = environment.string("BATON_EVENTS_QUEUE") { eventsQueue = value }
         if let value = try environment.int("BATON_WORKER_CONCURRENCY") { concurrency = value }
         if let value = environment.string("BATON_LOG_LEVEL") { logLevel = value }
+        if let value = environment.string("BATON_LOG_FORMAT") { logFormat = value }
         if let value = environment.string("BATON_SCHEDULER_URL") { schedulerURL = value }
         if let value = try environment.int("BATON_WORKER_METRICS_PORT") { metricsPort = value }
         if let value = environment.string("BATON_TEST_HOOKS_FOLDER") { testHooksFolder = value }
@@ -212,9 +218,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         }
         validator.require(logStore == "stdout", "log_store: only 'stdout' is supported, got '\(logStore)'")
         validator.require(kpiStore == "log", "kpi_store: only 'log' is supported, got '\(kpiStore)'")
-        validator.require(
-            ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel),
-            "log_level must be one of trace, debug, info, notice, warning, error, critical")
+        LogSettings.check(level: logLevel, format: logFormat, into: &validator)
         try validator.check(source: source)
     }
 }

@@ -1,4 +1,5 @@
 import BatonConfiguration
+import BatonObservability
 import BatonScheduler
 import BatonWorker
 import Foundation
@@ -17,6 +18,14 @@ import Testing
         #expect(!configuration.agents.isEmpty)
         #expect(!configuration.agents.contains("chain"))
         #expect(configuration.testHooksFolder == nil)
+    }
+
+    /// The formats both configurations accept are those the log handler writes.
+    @Test func everyLogFormatTheConfigurationsAcceptIsWritten() {
+        #expect(LogSettings.formats == LogFormat.allCases.map(\.rawValue))
+        var validator = ConfigurationValidator()
+        LogSettings.check(level: "info", format: "yaml", into: &validator)
+        #expect(validator.problems == ["log_format must be one of text, json, logfmt, got 'yaml'"])
     }
 
     @Test func theSchedulerFileLoadsAndValidates() throws {

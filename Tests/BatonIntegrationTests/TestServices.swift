@@ -129,7 +129,7 @@ struct Stack: Sendable {
         schedulers: Int = 1, workers: Int = 1, concurrency: Int = 4, agents: [any Agent] = [],
         queue: String = TestServices.uniqueName("agents"), schedulerBrokerURL: String = TestServices.brokerURL,
         eventPartitions: Int = 4, brokerRecoveryGraceSeconds: Double = 1,
-        fairness: FairnessConfiguration = FairnessConfiguration(),
+        fairness: FairnessConfiguration = FairnessConfiguration(), queues: SharedQueues = .classic,
         _ body: @Sendable (Stack) async throws -> Void
     ) async throws {
         let databaseURL = try await TestServices.freshDatabase()
@@ -139,7 +139,8 @@ struct Stack: Sendable {
             httpHost: "127.0.0.1", httpPort: 0, postgresURL: databaseURL, postgresPoolSize: 4,
             brokerURL: schedulerBrokerURL, queue: queue, eventsQueue: eventsQueue, heartbeatIntervalSeconds: 1,
             heartbeatTimeoutSeconds: 10, brokerRecoveryGraceSeconds: brokerRecoveryGraceSeconds,
-            eventPartitions: eventPartitions, apiKeys: TestServices.configuredKeys, fairness: fairness)
+            eventPartitions: eventPartitions, queueType: queues.kind.rawValue, deliveryLimit: queues.deliveryLimit,
+            apiKeys: TestServices.configuredKeys, fairness: fairness)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         for _ in 0..<schedulers {

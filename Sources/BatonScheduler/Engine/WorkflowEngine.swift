@@ -72,6 +72,8 @@ struct WorkflowEngine: Sendable {
     var admission: DispatchAdmission?
     var clock: @Sendable () -> Date = { Date() }
     var entropy: Entropy = .system
+    /// Told after a commit, with the workflows that transaction ended (the log's lines).
+    var onEnded: (@Sendable ([EndedWorkflow]) -> Void)?
     /// Transient failures tried again before the error reaches the caller.
     var maximumRetries = 3
     /// The waits between those tries.
@@ -133,13 +135,14 @@ struct WorkflowEngine: Sendable {
         var backoff = retryBackoff
         while true {
             do {
-                let (value, enqueued, held) = try await repository.transaction { [self] tx in
+                let (value, enqueued, held, ended) = try await repository.transaction { [self] tx in
                     var run = Run(engine: self, now: clock())
                     let value = try body(tx, &run)
-                    return (value, run.enqueued, run.held)
+                    return (value, run.enqueued, run.held, run.ended)
                 }
                 if enqueued { relayWake?.signal() }
                 if held { dispatchWake?.signal() }
+                if !ended.isEmpty { onEnded?(ended) }
                 return value
             } catch let error where repository.isTransient(error) && backoff.failures < maximumRetries {
                 try await Task.sleep(for: backoff.nextDelay())
@@ -155,6 +158,8 @@ struct WorkflowEngine: Sendable {
         var enqueued = false
         /// Whether a run command was held for the dispatch gate.
         var held = false
+        /// The workflows this transaction ended.
+        var ended: [EndedWorkflow] = []
 
         /// Applies `input` and everything it causes in other workflows.
         mutating func apply(_ input: Input, on tx: any WorkflowTransaction) throws -> Outcome {
@@ -190,6 +195,12 @@ struct WorkflowEngine: Sendable {
             }
             let execution = try ActionExecutor(settings: engine.settings, admission: engine.admission).execute(
                 actions, of: stored, machine: machine, saving: !wasTerminal, now: now, on: tx)
+            if !wasTerminal && machine.isTerminal {
+                ended.append(
+                    EndedWorkflow(
+                        id: workflowId, agent: stored.agent, tenant: stored.tenant, status: machine.status,
+                        attempt: machine.attempt, reason: EndedWorkflow.reason(machine.state)))
+            }
             enqueued = enqueued || execution.enqueued
             held = held || execution.held
             // Counted as the transaction runs: a rolled-back transaction (rare) may count twice.
@@ -245,5 +256,24 @@ enum LeaseTokens {
             let word = String(generator.next() as UInt64, radix: 16)
             return String(repeating: "0", count: 16 - word.count) + word
         }.joined()
+    }
+}
+
+/// A workflow a transaction ended, as the log tells it.
+struct EndedWorkflow: Sendable, Equatable {
+    var id: String
+    var agent: String
+    var tenant: String
+    var status: WorkflowStatus
+    var attempt: Int
+    /// A failure's kind and message, a cancellation's reason.
+    var reason: String?
+
+    static func reason(_ state: WorkflowStateMachine.State) -> String? {
+        switch state {
+        case .failed(let failure), .timedOut(let failure): "\(failure.kind): \(failure.message)"
+        case .cancelled(let reason): reason
+        default: nil
+        }
     }
 }

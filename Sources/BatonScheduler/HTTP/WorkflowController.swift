@@ -458,8 +458,28 @@ struct WorkflowController: APIProtocol {
         case .rejected(.answerDoesNotFit(let question, let problem)):
             return .badRequest(
                 APIError(code: "invalid_answer", message: "invalid answer to '\(question)': \(problem)"))
-        case .applied(ignored: nil), .duplicate, .unknownWorkflow:
+        case .applied(ignored: nil):
+            logger.info(
+                "\(Self.describe(event)) through the API",
+                metadata: [
+                    "workflow": "\(id)", "agent": "\(view.agent)", "tenant": "\(caller.tenant)",
+                    "by": "\(caller.subject)", "status": "\(view.status.rawValue)",
+                ])
             return .done(view)
+        case .duplicate, .unknownWorkflow:
+            return .done(view)
+        }
+    }
+
+    /// What an operator's or a person's command did, for the log.
+    private static func describe(_ event: WorkflowEvent) -> String {
+        switch event {
+        case .humanInput: "workflow answered"
+        case .cancelRequested: "workflow cancel requested"
+        case .pauseRequested: "workflow pause requested"
+        case .resumeRequested: "workflow resumed"
+        case .terminateRequested: "workflow terminated"
+        default: "workflow command applied"
         }
     }
 }
