@@ -6,7 +6,7 @@ SERVICE_ENV = $(shell $(SERVICES) env)
 SWIFT_TEST_FLAGS ?=
 PEER ?= 0
 
-.PHONY: all build test test-unit simulate services-start services-stop services-status run-scheduler run-worker run-scripted-llm demo format lint clean bench chaos chaos-short
+.PHONY: image-test all build test test-unit simulate services-start services-stop services-status run-scheduler run-worker run-scripted-llm demo format lint clean bench chaos chaos-short
 
 all: build
 
@@ -60,6 +60,11 @@ chaos:
 	@CHAOS_BUILD=$${CHAOS_BUILD:-debug} scripts/chaos.sh $(CHAOS_SEED) --workflows 300 --duration 540 --faults 40 --settle 240
 
 # The short version CI runs after make test (debug build, reused from the test build).
+# Builds docker/Dockerfile with podman and runs the image as a compose stack (minutes;
+# as root; not in CI): scripts/image-test.sh.
+image-test:
+	scripts/image-test.sh
+
 chaos-short:
 	@scripts/chaos.sh $(CHAOS_SEED) --workflows 80 --duration 120 --faults 10 --settle 120
 

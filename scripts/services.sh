@@ -199,7 +199,9 @@ case "${1:-}" in
         if pg_running; then echo "postgresql: running, pid $(pg_pid), port $PG_PORT"; else echo "postgresql: stopped"; fi
         if rabbit_running; then echo "rabbitmq: running, pid $(rabbit_pid), port $AMQP_PORT"; else echo "rabbitmq: stopped"; fi ;;
     env) print_env ;;
+    # psql against the project's PostgreSQL, as postgres (scripts/image-test.sh).
+    psql) shift; psql_cmd "$@" ;;
     # rabbitmqctl against the project's broker, e.g. list_connections (used by tests).
     rabbitmqctl) shift; rabbit_env; exec "$RABBIT_BIN/rabbitmqctl" "$@" ;;
-    *) echo "usage: $0 install|start|stop|status|env|clean|rabbitmqctl ARGS" >&2; exit 2 ;;
+    *) echo "usage: $0 install|start|stop|status|env|clean|psql ARGS|rabbitmqctl ARGS" >&2; exit 2 ;;
 esac
