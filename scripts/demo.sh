@@ -88,7 +88,7 @@ printf 'Please look into our late deliveries\n' |
 echo
 echo "=== 5. KPIs"
 echo "scheduler /metrics (per agent):"
-curl -s "$BATON_SCHEDULER_URL/metrics" | grep -E '^baton_workflow_(tokens|cost)_total' || true
+curl -s "http://127.0.0.1:${BATON_SCHEDULER_METRICS_PORT:-18090}/metrics" | grep -E '^baton_workflow_(tokens|cost)_total' || true
 echo "worker /metrics (per provider):"
 curl -s "http://127.0.0.1:$BATON_WORKER_METRICS_PORT/metrics" | grep -E '^baton_(llm_(requests|tokens|cost)|worker_activities)_total' || true
 echo

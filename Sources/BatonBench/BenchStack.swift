@@ -87,6 +87,7 @@ final class BenchStack {
         environment["BATON_QUEUE"] = queue
         environment["BATON_EVENTS_QUEUE"] = queue + ".events"
         environment["BATON_HTTP_PORT"] = String(port)
+        environment["BATON_SCHEDULER_METRICS_PORT"] = String(Self.metricsPort(port, replica: 0))
         // BATON_BENCH_LOG_LEVEL=info shows what the stack did (on stderr).
         environment["BATON_LOG_LEVEL"] = ProcessInfo.processInfo.environment["BATON_BENCH_LOG_LEVEL"] ?? "error"
         // Several workers share the host: no fixed metrics port.
@@ -140,7 +141,10 @@ final class BenchStack {
             schedulers.append(
                 try await launch(
                     "baton-scheduler", config: "configuration_scheduler.yaml",
-                    extra: extra.merging(["BATON_HTTP_PORT": String(port + index)]) { $1 }))
+                    extra: extra.merging([
+                        "BATON_HTTP_PORT": String(port + index),
+                        "BATON_SCHEDULER_METRICS_PORT": String(Self.metricsPort(port, replica: index)),
+                    ]) { $1 }))
         }
         for url in schedulerURLs[first...] {
             var healthy = false
@@ -159,6 +163,12 @@ final class BenchStack {
 
     /// Every replica's base URL, in start order.
     var schedulerURLs: [String] { schedulers.indices.map { "http://127.0.0.1:\(port + $0)" } }
+    /// Each replica's `/metrics`, on a port of its own.
+    var schedulerMetricsURLs: [String] {
+        schedulers.indices.map { "http://127.0.0.1:\(Self.metricsPort(port, replica: $0))" }
+    }
+
+    static func metricsPort(_ port: Int, replica: Int) -> Int { port + 500 + replica }
 
     /// Waits until every replica holds its fair share of the event partitions (each
     /// replica claims up to its share once a second), so that a burst measures them all.
@@ -369,7 +379,7 @@ final class BenchStack {
     /// /metrics), in start order; nil for a replica that did not answer.
     func eventsApplied() async -> [Double?] {
         var applied: [Double?] = []
-        for url in schedulerURLs {
+        for url in schedulerMetricsURLs {
             guard let response = try? await HTTPClient.send(HTTPRequest(url: url + "/metrics", timeout: .seconds(5))),
                 response.status == 200
             else {

@@ -103,7 +103,7 @@ actor ChaosCluster {
     func startScheduler(port: Int) async throws {
         let process = try await launch(
             "baton-scheduler", name: "scheduler-\(port)", configPath: schedulerConfigPath,
-            extra: ["BATON_HTTP_PORT": String(port)])
+            extra: ["BATON_HTTP_PORT": String(port), "BATON_SCHEDULER_METRICS_PORT": "0"])
         schedulers[port] = process
         let end = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < end, process.isRunning {

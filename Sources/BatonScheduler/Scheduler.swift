@@ -131,7 +131,7 @@ public enum Scheduler {
 
         let text = TextFanout(endpoint: endpoint, commandQueue: commandQueue, replica: replica, logger: logger)
         let router = try SchedulerRouter.make(
-            engine: engine, pool: pool, database: database, broker: broker, metrics: metrics,
+            engine: engine, pool: pool, database: database, broker: broker,
             maxRequestBytes: configuration.maxRequestBytes, apiKeys: configuration.apiKeys, oidc: configuration.oidc,
             allowedHosts: configuration.allowedHostNames, corsOrigins: Set(configuration.corsOrigins), text: text,
             logger: logger)
@@ -148,6 +148,8 @@ public enum Scheduler {
                 "events_queue": "\(configuration.eventsQueue)", "event_partitions": "\(partitions)",
                 "replica": "\(replica)",
                 "http": "\(configuration.httpHost):\(configuration.httpPort)",
+                "metrics":
+                    "\(configuration.metricsPort == 0 ? "off" : "\(configuration.metricsHost):\(configuration.metricsPort)")",
             ])
         let http = Application(
             router: router,
@@ -163,7 +165,15 @@ public enum Scheduler {
             database: database)
         // Started in this order, stopped in reverse: HTTP stops taking requests first.
         let gauges = WorkflowGauges(pool: pool, logger: logger, interval: .seconds(15))
-        let services: [any Service] = [relay, gate, partitionService, timers, gauges, text, http]
+        var services: [any Service] = [relay, gate, partitionService, timers, gauges, text, http]
+        // Its own listener, so that the public API port does not expose what the
+        // installation runs (agents, tenants' usage) and the metrics can be bound apart.
+        if let metrics, configuration.metricsPort > 0 {
+            services.append(
+                MetricsRoutes.server(
+                    host: configuration.metricsHost, port: configuration.metricsPort, registry: metrics, logger: logger)
+            )
+        }
         return services.map { $0.shutsDownGroupWhenDone }
     }
 

@@ -38,6 +38,9 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
     /// After the broker comes back, how long workers get to reconnect and report
     /// before heartbeat timeouts apply again.
     public var brokerRecoveryGraceSeconds: Double
+    /// `/metrics` (and `/healthz`) on this address, apart from the API; port 0 turns it off.
+    public var metricsHost: String
+    public var metricsPort: Int
     public var logLevel: String
     /// `text`, `json` (one object per line) or `logfmt`.
     public var logFormat: String
@@ -72,6 +75,8 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         case checkpointRetention = "checkpoint_retention"
         case maxRequestBytes = "max_request_bytes"
         case brokerRecoveryGraceSeconds = "broker_recovery_grace_seconds"
+        case metricsHost = "metrics_host"
+        case metricsPort = "metrics_port"
         case logLevel = "log_level"
         case logFormat = "log_format"
         case apiKeys = "api_keys"
@@ -88,7 +93,8 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         eventsQueue: String = "baton.events", eventBatchSize: Int = 256, maxAttempts: Int = 3,
         heartbeatIntervalSeconds: Double = 5, heartbeatTimeoutSeconds: Double = 30,
         startToCloseTimeoutSeconds: Double = 86_400, checkpointRetention: Int = 20, maxRequestBytes: Int = 1_048_576,
-        logLevel: String = "info", logFormat: String = "text", brokerRecoveryGraceSeconds: Double = 15,
+        metricsHost: String = "127.0.0.1", metricsPort: Int = 0, logLevel: String = "info", logFormat: String = "text",
+        brokerRecoveryGraceSeconds: Double = 15,
         eventPartitions: Int = 16,
         queueType: String = "classic", deliveryLimit: Int = 20,
         apiKeys: [ConfiguredAPIKey] = [], allowedHosts: [String] = [], oidc: OIDCConfiguration? = nil,
@@ -117,6 +123,8 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         self.maxAttempts = maxAttempts
         self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
         self.maxRequestBytes = maxRequestBytes
+        self.metricsHost = metricsHost
+        self.metricsPort = metricsPort
         self.logLevel = logLevel
         self.logFormat = logFormat
     }
@@ -141,6 +149,8 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         startToCloseTimeoutSeconds = try c.decode(.startToCloseTimeoutSeconds, default: d.startToCloseTimeoutSeconds)
         checkpointRetention = try c.decode(.checkpointRetention, default: d.checkpointRetention)
         maxRequestBytes = try c.decode(.maxRequestBytes, default: d.maxRequestBytes)
+        metricsHost = try c.decode(.metricsHost, default: d.metricsHost)
+        metricsPort = try c.decode(.metricsPort, default: d.metricsPort)
         logLevel = try c.decode(.logLevel, default: d.logLevel)
         logFormat = try c.decode(.logFormat, default: d.logFormat)
         brokerRecoveryGraceSeconds = try c.decode(.brokerRecoveryGraceSeconds, default: d.brokerRecoveryGraceSeconds)
@@ -162,6 +172,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         if let value = try environment.int("BATON_EVENT_PARTITIONS") { eventPartitions = value }
         if let value = environment.string("BATON_QUEUE_TYPE") { queueType = value }
         if let value = environment.string("BATON_LOG_LEVEL") { logLevel = value }
+        if let value = try environment.int("BATON_SCHEDULER_METRICS_PORT") { metricsPort = value }
         if let value = environment.string("BATON_LOG_FORMAT") { logFormat = value }
         if let value = try environment.bool("BATON_FAIRNESS") { fairness.enabled = value }
         // An administrator key for stacks that are configured by environment (compose, `baton dev`).
@@ -213,6 +224,11 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         validator.require(
             (1024...67_108_864).contains(maxRequestBytes), "max_request_bytes must be between 1 KiB and 64 MiB")
         LogSettings.check(level: logLevel, format: logFormat, into: &validator)
+        validator.require(
+            (0...65535).contains(metricsPort), "metrics_port must be between 0 (off) and 65535, got \(metricsPort)")
+        validator.require(
+            metricsPort == 0 || metricsPort != httpPort || httpPort == 0,
+            "metrics_port must differ from http_port (\(httpPort)): /metrics has a port of its own")
         validator.require(
             SharedQueues.Kind(rawValue: queueType) != nil, "queue_type must be classic or quorum, got '\(queueType)'")
         validator.require(

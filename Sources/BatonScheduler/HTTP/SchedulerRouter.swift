@@ -6,13 +6,14 @@ import Logging
 import OpenAPIHummingbird
 import Prometheus
 
-/// Every route the scheduler serves: the API of docs/openapi.yaml under `/v1`
-/// (registered by the generated code), `/readyz`, `/metrics` and the page. Built here
-/// alone, so that tests serve the same routes in-process as the daemon does.
+/// Every route the scheduler's API port serves: the API of docs/openapi.yaml under `/v1`
+/// (registered by the generated code), `/healthz`, `/readyz` and the page. Built here
+/// alone, so that tests serve the same routes in-process as the daemon does. `/metrics`
+/// has a port of its own (`metrics_port`).
 enum SchedulerRouter {
     static func make(
         engine: WorkflowEngine, pool: PostgresPool, database: DependencyHealth, broker: DependencyHealth,
-        metrics: PrometheusCollectorRegistry?, maxRequestBytes: Int, apiKeys: [ConfiguredAPIKey],
+        maxRequestBytes: Int, apiKeys: [ConfiguredAPIKey],
         oidc: OIDCConfiguration? = nil, allowedHosts: Set<String>? = nil, corsOrigins: Set<String> = [],
         text: TextFanout? = nil, logger: Logger
     ) throws -> Router<BasicRequestContext> {
@@ -23,7 +24,7 @@ enum SchedulerRouter {
         if !corsOrigins.isEmpty { router.add(middleware: CORSPolicyMiddleware(origins: corsOrigins)) }
         router.add(middleware: ErrorMiddleware(database: database, routes: routes))
         router.add(middleware: JSONBodyMiddleware(maxRequestBytes: maxRequestBytes))
-        MetricsRoutes.add(to: router, registry: metrics)
+        MetricsRoutes.add(to: router, registry: nil)  // `/healthz` only
         router.get("readyz") { _, _ -> Response in
             let problems = [database, broker].filter { !$0.isHealthy }.map { "\($0.name) is unreachable" }
             guard problems.isEmpty else {
@@ -36,7 +37,7 @@ enum SchedulerRouter {
                 body: .init(byteBuffer: ByteBuffer(string: "ready")))
         }
         WebPage.addRoutes(to: router)
-        for path in ["/", "/healthz", "/readyz", "/metrics"] { routes.add(.get, path) }
+        for path in ["/", "/healthz", "/readyz"] { routes.add(.get, path) }
         try WorkflowController(engine: engine, pool: pool, keys: keys, text: text, logger: logger)
             .registerHandlers(
                 on: RecordingTransport(router: router, table: routes), configuration: APIConfiguration.runtime,

@@ -30,7 +30,7 @@ struct RoutesHarness {
             relayWake: nil)
         let router = try SchedulerRouter.make(
             engine: engine, pool: pool, database: DependencyHealth(name: "PostgreSQL"),
-            broker: DependencyHealth(name: "RabbitMQ"), metrics: nil, maxRequestBytes: 64 * 1024, apiKeys: apiKeys,
+            broker: DependencyHealth(name: "RabbitMQ"), maxRequestBytes: 64 * 1024, apiKeys: apiKeys,
             oidc: oidc, allowedHosts: allowedHosts, corsOrigins: corsOrigins, logger: Logger(label: "test"))
         app = Application(router: router)
         liveApp = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
