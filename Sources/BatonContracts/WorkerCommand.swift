@@ -70,12 +70,17 @@ public struct RunActivity: Sendable, Hashable, Codable {
     /// carry `stateDelta` instead of their whole state. Absent in commands of older
     /// schedulers, which need whole states.
     public var acceptsStateDeltas: Bool?
+    /// What the activity's events may carry; absent in commands of older schedulers
+    /// (`ActivityLimits.standard` then).
+    public var limits: ActivityLimits?
 
     public init(
         workflowId: String, attempt: Int, agent: String, input: JSONValue, checkpoint: Checkpoint?,
         humanInput: JSONValue? = nil, heartbeatIntervalSeconds: Double, caller: String? = nil,
-        leaseToken: String? = nil, eventsRoutingKey: String? = nil, acceptsStateDeltas: Bool? = nil
+        leaseToken: String? = nil, eventsRoutingKey: String? = nil, acceptsStateDeltas: Bool? = nil,
+        limits: ActivityLimits? = nil
     ) {
+        self.limits = limits
         self.acceptsStateDeltas = acceptsStateDeltas
         self.eventsRoutingKey = eventsRoutingKey
         self.leaseToken = leaseToken
@@ -105,6 +110,7 @@ extension RunActivity {
         leaseToken = try c.decodeIfPresent(String.self, forKey: .leaseToken)
         eventsRoutingKey = try c.decodeIfPresent(String.self, forKey: .eventsRoutingKey)
         acceptsStateDeltas = try c.decodeIfPresent(Bool.self, forKey: .acceptsStateDeltas)
+        limits = try c.decodeIfPresent(ActivityLimits.self, forKey: .limits)
     }
 }
 

@@ -93,7 +93,8 @@ public enum Scheduler {
             repository: PostgresWorkflowRepository(pool: pool),
             settings: WorkflowEngine.Settings(
                 commandQueue: configuration.queue, defaults: configuration.workflowDefaults,
-                checkpointRetention: configuration.checkpointRetention, fairDispatch: configuration.fairness.enabled),
+                checkpointRetention: configuration.checkpointRetention, fairDispatch: configuration.fairness.enabled,
+                limits: configuration.limits.activity, maxInputBytes: configuration.limits.maxInputBytes),
             relayWake: wake)
         engine.dispatchWake = dispatchWake
         engine.onEnded = { [logger] ended in

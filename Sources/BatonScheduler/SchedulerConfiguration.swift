@@ -55,6 +55,8 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
     public var allowedHosts: [String]
     /// How the workers are shared between tenants.
     public var fairness: FairnessConfiguration
+    /// What a workflow may carry and store.
+    public var limits: WorkflowLimits
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case httpHost = "http_host"
@@ -84,6 +86,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         case oidc
         case corsOrigins = "cors_origins"
         case fairness
+        case limits
     }
 
     public init(
@@ -98,8 +101,10 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         eventPartitions: Int = 16,
         queueType: String = "classic", deliveryLimit: Int = 20,
         apiKeys: [ConfiguredAPIKey] = [], allowedHosts: [String] = [], oidc: OIDCConfiguration? = nil,
-        corsOrigins: [String] = [], fairness: FairnessConfiguration = FairnessConfiguration()
+        corsOrigins: [String] = [], fairness: FairnessConfiguration = FairnessConfiguration(),
+        limits: WorkflowLimits = WorkflowLimits()
     ) {
+        self.limits = limits
         self.fairness = fairness
         self.corsOrigins = corsOrigins
         self.oidc = oidc
@@ -159,6 +164,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         oidc = try c.decodeIfPresent(OIDCConfiguration.self, forKey: .oidc)
         corsOrigins = try c.decode(.corsOrigins, default: d.corsOrigins)
         fairness = try c.decode(.fairness, default: d.fairness)
+        limits = try c.decode(.limits, default: d.limits)
     }
 
     /// `BATON_POSTGRES_URL`, `BATON_BROKER_URL`, `BATON_HTTP_PORT`, … override the file.
@@ -224,6 +230,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         validator.require(
             (1024...67_108_864).contains(maxRequestBytes), "max_request_bytes must be between 1 KiB and 64 MiB")
         LogSettings.check(level: logLevel, format: logFormat, into: &validator)
+        limits.check(into: &validator, maxRequestBytes: maxRequestBytes)
         validator.require(
             (0...65535).contains(metricsPort), "metrics_port must be between 0 (off) and 65535, got \(metricsPort)")
         validator.require(
@@ -277,6 +284,7 @@ extension SchedulerConfiguration: ShapedConfiguration {
             except: [
                 CodingKeys.apiKeys.rawValue: .list(of: .flat(["name", "tenant", "roles", "sha256"])),
                 CodingKeys.oidc.rawValue: .flat(OIDCConfiguration.CodingKeys.allCases.map(\.rawValue)),
+                CodingKeys.limits.rawValue: .flat(WorkflowLimits.CodingKeys.allCases.map(\.rawValue)),
                 CodingKeys.fairness.rawValue: .flat(
                     FairnessConfiguration.CodingKeys.allCases.map(\.rawValue),
                     except: [

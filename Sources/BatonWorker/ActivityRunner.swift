@@ -28,6 +28,7 @@ struct ActivityRunner: Sendable {
     /// the worker is stopping: the delivery must then stay unacknowledged so that it is
     /// redelivered.
     func run(_ command: RunActivity) async throws {
+        let limits = command.limits ?? .standard
         let emitAll: @Sendable ([WorkerEvent.Kind]) async throws -> Void = { kinds in
             try await publisher.publish(
                 kinds.map { kind in
@@ -37,7 +38,7 @@ struct ActivityRunner: Sendable {
                             leaseToken: command.leaseToken, kind: kind),
                         command.eventsRoutingKey
                     )
-                })
+                }, limits: limits)
         }
         let emit: @Sendable (WorkerEvent.Kind) async throws -> Void = { try await emitAll([$0]) }
         var logger = logger
@@ -71,9 +72,15 @@ struct ActivityRunner: Sendable {
         let sent = SentCheckpoints(resumedFrom: command.checkpoint, deltas: command.acceptsStateDeltas == true)
         // The checkpoint at the graph's end: no step waits for it, so it goes out with the outcome.
         let endCheckpoint = Latest<Checkpoint>()
-        let emitOutcome: @Sendable (WorkerEvent.Kind) async throws -> Void = { kind in
+        // An outcome over its limit (`ActivityLimits`) fails the attempt instead.
+        let emitOutcome: @Sendable (WorkerEvent.Kind) async throws -> Void = { [logger] kind in
             try await started.value
-            try await emitAll((endCheckpoint.take().map { [.checkpointed($0)] } ?? []) + [kind])
+            do {
+                try await emitAll((endCheckpoint.take().map { [.checkpointed($0)] } ?? []) + [kind])
+            } catch let failure as ActivityFailure {
+                logger.warning("activity failed", metadata: ["kind": "\(failure.kind)", "error": "\(failure.message)"])
+                try await emitAll([.failed(failure)])
+            }
         }
         var activityHooks = GraphRunHooks(
             nodeStarted: { latestProgress.set($0) },

@@ -24,14 +24,19 @@ struct EventPublisher: Sendable {
     /// `routingKey`: the one the event's command names (its partition slot); without
     /// one, the events queue's own key (commands of a scheduler without partitions).
     func publish(_ event: WorkerEvent, routingKey: String?) async throws {
-        try await publisher(for: event.workflowId).publish([message(event, routingKey: routingKey)])
+        try await publisher(for: event.workflowId).publish([message(event, routingKey: routingKey, limits: .standard)])
     }
 
     /// Several events with one confirm wait per connection, each to its own routing key.
-    func publish(_ events: [(event: WorkerEvent, routingKey: String?)]) async throws {
+    /// An event over `limits` is not sent: its `ActivityFailure` is thrown, and none of
+    /// the events go out.
+    func publish(
+        _ events: [(event: WorkerEvent, routingKey: String?)], limits: ActivityLimits = .standard
+    ) async throws {
         var byConnection: [Int: [AMQPMessage]] = [:]
         for (event, routingKey) in events {
-            byConnection[index(for: event.workflowId), default: []].append(message(event, routingKey: routingKey))
+            byConnection[index(for: event.workflowId), default: []].append(
+                try message(event, routingKey: routingKey, limits: limits))
         }
         if byConnection.count == 1, let (index, messages) = byConnection.first {
             try await publishers[index].publish(messages)  // one activity's events: no child tasks
@@ -51,9 +56,15 @@ struct EventPublisher: Sendable {
 
     private func publisher(for workflowId: String) -> ReconnectingPublisher { publishers[index(for: workflowId)] }
 
-    private func message(_ event: WorkerEvent, routingKey: String?) -> AMQPMessage {
-        AMQPMessage(
-            routingKey: routingKey ?? queue, body: event.encoded(), exchange: Topology.eventsExchange(for: queue),
+    private func message(
+        _ event: WorkerEvent, routingKey: String?, limits: ActivityLimits
+    ) throws(ActivityFailure)
+        -> AMQPMessage
+    {
+        let body = event.encoded()
+        if let failure = limits.failure(for: event.kind, bytes: body.count) { throw failure }
+        return AMQPMessage(
+            routingKey: routingKey ?? queue, body: body, exchange: Topology.eventsExchange(for: queue),
             persistent: Self.mustSurviveTheBroker(event.kind))
     }
 

@@ -25,6 +25,10 @@ struct WorkflowEngine: Sendable {
         /// Run commands wait in the dispatch queue for the dispatch gate, which shares
         /// the workers between tenants, instead of going to the outbox at once.
         var fairDispatch = false
+        /// What each attempt's events may carry (sent in its command).
+        var limits = ActivityLimits.standard
+        /// The largest input a submission may carry, encoded.
+        var maxInputBytes = WorkflowLimits().maxInputBytes
     }
 
     /// What the engine applies.

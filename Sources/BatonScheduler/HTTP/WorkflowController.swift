@@ -71,6 +71,20 @@ struct WorkflowController: APIProtocol {
                             "'caller' is set from your identity ('\(caller.subject)'); leave it out or give that"))))
         }
         submission.caller = caller.subject
+        if let input = submission.input {
+            let bytes = try JSONEncoder().encode(input).count
+            let limit = engine.settings.maxInputBytes
+            if bytes > limit {
+                return .contentTooLarge(
+                    .init(
+                        body: .json(
+                            APIError(
+                                code: "input_too_large",
+                                message:
+                                    "the input is \(bytes) bytes, over the scheduler's limit of \(limit) (limits.max_input_bytes): it travels in every command of the workflow; pass large data by reference"
+                            ))))
+            }
+        }
         let violations = try await agents.violations(of: submission.input ?? .object([:]), for: submission.agent)
         if !violations.isEmpty {
             return .badRequest(

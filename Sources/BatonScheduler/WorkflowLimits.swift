@@ -1,0 +1,64 @@
+import BatonConfiguration
+import BatonContracts
+
+/// `limits:` of the scheduler's configuration: what a workflow may carry and store.
+/// Over a limit a submission is refused (413, `input_too_large`) and an attempt fails
+/// with the limit's own error kind, not retried (`ActivityLimits`, which the workers
+/// enforce as they send), so that nothing oversized reaches a queue or the database.
+public struct WorkflowLimits: Sendable, Codable, Equatable {
+    public var maxInputBytes: Int
+    public var maxCheckpointBytes: Int
+    public var maxResultBytes: Int
+    public var maxInterruptBytes: Int
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case maxInputBytes = "max_input_bytes"
+        case maxCheckpointBytes = "max_checkpoint_bytes"
+        case maxResultBytes = "max_result_bytes"
+        case maxInterruptBytes = "max_interrupt_bytes"
+    }
+
+    public init(
+        maxInputBytes: Int = 256 * 1024, maxCheckpointBytes: Int = ActivityLimits.standard.maxCheckpointBytes,
+        maxResultBytes: Int = ActivityLimits.standard.maxResultBytes,
+        maxInterruptBytes: Int = ActivityLimits.standard.maxInterruptBytes
+    ) {
+        self.maxInputBytes = maxInputBytes
+        self.maxCheckpointBytes = maxCheckpointBytes
+        self.maxResultBytes = maxResultBytes
+        self.maxInterruptBytes = maxInterruptBytes
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = WorkflowLimits()
+        self.init(
+            maxInputBytes: try c.decodeIfPresent(Int.self, forKey: .maxInputBytes) ?? d.maxInputBytes,
+            maxCheckpointBytes: try c.decodeIfPresent(Int.self, forKey: .maxCheckpointBytes) ?? d.maxCheckpointBytes,
+            maxResultBytes: try c.decodeIfPresent(Int.self, forKey: .maxResultBytes) ?? d.maxResultBytes,
+            maxInterruptBytes: try c.decodeIfPresent(Int.self, forKey: .maxInterruptBytes) ?? d.maxInterruptBytes)
+    }
+
+    /// What the workers enforce, sent in each command.
+    public var activity: ActivityLimits {
+        ActivityLimits(
+            maxCheckpointBytes: maxCheckpointBytes, maxResultBytes: maxResultBytes, maxInterruptBytes: maxInterruptBytes
+        )
+    }
+
+    /// Each limit between 1 KiB and what one message may carry (the input travels in
+    /// every command of the workflow).
+    func check(into validator: inout ConfigurationValidator, maxRequestBytes: Int) {
+        let message = ContractVersion.maximumMessageBytes
+        for (key, value) in [
+            ("max_input_bytes", maxInputBytes), ("max_checkpoint_bytes", maxCheckpointBytes),
+            ("max_result_bytes", maxResultBytes), ("max_interrupt_bytes", maxInterruptBytes),
+        ] {
+            validator.require(
+                (1024...message).contains(value), "limits.\(key) must be between 1024 and \(message), got \(value)")
+        }
+        validator.require(
+            maxInputBytes <= maxRequestBytes,
+            "limits.max_input_bytes (\(maxInputBytes)) must not exceed max_request_bytes (\(maxRequestBytes))")
+    }
+}

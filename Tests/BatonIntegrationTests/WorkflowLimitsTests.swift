@@ -1,0 +1,58 @@
+import BatonContracts
+import BatonScheduler
+import Foundation
+import Testing
+
+/// Issue #14: nothing bounded what a workflow carried. An event over the message limit
+/// was set aside as a dead letter and its workflow waited forever, heartbeats and all;
+/// now each kind of event has a limit, and going over it fails the attempt with the
+/// limit's own error kind, not retried.
+@Suite struct WorkflowLimitsTests {
+    @Test func aCheckpointOverItsLimitFailsTheWorkflowWithoutARetry() async throws {
+        try await Stack.run(limits: WorkflowLimits(maxCheckpointBytes: 2048)) { stack in
+            let id = try await stack.submit(
+                SubmitWorkflowRequest(agent: "chain", input: ["steps": 3, "payload_bytes": 4000])
+            ).view.id
+            let view = try await stack.waitUntilFinished(id)
+            #expect(view.status == .failed)
+            #expect(view.attempt == 1)
+            #expect(view.error?.kind == "checkpoint_too_large")
+            #expect(view.error?.message.contains("limits.max_checkpoint_bytes") == true)
+            #expect(view.error?.retryable == false)
+        }
+    }
+
+    @Test func aResultOverItsLimitFailsTheWorkflow() async throws {
+        try await Stack.run(limits: WorkflowLimits(maxResultBytes: 2048)) { stack in
+            let id = try await stack.submit(
+                SubmitWorkflowRequest(agent: "chain", input: ["steps": 4, "payload_bytes": 1000])
+            ).view.id
+            let view = try await stack.waitUntilFinished(id)
+            #expect(view.status == .failed)
+            #expect(view.error?.kind == "result_too_large")
+        }
+    }
+
+    @Test func anInputOverItsLimitIsRefusedAtSubmission() async throws {
+        try await Stack.run(workers: 0, limits: WorkflowLimits(maxInputBytes: 4096)) { stack in
+            let body = #"{"agent":"chain","input":{"steps":1,"note":"\#(String(repeating: "x", count: 5000))"}}"#
+            let response = try await stack.post("/v1/workflows", json: body)
+            #expect(response.status == 413)
+            let text = String(decoding: response.body, as: UTF8.self)
+            #expect(text.contains("input_too_large"))
+            #expect(text.contains("limits.max_input_bytes"))
+        }
+    }
+
+    @Test func limitsOutsideTheirRangeAreReportedAtStart() {
+        var configuration = SchedulerConfiguration()
+        configuration.limits = WorkflowLimits(maxInputBytes: 2 * 1024 * 1024, maxCheckpointBytes: 10)
+        do {
+            try configuration.validate(source: "scheduler.yaml")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.problems.contains { $0.contains("limits.max_checkpoint_bytes must be between 1024") })
+            #expect(error.problems.contains { $0.contains("limits.max_input_bytes (2097152) must not exceed") })
+        }
+    }
+}
