@@ -83,12 +83,12 @@ package_mirror="${PACKAGE_MIRROR:-$(git config --get-regexp '^url\..*\.insteadof
 [ -d "$package_mirror" ] || die "no package mirror found (set PACKAGE_MIRROR)"
 say "building docker/Dockerfile (packages from $package_mirror)"
 build_began=$(date +%s)
-podman build --pull=never -f "$ROOT/docker/Dockerfile" -t "$IMAGE" \
+podman build --pull=never --format docker -f "$ROOT/docker/Dockerfile" -t "$IMAGE" \
     --build-arg GIT_URL_REWRITE=/mirror/ -v "$package_mirror:/mirror:ro" "$ROOT" >"$WORK/image-build.log" 2>&1 \
     || { tail -30 "$WORK/image-build.log"; die "the image did not build (see $WORK/image-build.log)"; }
 say "image built in $(($(date +%s) - build_began)) s: $(podman image inspect "$IMAGE" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}')"
 user=$(podman image inspect "$IMAGE" --format '{{.Config.User}}')
-health=$(podman image inspect "$IMAGE" --format '{{json .Config.Healthcheck.Test}}')
+health=$(podman image inspect "$IMAGE" --format '{{json .HealthCheck}}')
 say "image user $user, health check $health"
 [ "$user" = "10001:10001" ] || die "the image runs as '$user', not the baton user"
 podman run --rm "$IMAGE" baton --help >/dev/null || die "the CLI does not start in the image"

@@ -65,6 +65,28 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
             bind(binding)
         }
 
+        /// Another statement's SQL and values, as a subquery or a fragment: its `$n`
+        /// placeholders (outside quoted text) are renumbered after this one's.
+        public mutating func appendInterpolation(_ fragment: PostgresQuery) {
+            let offset = bindings.count
+            var quoted = false
+            var scalars = Array(fragment.sql.unicodeScalars)[...]
+            while let scalar = scalars.popFirst() {
+                if scalar == "'" { quoted.toggle() }
+                guard scalar == "$", !quoted, let first = scalars.first, ("0"..."9").contains(first) else {
+                    sql.unicodeScalars.append(scalar)
+                    continue
+                }
+                var digits = ""
+                while let next = scalars.first, ("0"..."9").contains(next) {
+                    digits.unicodeScalars.append(next)
+                    scalars.removeFirst()
+                }
+                sql += "$\(offset + Int(digits)!)"
+            }
+            bindings += fragment.bindings
+        }
+
         /// Text that becomes part of the SQL as it is: fixed fragments chosen in code only.
         public mutating func appendInterpolation(unescaped fragment: String) {
             sql += fragment

@@ -135,7 +135,7 @@ public enum Scheduler {
             engine: engine, pool: pool, database: database, broker: broker,
             maxRequestBytes: configuration.maxRequestBytes, apiKeys: configuration.apiKeys, oidc: configuration.oidc,
             allowedHosts: configuration.allowedHostNames, corsOrigins: Set(configuration.corsOrigins), text: text,
-            logger: logger)
+            retention: configuration.retention, logger: logger)
         if configuration.apiKeys.isEmpty && configuration.oidc == nil {
             logger.warning(
                 "no API key is configured: API requests need a key made with POST /v1/keys, which needs one itself; add one to api_keys (make it with 'baton keys generate') or set BATON_ADMIN_KEY_SHA256"
@@ -167,6 +167,9 @@ public enum Scheduler {
         // Started in this order, stopped in reverse: HTTP stops taking requests first.
         let gauges = WorkflowGauges(pool: pool, logger: logger, interval: .seconds(15))
         var services: [any Service] = [relay, gate, partitionService, timers, gauges, text, http]
+        if configuration.retention.isEnabled {
+            services.append(RetentionService(policy: configuration.retention, pool: pool, logger: logger))
+        }
         // Its own listener, so that the public API port does not expose what the
         // installation runs (agents, tenants' usage) and the metrics can be bound apart.
         if let metrics, configuration.metricsPort > 0 {

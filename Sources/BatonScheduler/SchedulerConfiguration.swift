@@ -57,6 +57,8 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
     public var fairness: FairnessConfiguration
     /// What a workflow may carry and store.
     public var limits: WorkflowLimits
+    /// How long finished workflows are kept.
+    public var retention: RetentionPolicy
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case httpHost = "http_host"
@@ -87,6 +89,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         case corsOrigins = "cors_origins"
         case fairness
         case limits
+        case retention
     }
 
     public init(
@@ -102,8 +105,9 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         queueType: String = "classic", deliveryLimit: Int = 20,
         apiKeys: [ConfiguredAPIKey] = [], allowedHosts: [String] = [], oidc: OIDCConfiguration? = nil,
         corsOrigins: [String] = [], fairness: FairnessConfiguration = FairnessConfiguration(),
-        limits: WorkflowLimits = WorkflowLimits()
+        limits: WorkflowLimits = WorkflowLimits(), retention: RetentionPolicy = RetentionPolicy()
     ) {
+        self.retention = retention
         self.limits = limits
         self.fairness = fairness
         self.corsOrigins = corsOrigins
@@ -165,6 +169,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         corsOrigins = try c.decode(.corsOrigins, default: d.corsOrigins)
         fairness = try c.decode(.fairness, default: d.fairness)
         limits = try c.decode(.limits, default: d.limits)
+        retention = try c.decode(.retention, default: d.retention)
     }
 
     /// `BATON_POSTGRES_URL`, `BATON_BROKER_URL`, `BATON_HTTP_PORT`, … override the file.
@@ -231,6 +236,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
             (1024...67_108_864).contains(maxRequestBytes), "max_request_bytes must be between 1 KiB and 64 MiB")
         LogSettings.check(level: logLevel, format: logFormat, into: &validator)
         limits.check(into: &validator, maxRequestBytes: maxRequestBytes)
+        for problem in retention.problems() { validator.require(false, problem) }
         validator.require(
             (0...65535).contains(metricsPort), "metrics_port must be between 0 (off) and 65535, got \(metricsPort)")
         validator.require(
@@ -285,6 +291,12 @@ extension SchedulerConfiguration: ShapedConfiguration {
                 CodingKeys.apiKeys.rawValue: .list(of: .flat(["name", "tenant", "roles", "sha256"])),
                 CodingKeys.oidc.rawValue: .flat(OIDCConfiguration.CodingKeys.allCases.map(\.rawValue)),
                 CodingKeys.limits.rawValue: .flat(WorkflowLimits.CodingKeys.allCases.map(\.rawValue)),
+                CodingKeys.retention.rawValue: .flat(
+                    RetentionPolicy.CodingKeys.allCases.map(\.rawValue),
+                    except: [
+                        RetentionPolicy.CodingKeys.tenants.rawValue: .dictionary(of: .value),
+                        RetentionPolicy.CodingKeys.agents.rawValue: .dictionary(of: .value),
+                    ]),
                 CodingKeys.fairness.rawValue: .flat(
                     FairnessConfiguration.CodingKeys.allCases.map(\.rawValue),
                     except: [

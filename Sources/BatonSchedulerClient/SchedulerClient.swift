@@ -399,6 +399,24 @@ public struct SchedulerClient: Sendable {
         }
     }
 
+    /// Applies the scheduler's retention policy to the caller's tenant, or only says
+    /// what it would delete (`dryRun`).
+    public func prune(dryRun: Bool) async throws(SchedulerClientError) -> PruneReport {
+        try await call { () async throws -> Outcome<PruneReport> in
+            switch try await client.pruneWorkflows(body: .json(.init(dryRun: dryRun))) {
+            case .ok(let ok): .value(try ok.body.json)
+            case .badRequest(let error): .refused(400, try error.body.json)
+            case .conflict(let error): .refused(409, try error.body.json)
+            case .contentTooLarge(let error): .refused(413, try error.body.json)
+            case .unsupportedMediaType(let error): .refused(415, try error.body.json)
+            case .unauthorized(let error): .refused(401, try error.body.json)
+            case .forbidden(let error): .refused(403, try error.body.json)
+            case .serviceUnavailable(let error): .refused(503, try error.body.json)
+            case .undocumented(let status, let payload): .undocumented(status, payload)
+            }
+        }
+    }
+
     public func revokeKey(_ id: String) async throws(SchedulerClientError) -> APIKeyView {
         try await call { () async throws -> Outcome<APIKeyView> in
             switch try await client.revokeKey(path: .init(id: id)) {

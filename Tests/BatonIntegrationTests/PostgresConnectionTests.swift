@@ -32,6 +32,20 @@ import Testing
         await db.close()
     }
 
+    /// A statement inside another (a subquery written once, as retention's candidates):
+    /// its placeholders are renumbered after the outer ones, quoted `$1` left alone.
+    @Test func aStatementInterpolatedIntoAnotherKeepsItsValues() async throws {
+        let db = try await TestServices.connectOrExplain(try await TestServices.freshDatabase())
+        let inner: PostgresQuery = "SELECT x FROM unnest(\([1, 2, 3, 4])) AS x WHERE x > \(1) AND '$1' = '$' || '1'"
+        let rows = try await db.query(
+            "SELECT \("outer") AS label, (SELECT count(*) FROM (\(inner)) AS i) AS n, \(7) AS last")
+        let row = try #require(rows.first)
+        #expect(row["label"] == "outer")
+        #expect(try row.int("n") == 3)
+        #expect(try row.int("last") == 7)
+        await db.close()
+    }
+
     @Test func bindsParametersAndReadsNulls() async throws {
         let db = try await TestServices.connectOrExplain(try await TestServices.freshDatabase())
         let rows = try await db.query(

@@ -29,6 +29,7 @@ import Testing
             environment["BATON_QUEUE"] = queue
             environment["BATON_EVENTS_QUEUE"] = eventsQueue
             environment["BATON_HTTP_PORT"] = String(port)
+            environment["BATON_SCHEDULER_METRICS_PORT"] = "0"  // several run at once
             environment["BATON_LOG_LEVEL"] = "error"
             environment["BATON_ADMIN_KEY_SHA256"] = TestServices.keys["admin"]!.sha256
             let process = try await ChildProcess.start(

@@ -130,7 +130,7 @@ struct Stack: Sendable {
         queue: String = TestServices.uniqueName("agents"), schedulerBrokerURL: String = TestServices.brokerURL,
         eventPartitions: Int = 4, brokerRecoveryGraceSeconds: Double = 1,
         fairness: FairnessConfiguration = FairnessConfiguration(), queues: SharedQueues = .classic,
-        limits: WorkflowLimits = WorkflowLimits(),
+        limits: WorkflowLimits = WorkflowLimits(), retention: RetentionPolicy = RetentionPolicy(),
         _ body: @Sendable (Stack) async throws -> Void
     ) async throws {
         let databaseURL = try await TestServices.freshDatabase()
@@ -141,7 +141,7 @@ struct Stack: Sendable {
             brokerURL: schedulerBrokerURL, queue: queue, eventsQueue: eventsQueue, heartbeatIntervalSeconds: 1,
             heartbeatTimeoutSeconds: 10, brokerRecoveryGraceSeconds: brokerRecoveryGraceSeconds,
             eventPartitions: eventPartitions, queueType: queues.kind.rawValue, deliveryLimit: queues.deliveryLimit,
-            apiKeys: TestServices.configuredKeys, fairness: fairness, limits: limits)
+            apiKeys: TestServices.configuredKeys, fairness: fairness, limits: limits, retention: retention)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         for _ in 0..<schedulers {

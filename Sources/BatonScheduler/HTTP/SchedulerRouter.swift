@@ -15,7 +15,7 @@ enum SchedulerRouter {
         engine: WorkflowEngine, pool: PostgresPool, database: DependencyHealth, broker: DependencyHealth,
         maxRequestBytes: Int, apiKeys: [ConfiguredAPIKey],
         oidc: OIDCConfiguration? = nil, allowedHosts: Set<String>? = nil, corsOrigins: Set<String> = [],
-        text: TextFanout? = nil, logger: Logger
+        text: TextFanout? = nil, retention: RetentionPolicy = RetentionPolicy(), logger: Logger
     ) throws -> Router<BasicRequestContext> {
         let keys = APIKeyStore(configured: apiKeys, pool: pool)
         let router = Router()
@@ -38,7 +38,7 @@ enum SchedulerRouter {
         }
         WebPage.addRoutes(to: router)
         for path in ["/", "/healthz", "/readyz"] { routes.add(.get, path) }
-        try WorkflowController(engine: engine, pool: pool, keys: keys, text: text, logger: logger)
+        try WorkflowController(engine: engine, pool: pool, keys: keys, text: text, retention: retention, logger: logger)
             .registerHandlers(
                 on: RecordingTransport(router: router, table: routes), configuration: APIConfiguration.runtime,
                 middlewares: [

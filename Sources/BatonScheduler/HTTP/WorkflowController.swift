@@ -22,13 +22,16 @@ struct WorkflowController: APIProtocol {
     let streamTiming: StreamTiming
     /// Live model text for the workflow streams; nil shows none.
     let text: TextFanout?
+    /// What `POST /v1/admin/prune` applies.
+    let retention: RetentionPolicy
     let logger: Logger
     private let submitted = Counter(label: "baton_workflows_submitted_total")
 
     init(
         engine: WorkflowEngine, pool: PostgresPool, keys: APIKeyStore, streamTiming: StreamTiming = StreamTiming(),
-        text: TextFanout? = nil, logger: Logger
+        text: TextFanout? = nil, retention: RetentionPolicy = RetentionPolicy(), logger: Logger
     ) {
+        self.retention = retention
         self.text = text
         self.engine = engine
         submissions = GroupCommit(maximumInputs: 64, isTransient: engine.repository.isTransient) {
@@ -42,7 +45,7 @@ struct WorkflowController: APIProtocol {
     }
 
     /// The request's caller; the middleware sets it for every operation.
-    private var caller: Principal {
+    var caller: Principal {
         get throws {
             guard let principal = Principal.current else { throw WorkflowControllerError.unauthenticated }
             return principal

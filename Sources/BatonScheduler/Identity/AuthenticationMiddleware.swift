@@ -42,6 +42,7 @@ struct AuthenticationMiddleware: ServerMiddleware {
         Operations.CreateKey.id: .admin,
         Operations.ListKeys.id: .admin,
         Operations.RevokeKey.id: .admin,
+        Operations.PruneWorkflows.id: .admin,
     ]
 
     func intercept(

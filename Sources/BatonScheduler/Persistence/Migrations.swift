@@ -260,6 +260,13 @@ enum Migrations {
                 "CREATE INDEX dispatch_queue_by_tenant ON dispatch_queue (tenant, id)",
             ]
         ),
+        (
+            15,
+            [
+                // Retention (Retention/Pruning.swift) finds the oldest finished workflows.
+                "CREATE INDEX workflows_finished ON workflows (finished_at) WHERE finished_at IS NOT NULL"
+            ]
+        ),
     ]
 
     /// Brings the schema up to date; returns the versions applied now.
