@@ -44,6 +44,7 @@ enum SchedulerRouter {
                 middlewares: [
                     AuthenticationMiddleware(keys: keys, pool: pool, oidc: oidc.map(OIDCVerifier.init)),
                     EmptyBodyMiddleware(),
+                    ResumePointMiddleware(),
                 ])
         return router
     }
