@@ -13,6 +13,7 @@
 #   IMAGE_TEST_WORKFLOWS   workflows submitted (default 30)
 #   SWIFT_TOOLCHAIN        the toolchain copied into the builder (default: swift's)
 #   PACKAGE_MIRROR         the folder git rewrites github.com to (default: git config)
+#   IMAGE_TEST_REUSE=1     run the image built before instead of building it again
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$ROOT/.run/image-test"
@@ -81,12 +82,16 @@ fi
 # --- the image, from the real Dockerfile ---------------------------------------------
 package_mirror="${PACKAGE_MIRROR:-$(git config --get-regexp '^url\..*\.insteadof$' | awk '$2 == "https://github.com/" {print $1}' | sed 's/^url\.//; s/\.insteadof$//' | head -1)}"
 [ -d "$package_mirror" ] || die "no package mirror found (set PACKAGE_MIRROR)"
+if [ -n "${IMAGE_TEST_REUSE:-}" ] && podman image exists "$IMAGE"; then
+    say "IMAGE_TEST_REUSE: running the image already built ($(podman image inspect "$IMAGE" --format '{{.Created}}'))"
+else
 say "building docker/Dockerfile (packages from $package_mirror)"
 build_began=$(date +%s)
 podman build --pull=never --format docker -f "$ROOT/docker/Dockerfile" -t "$IMAGE" \
     --build-arg GIT_URL_REWRITE=/mirror/ -v "$package_mirror:/mirror:ro" "$ROOT" >"$WORK/image-build.log" 2>&1 \
     || { tail -30 "$WORK/image-build.log"; die "the image did not build (see $WORK/image-build.log)"; }
 say "image built in $(($(date +%s) - build_began)) s: $(podman image inspect "$IMAGE" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}')"
+fi
 user=$(podman image inspect "$IMAGE" --format '{{.Config.User}}')
 health=$(podman image inspect "$IMAGE" --format '{{json .HealthCheck}}')
 say "image user $user, health check $health"
@@ -126,6 +131,7 @@ cleanup() {
 trap cleanup EXIT
 for _ in $(seq 50); do [ -S "$SOCKET" ] && break; sleep 0.2; done
 
+compose down --timeout 5 >/dev/null 2>&1 || true  # what an interrupted run left
 say "starting 2 schedulers and 3 workers"
 compose up -d --scale worker=3 >/dev/null
 api() { curl -fsS -H "Authorization: Bearer $API_KEY" -H 'Content-Type: application/json' "$@"; }
@@ -139,11 +145,11 @@ for _ in $(seq 60); do
 done
 say "stack up: $(compose ps | tail -n +3 | wc -l) containers"
 
-say "submitting $WORKFLOWS workflows (chain, 20 steps of 300 ms)"
+say "submitting $WORKFLOWS workflows (chain, 40 steps of 500 ms: 20 s each)"
 ids=()
 for i in $(seq "$WORKFLOWS"); do
     port=$((18080 + i % 2))  # both schedulers take submissions
-    body='{"agent":"chain","input":{"steps":20,"sleep_ms":300}}'
+    body='{"agent":"chain","input":{"steps":40,"sleep_ms":500}}'
     id=$(api -X POST "http://127.0.0.1:$port/v1/workflows" -d "$body" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
     [ -n "$id" ] || die "submission $i refused"
     ids+=("$id")
@@ -154,7 +160,8 @@ say "scaling workers to 5"
 compose up -d --no-recreate --scale worker=5 worker >/dev/null
 sleep 2
 victim=$(podman ps --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=worker" --format '{{.Names}}' | head -1)
-say "killing worker container $victim"
+running=$(for id in "${ids[@]}"; do api "http://127.0.0.1:18080/v1/workflows/$id" | grep -c '"status":"running"'; done | paste -sd+ | bc)
+say "killing worker container $victim ($running of ${#ids[@]} workflows running)"
 podman kill --signal KILL "$victim" >/dev/null
 killed_at=$(date +%s)
 
