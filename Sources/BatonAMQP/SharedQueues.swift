@@ -37,8 +37,14 @@ public struct SharedQueues: Sendable, Equatable {
         ]
     }
 
+    /// The arguments of an events queue or partition: one consumer at a time, and
+    /// dead letters with the events queue's.
+    public func eventsArguments(for eventsQueue: String) -> [String: AMQPArgument] {
+        Topology.eventsQueueArguments.merging(arguments(for: eventsQueue)) { $1 }
+    }
+
     /// The arguments of a dead-letter queue: nothing consumes it but an operator.
-    public func arguments(forDeadLetters queue: String) -> [String: AMQPArgument] {
+    public var deadLetterArguments: [String: AMQPArgument] {
         kind == .quorum ? ["x-queue-type": .string("quorum")] : [:]
     }
 }

@@ -64,8 +64,7 @@ public enum Topology {
         partitions: Int = 0, queues: SharedQueues = .classic
     ) async throws {
         try await connection.declareQueue(commandQueue, arguments: queues.arguments(for: commandQueue))
-        try await connection.declareQueue(
-            eventsQueue, arguments: eventsQueueArguments.merging(queues.arguments(for: eventsQueue)) { $1 })
+        try await connection.declareQueue(eventsQueue, arguments: queues.eventsArguments(for: eventsQueue))
         let exchange = eventsExchange(for: eventsQueue)
         try await connection.declareExchange(exchange, type: "direct")
         try await connection.bindQueue(eventsQueue, to: exchange, routingKey: eventsQueue)
@@ -83,7 +82,7 @@ public enum Topology {
         try await connection.declareExchange(deadLetterExchange, type: "direct")
         for source in [commandQueue, eventsQueue] {
             let dead = DeadLetter.queue(for: source)
-            try await connection.declareQueue(dead, arguments: queues.arguments(forDeadLetters: dead))
+            try await connection.declareQueue(dead, arguments: queues.deadLetterArguments)
             try await connection.bindQueue(dead, to: deadLetterExchange, routingKey: dead)
         }
     }
@@ -93,8 +92,7 @@ public enum Topology {
         _ eventsQueue: String, _ index: Int, on connection: AMQPConnection, queues: SharedQueues
     ) async throws {
         try await connection.declareQueue(
-            partitionQueue(eventsQueue, index),
-            arguments: eventsQueueArguments.merging(queues.arguments(for: eventsQueue)) { $1 })
+            partitionQueue(eventsQueue, index), arguments: queues.eventsArguments(for: eventsQueue))
     }
 
     /// Removes the bindings of an earlier partition count that the current count does

@@ -81,9 +81,13 @@ final class CommandSlots: Sendable {
     /// the caller acknowledges them.
     func change(running: Int, draining: Bool, now: ContinuousClock.Instant) -> Change? {
         state.withLock { state in
-            let due = state.held.filter { now - $0.value.receivedAt >= holdLimit }
-            for key in due.keys { state.held.removeValue(forKey: key) }
-            let release = due.values.map(\.deliveryTag).sorted()
+            // Called for every delivery: nothing is allocated unless a command is due.
+            var release: [UInt64] = []
+            if state.held.values.contains(where: { now - $0.receivedAt >= holdLimit }) {
+                let due = state.held.filter { now - $0.value.receivedAt >= holdLimit }
+                for key in due.keys { state.held.removeValue(forKey: key) }
+                release = due.values.map(\.deliveryTag).sorted()
+            }
             let current = state.consumer
             if draining {
                 state.consumer = nil
