@@ -216,7 +216,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "BatonContractsTests", dependencies: ["BatonContracts", "BatonFuzzMutations"], swiftSettings: strict),
-        .testTarget(name: "BatonObservabilityTests", dependencies: ["BatonObservability"], swiftSettings: strict),
+        .testTarget(
+            name: "BatonObservabilityTests",
+            dependencies: ["BatonObservability", .product(name: "Prometheus", package: "swift-prometheus")],
+            swiftSettings: strict),
         .testTarget(name: "BatonIdentityTests", dependencies: ["BatonIdentity"], swiftSettings: strict),
         .testTarget(name: "ChildProcessesTests", dependencies: ["ChildProcesses"], swiftSettings: strict),
         .testTarget(name: "BatonConfigurationTests", dependencies: ["BatonConfiguration"], swiftSettings: strict),

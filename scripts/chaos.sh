@@ -6,10 +6,15 @@
 #   scripts/chaos.sh [--seed N] [--workflows N] [--duration S] [--faults N] ...
 #   CHAOS_BUILD=release scripts/chaos.sh ...      (debug by default)
 #
+#   CHAOS_BROKER=cluster scripts/chaos.sh ...     on a three-node RabbitMQ cluster
+#                                                 (scripts/rabbitmq-cluster.sh, quorum queues)
+#
 # The chaos driver also calls this script for the two service faults, which stop and
 # start one service only (services.sh stop/start would take both):
-#   scripts/chaos.sh rabbitmq-restart SECONDS     stop_app, wait, start_app
+#   scripts/chaos.sh rabbitmq-restart SECONDS N   stop_app, wait, start_app; on the
+#                                                 cluster: SIGKILL node N, wait, start it
 #   scripts/chaos.sh postgres-restart SECONDS     pg_ctl -m fast stop, wait, start
+#   scripts/chaos.sh rabbitmqctl ARGS...          on the broker, or a live cluster node
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,8 +22,13 @@ export BATON_PG_PORT="${BATON_PG_PORT:-17439}"
 export BATON_AMQP_PORT="${BATON_AMQP_PORT:-17572}"
 export BATON_AMQP_DIST_PORT="${BATON_AMQP_DIST_PORT:-17573}"
 export BATON_EPMD_PORT="${BATON_EPMD_PORT:-17574}"
+export BATON_AMQPS_PORT="${BATON_AMQPS_PORT:-17571}"
 export BATON_RUN_DIR="${BATON_RUN_DIR:-$ROOT/.run/chaos-services}"
 SERVICES="$ROOT/scripts/services.sh"
+CLUSTER="$ROOT/scripts/rabbitmq-cluster.sh"
+BROKER="${CHAOS_BROKER:-single}"
+case "$BROKER" in single | cluster) ;; *) echo "chaos: CHAOS_BROKER is single or cluster, not '$BROKER'" >&2; exit 2 ;; esac
+export CHAOS_BROKER="$BROKER"
 PG_BIN="${BATON_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}"
 
 say() { printf 'chaos: %s\n' "$*" >&2; }
@@ -26,9 +36,25 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 psql_value() { "$PG_BIN/psql" -h 127.0.0.1 -p "$BATON_PG_PORT" -U postgres -d postgres -tAc "$1"; }
 
 restart_rabbitmq() {
+    if [ "$BROKER" = cluster ]; then
+        "$CLUSTER" kill-node "$2" >/dev/null
+        sleep "$1"
+        "$CLUSTER" start-node "$2" >/dev/null
+        return
+    fi
     "$SERVICES" rabbitmqctl stop_app >/dev/null
     sleep "$1"
     "$SERVICES" rabbitmqctl start_app >/dev/null
+}
+
+# rabbitmqctl on the broker, or on the first cluster node that answers.
+broker_ctl() {
+    [ "$BROKER" = cluster ] || exec "$SERVICES" rabbitmqctl "$@"
+    local n
+    for n in 1 2 3; do
+        if "$CLUSTER" rabbitmqctl "$n" "$@" 2>/dev/null; then return 0; fi
+    done
+    return 1
 }
 
 # Stops and starts the running server with the options services.sh gives it; the data
@@ -45,7 +71,8 @@ restart_postgres() {
 }
 
 case "${1:-}" in
-    rabbitmq-restart) restart_rabbitmq "${2:?seconds}"; exit 0 ;;
+    rabbitmq-restart) restart_rabbitmq "${2:?seconds}" "${3:-1}"; exit 0 ;;
+    rabbitmqctl) shift; broker_ctl "$@"; exit $? ;;
     postgres-restart) restart_postgres "${2:?seconds}"; exit 0 ;;
 esac
 
@@ -72,6 +99,12 @@ kill_leftover_daemons() {
 "$SERVICES" start
 trap 'kill_leftover_daemons; "$SERVICES" stop' EXIT
 eval "export $("$SERVICES" env | tr '\n' ' ')"
+if [ "$BROKER" = cluster ]; then
+    "$CLUSTER" start
+    trap 'kill_leftover_daemons; "$CLUSTER" stop; "$SERVICES" stop' EXIT
+    # The cluster's URLs (every node) and queue_type quorum win over the single broker's.
+    eval "export $("$CLUSTER" env | tr '\n' ' ')"
+fi
 status=0
 "$BIN/baton-bench" chaos --root "$ROOT" "$@" || status=$?
 say "exit $status; daemon logs and report.txt under .run/chaos/"

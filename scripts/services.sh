@@ -6,23 +6,20 @@
 #
 # Ports (override in the environment), below Linux's ephemeral range (32768-60999) so
 # that no outgoing connection can be holding them: BATON_PG_PORT=16439 BATON_AMQP_PORT=16572
-# BATON_AMQP_DIST_PORT=16573 BATON_EPMD_PORT=16574. Works as root without systemd.
+# BATON_AMQP_DIST_PORT=16573 BATON_EPMD_PORT=16574 BATON_AMQPS_PORT=16571. Works as root
+# without systemd. Both also accept TLS, with a certificate for `localhost` signed by a CA
+# made here (.run/tls/), for the tests of verify-full and amqps://.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN="${BATON_RUN_DIR:-$ROOT/.run}"
 PG_PORT="${BATON_PG_PORT:-16439}"
 AMQP_PORT="${BATON_AMQP_PORT:-16572}"
-# The local broker users' passwords: drawn once per checkout, kept under .run/.
-PASSWORDS_FILE="$RUN/broker-passwords"
-if [ ! -f "$PASSWORDS_FILE" ]; then
-    mkdir -p "$RUN"
-    draw() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
-    (umask 077; printf 'SCHEDULER_AMQP_PASSWORD=%s\nWORKER_AMQP_PASSWORD=%s\n' "$(draw)" "$(draw)" >"$PASSWORDS_FILE")
-fi
-# shellcheck source=/dev/null
-. "$PASSWORDS_FILE"
+# shellcheck source=scripts/broker-passwords.sh
+. "$ROOT/scripts/broker-passwords.sh"
 DIST_PORT="${BATON_AMQP_DIST_PORT:-16573}"
+AMQPS_PORT="${BATON_AMQPS_PORT:-16571}"
+TLS_DIR="$RUN/tls"
 EPMD_PORT="${BATON_EPMD_PORT:-16574}"
 PG_BIN="${BATON_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}"
 RABBIT_BIN=/usr/lib/rabbitmq/bin
@@ -47,8 +44,13 @@ install_packages() {
     { [ -f /usr/include/amqp.h ] || [ -f /usr/include/rabbitmq-c/amqp.h ]; } || missing+=(librabbitmq-dev)
     [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || missing+=(libcurl4-openssl-dev)
     command -v pkg-config >/dev/null || missing+=(pkg-config)
+    command -v openssl >/dev/null || missing+=(openssl)
+    [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
     # For the page's test in a real browser (PageBrowserTests).
     command -v chromium >/dev/null || missing+=(chromium)
+    # For the contracts' tests and the Python worker (docs/contracts, examples/python-worker).
+    /usr/bin/python3 -c 'import pika' 2>/dev/null || missing+=(python3-pika)
+    /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || missing+=(python3-jsonschema)
     if [ ${#missing[@]} -gt 0 ]; then
         [ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]}; run 'sudo $0 install' once"
         say "installing ${missing[*]}"
@@ -56,6 +58,25 @@ install_packages() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
         PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
     fi
+}
+
+# --- TLS ----------------------------------------------------------------------
+# A CA of this checkout's own and a certificate for localhost (not for 127.0.0.1, so
+# that a test can see a name that does not match refused), plus an unrelated CA that
+# must be refused. Made once; both servers read them.
+make_certificates() {
+    [ -f "$TLS_DIR/server.pem" ] && [ -f "$TLS_DIR/other-ca.pem" ] && return
+    mkdir -p "$TLS_DIR"
+    (
+        cd "$TLS_DIR"
+        umask 077
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Baton test CA" -keyout ca.key -out ca.pem
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Unrelated CA" -keyout other-ca.key -out other-ca.pem
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key -out server.csr
+        printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n' >server.ext
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 -extfile server.ext -out server.pem
+        chmod 644 ca.pem other-ca.pem server.pem
+    ) >"$RUN/tls.log" 2>&1 || die "openssl could not make the test certificates; see $RUN/tls.log"
 }
 
 # --- PostgreSQL -------------------------------------------------------------
@@ -74,12 +95,18 @@ start_postgres() {
     fi
     # pg_stat_statements (shipped in Debian's postgresql-NN package) lets make bench count
     # the statements per workflow; loaded when present, nothing else changes.
+    # PostgreSQL reads its key only when the postgres user owns it, with no access for others.
+    mkdir -p "$PG_DIR/tls"
+    cp "$TLS_DIR/server.pem" "$TLS_DIR/server.key" "$PG_DIR/tls/"
+    [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$PG_DIR/tls"
+    chmod 600 "$PG_DIR/tls/server.key"
+    local tls="-c ssl=on -c ssl_cert_file=$PG_DIR/tls/server.pem -c ssl_key_file=$PG_DIR/tls/server.key"
     local preload=""
     [ -f "$(dirname "$PG_BIN")/lib/pg_stat_statements.so" ] && preload="-c shared_preload_libraries=pg_stat_statements"
     # The test suite runs its stacks in parallel, each with a few pools and its own
     # database: 300 connections were seen exhausted in a full run.
     as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
-        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=500 -c fsync=on $preload" >/dev/null \
+        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c max_connections=500 -c fsync=on $tls $preload" >/dev/null \
         || die "PostgreSQL did not start; see $PG_DIR/server.log"
     psql_cmd -tAc "SELECT 1 FROM pg_database WHERE datname='baton'" | grep -q 1 \
         || psql_cmd -qc "CREATE DATABASE baton" >/dev/null
@@ -121,6 +148,7 @@ rabbit_running() { local p; p="$(rabbit_pid)"; [ -n "$p" ] && kill -0 "$p" 2>/de
 start_rabbitmq() {
     if rabbit_running; then say "RabbitMQ already running (pid $(rabbit_pid)) on port $AMQP_PORT"; return; fi
     port_busy "$AMQP_PORT" && die "port $AMQP_PORT is taken by another program; set BATON_AMQP_PORT to a free port"
+    port_busy "$AMQPS_PORT" && die "port $AMQPS_PORT is taken by another program; set BATON_AMQPS_PORT to a free port"
     mkdir -p "$RUN/rabbitmq/home" "$RUN/rabbitmq/log" "$RUN/rabbitmq/mnesia"
     rabbit_env
     # The broker takes back a delivery held unacknowledged longer than consumer_timeout
@@ -131,6 +159,12 @@ start_rabbitmq() {
 listeners.tcp.default = 127.0.0.1:$AMQP_PORT
 loopback_users = none
 consumer_timeout = 30000
+listeners.ssl.default = 127.0.0.1:$AMQPS_PORT
+ssl_options.cacertfile = $TLS_DIR/ca.pem
+ssl_options.certfile = $TLS_DIR/server.pem
+ssl_options.keyfile = $TLS_DIR/server.key
+ssl_options.verify = verify_peer
+ssl_options.fail_if_no_peer_cert = false
 CONF
     echo "[]." >"$RUN/rabbitmq/enabled_plugins"
     : >"$RUN/rabbitmq/rabbitmq-env.conf"
@@ -159,7 +193,7 @@ stop_rabbitmq() {
     # in its environment, not on its command line).
     local e
     for e in $(pgrep -x epmd 2>/dev/null); do
-        if tr '\0' '\n' <"/proc/$e/environ" 2>/dev/null | grep -qx "ERL_EPMD_PORT=$EPMD_PORT"; then
+        if tr '\0' '\n' 2>/dev/null <"/proc/$e/environ" | grep -qx "ERL_EPMD_PORT=$EPMD_PORT"; then
             kill "$e" 2>/dev/null || true
         fi
     done
@@ -171,6 +205,12 @@ print_env() {
     echo "BATON_BROKER_URL=amqp://guest:guest@127.0.0.1:$AMQP_PORT"
     echo "BATON_SCHEDULER_BROKER_URL=amqp://baton-scheduler:$SCHEDULER_AMQP_PASSWORD@127.0.0.1:$AMQP_PORT"
     echo "BATON_WORKER_BROKER_URL=amqp://baton-worker:$WORKER_AMQP_PASSWORD@127.0.0.1:$AMQP_PORT"
+    # On loopback the daemons and tests talk in the clear (libpq's default, prefer, would
+    # use TLS now that the server offers it); a URL's own sslmode= beats this.
+    echo "PGSSLMODE=disable"
+    # For the TLS tests (PostgresTLSTests, AMQPTLSTests).
+    echo "BATON_TEST_TLS_DIR=$TLS_DIR"
+    echo "BATON_TEST_AMQPS_PORT=$AMQPS_PORT"
 }
 
 # Deletes what tests and benchmarks leave behind on the project's own services: their
@@ -193,7 +233,7 @@ clean_leftovers() {
 case "${1:-}" in
     install) install_packages ;;
     clean) clean_leftovers ;;
-    start) install_packages; start_postgres; start_rabbitmq; broker_users ;;
+    start) install_packages; make_certificates; start_postgres; start_rabbitmq; broker_users ;;
     stop) stop_rabbitmq; stop_postgres ;;
     status)
         if pg_running; then echo "postgresql: running, pid $(pg_pid), port $PG_PORT"; else echo "postgresql: stopped"; fi

@@ -50,35 +50,96 @@ public actor AMQPConnection {
     /// True until the connection is closed or broken.
     public var isOpen: Bool { state != nil }
 
+    /// Tries each of the endpoint's addresses in turn; the error names why each failed.
     private func open(heartbeat: Int) throws(AMQPError) {
-        guard let state = amqp_new_connection() else {
-            throw .connectionFailed(endpoint: endpoint.description, reason: "out of memory")
+        var failures: [String] = []
+        for address in endpoint.addresses {
+            do {
+                state = try Self.login(to: address, of: endpoint, name: name, heartbeat: heartbeat)
+                break
+            } catch {
+                failures.append(endpoint.addresses.count > 1 ? "\(address): \(error.reason)" : error.reason)
+            }
         }
-        guard let socket = amqp_tcp_socket_new(state) else {
-            amqp_destroy_connection(state)
-            throw .connectionFailed(endpoint: endpoint.description, reason: "cannot create a socket")
+        guard state != nil else {
+            throw .connectionFailed(endpoint: endpoint.description, reason: failures.joined(separator: "; "))
+        }
+        amqp_channel_open(state, channel)
+        try checkReply(operation: "channel.open")
+    }
+
+    private struct LoginFailure: Error {
+        var reason: String
+    }
+
+    private static func login(
+        to address: AMQPEndpoint.Address, of endpoint: AMQPEndpoint, name: String, heartbeat: Int
+    ) throws(LoginFailure) -> amqp_connection_state_t {
+        guard let state = amqp_new_connection() else { throw LoginFailure(reason: "out of memory") }
+        var keep = false
+        defer { if !keep { amqp_destroy_connection(state) } }
+        let socket: OpaquePointer
+        if let tls = endpoint.tls {
+            socket = try tlsSocket(state, tls)
+        } else {
+            guard let tcp = amqp_tcp_socket_new(state) else { throw LoginFailure(reason: "cannot create a socket") }
+            socket = tcp
         }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        let status = amqp_socket_open_noblock(socket, endpoint.host, Int32(endpoint.port), &timeout)
+        let status = amqp_socket_open_noblock(socket, address.host, Int32(address.port), &timeout)
         guard status == AMQP_STATUS_OK.rawValue else {
-            amqp_destroy_connection(state)
-            throw .connectionFailed(endpoint: endpoint.description, reason: Self.statusText(status))
+            throw LoginFailure(reason: openFailure(status, address: address, tls: endpoint.tls))
         }
         let arena = CByteArena()
         var properties = arena.table(["connection_name": name, "product": "baton"])
         let login = baton_amqp_login_plain_with_properties(
             state, endpoint.virtualHost, 131_072, Int32(heartbeat), &properties, endpoint.user, endpoint.password)
-        if let error = Self.replyError(login, operation: "login") {
-            amqp_destroy_connection(state)
-            if case .library = error {
-                throw .connectionFailed(endpoint: endpoint.description, reason: "\(error)")
-            }
-            throw .connectionFailed(
-                endpoint: endpoint.description, reason: "login refused (\(error)); check user, password and vhost")
+        if let error = replyError(login, operation: "login") {
+            if case .library = error { throw LoginFailure(reason: "\(error)") }
+            throw LoginFailure(reason: "login refused (\(error)); check user, password and vhost")
         }
-        self.state = state
-        amqp_channel_open(state, channel)
-        try checkReply(operation: "channel.open")
+        keep = true
+        return state
+    }
+
+    private static func tlsSocket(
+        _ state: amqp_connection_state_t, _ tls: AMQPTLSSettings
+    ) throws(LoginFailure) -> OpaquePointer {
+        guard let socket = amqp_ssl_socket_new(state) else {
+            throw LoginFailure(reason: "cannot create a TLS socket (OpenSSL did not start)")
+        }
+        let verify: amqp_boolean_t = tls.verifiesPeer ? 1 : 0
+        amqp_ssl_socket_set_verify_peer(socket, verify)
+        amqp_ssl_socket_set_verify_hostname(socket, verify)
+        _ = amqp_ssl_socket_set_ssl_versions(socket, AMQP_TLSv1_2, AMQP_TLSvLATEST)
+        guard amqp_ssl_socket_set_cacert(socket, tls.caCertificateFile) == AMQP_STATUS_OK.rawValue else {
+            throw LoginFailure(
+                reason: "cacertfile '\(tls.caCertificateFile)' holds no PEM certificate OpenSSL can read")
+        }
+        if let certificate = tls.certificateFile, let key = tls.keyFile,
+            amqp_ssl_socket_set_key(socket, certificate, key) != AMQP_STATUS_OK.rawValue
+        {
+            throw LoginFailure(
+                reason: "certfile '\(certificate)' and keyfile '\(key)' are not a PEM certificate and its key")
+        }
+        return socket
+    }
+
+    /// librabbitmq's text, and for TLS what the operator should check.
+    private static func openFailure(_ status: Int32, address: AMQPEndpoint.Address, tls: AMQPTLSSettings?) -> String {
+        let text = statusText(status)
+        guard let tls else { return text }
+        switch status {
+        case AMQP_STATUS_SSL_PEER_VERIFY_FAILED.rawValue:
+            return "\(text): the broker's certificate is not signed by a CA in '\(tls.caCertificateFile)'"
+        case AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED.rawValue:
+            return "\(text): the broker's certificate does not name '\(address.host)'; use the name it was issued for"
+        case AMQP_STATUS_SSL_CONNECTION_FAILED.rawValue, AMQP_STATUS_SSL_ERROR.rawValue:
+            return
+                "\(text): is \(address) the broker's TLS listener (5671 by default), and does it accept TLS 1.2 or later?"
+        default:
+            return text
+        }
     }
 
     /// Closes the channel and the connection. Safe to call more than once.
@@ -338,7 +399,9 @@ public actor AMQPConnection {
         if waitInterruption.descriptor >= 0, amqp_frames_enqueued(state) == 0, amqp_data_in_buffer(state) == 0 {
             // Wait here rather than in librabbitmq, so that a signal can end the wait; then
             // read without blocking (which also sends a heartbeat that is due). A plain TCP
-            // socket holds no decoded data outside librabbitmq's buffer, checked above.
+            // socket holds no decoded data outside librabbitmq's buffer, checked above; nor
+            // does TLS: OpenSSL reads one record at a time (no read-ahead), and
+            // librabbitmq's buffer (frame_max) holds a whole record.
             var sockets = [
                 pollfd(fd: amqp_get_sockfd(state), events: Int16(POLLIN), revents: 0),
                 pollfd(fd: waitInterruption.descriptor, events: Int16(POLLIN), revents: 0),

@@ -44,7 +44,7 @@ final class BenchStack {
         let base =
             ProcessInfo.processInfo.environment["BATON_POSTGRES_URL"] ?? "postgresql://postgres@127.0.0.1:16439/baton"
         let name = "bench_\(UUID().uuidString.prefix(8).lowercased())"
-        let admin = try await PostgresConnection.connect(base, name: "bench-admin")
+        let admin = try await PostgresConnection.connect(base, name: "bench-admin", timeouts: .unbounded)
         try await admin.query("CREATE DATABASE \(unescaped: name)")
         let backend = try await admin.query("SELECT pg_backend_pid() AS pid").first?["pid"].flatMap(Int32.init)
         postmaster = backend.flatMap(ProcStat.parent(of:))

@@ -87,8 +87,14 @@ struct ChaosFaultInjector {
             try await Task.sleep(for: .seconds(fault.downFor))
             for port in cluster.schedulerPorts { try await cluster.startScheduler(port: port) }
         case .rabbitmqRestart:
-            record.detail = "stop_app, down \(down), start_app"
-            try await ChaosServices.run(root: root, log: serviceLog, ["rabbitmq-restart", String(fault.downFor)])
+            // On a cluster, one node dies; which one follows from the plan, without a
+            // draw of its own (so that a seed replays the same faults either way).
+            let node = Int(fault.at * 1000) % 3 + 1
+            record.detail =
+                ProcessInfo.processInfo.environment["CHAOS_BROKER"] == "cluster"
+                ? "cluster node \(node) SIGKILLed, down \(down), started" : "stop_app, down \(down), start_app"
+            try await ChaosServices.run(
+                root: root, log: serviceLog, ["rabbitmq-restart", String(fault.downFor), String(node)])
         case .postgresRestart:
             record.detail = "pg_ctl stop -m fast, down \(down), start"
             try await ChaosServices.run(root: root, log: serviceLog, ["postgres-restart", String(fault.downFor)])

@@ -416,7 +416,7 @@ enum ChaosQueues {
     /// Every queue of this run (`prefix…`) with its ready and unacknowledged counts.
     static func counts(root: URL, prefix: String) async throws -> [(name: String, ready: Int, unacked: Int)] {
         let output = try await ChaosServices.capture(
-            root.appendingPathComponent("scripts/services.sh"),
+            root.appendingPathComponent("scripts/chaos.sh"),
             ["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name", "messages", "messages_unacknowledged"])
         return output.split(separator: "\n").compactMap { line in
             let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })

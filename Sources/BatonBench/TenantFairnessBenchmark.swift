@@ -97,7 +97,7 @@ struct TenantFairnessBenchmark: AsyncParsableCommand {
     /// administrator key can only make keys of its own tenant).
     private static func tenantKey(_ tenant: String, stack: BenchStack) async throws -> String {
         let token = APIKeyToken.generate()
-        let admin = try await PostgresConnection.connect(stack.databaseURL, name: "baton-bench w7 keys")
+        let admin = try await PostgresConnection.connect(stack.databaseURL, name: "bench-w7-keys")
         defer { Task { await admin.close() } }
         try await admin.query(
             """

@@ -121,7 +121,9 @@ public struct ConfigurationValidator {
 }
 
 /// Environment overrides: `BATON_AMQP_URL=…` beats the file, so secrets and ports
-/// need not be written into it.
+/// need not be written into it. Every variable can instead be read from a file that
+/// `NAME_FILE` names (the convention of Docker's and Kubernetes' secrets): a password
+/// then lives in a mounted secret, not in the environment or the YAML.
 public struct EnvironmentOverrides: Sendable {
     public let values: [String: String]
     private let asked = AskedNames()
@@ -130,9 +132,27 @@ public struct EnvironmentOverrides: Sendable {
         self.values = values
     }
 
-    public func string(_ name: String) -> String? {
-        asked.names.withLock { _ = $0.insert(name) }
-        return values[name].flatMap { $0.isEmpty ? nil : $0 }
+    /// `name`'s value, or the text of the file `name_FILE` names without its final line break.
+    public func string(_ name: String) throws(ConfigurationError) -> String? {
+        let fileVariable = name + "_FILE"
+        asked.names.withLock { _ = $0.formUnion([name, fileVariable]) }
+        let value = values[name].flatMap { $0.isEmpty ? nil : $0 }
+        guard let path = values[fileVariable], !path.isEmpty else { return value }
+        guard value == nil else {
+            throw ConfigurationError(
+                source: "environment", problems: ["both \(name) and \(fileVariable) are set; keep one"])
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(
+                source: "environment",
+                problems: ["\(fileVariable)='\(path)' cannot be read; mount the secret there or unset \(fileVariable)"])
+        }
+        var text = String(decoding: data, as: UTF8.self)
+        while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+        guard !text.isEmpty else {
+            throw ConfigurationError(source: "environment", problems: ["\(fileVariable)='\(path)' is empty"])
+        }
+        return text
     }
 
     /// The `BATON_…` variables set that no setting has asked for: a misspelt name, or
@@ -143,7 +163,7 @@ public struct EnvironmentOverrides: Sendable {
     }
 
     public func int(_ name: String) throws(ConfigurationError) -> Int? {
-        guard let text = string(name) else { return nil }
+        guard let text = try string(name) else { return nil }
         guard let value = Int(text) else {
             throw ConfigurationError(source: "environment", problems: ["\(name)='\(text)' is not an integer"])
         }
@@ -151,7 +171,7 @@ public struct EnvironmentOverrides: Sendable {
     }
 
     public func bool(_ name: String) throws(ConfigurationError) -> Bool? {
-        guard let text = string(name) else { return nil }
+        guard let text = try string(name) else { return nil }
         switch text.lowercased() {
         case "true", "on", "yes", "1": return true
         case "false", "off", "no", "0": return false
@@ -161,7 +181,7 @@ public struct EnvironmentOverrides: Sendable {
     }
 
     public func double(_ name: String) throws(ConfigurationError) -> Double? {
-        guard let text = string(name) else { return nil }
+        guard let text = try string(name) else { return nil }
         guard let value = Double(text) else {
             throw ConfigurationError(source: "environment", problems: ["\(name)='\(text)' is not a number"])
         }

@@ -59,6 +59,9 @@ public struct RunActivity: Sendable, Hashable, Codable {
     public var heartbeatIntervalSeconds: Double
     /// Who submitted the workflow, as given at submission.
     public var caller: String?
+    /// The tenant the workflow belongs to, for the worker's logs; absent in commands of
+    /// older schedulers.
+    public var tenant: String?
     /// The attempt's secret: every event of the attempt carries it back. Never shown by
     /// the API or the history.
     public var leaseToken: String?
@@ -78,8 +81,9 @@ public struct RunActivity: Sendable, Hashable, Codable {
         workflowId: String, attempt: Int, agent: String, input: JSONValue, checkpoint: Checkpoint?,
         humanInput: JSONValue? = nil, heartbeatIntervalSeconds: Double, caller: String? = nil,
         leaseToken: String? = nil, eventsRoutingKey: String? = nil, acceptsStateDeltas: Bool? = nil,
-        limits: ActivityLimits? = nil
+        limits: ActivityLimits? = nil, tenant: String? = nil
     ) {
+        self.tenant = tenant
         self.limits = limits
         self.acceptsStateDeltas = acceptsStateDeltas
         self.eventsRoutingKey = eventsRoutingKey
@@ -107,6 +111,7 @@ extension RunActivity {
         humanInput = c.contains(.humanInput) ? .some(try c.decode(JSONValue.self, forKey: .humanInput)) : .none
         heartbeatIntervalSeconds = try c.decode(Double.self, forKey: .heartbeatIntervalSeconds)
         caller = try c.decodeIfPresent(String.self, forKey: .caller)
+        tenant = try c.decodeIfPresent(String.self, forKey: .tenant)
         leaseToken = try c.decodeIfPresent(String.self, forKey: .leaseToken)
         eventsRoutingKey = try c.decodeIfPresent(String.self, forKey: .eventsRoutingKey)
         acceptsStateDeltas = try c.decodeIfPresent(Bool.self, forKey: .acceptsStateDeltas)
@@ -148,14 +153,18 @@ extension WorkerCommand {
             if run.checkpoint?.isDelta == true {
                 throw .malformed("a command's checkpoint must carry its whole state, not a stateDelta")
             }
+            if let checkpoint = run.checkpoint { try WireChecks.check(checkpoint) }
+            if let limits = run.limits { try WireChecks.check(limits) }
             return .runActivity(run)
         case "cancel_activity":
             let cancel = try MessageCodec.body(CancelActivity.self, of: message)
             try check(workflowId: cancel.workflowId, attempt: cancel.attempt)
+            if let worker = cancel.workerId { try WireChecks.check(workerId: worker) }
             return .cancelActivity(cancel)
         case "pause_activity":
             let pause = try MessageCodec.body(PauseActivity.self, of: message)
             try check(workflowId: pause.workflowId, attempt: pause.attempt)
+            try WireChecks.check(workerId: pause.workerId)
             return .pauseActivity(pause)
         default: throw .unknownType(message.type, known: knownTypes)
         }

@@ -75,7 +75,7 @@ extension WorkerEvent.Kind {
 }
 
 extension WorkerEvent {
-    private struct Body: Codable {
+    fileprivate struct Body: Codable {
         var eventId: UUID
         var workflowId: String
         var attempt: Int
@@ -126,12 +126,20 @@ extension WorkerEvent {
             return value
         }
         let kind: Kind
+        if let progress = body.progress { try WireChecks.check(progress) }
+        if let checkpoint = body.checkpoint { try WireChecks.check(checkpoint) }
         switch eventType {
         case .started: kind = .started
         case .heartbeat: kind = .heartbeat(body.progress, reconnected: body.reconnected ?? false)
         case .checkpointed: kind = .checkpointed(try require(body.checkpoint, "checkpoint"))
         case .progress: kind = .progress(try require(body.progress, "progress"))
-        case .interrupted: kind = .interrupted(try require(body.request, "request"))
+        case .interrupted:
+            let request = try require(body.request, "request")
+            // The scheduler answers it with that child's outcome: it must name a workflow.
+            if let child = request.childWorkflowId, !Identifiers.isValidWorkflowId(child) {
+                throw .malformed("request.childWorkflowId is not a workflow id (\(Identifiers.workflowIdRule))")
+            }
+            kind = .interrupted(request)
         case .completed: kind = .completed(output: try require(body.output, "output"))
         case .redelivered:
             if let age = body.connectionAgeSeconds, !(age.isFinite && age >= 0) {
@@ -145,11 +153,29 @@ extension WorkerEvent {
         guard Identifiers.isValidWorkflowId(body.workflowId) else {
             throw .malformed("workflowId is not a workflow id (\(Identifiers.workflowIdRule))")
         }
-        guard !body.workerId.isEmpty, body.workerId.count <= 256,
-            !body.workerId.unicodeScalars.contains(where: Identifiers.isControlOrFormat)
-        else { throw .malformed("workerId must be 1 to 256 characters without control characters") }
+        try WireChecks.check(workerId: body.workerId)
         return WorkerEvent(
             eventId: body.eventId, workflowId: body.workflowId, attempt: body.attempt, workerId: body.workerId,
             leaseToken: body.leaseToken, kind: kind)
+    }
+}
+
+extension WorkerEvent.Body {
+    /// Synthesized decoding reads `"output": null` as no output at all: a completed event
+    /// whose result is JSON null would be refused as missing its output.
+    fileprivate init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        eventId = try c.decode(UUID.self, forKey: .eventId)
+        workflowId = try c.decode(String.self, forKey: .workflowId)
+        attempt = try c.decode(Int.self, forKey: .attempt)
+        workerId = try c.decode(String.self, forKey: .workerId)
+        leaseToken = try c.decodeIfPresent(String.self, forKey: .leaseToken)
+        progress = try c.decodeIfPresent(ActivityProgress.self, forKey: .progress)
+        checkpoint = try c.decodeIfPresent(Checkpoint.self, forKey: .checkpoint)
+        request = try c.decodeIfPresent(InterruptRequest.self, forKey: .request)
+        output = c.contains(.output) ? .some(try c.decode(JSONValue.self, forKey: .output)) : .none
+        failure = try c.decodeIfPresent(ActivityFailure.self, forKey: .failure)
+        reconnected = try c.decodeIfPresent(Bool.self, forKey: .reconnected)
+        connectionAgeSeconds = try c.decodeIfPresent(Double.self, forKey: .connectionAgeSeconds)
     }
 }

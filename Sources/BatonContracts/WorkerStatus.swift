@@ -28,6 +28,8 @@ public struct WorkerStatus: Sendable, Hashable, Codable {
     }
 
     public static let type = "worker_status"
+    /// The most activities a worker may say it runs at once.
+    public static let maximumConcurrency = 10_000
 
     public func encoded() -> Data { MessageCodec.encode(type: Self.type, body: self) }
 }
@@ -44,6 +46,10 @@ public enum EventsQueueMessage: Sendable, Hashable {
         guard !status.workerId.isEmpty, status.workerId.count <= 256,
             !status.workerId.unicodeScalars.contains(where: Identifiers.isControlOrFormat)
         else { throw .malformed("workerId must be 1 to 256 characters without control characters") }
+        // Summed into the room the fair dispatch gate shares out.
+        guard (1...WorkerStatus.maximumConcurrency).contains(status.concurrency) else {
+            throw .malformed("concurrency must be between 1 and \(WorkerStatus.maximumConcurrency)")
+        }
         guard status.agents.count <= 1000, status.agents.allSatisfy(Identifiers.isValidAgentName) else {
             throw .malformed("agents must be at most 1000 agent names (\(Identifiers.agentNameRule))")
         }

@@ -13,6 +13,13 @@ public protocol DaemonConfiguration: ShapedConfiguration {
     func validate(source: String) throws(ConfigurationError)
     var logLevel: String { get }
     var logFormat: String { get }
+    /// Said at start, after the configuration is valid: settings that work but expose
+    /// something (a password sent in the clear, an unverified server).
+    var startWarnings: [String] { get }
+}
+
+extension DaemonConfiguration {
+    public var startWarnings: [String] { [] }
 }
 
 /// How `baton-scheduler` and `baton-worker` start and stop, written once: load the
@@ -22,15 +29,17 @@ public protocol DaemonConfiguration: ShapedConfiguration {
 /// `shutdownGrace`.
 public enum DaemonBootstrap {
     /// Variables the daemons' environment may carry for others: the image's health check
-    /// and the CLI.
-    static let readElsewhere: Set<String> = ["BATON_HEALTH_URL", "BATON_API_KEY"]
+    /// and the CLI, and the tests' own (`BATON_TEST_…`, from `scripts/services.sh env`).
+    static func isReadElsewhere(_ variable: String) -> Bool {
+        ["BATON_HEALTH_URL", "BATON_API_KEY"].contains(variable) || variable.hasPrefix("BATON_TEST_")
+    }
 
-    public static func run<Configuration: DaemonConfiguration>(
-        _ name: String, configurationPath: String, as _: Configuration.Type,
-        shutdownGrace: (Configuration) -> Duration,
-        services: (Configuration, Logger, PrometheusCollectorRegistry) async throws -> [ServiceGroupConfiguration
-            .ServiceConfiguration]
-    ) async throws {
+    /// Reads and checks the configuration (exit 78 with every problem it has), sets up
+    /// logging, and says the start warnings: what a daemon and its one-shot commands
+    /// (`baton-scheduler migrate`) do first.
+    public static func load<Configuration: DaemonConfiguration>(
+        _ name: String, configurationPath: String, as _: Configuration.Type
+    ) throws -> (Configuration, Logger) {
         var configuration: Configuration
         let environment = EnvironmentOverrides()
         do {
@@ -44,13 +53,37 @@ public enum DaemonBootstrap {
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
         let format = LogFormat(rawValue: configuration.logFormat) ?? .text
         LoggingSystem.bootstrap { label in DaemonLogHandler(label: label, level: level, format: format) }
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "baton.\(name.replacingOccurrences(of: "baton-", with: ""))")
-        for variable in environment.unaskedBatonVariables where !Self.readElsewhere.contains(variable) {
+        for warning in configuration.startWarnings { logger.warning("\(warning)") }
+        for variable in environment.unaskedBatonVariables where !Self.isReadElsewhere(variable) {
             logger.warning(
                 "\(variable) is set, but \(name) has no such setting: misspelt, or meant for another program?")
         }
+        return (configuration, logger)
+    }
+
+    public static func run<Configuration: DaemonConfiguration>(
+        _ name: String, configurationPath: String, as _: Configuration.Type,
+        shutdownGrace: (Configuration) -> Duration,
+        services: (Configuration, Logger, PrometheusCollectorRegistry) async throws -> [ServiceGroupConfiguration
+            .ServiceConfiguration]
+    ) async throws {
+        let (configuration, logger) = try load(name, configurationPath: configurationPath, as: Configuration.self)
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Steps and model calls take seconds to minutes, past the default buckets' 10 s.
+        let long: [Duration] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800].map {
+            .milliseconds(Int($0 * 1000))
+        }
+        // A start waits milliseconds on an idle fleet and minutes on a busy one.
+        let wait: [Duration] = [
+            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800,
+        ].map { .microseconds(Int($0 * 1_000_000)) }
+        factory.durationHistogramBuckets = [
+            "baton_graph_step_seconds": long, "baton_llm_request_seconds": long,
+            "baton_dispatch_to_start_seconds": wait,
+        ]
+        MetricsSystem.bootstrap(factory)
         let made: [ServiceGroupConfiguration.ServiceConfiguration]
         do {
             made = try await services(configuration, logger, registry)

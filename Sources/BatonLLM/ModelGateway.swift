@@ -43,6 +43,8 @@ public actor ModelGateway: StreamingChatModel {
         defer { release() }
         try await waitForBudget()
         metrics.requests.increment()
+        let began = ContinuousClock.now
+        defer { metrics.duration.record(duration: .now - began) }
         do {
             var response = try await client.complete(request)
             response.usage.cost = configuration.cost(of: response.usage)
@@ -74,6 +76,8 @@ public actor ModelGateway: StreamingChatModel {
         defer { release() }
         try await waitForBudget()
         metrics.requests.increment()
+        let began = ContinuousClock.now
+        defer { metrics.duration.record(duration: .now - began) }
         let idle = min(idleTimeout, .milliseconds(Int(configuration.timeoutSeconds * 1000)))
         do {
             for try await event in client.stream(request, idleTimeout: idle) {
@@ -141,6 +145,8 @@ public actor ModelGateway: StreamingChatModel {
 /// The KPIs of one provider, exported through swift-metrics.
 private struct GatewayMetrics: Sendable {
     let requests: Counter
+    /// A call's time with the provider, retries included, waits for a slot or budget not.
+    let duration: Metrics.Timer
     let promptTokens: Counter
     let completionTokens: Counter
     let cost: FloatingPointCounter
@@ -152,6 +158,8 @@ private struct GatewayMetrics: Sendable {
         self.provider = provider
         self.factory = factory
         requests = Counter(label: "baton_llm_requests_total", dimensions: [("provider", provider)], factory: factory)
+        duration = Metrics.Timer(
+            label: "baton_llm_request_seconds", dimensions: [("provider", provider)], factory: factory)
         promptTokens = Counter(
             label: "baton_llm_tokens_total", dimensions: [("provider", provider), ("kind", "prompt")],
             factory: factory)

@@ -1,4 +1,5 @@
 import BatonContracts
+import Foundation
 
 /// One model provider as configured in YAML (`providers:` of the worker):
 ///
@@ -7,7 +8,8 @@ import BatonContracts
 ///   default:
 ///     base_url: https://api.openai.com      # or Mistral, Ollama, vLLM, llama.cpp, baton-scripted-llm
 ///     model: gpt-4o-mini
-///     api_key_env: OPENAI_API_KEY            # the key stays in the environment (or api_key: …, not advised)
+///     api_key_env: OPENAI_API_KEY            # the key stays in the environment,
+///     # api_key_file: /run/secrets/openai    # or in a mounted secret (api_key: …, in this file, is not advised)
 ///     timeout_seconds: 120                   # a whole request
 ///     connect_timeout_seconds: 10
 ///     max_retries: 4
@@ -24,7 +26,9 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
     public var baseURL: String
     public var model: String
     public var apiKeyEnv: String?
-    /// The key itself, written in the file: prefer `api_key_env`.
+    /// A file that holds the key (a mounted secret), read at start.
+    public var apiKeyFile: String?
+    /// The key itself, written in the file: prefer `api_key_env` or `api_key_file`.
     public var apiKey: String?
     public var timeoutSeconds: Double
     public var connectTimeoutSeconds: Double
@@ -49,6 +53,7 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
         case baseURL = "base_url"
         case apiKeyEnv = "api_key_env"
         case apiKey = "api_key"
+        case apiKeyFile = "api_key_file"
         case timeoutSeconds = "timeout_seconds"
         case connectTimeoutSeconds = "connect_timeout_seconds"
         case maxRetries = "max_retries"
@@ -93,6 +98,7 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
         model = try c.decode(String.self, forKey: .model)
         apiKeyEnv = try c.decodeIfPresent(String.self, forKey: .apiKeyEnv)
         apiKey = try c.decodeIfPresent(String.self, forKey: .apiKey)
+        apiKeyFile = try c.decodeIfPresent(String.self, forKey: .apiKeyFile)
         timeoutSeconds = try c.decode(.timeoutSeconds, default: d.timeoutSeconds)
         connectTimeoutSeconds = try c.decode(.connectTimeoutSeconds, default: d.connectTimeoutSeconds)
         maxRetries = try c.decode(.maxRetries, default: d.maxRetries)
@@ -116,8 +122,12 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
         if let apiKeyEnv, (environment[apiKeyEnv] ?? "").isEmpty {
             problems.append("providers.\(name).api_key_env names \(apiKeyEnv), which is not set in the environment")
         }
-        if apiKey != nil && apiKeyEnv != nil {
-            problems.append("providers.\(name): give api_key_env or api_key, not both")
+        if [apiKey, apiKeyEnv, apiKeyFile].compactMap(\.self).count > 1 {
+            problems.append("providers.\(name): give one of api_key_env, api_key_file and api_key")
+        }
+        if let apiKeyFile, Self.key(inFile: apiKeyFile) == nil {
+            problems.append(
+                "providers.\(name).api_key_file '\(apiKeyFile)' cannot be read or is empty; mount the secret there")
         }
         if !(timeoutSeconds > 0 && timeoutSeconds <= Self.longestTimeoutSeconds) {
             problems.append(
@@ -161,7 +171,8 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
     /// The client-side view of the provider called `name`, with the key read from the environment.
     public func provider(name: String = "default", environment: [String: String]) -> LLMProvider {
         LLMProvider(
-            baseURL: baseURL, model: model, apiKey: apiKeyEnv.flatMap { environment[$0] } ?? apiKey,
+            baseURL: baseURL, model: model,
+            apiKey: apiKeyEnv.flatMap { environment[$0] } ?? apiKeyFile.flatMap(Self.key(inFile:)) ?? apiKey,
             timeout: Self.duration(seconds: timeoutSeconds, longest: Self.longestTimeoutSeconds),
             connectTimeout: Self.duration(seconds: connectTimeoutSeconds, longest: Self.longestTimeoutSeconds),
             maxRetries: maxRetries, name: name,
@@ -169,6 +180,13 @@ public struct ProviderConfiguration: Sendable, Hashable, Codable {
             maxResponseBytes: min(
                 max(maxResponseBytes, Self.responseByteRange.lowerBound),
                 Self.responseByteRange.upperBound))
+    }
+
+    /// The file's text without its final line break; nil when unreadable or empty.
+    private static func key(inFile path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let key = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return key.isEmpty ? nil : key
     }
 
     /// Clamped, so that a value `problems` would report cannot trap the conversion.
@@ -187,6 +205,7 @@ extension ProviderConfiguration: CustomStringConvertible, CustomDebugStringConve
     /// Never prints `api_key`: configurations end up in logs.
     public var description: String {
         "ProviderConfiguration(base_url: \(baseURL), model: \(model), api_key_env: \(apiKeyEnv ?? "-"), "
+            + "api_key_file: \(apiKeyFile ?? "-"), "
             + "api_key: \(apiKey == nil ? "-" : "<redacted>"), concurrency: \(concurrency))"
     }
 

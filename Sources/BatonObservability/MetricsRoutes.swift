@@ -9,6 +9,7 @@ public enum MetricsRoutes {
         router.get("healthz") { _, _ in "ok" }
         guard let registry else { return }
         router.get("metrics") { _, _ in
+            ProcessMetrics.update(registry)
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
             return Response(

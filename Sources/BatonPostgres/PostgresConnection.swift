@@ -11,12 +11,21 @@ import ThreadConfinement
 /// once per connection. Methods are synchronous on the
 /// actor's thread; group several into one transaction with `transaction(_:)`, whose
 /// body runs isolated to the connection and so cannot interleave with other callers.
+///
+/// The socket is non-blocking and every wait for the server has a deadline
+/// (`PostgresTimeouts`): a server that stops answering costs a caller one round trip's
+/// limit, then the session is dropped and the next statement opens another.
 public actor PostgresConnection {
     private let executor: DedicatedThreadExecutor
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     private var connection: OpaquePointer?
     private let connectionString: String
+    private let name: String
+    private let timeouts: PostgresTimeouts
+    /// A round trip ran out of time: whatever the server sends next belongs to it, so the
+    /// session cannot be used again and is replaced before the next statement.
+    private var sessionIsAbandoned = false
     /// Prepared statements of this session, by SQL text and parameter types.
     private var prepared: [PreparedKey: String] = [:]
     private struct PreparedKey: Hashable {
@@ -24,6 +33,9 @@ public actor PostgresConnection {
         var types: [Oid]
     }
     /// Between `BEGIN` and its end: a statement that fails then must not be retried.
+    /// The server refused a write as read-only (a standby, a fenced primary): the next
+    /// statement starts a new session, which a multi-host URL may place elsewhere.
+    private var sessionIsReadOnly = false
     private var inTransaction = false
     /// In `transaction(_:)`, before its first statement: `BEGIN` goes out with that
     /// statement, in its round trip, and a body that runs nothing costs nothing.
@@ -35,18 +47,21 @@ public actor PostgresConnection {
     /// this many, new ones run unprepared.
     private static let preparedLimit = 512
 
-    private init(connectionString: String, name: String) {
+    private init(connectionString: String, name: String, timeouts: PostgresTimeouts) {
         self.connectionString = connectionString
+        self.name = name
+        self.timeouts = timeouts
         self.executor = DedicatedThreadExecutor(name: "pg-\(name)")
     }
 
     /// Connects with a libpq connection string (`postgresql://…` URL or `key=value` pairs).
+    /// `name` shows in `pg_stat_activity.application_name` as `baton-<name>`.
     public static func connect(
-        _ connectionString: String, name: String
+        _ connectionString: String, name: String, timeouts: PostgresTimeouts = .standard
     ) async throws(PostgresError)
         -> PostgresConnection
     {
-        let connection = PostgresConnection(connectionString: connectionString, name: name)
+        let connection = PostgresConnection(connectionString: connectionString, name: name, timeouts: timeouts)
         try await connection.open()
         return connection
     }
@@ -57,16 +72,30 @@ public actor PostgresConnection {
     }
 
     private func open() throws(PostgresError) {
-        let connection = PQconnectdb(connectionString)
-        guard let connection, PQstatus(connection) == CONNECTION_OK else {
+        // Settings travel in the startup packet, so that the sessions `PQreset` opens
+        // later have them too. The URL comes last: what it sets itself wins.
+        let seconds = timeouts.connect.components.seconds + (timeouts.connect.components.attoseconds > 0 ? 1 : 0)
+        let settings: [(String, String)] = [
+            ("connect_timeout", "\(max(seconds, 1))"),
+            ("application_name", "baton-\(name)"),
+            // libpq prints NOTICEs ("already exists, skipping") to stderr: warnings and up only.
+            ("options", "-c client_min_messages=warning"),
+            ("dbname", connectionString),
+        ]
+        let keywords = settings.map { strdup($0.0) }
+        let values = settings.map { strdup($0.1) }
+        defer { (keywords + values).forEach { free($0) } }
+        let connection = (keywords.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { keywords in
+            (values.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { values in
+                PQconnectdbParams(keywords.baseAddress, values.baseAddress, 1)
+            }
+        }
+        guard let connection, PQstatus(connection) == CONNECTION_OK, PQsetnonblocking(connection, 1) == 0 else {
             let reason = connection.map { Self.message(PQerrorMessage($0)) } ?? "out of memory"
             PQfinish(connection)
             throw .connectionFailed(reason: reason)
         }
         self.connection = connection
-        _ = try query("SET application_name = 'baton'")
-        // libpq prints NOTICEs ("already exists, skipping") to stderr: keep warnings and up only.
-        _ = try query("SET client_min_messages = warning")
     }
 
     /// Closes the connection. Safe to call more than once.
@@ -90,7 +119,7 @@ public actor PostgresConnection {
             _ = reason
             rows = try run(sql, parameters, prepared: !query.plannedEachTime)
         } catch {
-            if case .connectionFailed = error { inTransaction = false }  // the session, and its transaction, are gone
+            if error.endsSession { inTransaction = false }  // the session, and its transaction, are gone
             throw error
         }
         switch sql {
@@ -110,14 +139,16 @@ public actor PostgresConnection {
     ) throws(PostgresError) -> PostgresRows {
         guard let connection else { throw .connectionClosed }
         try reconnectIfNeeded(connection)
-        let result = try execute(connection, sql, parameters, prepared: prepared)
-        guard let result else { throw .connectionFailed(reason: Self.message(PQerrorMessage(connection))) }
+        let deadline = roundTripDeadline()
+        let result = try execute(connection, sql, parameters, prepared: prepared, until: deadline)
         defer { PQclear(result) }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
             return Self.rows(of: result)
         default:
-            throw Self.error(of: result, on: connection)
+            let error = Self.error(of: result, on: connection)
+            if error.isReadOnly { sessionIsReadOnly = true }
+            throw error
         }
     }
 
@@ -144,7 +175,7 @@ public actor PostgresConnection {
         } catch {
             beginPending = false
             sentWithCommit = []
-            if inTransaction, let connection, PQstatus(connection) == CONNECTION_OK {
+            if inTransaction, !sessionIsAbandoned, let connection, PQstatus(connection) == CONNECTION_OK {
                 _ = try? query("ROLLBACK")
             }
             inTransaction = false
@@ -184,12 +215,12 @@ public actor PostgresConnection {
                 throw error
             }
         } catch {
-            switch error {
-            case .connectionFailed, .connectionClosed: inTransaction = false
-            default:
+            if error.endsSession {
+                inTransaction = false
+            } else if opens {
                 // A failed statement leaves a transaction that BEGIN opened open (aborted),
                 // and one whose COMMIT did not run; it is rolled back by the caller.
-                if opens { inTransaction = true }
+                inTransaction = true
             }
             throw error
         }
@@ -207,19 +238,25 @@ public actor PostgresConnection {
     private func runPipeline(_ queries: [PostgresQuery]) throws(PostgresError) -> [PostgresRows] {
         guard let connection else { throw .connectionClosed }
         try reconnectIfNeeded(connection)
-        // Prepared first: `PQprepare` waits for its answer, which pipeline mode forbids.
+        let deadline = roundTripDeadline()
+        // Prepared first: a statement is prepared outside pipeline mode, in a round trip of its own.
         var names: [String?] = []
         for query in queries {
             let types = query.bindings.map { Oid($0.type.oid) }
             let prepare = !query.bindings.isEmpty && !query.plannedEachTime
-            names.append(prepare ? try statementName(connection, query.sql, types: types) : nil)
+            names.append(prepare ? try statementName(connection, query.sql, types: types, until: deadline) : nil)
         }
         guard PQenterPipelineMode(connection) == 1 else {
             throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
         }
         defer {
-            if PQexitPipelineMode(connection) != 1 {
-                while let result = PQgetResult(connection) { PQclear(result) }
+            // An abandoned session is replaced, pipeline and all; waiting for its answers would hang.
+            if !sessionIsAbandoned && PQexitPipelineMode(connection) != 1 {
+                do {
+                    while let result = try nextResult(connection, until: deadline) { PQclear(result) }
+                } catch {
+                    sessionIsAbandoned = true
+                }
                 _ = PQexitPipelineMode(connection)
             }
         }
@@ -234,7 +271,7 @@ public actor PostgresConnection {
         var rows: [PostgresRows] = []
         var failure: PostgresError?
         for _ in queries {
-            guard let result = PQgetResult(connection) else {
+            guard let result = try nextResult(connection, until: deadline) else {
                 throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
             }
             switch PQresultStatus(result) {
@@ -247,13 +284,17 @@ public actor PostgresConnection {
                 rows.append(PostgresRows(columns: [], rows: [], affectedRows: 0))
             }
             PQclear(result)
-            while let end = PQgetResult(connection) { PQclear(end) }  // each query's results end with NULL
+            // Each query's results end with NULL.
+            while let end = try nextResult(connection, until: deadline) { PQclear(end) }
         }
-        if let sync = PQgetResult(connection) { PQclear(sync) }
+        if let sync = try nextResult(connection, until: deadline) { PQclear(sync) }
         if PQstatus(connection) != CONNECTION_OK {
             throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
         }
-        if let failure { throw failure }
+        if let failure {
+            if failure.isReadOnly { sessionIsReadOnly = true }
+            throw failure
+        }
         return rows
     }
 
@@ -268,13 +309,72 @@ public actor PostgresConnection {
     }
 
     private func reconnectIfNeeded(_ connection: OpaquePointer) throws(PostgresError) {
-        guard PQstatus(connection) != CONNECTION_OK else { return }
-        // The server went away since the last statement: try once to come back.
+        // Never inside a transaction: its statements must all run in one session (an
+        // abandoned session's transaction is gone anyway).
+        guard
+            sessionIsAbandoned || PQstatus(connection) != CONNECTION_OK || (sessionIsReadOnly && !inTransaction)
+        else { return }
+        // The server went away since the last statement, took no writes, or did not
+        // answer in time: try once to come back, on whichever host the URL's rules pick
+        // now. `PQreset` waits at most `connect_timeout` per host.
+        sessionIsReadOnly = false
+        sessionIsAbandoned = false
         PQreset(connection)
         prepared.removeAll()  // a new session has none
-        guard PQstatus(connection) == CONNECTION_OK else {
+        guard PQstatus(connection) == CONNECTION_OK, PQsetnonblocking(connection, 1) == 0 else {
             throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
         }
+    }
+
+    private func roundTripDeadline() -> ContinuousClock.Instant? {
+        timeouts.roundTrip.map { .now + $0 }
+    }
+
+    /// The next result of what was sent, NULL after each statement's last one, waiting
+    /// for the server until `deadline` at most.
+    private func nextResult(
+        _ connection: OpaquePointer, until deadline: ContinuousClock.Instant?
+    ) throws(PostgresError) -> OpaquePointer? {
+        while true {
+            let flushed = PQflush(connection)  // 0: all sent, 1: more to send, -1: failed
+            guard flushed >= 0 else { throw .connectionFailed(reason: Self.message(PQerrorMessage(connection))) }
+            // PQgetResult blocks only while libpq has not read the whole next result.
+            if flushed == 0 && PQisBusy(connection) == 0 { return PQgetResult(connection) }
+            try waitForSocket(connection, writable: flushed == 1, until: deadline)
+            guard PQconsumeInput(connection) == 1 else {
+                throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
+            }
+        }
+    }
+
+    /// Waits until the socket can be read (or written, while a request is still being
+    /// sent: the server may be waiting for us to read before it reads more).
+    private func waitForSocket(
+        _ connection: OpaquePointer, writable: Bool, until deadline: ContinuousClock.Instant?
+    ) throws(PostgresError) {
+        let socket = PQsocket(connection)
+        guard socket >= 0 else { throw .connectionFailed(reason: Self.message(PQerrorMessage(connection))) }
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN) | (writable ? Int16(POLLOUT) : 0), revents: 0)
+        while true {
+            var milliseconds: Int32 = -1
+            if let deadline {
+                let remaining = deadline - .now
+                guard remaining > .zero else { throw abandonSession() }
+                let (seconds, attoseconds) = remaining.components
+                milliseconds = Int32(clamping: seconds * 1_000 + attoseconds / 1_000_000_000_000_000 + 1)
+            }
+            let ready = poll(&descriptor, 1, milliseconds)
+            if ready > 0 { return }
+            if ready < 0 && errno != EINTR {
+                throw .connectionFailed(reason: "waiting for the server failed: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    private func abandonSession() -> PostgresError {
+        sessionIsAbandoned = true
+        inTransaction = false
+        return timeouts.noAnswer
     }
 
     private static func error(of result: OpaquePointer, on connection: OpaquePointer) -> PostgresError {
@@ -289,17 +389,39 @@ public actor PostgresConnection {
             detail: field("D"))
     }
 
+    /// Sends one statement and returns its result (the caller clears it).
     private func execute(
-        _ connection: OpaquePointer, _ sql: String, _ parameters: [PostgresBinding], prepared: Bool
-    ) throws(PostgresError) -> OpaquePointer? {
+        _ connection: OpaquePointer, _ sql: String, _ parameters: [PostgresBinding], prepared: Bool,
+        until deadline: ContinuousClock.Instant?
+    ) throws(PostgresError) -> OpaquePointer {
         let types = parameters.map { Oid($0.type.oid) }
-        let name = parameters.isEmpty || !prepared ? nil : try statementName(connection, sql, types: types)
-        return Self.withValues(of: parameters) { count, values in
-            if let name { return PQexecPrepared(connection, name, count, values, nil, nil, 0) }
+        let name =
+            parameters.isEmpty || !prepared
+            ? nil : try statementName(connection, sql, types: types, until: deadline)
+        let sent = Self.withValues(of: parameters) { count, values in
+            if let name { return PQsendQueryPrepared(connection, name, count, values, nil, nil, 0) }
             return types.withUnsafeBufferPointer { types in
-                PQexecParams(connection, sql, count, types.baseAddress, values, nil, nil, 0)
+                PQsendQueryParams(connection, sql, count, types.baseAddress, values, nil, nil, 0)
             }
         }
+        guard sent == 1 else { throw .connectionFailed(reason: Self.message(PQerrorMessage(connection))) }
+        return try onlyResult(connection, until: deadline)
+    }
+
+    /// The result of the one statement sent, after reading the NULL that ends it.
+    private func onlyResult(
+        _ connection: OpaquePointer, until deadline: ContinuousClock.Instant?
+    ) throws(PostgresError) -> OpaquePointer {
+        guard let result = try nextResult(connection, until: deadline) else {
+            throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
+        }
+        do {
+            while let extra = try nextResult(connection, until: deadline) { PQclear(extra) }
+        } catch {
+            PQclear(result)
+            throw error
+        }
+        return result
     }
 
     /// The parameters as libpq takes them: C strings (NULL for SQL NULL) that live for
@@ -316,19 +438,18 @@ public actor PostgresConnection {
     /// The prepared statement for `sql` with parameters of `types`, preparing it now if
     /// needed; nil past the cache's limit.
     private func statementName(
-        _ connection: OpaquePointer, _ sql: String, types: [Oid]
+        _ connection: OpaquePointer, _ sql: String, types: [Oid], until deadline: ContinuousClock.Instant?
     ) throws(PostgresError) -> String? {
         // One SQL text may be run with NULLs bound as another type: the key has both.
         let key = PreparedKey(sql: sql, types: types)
         if let name = prepared[key] { return name }
         guard prepared.count < Self.preparedLimit else { return nil }
         let name = "baton_\(prepared.count + 1)"
-        let result = types.withUnsafeBufferPointer { types in
-            PQprepare(connection, name, sql, Int32(types.count), types.baseAddress)
+        let sent = types.withUnsafeBufferPointer { types in
+            PQsendPrepare(connection, name, sql, Int32(types.count), types.baseAddress)
         }
-        guard let result else {
-            throw .connectionFailed(reason: Self.message(PQerrorMessage(connection)))
-        }
+        guard sent == 1 else { throw .connectionFailed(reason: Self.message(PQerrorMessage(connection))) }
+        let result = try onlyResult(connection, until: deadline)
         defer { PQclear(result) }
         guard PQresultStatus(result) == PGRES_COMMAND_OK else {
             // Not cached: the statement runs unprepared and reports its own error.

@@ -7,6 +7,7 @@ import BatonWorkflow
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
 import Prometheus
 import ServiceLifecycle
 
@@ -29,6 +30,77 @@ public enum Scheduler {
             replica: UUID().uuidString.lowercased(), kill: nil)
     }
 
+    /// Migrates over `migration_postgres_url` when it is set, granting the scheduler's
+    /// own role its rows; otherwise as the scheduler's role. Over a connection of its
+    /// own, without the daemon's round-trip limit: an index build may rightly take long.
+    private static func runMigrations(
+        _ configuration: SchedulerConfiguration, pool: PostgresPool
+    ) async throws
+        -> [Int]
+    {
+        var runtimeRole: String?
+        if configuration.migrationPostgresURL != nil {
+            runtimeRole = try await pool.withConnection { db in
+                try await db.query("SELECT current_user AS name").first?.string("name")
+            }
+        }
+        let migrations = PostgresPool(
+            connectionString: configuration.migrationPostgresURL ?? configuration.postgresURL, size: 1,
+            name: "scheduler-migrations", timeouts: .unbounded)
+        do {
+            let applied = try await Migrations.run(on: migrations, grantingRowsTo: runtimeRole)
+            await migrations.close()
+            return applied
+        } catch {
+            await migrations.close()
+            throw error
+        }
+    }
+
+    /// Brings the schema up to date and returns: `baton-scheduler migrate`, a step a
+    /// deployment runs once before the replicas start (a Kubernetes Job, a compose
+    /// service the schedulers wait for), so that the replicas' role needs no right to
+    /// change the schema. Returns the versions applied, none when it was up to date.
+    public static func migrate(
+        configuration: SchedulerConfiguration, logger: Logger, waitingUpTo wait: Duration
+    ) async throws -> [Int] {
+        let pool = PostgresPool(
+            connectionString: configuration.postgresURL, size: 1, name: "scheduler",
+            timeouts: configuration.postgresTimeouts)
+        do {
+            let applied = try await migrateWaitingForTheDatabase(
+                configuration, pool: pool, health: DependencyHealth(name: "PostgreSQL"), logger: logger,
+                until: .now + wait)
+            await pool.close()
+            return applied
+        } catch {
+            await pool.close()
+            throw error
+        }
+    }
+
+    /// A database that is still starting (compose, a restart) is waited for, until
+    /// `deadline` if there is one; a configuration error (authentication, an unknown
+    /// database) ends the start.
+    private static func migrateWaitingForTheDatabase(
+        _ configuration: SchedulerConfiguration, pool: PostgresPool, health: DependencyHealth, logger: Logger,
+        until deadline: ContinuousClock.Instant?
+    ) async throws -> [Int] {
+        var backoff = Backoff()
+        while true {
+            do {
+                let applied = try await runMigrations(configuration, pool: pool)
+                health.succeeded(logger: logger)
+                return applied
+            } catch let error as PostgresError where error.isTransient && !error.isConfigurationError {
+                health.failed(error, logger: logger)
+                let delay = backoff.nextDelay()
+                if let deadline, ContinuousClock.now + delay > deadline { throw error }
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+
     /// `replica` names this replica in the leases; `kill` lets tests make its event
     /// partitions behave as in a killed process.
     static func makeServices(
@@ -38,28 +110,19 @@ public enum Scheduler {
     ) async throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
         let endpoint = try AMQPEndpoint(url: configuration.brokerURL)
         let pool = PostgresPool(
-            connectionString: configuration.postgresURL, size: configuration.postgresPoolSize, name: "scheduler")
+            connectionString: configuration.postgresURL, size: configuration.postgresPoolSize, name: "scheduler",
+            timeouts: configuration.postgresTimeouts)
         let database = DependencyHealth(name: "PostgreSQL")
         let broker = DependencyHealth(name: "RabbitMQ")
-        // A database that is still starting (compose, a restart) is waited for; a
-        // configuration error (authentication, unknown database) ends the start.
-        var backoff = Backoff()
-        let applied: [Int]
-        while true {
-            do {
-                applied = try await Migrations.run(on: pool)
-                database.succeeded(logger: logger)
-                break
-            } catch let error as PostgresError where error.isTransient && !error.isConfigurationError {
-                database.failed(error, logger: logger)
-                try await Task.sleep(for: backoff.nextDelay())
-            }
-        }
+        let applied = try await migrateWaitingForTheDatabase(
+            configuration, pool: pool, health: database, logger: logger, until: nil)
         if !applied.isEmpty { logger.info("database migrated", metadata: ["versions": "\(applied)"]) }
         let partitions = configuration.eventPartitions
         // Its own connection: renewals must never wait behind event batches.
         let leases = PartitionLeases(
-            pool: PostgresPool(connectionString: configuration.postgresURL, size: 1, name: "scheduler-leases"),
+            pool: PostgresPool(
+                connectionString: configuration.postgresURL, size: 1, name: "scheduler-leases",
+                timeouts: configuration.postgresTimeouts),
             eventsQueue: configuration.eventsQueue, replica: replica, partitions: partitions)
         // Refuses a count other than the live replicas' (before anything is rebound).
         let unbind = try await leases.join()
@@ -94,11 +157,16 @@ public enum Scheduler {
             settings: WorkflowEngine.Settings(
                 commandQueue: configuration.queue, defaults: configuration.workflowDefaults,
                 checkpointRetention: configuration.checkpointRetention, fairDispatch: configuration.fairness.enabled,
-                limits: configuration.limits.activity, maxInputBytes: configuration.limits.maxInputBytes),
+                limits: configuration.limits.activity, maxInputBytes: configuration.limits.maxInputBytes,
+                maxHistoryEntries: configuration.limits.maxHistoryEntries),
             relayWake: wake)
         engine.dispatchWake = dispatchWake
         engine.onEnded = { [logger] ended in
             for workflow in ended {
+                Counter(
+                    label: "baton_workflows_finished_total",
+                    dimensions: [("agent", workflow.agent), ("outcome", workflow.status.rawValue)]
+                ).increment()
                 var metadata: Logger.Metadata = [
                     "workflow": "\(workflow.id)", "agent": "\(workflow.agent)", "tenant": "\(workflow.tenant)",
                     "attempt": "\(workflow.attempt)",
@@ -110,11 +178,11 @@ public enum Scheduler {
         }
         let admission = DispatchAdmission(policy: configuration.fairness)
         engine.admission = admission
-        let relay = OutboxRelay(pool: pool, broker: publisher, wake: wake, logger: logger)
+        let relay = OutboxRelay(pool: pool, broker: publisher, wake: wake, logger: logger, database: database)
         // Also with fairness off: commands held before it was switched off are released.
         let gate = DispatchGate(
             pool: pool, policy: configuration.fairness, wake: dispatchWake, relayWake: wake, admission: admission,
-            logger: logger)
+            logger: logger, database: database)
         let activity = ConsumerActivity()
         let events = EventConsumer(
             pool: pool, publisher: publisher, queue: configuration.eventsQueue,

@@ -1,6 +1,7 @@
 import BatonAMQP
 import BatonConfiguration
 import BatonContracts
+import BatonPostgres
 import Hummingbird
 
 /// `config/configuration_scheduler.yaml`, decoded and validated at start.
@@ -11,6 +12,12 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
     /// A libpq connection string or `postgresql://` URL.
     public var postgresURL: String
     public var postgresPoolSize: Int
+    /// How long one round trip to PostgreSQL waits for its answer before the session is
+    /// dropped (and each connection attempt, up to 10 s of it).
+    public var postgresTimeoutSeconds: Double
+    /// The role that owns the schema and migrates it, when `postgres_url`'s may only
+    /// read and write rows (least privilege); nil: `postgres_url` migrates too.
+    public var migrationPostgresURL: String?
     public var brokerURL: String
     /// The command queue workers consume (DESIGN.md: `agents`).
     public var queue: String
@@ -65,6 +72,8 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         case httpPort = "http_port"
         case postgresURL = "postgres_url"
         case postgresPoolSize = "postgres_pool_size"
+        case postgresTimeoutSeconds = "postgres_timeout_seconds"
+        case migrationPostgresURL = "migration_postgres_url"
         case brokerURL = "broker_url"
         case queue
         case eventsQueue = "events_queue"
@@ -95,7 +104,9 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
     public init(
         httpHost: String = "127.0.0.1", httpPort: Int = 8080,
         postgresURL: String = "postgresql://postgres@127.0.0.1:5432/baton", postgresPoolSize: Int = 4,
-        brokerURL: String = "amqp://guest:guest@127.0.0.1:5672", queue: String = "agents",
+        postgresTimeoutSeconds: Double = 10, migrationPostgresURL: String? = nil,
+        brokerURL: String = "amqp://guest:guest@127.0.0.1:5672",
+        queue: String = "agents",
         eventsQueue: String = "baton.events", eventBatchSize: Int = 256, maxAttempts: Int = 3,
         heartbeatIntervalSeconds: Double = 5, heartbeatTimeoutSeconds: Double = 30,
         startToCloseTimeoutSeconds: Double = 86_400, checkpointRetention: Int = 20, maxRequestBytes: Int = 1_048_576,
@@ -125,6 +136,8 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         self.httpPort = httpPort
         self.postgresURL = postgresURL
         self.postgresPoolSize = postgresPoolSize
+        self.postgresTimeoutSeconds = postgresTimeoutSeconds
+        self.migrationPostgresURL = migrationPostgresURL
         self.brokerURL = brokerURL
         self.queue = queue
         self.eventsQueue = eventsQueue
@@ -145,6 +158,8 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         httpPort = try c.decode(.httpPort, default: d.httpPort)
         postgresURL = try c.decode(.postgresURL, default: d.postgresURL)
         postgresPoolSize = try c.decode(.postgresPoolSize, default: d.postgresPoolSize)
+        postgresTimeoutSeconds = try c.decode(.postgresTimeoutSeconds, default: d.postgresTimeoutSeconds)
+        migrationPostgresURL = try c.decodeIfPresent(String.self, forKey: .migrationPostgresURL)
         brokerURL = try c.decode(.brokerURL, default: d.brokerURL)
         queue = try c.decode(.queue, default: d.queue)
         eventsQueue = try c.decode(.eventsQueue, default: d.eventsQueue)
@@ -174,22 +189,33 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
 
     /// `BATON_POSTGRES_URL`, `BATON_BROKER_URL`, `BATON_HTTP_PORT`, … override the file.
     public mutating func apply(_ environment: EnvironmentOverrides) throws(ConfigurationError) {
-        if let value = environment.string("BATON_HTTP_HOST") { httpHost = value }
+        if let value = try environment.string("BATON_HTTP_HOST") { httpHost = value }
         if let value = try environment.int("BATON_HTTP_PORT") { httpPort = value }
-        if let value = environment.string("BATON_POSTGRES_URL") { postgresURL = value }
-        if let value = environment.string("BATON_BROKER_URL") { brokerURL = value }
-        if let value = environment.string("BATON_QUEUE") { queue = value }
-        if let value = environment.string("BATON_EVENTS_QUEUE") { eventsQueue = value }
+        if let value = try environment.string("BATON_POSTGRES_URL") { postgresURL = value }
+        if let value = try environment.string("BATON_MIGRATION_POSTGRES_URL") { migrationPostgresURL = value }
+        if let value = try environment.string("BATON_BROKER_URL") { brokerURL = value }
+        if let value = try environment.string("BATON_QUEUE") { queue = value }
+        if let value = try environment.string("BATON_EVENTS_QUEUE") { eventsQueue = value }
         if let value = try environment.int("BATON_EVENT_PARTITIONS") { eventPartitions = value }
-        if let value = environment.string("BATON_QUEUE_TYPE") { queueType = value }
-        if let value = environment.string("BATON_LOG_LEVEL") { logLevel = value }
+        if let value = try environment.string("BATON_QUEUE_TYPE") { queueType = value }
+        if let value = try environment.string("BATON_LOG_LEVEL") { logLevel = value }
         if let value = try environment.int("BATON_SCHEDULER_METRICS_PORT") { metricsPort = value }
-        if let value = environment.string("BATON_LOG_FORMAT") { logFormat = value }
+        if let value = try environment.string("BATON_LOG_FORMAT") { logFormat = value }
         if let value = try environment.bool("BATON_FAIRNESS") { fairness.enabled = value }
         // An administrator key for stacks that are configured by environment (compose, `baton dev`).
-        if let value = environment.string("BATON_ADMIN_KEY_SHA256") {
+        if let value = try environment.string("BATON_ADMIN_KEY_SHA256") {
             apiKeys.append(.administrator(sha256: value))
         }
+    }
+
+    /// Connections that work but expose something: said at start.
+    public var startWarnings: [String] {
+        [
+            PostgresTransportSecurity.warning(for: postgresURL),
+            migrationPostgresURL.flatMap(PostgresTransportSecurity.warning(for:))?
+                .replacingOccurrences(of: "postgres_url", with: "migration_postgres_url"),
+            (try? AMQPEndpoint(url: brokerURL))?.transportWarning,
+        ].compactMap(\.self)
     }
 
     public func validate(source: String) throws(ConfigurationError) {
@@ -201,10 +227,16 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         }
         validator.require(!httpHost.isEmpty, "http_host must not be empty")
         validator.require((0...65535).contains(httpPort), "http_port must be between 0 and 65535, got \(httpPort)")
-        validator.require(
-            postgresURL.hasPrefix("postgresql://") || postgresURL.hasPrefix("postgres://") || postgresURL.contains("="),
-            "postgres_url must be a postgresql:// URL or a libpq key=value string")
+        for (name, url) in [("postgres_url", postgresURL), ("migration_postgres_url", migrationPostgresURL)] {
+            guard let url else { continue }
+            validator.require(
+                url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") || url.contains("="),
+                "\(name) must be a postgresql:// URL or a libpq key=value string")
+        }
         validator.require((1...100).contains(postgresPoolSize), "postgres_pool_size must be between 1 and 100")
+        validator.require(
+            postgresTimeoutSeconds.isFinite && (1...3_600).contains(postgresTimeoutSeconds),
+            "postgres_timeout_seconds must be between 1 and 3600, got \(postgresTimeoutSeconds)")
         validator.require(!queue.isEmpty, "queue must not be empty")
         validator.require(
             !eventsQueue.isEmpty && eventsQueue != queue, "events_queue must be set and differ from queue")
@@ -311,5 +343,13 @@ extension SchedulerConfiguration {
     /// How the shared queues are declared (validated: `queue_type` is a kind).
     public var sharedQueues: SharedQueues {
         SharedQueues(kind: SharedQueues.Kind(rawValue: queueType) ?? .classic, deliveryLimit: deliveryLimit)
+    }
+}
+
+extension SchedulerConfiguration {
+    /// The daemon's limits on waiting for PostgreSQL (migrations wait as long as they take).
+    var postgresTimeouts: PostgresTimeouts {
+        PostgresTimeouts(
+            connect: .seconds(min(10, postgresTimeoutSeconds)), roundTrip: .seconds(postgresTimeoutSeconds))
     }
 }

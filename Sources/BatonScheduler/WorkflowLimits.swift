@@ -10,19 +10,25 @@ public struct WorkflowLimits: Sendable, Codable, Equatable {
     public var maxCheckpointBytes: Int
     public var maxResultBytes: Int
     public var maxInterruptBytes: Int
+    /// Entries of one workflow's history (every event but plain heartbeats); the one
+    /// that reaches it fails the workflow (`history_too_long`).
+    public var maxHistoryEntries: Int
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case maxInputBytes = "max_input_bytes"
         case maxCheckpointBytes = "max_checkpoint_bytes"
         case maxResultBytes = "max_result_bytes"
         case maxInterruptBytes = "max_interrupt_bytes"
+        case maxHistoryEntries = "max_history_entries"
     }
 
     public init(
         maxInputBytes: Int = 256 * 1024, maxCheckpointBytes: Int = ActivityLimits.standard.maxCheckpointBytes,
         maxResultBytes: Int = ActivityLimits.standard.maxResultBytes,
-        maxInterruptBytes: Int = ActivityLimits.standard.maxInterruptBytes
+        maxInterruptBytes: Int = ActivityLimits.standard.maxInterruptBytes,
+        maxHistoryEntries: Int = Self.defaultMaxHistoryEntries
     ) {
+        self.maxHistoryEntries = maxHistoryEntries
         self.maxInputBytes = maxInputBytes
         self.maxCheckpointBytes = maxCheckpointBytes
         self.maxResultBytes = maxResultBytes
@@ -36,8 +42,15 @@ public struct WorkflowLimits: Sendable, Codable, Equatable {
             maxInputBytes: try c.decodeIfPresent(Int.self, forKey: .maxInputBytes) ?? d.maxInputBytes,
             maxCheckpointBytes: try c.decodeIfPresent(Int.self, forKey: .maxCheckpointBytes) ?? d.maxCheckpointBytes,
             maxResultBytes: try c.decodeIfPresent(Int.self, forKey: .maxResultBytes) ?? d.maxResultBytes,
-            maxInterruptBytes: try c.decodeIfPresent(Int.self, forKey: .maxInterruptBytes) ?? d.maxInterruptBytes)
+            maxInterruptBytes: try c.decodeIfPresent(Int.self, forKey: .maxInterruptBytes) ?? d.maxInterruptBytes,
+            maxHistoryEntries: try c.decodeIfPresent(Int.self, forKey: .maxHistoryEntries) ?? d.maxHistoryEntries)
     }
+
+    /// Temporal's hard limit is 51,200 events per workflow run: a history of this size
+    /// still loads and streams quickly, and an agent that needs more steps is one to
+    /// split into child workflows.
+    public static let defaultMaxHistoryEntries = 50_000
+    static let historyEntriesRange = 10...10_000_000
 
     /// What the workers enforce, sent in each command.
     public var activity: ActivityLimits {
@@ -57,6 +70,10 @@ public struct WorkflowLimits: Sendable, Codable, Equatable {
             validator.require(
                 (1024...message).contains(value), "limits.\(key) must be between 1024 and \(message), got \(value)")
         }
+        validator.require(
+            Self.historyEntriesRange.contains(maxHistoryEntries),
+            "limits.max_history_entries must be between \(Self.historyEntriesRange.lowerBound) and "
+                + "\(Self.historyEntriesRange.upperBound), got \(maxHistoryEntries)")
         validator.require(
             maxInputBytes <= maxRequestBytes,
             "limits.max_input_bytes (\(maxInputBytes)) must not exceed max_request_bytes (\(maxRequestBytes))")

@@ -42,8 +42,11 @@ struct ActivityRunner: Sendable {
         }
         let emit: @Sendable (WorkerEvent.Kind) async throws -> Void = { try await emitAll([$0]) }
         var logger = logger
+        // On every line the worker logs of the attempt.
         logger[metadataKey: "workflow"] = "\(command.workflowId)"
         logger[metadataKey: "attempt"] = "\(command.attempt)"
+        logger[metadataKey: "agent"] = "\(command.agent)"
+        if let tenant = command.tenant { logger[metadataKey: "tenant"] = "\(tenant)" }
         // The broker keeps a channel's messages in order: whatever follows `started` is
         // queued behind it, and waits for its confirm before it counts as sent.
         let started = Task { try await emit(.started) }
@@ -58,9 +61,7 @@ struct ActivityRunner: Sendable {
             try await emit(.failed(failure))
             return
         }
-        logger.info(
-            "activity started",
-            metadata: ["agent": "\(command.agent)", "resume_step": "\(command.checkpoint?.step ?? 0)"])
+        logger.info("activity started", metadata: ["resume_step": "\(command.checkpoint?.step ?? 0)"])
         // Registered by the consumer that accepted the command (`ActivityCancellations.claim`).
         let key = ActivityCancellations.Key(workflowId: command.workflowId, attempt: command.attempt)
         ActivityMetrics.running.increment()
@@ -72,6 +73,10 @@ struct ActivityRunner: Sendable {
         let sent = SentCheckpoints(resumedFrom: command.checkpoint, deltas: command.acceptsStateDeltas == true)
         // The checkpoint at the graph's end: no step waits for it, so it goes out with the outcome.
         let endCheckpoint = Latest<Checkpoint>()
+        // From the end of one step's checkpoint (or the start) to the next checkpoint.
+        let stepBegan = Latest<ContinuousClock.Instant>()
+        stepBegan.set(.now)
+        let stepTime = ActivityMetrics.stepTime(agent: command.agent)
         // An outcome over its limit (`ActivityLimits`) fails the attempt instead.
         let emitOutcome: @Sendable (WorkerEvent.Kind) async throws -> Void = { [logger] kind in
             try await started.value
@@ -101,6 +106,8 @@ struct ActivityRunner: Sendable {
             }
         }
         activityHooks.checkpoint = { checkpoint, change in
+            if let began = stepBegan.get() { stepTime.record(duration: .now - began) }
+            defer { stepBegan.set(.now) }
             if let usage = checkpoint.usage { latestUsage.set(usage) }
             try await started.value
             let held = endCheckpoint.take().map { [WorkerEvent.Kind.checkpointed($0)] } ?? []
@@ -206,6 +213,11 @@ struct ActivityRunner: Sendable {
 /// What a worker's `/metrics` says about its activities.
 enum ActivityMetrics {
     static let running = Meter(label: "baton_worker_activities_running")
+
+    /// A graph step's duration, from the end of the previous step's checkpoint.
+    static func stepTime(agent: String) -> Metrics.Timer {
+        Metrics.Timer(label: "baton_graph_step_seconds", dimensions: [("agent", agent)])
+    }
 
     static func count(_ outcome: Result<AgentOutcome, any Error>, agent: String) {
         let name =

@@ -119,15 +119,15 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
 
     /// `BATON_BROKER_URL`, `BATON_QUEUE`, `BATON_WORKER_CONCURRENCY`, `BATON_SCHEDULER_URL` override the file.
     public mutating func apply(_ environment: EnvironmentOverrides) throws(ConfigurationError) {
-        if let value = environment.string("BATON_BROKER_URL") { brokerURL = value }
-        if let value = environment.string("BATON_QUEUE") { queue = value }
-        if let value = environment.string("BATON_EVENTS_QUEUE") { eventsQueue = value }
+        if let value = try environment.string("BATON_BROKER_URL") { brokerURL = value }
+        if let value = try environment.string("BATON_QUEUE") { queue = value }
+        if let value = try environment.string("BATON_EVENTS_QUEUE") { eventsQueue = value }
         if let value = try environment.int("BATON_WORKER_CONCURRENCY") { concurrency = value }
-        if let value = environment.string("BATON_LOG_LEVEL") { logLevel = value }
-        if let value = environment.string("BATON_LOG_FORMAT") { logFormat = value }
-        if let value = environment.string("BATON_SCHEDULER_URL") { schedulerURL = value }
+        if let value = try environment.string("BATON_LOG_LEVEL") { logLevel = value }
+        if let value = try environment.string("BATON_LOG_FORMAT") { logFormat = value }
+        if let value = try environment.string("BATON_SCHEDULER_URL") { schedulerURL = value }
         if let value = try environment.int("BATON_WORKER_METRICS_PORT") { metricsPort = value }
-        if let value = environment.string("BATON_TEST_HOOKS_FOLDER") { testHooksFolder = value }
+        if let value = try environment.string("BATON_TEST_HOOKS_FOLDER") { testHooksFolder = value }
         if let value = try environment.double("BATON_COMMAND_HOLD_SECONDS") { commandHoldSeconds = value }
     }
 
@@ -167,6 +167,9 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
     }
 
     /// Every problem at once, so an operator fixes the file in one go.
+    /// A broker reached in the clear or unverified: said at start.
+    public var startWarnings: [String] { [(try? AMQPEndpoint(url: brokerURL))?.transportWarning].compactMap(\.self) }
+
     public func validate(
         source: String, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigurationError) {

@@ -32,6 +32,13 @@ extension WorkflowEvent {
         }
     }
 
+    /// Whether the workflow's history keeps an entry for it: every event but a plain
+    /// heartbeat (a long step sends thousands; a reconnection report is kept).
+    public var isKeptInHistory: Bool {
+        if case .worker(.heartbeat(_, reconnected: false), _, _, _) = self { return false }
+        return true
+    }
+
     /// The event's name in a workflow's history.
     public var historyType: String {
         switch self {

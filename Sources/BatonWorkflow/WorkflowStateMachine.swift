@@ -67,6 +67,10 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
     /// The workflow that started this one as its child, told when this one ends.
     public let parentId: String?
     public let options: WorkflowOptions
+    /// Entries of the workflow's history applied so far (`WorkflowEvent.isKeptInHistory`,
+    /// not ignored), for the cap on its length; machines saved before it was counted
+    /// start from 0.
+    public private(set) var historyLength: Int
 
     /// `resumingFrom`: the step of a checkpoint the workflow starts from, stored with
     /// it before it is submitted (a fork or retry of another workflow).
@@ -79,6 +83,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         self.workerCrashes = 0
         self.leaseHolderReconnected = false
         self.pauseRequested = false
+        self.historyLength = 0
         self.options = options
         self.agent = agent
         self.parentId = parentId
@@ -86,7 +91,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case state, attempt, failures, checkpointStep, humanInput, timers, leaseToken, redeliveredAt, workerCrashes
-        case leaseHolderReconnected, lastNode, agent, parentId, options, pauseRequested
+        case leaseHolderReconnected, lastNode, agent, parentId, options, pauseRequested, historyLength
     }
 
     /// Machines saved by earlier versions lack the newer fields: they take their defaults.
@@ -105,6 +110,7 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
         leaseHolderReconnected = try c.decode(.leaseHolderReconnected, default: false)
         lastNode = try c.decodeIfPresent(String.self, forKey: .lastNode)
         pauseRequested = try c.decode(.pauseRequested, default: false)
+        historyLength = try c.decode(.historyLength, default: 0)
         agent = try c.decodeIfPresent(String.self, forKey: .agent)
         parentId = try c.decodeIfPresent(String.self, forKey: .parentId)
         options = try c.decode(WorkflowOptions.self, forKey: .options)
@@ -130,14 +136,33 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
 
     /// Feeds one event. `random` is a uniform draw in [0, 1) used for retry jitter;
     /// `newLeaseToken` is a fresh secret, used only if this event dispatches an attempt
-    /// (the caller draws it: the machine has no randomness of its own).
+    /// (the caller draws it: the machine has no randomness of its own). `historyLimit`:
+    /// the most entries the workflow's history may hold; the event that reaches it fails
+    /// the workflow (`history_too_long`, not retried), so that an agent in an endless loop
+    /// cannot grow its history without bound.
     public mutating func handle(
-        _ event: WorkflowEvent, now: Date, random: Double, newLeaseToken: String? = nil
+        _ event: WorkflowEvent, now: Date, random: Double, newLeaseToken: String? = nil, historyLimit: Int? = nil
     ) -> [WorkflowAction] {
         if case .timerFired(let timer, _) = event { timers.remove(timer) }
         self.newLeaseToken = newLeaseToken
         defer { self.newLeaseToken = nil }
-        let actions = decide(event, now: now, random: random)
+        let wasTerminal = isTerminal
+        var actions = decide(event, now: now, random: random)
+        // What is refused or ignored changes nothing, its count included (it is kept in the
+        // history marked ignored, bounded by what others send, not by the agent's loop);
+        // nor does what reaches an ended workflow, whose machine is no longer saved.
+        let changesNothing = actions.contains {
+            switch $0 {
+            case .reject, .ignore: true
+            default: false
+            }
+        }
+        if event.isKeptInHistory && !changesNothing && !wasTerminal {
+            historyLength += 1
+            if let historyLimit, historyLength >= historyLimit, !isTerminal {
+                actions += stopRunningAttempt() + finish(.failed(Self.historyTooLong(historyLimit)))
+            }
+        }
         // Keep `timers` in step with what the executor will have stored, and drop
         // cancellations of timers that are not armed: they would be wasted statements.
         return actions.filter { action in
@@ -585,6 +610,15 @@ public struct WorkflowStateMachine: Sendable, Hashable, Codable {
 
     private func cancelAllTimers() -> [WorkflowAction] {
         WorkflowTimer.allCases.map { .cancelTimer($0) }
+    }
+
+    static func historyTooLong(_ limit: Int) -> ActivityFailure {
+        ActivityFailure(
+            kind: "history_too_long",
+            message:
+                "the workflow's history reached \(limit) entries (limits.max_history_entries of the scheduler): "
+                + "an agent that loops without end, or one to split into child workflows",
+            retryable: false)
     }
 
     private func timeout(_ kind: String, _ what: String, _ seconds: Double?) -> ActivityFailure {

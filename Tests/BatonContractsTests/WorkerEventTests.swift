@@ -11,6 +11,9 @@ import Testing
         .progress(ActivityProgress(step: 2)),
         .interrupted(InterruptRequest(title: "Review", question: "approve?", metadata: ["k": 1])),
         .completed(output: ["ok": true]),
+        // An agent may end with any JSON value, null included (a null was read as missing).
+        .completed(output: .null),
+        .completed(output: "text"),
         .failed(ActivityFailure(kind: "agent_error", message: "boom", retryable: true)),
         .redelivered(),
         .redelivered(connectionAgeSeconds: 7.5),

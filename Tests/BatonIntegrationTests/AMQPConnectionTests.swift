@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func rejectsOtherSchemes() {
-        #expect(throws: AMQPError.invalidURL(reason: "'http://h' does not start with amqp://")) {
+        #expect(throws: AMQPError.invalidURL(reason: "'http://h' does not start with amqp:// or amqps://")) {
             try AMQPEndpoint(url: "http://h")
         }
     }

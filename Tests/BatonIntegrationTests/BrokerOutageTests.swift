@@ -10,13 +10,18 @@ import Testing
 /// The broker drops a worker's connections in the middle of a run (as a broker restart
 /// or a network cut would, without disturbing the other tests that share the broker).
 @Suite struct BrokerOutageTests {
-    /// `rabbitmqctl` against the project's broker, through the services script.
+    /// `rabbitmqctl` against the project's broker, through the services script, or
+    /// against a node of the local cluster when `BATON_TEST_RABBITMQ_CLUSTER_NODE` names
+    /// one (`scripts/cluster-tests.sh`).
     static func rabbitmqctl(_ arguments: [String]) async throws -> String {
-        try await ChildProcess.run(
-            "/bin/bash",
-            arguments: [SchedulerCrashTests.root.appendingPathComponent("scripts/services.sh").path, "rabbitmqctl"]
-                + arguments
-        ).output
+        let scripts = SchedulerCrashTests.root.appendingPathComponent("scripts")
+        let command =
+            if let node = ProcessInfo.processInfo.environment["BATON_TEST_RABBITMQ_CLUSTER_NODE"] {
+                [scripts.appendingPathComponent("rabbitmq-cluster.sh").path, "rabbitmqctl", node]
+            } else {
+                [scripts.appendingPathComponent("services.sh").path, "rabbitmqctl"]
+            }
+        return try await ChildProcess.run("/bin/bash", arguments: command + arguments).output
     }
 
     /// Closes every broker connection whose client-provided name mentions `marker`.
@@ -24,9 +29,9 @@ import Testing
         try await closeConnections(mentioning: [marker])
     }
 
-    /// Closes, in one go inside the broker (each close in its own process, all at once),
-    /// every connection whose client-provided name mentions one of `markers`, as a broker
-    /// restart closes them. One at a time (a `rabbitmqctl` each, seconds apart on a loaded
+    /// Closes, in one go inside the broker (each close in its own process, all at once;
+    /// a cluster's node lists every node's connections), every connection whose
+    /// client-provided name mentions one of `markers`, as a broker restart closes them. One at a time (a `rabbitmqctl` each, seconds apart on a loaded
     /// machine), a command requeued by one close reaches another worker's connection still
     /// open and old: a worker cut off while the broker stayed up, which the scheduler
     /// rightly gives up at once.

@@ -15,15 +15,17 @@ import Testing
 
     /// Runs a 2-step chain as its child. With `"early": true` it first waits (on the
     /// worker, by polling) until that child has ended, so its wait starts after the end.
+    /// `"child_hold"` adds a held chain's hooks (`HeldChain.input`) to the child's input.
     struct ParentAgent: Agent {
         let name = "parent-test"
         let tasks: any TaskDelegate
 
         func run(_ run: AgentRun, hooks: GraphRunHooks) async throws -> AgentOutcome {
             let early = run.input["early"] == true
+            var childInput: [String: JSONValue] = ["steps": run.input["child_steps"] ?? 2, "sleep_ms": 800]
+            if case .object(let hold) = run.input["child_hold"] { childInput.merge(hold) { $1 } }
             let child = SubmitWorkflowRequest(
-                id: "\(run.workflowId).child", agent: "chain",
-                input: ["steps": run.input["child_steps"] ?? 2, "sleep_ms": 800], parentId: run.workflowId)
+                id: "\(run.workflowId).child", agent: "chain", input: .object(childInput), parentId: run.workflowId)
             var graph = StateGraph<ParentState>()
             graph.addNode("delegate") { state, context in
                 if early {
@@ -54,8 +56,15 @@ import Testing
         try await Stack.run(concurrency: 2, agents: [ParentAgent(tasks: tasks)]) { stack in
             tasks.bind(stack.baseURL)
             let id = "parent-\(UUID().uuidString.prefix(8))"
-            _ = try await stack.submit(
-                SubmitWorkflowRequest(id: id, agent: "parent-test", input: ["early": .bool(childEndsBeforeTheWait)]))
+            // Waiting, the child holds its first step until the answer below was refused:
+            // a child that ended first (a loaded machine) resumed the parent, which then
+            // refused the answer for another reason.
+            let hold = HeldChain("child", steps: 2, holdAt: 0)
+            var input: [String: JSONValue] = ["early": .bool(childEndsBeforeTheWait)]
+            if !childEndsBeforeTheWait {
+                input["child_hold"] = hold.input
+            }
+            _ = try await stack.submit(SubmitWorkflowRequest(id: id, agent: "parent-test", input: .object(input)))
             if !childEndsBeforeTheWait {
                 let waiting = try await AgentAcademyTests.waitForQuestion(
                     stack, id, titled: "Waiting for child workflow \(id).child-", prefix: true)
@@ -64,6 +73,7 @@ import Testing
                 let answer = try await stack.post("/v1/workflows/\(id)/input", json: #"{"answer": "done"}"#)
                 #expect(answer.status == 409)
                 #expect(String(decoding: answer.body, as: UTF8.self).contains("waits for its child workflow"))
+                try hold.release()
             }
             let done = try await stack.waitUntilFinished(id)
             #expect(done.status == .completed)

@@ -111,15 +111,24 @@ import Testing
     /// (Publishing while the replica still consumed raced its lease expiry on a loaded
     /// machine: the event could arrive after it stopped and come back fresh.)
     @Test func anEventThatNeverFinishesApplyingIsSetAside() async throws {
-        try await Stack.run(workers: 0) { stack in
+        // Classic queues whatever the run's kind: holding the event takes a basic.get, which
+        // quorum queues with a single active consumer refuse.
+        try await Stack.run(workers: 0, queues: .classic) { stack in
             let id = try await stack.submit(SubmitWorkflowRequest(agent: "chain")).view.id
             let event = WorkerEvent(workflowId: id, attempt: 1, workerId: "w", kind: .started)
             try await stack.query(
                 "INSERT INTO event_tries (event_id, tries) VALUES (\(event.eventId), 3)")
-            let outage = try await TestServices.DatabaseOutage.begin(stack.databaseURL)
             let broker = try await TestServices.broker()
             try await broker.enableConfirms()
+            // The replica must be consuming before the outage: a consumer still connecting
+            // when it begins reads as none, then subscribes and takes the event first.
             var consumers = try await broker.consumerCount(stack.eventsQueue)
+            for _ in 0..<600 where consumers == 0 {
+                try await Task.sleep(for: .milliseconds(50))
+                consumers = try await broker.consumerCount(stack.eventsQueue)
+            }
+            try #require(consumers > 0, "the replica did not consume its events queue within 30 s")
+            let outage = try await TestServices.DatabaseOutage.begin(stack.databaseURL)
             for _ in 0..<600 where consumers > 0 {
                 try await Task.sleep(for: .milliseconds(50))
                 consumers = try await broker.consumerCount(stack.eventsQueue)

@@ -62,7 +62,9 @@ struct KubernetesManifestTests {
     static func environment(of container: [String: Any]) -> [String: String] {
         let names = (container["env"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
         let placeholders = [
-            "BATON_POSTGRES_URL": "postgresql://baton@postgres/baton", "BATON_BROKER_URL": "amqp://u:p@rabbitmq:5672",
+            "BATON_POSTGRES_URL": "postgresql://baton@postgres/baton",
+            "BATON_MIGRATION_POSTGRES_URL": "postgresql://owner@postgres/baton",
+            "BATON_BROKER_URL": "amqp://u:p@rabbitmq:5672",
             "BATON_ADMIN_KEY_SHA256": String(repeating: "a", count: 64),
         ]
         return Dictionary(uniqueKeysWithValues: names.map { ($0, placeholders[$0] ?? "x") })
@@ -153,10 +155,42 @@ struct KubernetesManifestTests {
         }
     }
 
+    /// The schema is migrated by a Job of its own, the only pod with the owner's URL;
+    /// the schedulers connect as the runtime role.
+    @Test func aJobMigratesTheSchemaWithTheOwnersURLAndTheSchedulersDoNot() async throws {
+        let objects = try await Self.render("keda")
+        let job = try Self.one("Job", "baton-migrate", in: objects)
+        let container = try Self.container(job)
+        #expect(container["image"] as? String == "baton:latest")
+        let command = container["command"] as? [String] ?? []
+        #expect(command.starts(with: ["baton-scheduler", "migrate"]))
+        func secretKeys(_ container: [String: Any]) -> [String: String] {
+            var keys: [String: String] = [:]
+            for variable in container["env"] as? [[String: Any]] ?? [] {
+                let reference = (variable["valueFrom"] as? [String: Any])?["secretKeyRef"] as? [String: Any]
+                if let name = variable["name"] as? String, let key = reference?["key"] as? String { keys[name] = key }
+            }
+            return keys
+        }
+        let scheduler = try Self.container(try Self.one("Deployment", "baton-scheduler", in: objects))
+        #expect(secretKeys(container)["BATON_MIGRATION_POSTGRES_URL"] == "migration-postgres-url")
+        #expect(secretKeys(container)["BATON_POSTGRES_URL"] == secretKeys(scheduler)["BATON_POSTGRES_URL"])
+        #expect(secretKeys(scheduler)["BATON_MIGRATION_POSTGRES_URL"] == nil)
+        #expect(job["spec", "template", "spec", "restartPolicy"] as? String == "OnFailure")
+
+        let yaml = try Self.configurationFile(of: container, in: objects)
+        var configuration = try ConfigurationLoader.decode(SchedulerConfiguration.self, yaml: yaml, source: "k8s")
+        let environment = EnvironmentOverrides(Self.environment(of: container))
+        try configuration.apply(environment)
+        try configuration.validate(source: "k8s")
+        #expect(environment.unaskedBatonVariables.isEmpty)
+        #expect(configuration.migrationPostgresURL != nil)
+    }
+
     @Test func podsRunAsTheImagesUserWithNothingWritableButTmp() async throws {
         let objects = try await Self.render("keda")
         let user = try Self.imageUser()
-        for deployment in objects where deployment.kind == "Deployment" {
+        for deployment in objects where ["Deployment", "Job"].contains(deployment.kind) {
             let pod = try #require(deployment["spec", "template", "spec"] as? [String: Any])
             let security = pod["securityContext"] as? [String: Any] ?? [:]
             #expect(security["runAsNonRoot"] as? Bool == true, "\(deployment.name)")

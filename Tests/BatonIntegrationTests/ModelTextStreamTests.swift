@@ -1,3 +1,4 @@
+import BatonAMQP
 import BatonAgents
 import BatonContracts
 import BatonGraph
@@ -143,4 +144,70 @@ import Testing
             }
         }
     }
+
+    /// A worker that lost its attempt (a zombie behind a partition, one whose attempt
+    /// timed out) may go on writing: its text must not be shown beside the current
+    /// attempt's, since its answer never reaches the history. Here the workflow is in
+    /// attempt 2 (its first worker drained and handed it back) and the test publishes
+    /// attempt 1's text to the text exchange as a zombie would, with attempt 2's as
+    /// markers: only the markers reach the stream.
+    @Test func theTextOfAnAttemptThatNoLongerCountsIsNotShown() async throws {
+        try await Stack.run(workers: 0) { stack in
+            let chain = HeldChain("fenced-text", steps: 4, holdAt: 1)
+            let id = try await stack.submit(SubmitWorkflowRequest(agent: "chain", input: chain.input)).view.id
+            let first = WorkerLifecycleTests.workerGroup(stack)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await first.run() }
+                try await chain.waitUntilHeld()
+                await first.triggerGracefulShutdown()
+                try chain.release()  // step 1's checkpoint hands the activity back: attempt 2
+                try await group.waitForAll()
+            }
+            #expect(try await stack.workflow(id).attempt == 2)
+            let seen = SeenTexts()
+            let watching = Task { try await Self.watch(id, on: stack) { seen.add($0.text) } }
+            let broker = try await TestServices.broker()
+            let exchange = Topology.textExchange(for: stack.queue)
+            // Until a marker comes through, the stream's binding is not in place yet.
+            var round = 0
+            while !seen.contains("marker") && round < 150 {
+                round += 1
+                try await Self.publish(id, attempt: 1, text: "zombie", sequence: round, to: exchange, on: broker)
+                try await Self.publish(id, attempt: 2, text: "marker", sequence: round, to: exchange, on: broker)
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            for later in 1...5 {
+                try await Self.publish(
+                    id, attempt: 1, text: "zombie", sequence: round + later, to: exchange, on: broker)
+            }
+            try await Self.publish(id, attempt: 2, text: "last", sequence: round + 6, to: exchange, on: broker)
+            try await Stack.waitUntil("the last marker on the stream") { seen.contains("last") }
+            await broker.close()
+            let view = try await WorkerLifecycleTests.finish(id, on: stack)
+            let (texts, end) = try await watching.value
+            #expect(view.status == .completed)
+            #expect(end?.status == .completed)
+            #expect(texts.contains { $0.text == "last" })
+            #expect(texts.allSatisfy { $0.attempt == 2 }, "\(texts.map { "\($0.attempt) \($0.text)" })")
+        }
+    }
+
+    static func publish(
+        _ workflowId: String, attempt: Int, text: String, sequence: Int, to exchange: String, on broker: AMQPConnection
+    ) async throws {
+        let delta = TextDelta(
+            workflowId: workflowId, attempt: attempt, node: "step_2", call: "llm#0", text: text, sequence: sequence)
+        try await broker.publish([
+            AMQPMessage(
+                routingKey: workflowId, body: delta.encoded(), exchange: exchange, persistent: false, mandatory: false)
+        ])
+    }
+}
+
+/// The texts a stream showed so far, as they come.
+final class SeenTexts: Sendable {
+    private let texts = Mutex<[String]>([])
+
+    func add(_ text: String) { texts.withLock { $0.append(text) } }
+    func contains(_ text: String) -> Bool { texts.withLock { $0.contains(text) } }
 }

@@ -26,6 +26,22 @@ import Testing
         }
     }
 
+    /// Three 6-step workflows, once one of them has checkpointed a step: running when an
+    /// outage begins.
+    static func startThreeWorkflows(on stack: Stack) async throws -> [String] {
+        let options = WorkflowOptions(heartbeatIntervalSeconds: 0.5, heartbeatTimeoutSeconds: 30)
+        var ids: [String] = []
+        for _ in 0..<3 {
+            ids.append(
+                try await stack.submit(
+                    SubmitWorkflowRequest(agent: "chain", input: ["steps": 6, "sleep_ms": 400], options: options)
+                ).view.id)
+        }
+        _ = try await Stack.waitForCount(
+            stack.databaseURL, "SELECT coalesce(max(checkpoint_step), 0) AS n FROM workflows", atLeast: 1)
+        return ids
+    }
+
     /// (3) A broker restart cuts every connection and requeues every running command.
     /// The workers are fine: no activity may run a second time.
     @Test func lostBrokerConnectionsDoNotRunAnyActivityTwice() async throws {
@@ -103,6 +119,95 @@ import Testing
             #expect(try await stack.get("/readyz").status == 200)
             let after = try await stack.submit(SubmitWorkflowRequest(agent: "chain", input: ["steps": 1])).view.id
             #expect(try await stack.waitUntilFinished(after).status == .completed)
+        }
+    }
+
+    /// A primary fenced during a failover, or a URL that reaches a standby, takes reads
+    /// and refuses writes (SQLSTATE 25006). That was taken for a bad event: the measured
+    /// failover run saw 142 events dead-lettered, every workflow retried and 82 steps run
+    /// twice, and submissions answered 500. Now it is an outage: events wait, submissions
+    /// get a 503, and a session that met it is replaced, so that once the database takes
+    /// writes again (or a multi-host URL finds the new primary) everything goes on.
+    @Test func aDatabaseThatTakesNoWritesIsRiddenOutLikeAnOutage() async throws {
+        try await Stack.run { stack in
+            let ids = try await Self.startThreeWorkflows(on: stack)
+            let name = String(stack.databaseURL.split(separator: "/").last ?? "")
+            let admin = try await TestServices.connectOrExplain(TestServices.postgresURL)
+            // New sessions are read-only; the open ones are cut so that they reconnect as such.
+            try await admin.query("ALTER DATABASE \(unescaped: name) SET default_transaction_read_only = on")
+            try await admin.query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(name) AND pid <> pg_backend_pid()"
+            )
+            var submitted: Int?
+            let fenceEnd = ContinuousClock.now + .seconds(6)
+            while ContinuousClock.now < fenceEnd {
+                let response = try? await stack.post(
+                    "/v1/workflows", json: #"{"agent": "chain", "input": {"steps": 1}}"#)
+                if let status = response?.status, status != 201 { submitted = status }
+                try await Task.sleep(for: .milliseconds(300))
+            }
+            // Writable again for new sessions only: the read-only ones must be replaced.
+            try await admin.query("ALTER DATABASE \(unescaped: name) RESET default_transaction_read_only")
+            await admin.close()
+            #expect(
+                submitted == 503, "a submission while no write was possible got \(submitted.map(String.init) ?? "201")")
+            try await Self.expectEachRanOnce(ids, stack)
+            let after = try await stack.submit(SubmitWorkflowRequest(agent: "chain", input: ["steps": 1])).view.id
+            #expect(try await stack.waitUntilFinished(after).status == .completed)
+        }
+    }
+
+    /// A database that stops answering without closing anything (a hung host, a network
+    /// path that drops packets) is an outage, not a hang: each round trip gives up after
+    /// `postgres_timeout_seconds`, `/readyz` says so, submissions get a 503, and once it
+    /// answers again the workflows go on. libpq waits forever by default: the scheduler
+    /// sat wedged while `/readyz` said 200.
+    @Test func aDatabaseThatStopsAnsweringIsAnOutageNotAHang() async throws {
+        let proxy = try await StallProxy.start()
+        do {
+            try await Self.rideOutAStall(proxy)
+        } catch {
+            await proxy.stop()
+            throw error
+        }
+        await proxy.stop()
+    }
+
+    /// Whether `check` held once, answered before `end`, asked every 300 ms.
+    private static func poll(
+        until end: ContinuousClock.Instant, _ check: @Sendable () async -> Bool
+    ) async throws -> Bool {
+        var held = false
+        while ContinuousClock.now < end {
+            if await check() && ContinuousClock.now < end { held = true }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        return held
+    }
+
+    private static func rideOutAStall(_ proxy: StallProxy) async throws {
+        try await Stack.run(schedulerDatabaseURL: proxy.route, postgresTimeoutSeconds: 2) { stack in
+            let ids = try await Self.startThreeWorkflows(on: stack)
+            proxy.stall()
+            // Readiness and submissions are asked side by side: a submission may wait for
+            // its round trip's limit, and /readyz must not wait behind it.
+            let stallEnd = ContinuousClock.now + .seconds(12)
+            async let sawNotReady = Self.poll(until: stallEnd) {
+                (try? await stack.get("/readyz"))?.status == 503
+            }
+            async let submitted = Self.poll(until: stallEnd) {
+                let response = try? await stack.post(
+                    "/v1/workflows", json: #"{"agent": "chain", "input": {"steps": 1}}"#)
+                return response?.status == 503
+            }
+            let (notReady, refused) = try await (sawNotReady, submitted)
+            proxy.resume()
+            #expect(notReady, "/readyz said 200 all through the stall")
+            #expect(refused, "no submission was answered with a 503 during the stall")
+            try await Self.expectEachRanOnce(ids, stack)
+            let after = try await stack.submit(SubmitWorkflowRequest(agent: "chain", input: ["steps": 1])).view.id
+            #expect(try await stack.waitUntilFinished(after).status == .completed)
+            #expect(try await stack.get("/readyz").status == 200)
         }
     }
 

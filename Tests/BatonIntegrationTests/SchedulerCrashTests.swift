@@ -17,7 +17,10 @@ import Testing
         let process: ChildProcess
         let baseURL: String
 
-        static func start(databaseURL: String, queue: String, eventsQueue: String, port: Int) async throws -> Self {
+        static func start(
+            databaseURL: String, queue: String, eventsQueue: String, port: Int,
+            environment extra: [String: String] = [:]
+        ) async throws -> Self {
             let binary = root.appendingPathComponent(".build/debug/baton-scheduler")
             guard FileManager.default.isExecutableFile(atPath: binary.path) else {
                 Issue.record("\(binary.path) is missing: build it with 'swift build' (make test does)")
@@ -32,12 +35,14 @@ import Testing
             environment["BATON_SCHEDULER_METRICS_PORT"] = "0"  // several run at once
             environment["BATON_LOG_LEVEL"] = "error"
             environment["BATON_ADMIN_KEY_SHA256"] = TestServices.keys["admin"]!.sha256
+            environment.merge(extra) { $1 }
             let process = try await ChildProcess.start(
                 binary.path,
                 arguments: ["--config", root.appendingPathComponent("config/configuration_scheduler.yaml").path],
                 environment: environment, output: .handed(output: .discarded, errors: .inherited))
             let baseURL = "http://127.0.0.1:\(port)"
-            for _ in 0..<300 {
+            // Up to a minute: on a loaded cluster declaring its quorum queues takes long.
+            for _ in 0..<600 {
                 if let response = try? await HTTPClient.send(
                     HTTPRequest(url: baseURL + "/healthz", timeout: .seconds(1))),
                     response.status == 200

@@ -19,6 +19,7 @@ import Testing
 enum TestServices {
     static let postgresURL =
         ProcessInfo.processInfo.environment["BATON_POSTGRES_URL"] ?? "postgresql://postgres@127.0.0.1:16439/baton"
+    static var postgresPort: Int { URLComponents(string: postgresURL)?.port ?? 5432 }
     /// Below the test broker's 30-second consumer timeout (scripts/services.sh), as in
     /// config/dev: a longer activity's command is released before the broker takes it back.
     static let commandHoldSeconds = 20.0
@@ -78,7 +79,9 @@ enum TestServices {
 
     static func connectOrExplain(_ url: String) async throws -> PostgresConnection {
         do {
-            return try await PostgresConnection.connect(url, name: "test")
+            // Unbounded: CREATE and DROP DATABASE wait for checkpoints, which took longer
+            // than the daemons' 30 s limit when every test made and dropped databases at once.
+            return try await PostgresConnection.connect(url, name: "test", timeouts: .unbounded)
         } catch {
             Issue.record("PostgreSQL is not reachable at \(url): start it with 'make services-start' (\(error))")
             throw error
@@ -107,6 +110,12 @@ enum TestServices {
         }
     }
 
+    /// Classic queues, or quorum ones when `BATON_TEST_QUEUE_TYPE=quorum`
+    /// (`scripts/cluster-tests.sh`).
+    static let queues =
+        ProcessInfo.processInfo.environment["BATON_TEST_QUEUE_TYPE"] == "quorum"
+        ? SharedQueues(kind: .quorum) : .classic
+
     static func broker() async throws -> AMQPConnection {
         try await AMQPConnection.connect(to: AMQPEndpoint(url: brokerURL), name: "test")
     }
@@ -129,15 +138,22 @@ struct Stack: Sendable {
         schedulers: Int = 1, workers: Int = 1, concurrency: Int = 4, agents: [any Agent] = [],
         queue: String = TestServices.uniqueName("agents"), schedulerBrokerURL: String = TestServices.brokerURL,
         eventPartitions: Int = 4, brokerRecoveryGraceSeconds: Double = 1,
-        fairness: FairnessConfiguration = FairnessConfiguration(), queues: SharedQueues = .classic,
+        fairness: FairnessConfiguration = FairnessConfiguration(), queues: SharedQueues = TestServices.queues,
         limits: WorkflowLimits = WorkflowLimits(), retention: RetentionPolicy = RetentionPolicy(),
+        workerBrokerURL: String = TestServices.brokerURL,
+        schedulerDatabaseURL: (String) -> String = { $0 }, migrationDatabaseURL: ((String) -> String)? = nil,
+        postgresTimeoutSeconds: Double = 30,
+        prepareDatabase: (String) async throws -> Void = { _ in },
         _ body: @Sendable (Stack) async throws -> Void
     ) async throws {
         let databaseURL = try await TestServices.freshDatabase()
+        try await prepareDatabase(databaseURL)
         let eventsQueue = queue + ".events"
         let logger = TestServices.logger
         let scheduler = SchedulerConfiguration(
-            httpHost: "127.0.0.1", httpPort: 0, postgresURL: databaseURL, postgresPoolSize: 4,
+            httpHost: "127.0.0.1", httpPort: 0, postgresURL: schedulerDatabaseURL(databaseURL), postgresPoolSize: 4,
+            postgresTimeoutSeconds: postgresTimeoutSeconds,
+            migrationPostgresURL: migrationDatabaseURL?(databaseURL),
             brokerURL: schedulerBrokerURL, queue: queue, eventsQueue: eventsQueue, heartbeatIntervalSeconds: 1,
             heartbeatTimeoutSeconds: 10, brokerRecoveryGraceSeconds: brokerRecoveryGraceSeconds,
             eventPartitions: eventPartitions, queueType: queues.kind.rawValue, deliveryLimit: queues.deliveryLimit,
@@ -149,7 +165,8 @@ struct Stack: Sendable {
                 configuration: scheduler, logger: logger, onServerRunning: { portContinuation.yield($0) })
         }
         services += workerServices(
-            count: workers, queue: queue, eventsQueue: eventsQueue, concurrency: concurrency, agents: agents
+            count: workers, queue: queue, eventsQueue: eventsQueue, concurrency: concurrency, agents: agents,
+            brokerURL: workerBrokerURL
         ).map(\.shutsDownGroupWhenDone)
         let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -180,7 +197,7 @@ struct Stack: Sendable {
 
     static func workerServices(
         count: Int, queue: String, eventsQueue: String, concurrency: Int, agents: [any Agent] = [],
-        commandHoldSeconds: Double = TestServices.commandHoldSeconds
+        commandHoldSeconds: Double = TestServices.commandHoldSeconds, brokerURL: String = TestServices.brokerURL
     ) -> [any Service] {
         // The chain's execution log (a test hook) in the temporary folder, as the worker
         // processes the tests start have it.
@@ -190,7 +207,7 @@ struct Stack: Sendable {
         return (0..<count).map { _ in
             WorkerService(
                 configuration: WorkerConfiguration(
-                    queue: queue, eventsQueue: eventsQueue, brokerURL: TestServices.brokerURL, concurrency: concurrency,
+                    queue: queue, eventsQueue: eventsQueue, brokerURL: brokerURL, concurrency: concurrency,
                     commandHoldSeconds: commandHoldSeconds),
                 registry: registry, logger: TestServices.logger)
         }

@@ -70,12 +70,20 @@ import Testing
     ) async throws
         -> ChildProcess
     {
+        try await startWorkerProcess(queue: stack.queue, eventsQueue: stack.eventsQueue, environment: extra)
+    }
+
+    static func startWorkerProcess(
+        queue: String, eventsQueue: String, environment extra: [String: String] = [:]
+    ) async throws
+        -> ChildProcess
+    {
         let binary = SchedulerCrashTests.root.appendingPathComponent(".build/debug/baton-worker")
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build it with 'swift build'")
         var environment = ProcessInfo.processInfo.environment
         environment["BATON_BROKER_URL"] = TestServices.brokerURL
-        environment["BATON_QUEUE"] = stack.queue
-        environment["BATON_EVENTS_QUEUE"] = stack.eventsQueue
+        environment["BATON_QUEUE"] = queue
+        environment["BATON_EVENTS_QUEUE"] = eventsQueue
         environment["BATON_LOG_LEVEL"] = "error"
         environment["BATON_WORKER_METRICS_PORT"] = "0"
         environment["BATON_TEST_HOOKS_FOLDER"] = HeldChain.folder.path
@@ -119,52 +127,70 @@ import Testing
     /// it reconnected: the next attempt starts on the redelivery report itself. Nothing
     /// else could start it within this test: the heartbeat timeout is 300 s and every
     /// heartbeat timer (the lease check is one) is held back for an hour.
+    ///
+    /// Both workers are running before the workflow is submitted, and the one the broker
+    /// gave it to is killed as soon as its step is held: the kill must land within the
+    /// killed worker's `command_hold_seconds` (20 s), or its command is already
+    /// acknowledged and nothing is redelivered. Starting the second worker after the
+    /// first had the command let a loaded CI machine pass that limit.
     @Test func aKilledWorkersActivityMovesAtOnceToAWorkerAlreadyRunning() async throws {
         try await Stack.run(workers: 0, brokerRecoveryGraceSeconds: 3_600) { stack in
-            let doomed = try await Self.startWorkerProcess(stack)
-            // Lease check: 5 s (two heartbeat intervals, at least 5 s).
-            let options = WorkflowOptions(heartbeatIntervalSeconds: 1, heartbeatTimeoutSeconds: 300)
-            let chain = HeldChain("moved", steps: 10, holdAt: 1)
-            let id = try await stack.submit(
-                SubmitWorkflowRequest(agent: "chain", input: chain.input, options: options)
-            ).view.id
-            try await chain.waitUntilHeld()
-            let survivor = WorkerService(
-                configuration: WorkerConfiguration(
-                    queue: stack.queue, eventsQueue: stack.eventsQueue, brokerURL: TestServices.brokerURL,
-                    concurrency: 2, commandHoldSeconds: TestServices.commandHoldSeconds),
-                registry: AgentRegistry.builtIn(
-                    resources: AgentResources(testHooksFolder: HeldChain.folder.path)),
-                logger: TestServices.logger)
-            let survivorId = survivor.workerId
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await survivor.run() }
-                // It reports its status just before it opens its command connection.
-                _ = try await Stack.waitForCount(
-                    stack.databaseURL, "SELECT count(*) AS n FROM workers WHERE id = '\(survivorId)'", atLeast: 1)
-                try await Task.sleep(for: .seconds(7))
-                await doomed.kill()
-                try chain.release()
-
-                let view = try await stack.waitUntilFinished(id, deadline: .seconds(90))
-                group.cancelAll()
-                #expect(view.status == .completed)
-                #expect(view.attempt == 2)
-                let attempts = Self.attempts(view)
-                #expect(attempts.count == 10)
-                #expect(attempts.first == 1)
-                #expect(attempts.last == 2)
-                #expect(attempts == attempts.sorted())  // attempt 2 went on from attempt 1's checkpoint
+            let workers = [try await Self.startWorkerProcess(stack), try await Self.startWorkerProcess(stack)]
+            do {
+                try await Self.killTheOneRunningIt(workers, stack)
+            } catch {
+                for worker in workers { await worker.kill() }
+                throw error
             }
-            let redelivered = try await stack.query(
-                "SELECT payload::text AS p FROM workflow_events WHERE workflow_id = \(id) AND type = 'redelivered'")
-            #expect(redelivered.count == 1)
-            #expect(redelivered.first?["p"]?.contains("connection_age_s") == true)
-            let started = try await stack.query(
-                "SELECT payload::text AS p FROM workflow_events WHERE workflow_id = \(id) AND type = 'started' AND attempt = 2"
-            )
-            #expect(started.first?["p"]?.contains(survivorId) == true)
+            for worker in workers { await worker.kill() }
         }
+    }
+
+    private static func killTheOneRunningIt(_ workers: [ChildProcess], _ stack: Stack) async throws {
+        for worker in workers {
+            // Each reports its status just before it opens its command connection.
+            _ = try await Stack.waitForCount(
+                stack.databaseURL,
+                "SELECT count(*) AS n FROM workers WHERE id LIKE '%-\(worker.processIdentifier)-%'", atLeast: 1)
+        }
+        // Lease check: 5 s (two heartbeat intervals, at least 5 s); both connections are older.
+        try await Task.sleep(for: .seconds(7))
+        let options = WorkflowOptions(heartbeatIntervalSeconds: 1, heartbeatTimeoutSeconds: 300)
+        let chain = HeldChain("moved", steps: 10, holdAt: 1)
+        let id = try await stack.submit(
+            SubmitWorkflowRequest(agent: "chain", input: chain.input, options: options)
+        ).view.id
+        try await chain.waitUntilHeld()
+        // The step runs before the scheduler has stored the worker's report of the start.
+        _ = try await Stack.waitForCount(
+            stack.databaseURL,
+            "SELECT count(*) AS n FROM workflow_events WHERE workflow_id = '\(id)' AND type = 'started' AND attempt = 1",
+            atLeast: 1)
+        let first = try await stack.query(
+            "SELECT payload::text AS p FROM workflow_events WHERE workflow_id = \(id) AND type = 'started' AND attempt = 1"
+        )
+        let firstPayload = try #require(first.first?["p"])
+        let doomed = try #require(workers.first { firstPayload.contains("-\($0.processIdentifier)-") })
+        let survivor = try #require(workers.first { $0 !== doomed })
+        await doomed.kill()
+        try chain.release()
+
+        let view = try await stack.waitUntilFinished(id, deadline: .seconds(90))
+        #expect(view.status == .completed)
+        #expect(view.attempt == 2)
+        let attempts = Self.attempts(view)
+        #expect(attempts.count == 10)
+        #expect(attempts.first == 1)
+        #expect(attempts.last == 2)
+        #expect(attempts == attempts.sorted())  // attempt 2 went on from attempt 1's checkpoint
+        let redelivered = try await stack.query(
+            "SELECT payload::text AS p FROM workflow_events WHERE workflow_id = \(id) AND type = 'redelivered'")
+        #expect(redelivered.count == 1)
+        #expect(redelivered.first?["p"]?.contains("connection_age_s") == true)
+        let started = try await stack.query(
+            "SELECT payload::text AS p FROM workflow_events WHERE workflow_id = \(id) AND type = 'started' AND attempt = 2"
+        )
+        #expect(started.first?["p"]?.contains("-\(survivor.processIdentifier)-") == true)
     }
 
     @Test func aLongNodeOutlivesTheHeartbeatTimeout() async throws {

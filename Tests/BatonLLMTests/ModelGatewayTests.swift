@@ -3,6 +3,7 @@ import BatonContracts
 import BatonLLM
 import BatonScriptedLLM
 import BatonWorker
+import Foundation
 import Testing
 
 @Suite struct ModelGatewayTests {
@@ -81,6 +82,24 @@ import Testing
         #expect(provider.provider(environment: [:]).connectTimeout == .seconds(2))
         #expect(!"\(provider)".contains("sk-test"))
         #expect(!String(reflecting: ["default": provider]).contains("sk-test"))
+    }
+
+    @Test func aKeyInAMountedSecretFileIsReadAndAMissingOneReportedAtStart() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("key-\(UUID().uuidString)")
+        try Data("sk-from-a-secret\n".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let yaml = "base_url: http://127.0.0.1:1\nmodel: m\napi_key_file: \(file.path)\n"
+        let provider = try ConfigurationLoader.decode(ProviderConfiguration.self, yaml: yaml, source: "worker.yaml")
+        #expect(provider.problems(name: "default", environment: [:]).isEmpty)
+        #expect(provider.provider(environment: [:]).apiKey == "sk-from-a-secret")
+        var missing = provider
+        missing.apiKeyFile = "/nonexistent/key"
+        missing.apiKey = "sk-inline"
+        #expect(
+            missing.problems(name: "default", environment: [:]) == [
+                "providers.default: give one of api_key_env, api_key_file and api_key",
+                "providers.default.api_key_file '/nonexistent/key' cannot be read or is empty; mount the secret there",
+            ])
     }
 }
 

@@ -56,7 +56,7 @@ struct ActionExecutor {
                         checkpoint: checkpoint, humanInput: humanInput,
                         heartbeatIntervalSeconds: machine.options.heartbeatIntervalSeconds, caller: workflow.caller,
                         leaseToken: leaseToken, eventsRoutingKey: EventPartitions.routingKey(for: id),
-                        acceptsStateDeltas: true, limits: settings.limits))
+                        acceptsStateDeltas: true, limits: settings.limits, tenant: workflow.tenant))
                 let held =
                     settings.fairDispatch && admission?.admitDirectly(workflow.tenant) != true
                     ? HeldDispatch(tenant: workflow.tenant, attempt: attempt) : nil

@@ -12,7 +12,7 @@ enum HistoryEntries {
     static func entry(for input: WorkflowEngine.Input, attempt: Int, outcome: String) -> HistoryRecord? {
         switch input {
         case .worker(let event):
-            if case .heartbeat(_, reconnected: false) = event.kind { return nil }
+            guard input.event.isKeptInHistory else { return nil }
             return HistoryRecord(
                 workflowId: event.workflowId, eventId: event.eventId, attempt: attempt, type: event.type,
                 outcome: outcome, payload: payload(of: event))

@@ -1,6 +1,7 @@
 import BatonContracts
 import BatonWorkflow
 import Foundation
+import Metrics
 
 /// Applies what happens to workflows — worker events, people's commands, timers that
 /// came due — as transactions on a `WorkflowRepository`.
@@ -29,6 +30,8 @@ struct WorkflowEngine: Sendable {
         var limits = ActivityLimits.standard
         /// The largest input a submission may carry, encoded.
         var maxInputBytes = WorkflowLimits().maxInputBytes
+        /// The most entries a workflow's history may hold.
+        var maxHistoryEntries = WorkflowLimits().maxHistoryEntries
     }
 
     /// What the engine applies.
@@ -79,6 +82,9 @@ struct WorkflowEngine: Sendable {
     /// Told after a commit, with the workflows that transaction ended (the log's lines).
     var onEnded: (@Sendable ([EndedWorkflow]) -> Void)?
     /// Transient failures tried again before the error reaches the caller.
+    /// A wait that ran out of its limit (a database that stopped answering) is not tried
+    /// again here: it reaches the caller at once, so that a request answers 503 after one
+    /// limit, not after four.
     var maximumRetries = 3
     /// The waits between those tries.
     var retryBackoff = Backoff(initial: .milliseconds(20), maximum: .seconds(1))
@@ -114,13 +120,22 @@ struct WorkflowEngine: Sendable {
     }
 
     /// Fires up to `limit` due timers, leaving the `held` kinds for later; returns how many fired.
-    func fireDueTimers(holding held: [WorkflowTimer], limit: Int) async throws -> Int {
+    ///
+    /// `heldIfLate` is asked once the due timers are read, and the kinds it names wait
+    /// too: a decision to let silence timers fire, made before a round trip that took
+    /// long (a stalled database), no longer says anything about the events that queued
+    /// up meanwhile.
+    func fireDueTimers(
+        holding held: [WorkflowTimer], limit: Int, heldIfLate: @escaping @Sendable () -> [WorkflowTimer] = { [] }
+    ) async throws -> Int {
         try await transaction { tx, run in
             var fired = 0
             // Each is taken just before it fires: an earlier one of the batch may have
             // re-armed it (a lost worker's heartbeat timeout dispatches a new attempt and
             // arms its schedule-to-start), and then it must not fire (found by the simulation).
-            let due = try tx.dueTimers(now: run.now, holding: held, limit: limit)
+            var due = try tx.dueTimers(now: run.now, holding: held, limit: limit)
+            let late = Set(heldIfLate())
+            due.removeAll { late.contains($0.timer) }
             try tx.prepare(lockingWorkflows: due.map(\.workflowId), eventIds: [])
             for timer in due where try tx.takeTimer(timer, now: run.now) {
                 _ = try run.apply(
@@ -139,16 +154,22 @@ struct WorkflowEngine: Sendable {
         var backoff = retryBackoff
         while true {
             do {
-                let (value, enqueued, held, ended) = try await repository.transaction { [self] tx in
+                let (value, enqueued, held, ended, starts) = try await repository.transaction { [self] tx in
                     var run = Run(engine: self, now: clock())
                     let value = try body(tx, &run)
-                    return (value, run.enqueued, run.held, run.ended)
+                    return (value, run.enqueued, run.held, run.ended, run.starts)
+                }
+                for start in starts {
+                    Metrics.Timer(label: "baton_dispatch_to_start_seconds", dimensions: [("agent", start.agent)])
+                        .recordSeconds(max(0, start.seconds))
                 }
                 if enqueued { relayWake?.signal() }
                 if held { dispatchWake?.signal() }
                 if !ended.isEmpty { onEnded?(ended) }
                 return value
-            } catch let error where repository.isTransient(error) && backoff.failures < maximumRetries {
+            } catch let error
+                where repository.isTransient(error) && !repository.isTimeout(error) && backoff.failures < maximumRetries
+            {
                 try await Task.sleep(for: backoff.nextDelay())
             }
         }
@@ -164,6 +185,9 @@ struct WorkflowEngine: Sendable {
         var held = false
         /// The workflows this transaction ended.
         var ended: [EndedWorkflow] = []
+        /// Attempts a worker started, with how long they waited since their dispatch
+        /// (for a first attempt, since the submission).
+        var starts: [(agent: String, seconds: Double)] = []
 
         /// Applies `input` and everything it causes in other workflows.
         mutating func apply(_ input: Input, on tx: any WorkflowTransaction) throws -> Outcome {
@@ -187,7 +211,8 @@ struct WorkflowEngine: Sendable {
             let wasTerminal = machine.isTerminal
             let event = input.event
             let actions = machine.handle(
-                event, now: now, random: engine.entropy.draw(), newLeaseToken: engine.entropy.leaseToken())
+                event, now: now, random: engine.entropy.draw(), newLeaseToken: engine.entropy.leaseToken(),
+                historyLimit: engine.settings.maxHistoryEntries)
             for case .reject(let rejection) in actions { return .rejected(rejection) }
             var ignored: WorkflowAction.IgnoreReason?
             for case .ignore(let reason) in actions { ignored = reason }
@@ -199,6 +224,9 @@ struct WorkflowEngine: Sendable {
             }
             let execution = try ActionExecutor(settings: engine.settings, admission: engine.admission).execute(
                 actions, of: stored, machine: machine, saving: !wasTerminal, now: now, on: tx)
+            if case .dispatched(_, let since) = stored.machine.state, case .running = machine.state {
+                starts.append((stored.agent, now.timeIntervalSince(since)))
+            }
             if !wasTerminal && machine.isTerminal {
                 ended.append(
                     EndedWorkflow(

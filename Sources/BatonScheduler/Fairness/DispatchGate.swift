@@ -20,6 +20,8 @@ struct DispatchGate: Service {
     let relayWake: WakeSignal
     let admission: DispatchAdmission
     let logger: Logger
+    /// Told of the database's outages, which are logged there once, not at every retry.
+    var database: DependencyHealth? = nil
     /// While commands wait, how often room is looked for without a wake.
     var poll: Duration = .milliseconds(50)
     /// The shortest time between two rounds.
@@ -31,6 +33,7 @@ struct DispatchGate: Service {
             do {
                 let began = ContinuousClock.now
                 let (released, waiting) = try await releaseOnce()
+                database?.succeeded(logger: logger)
                 backoff.reset()
                 if released > 0 { relayWake.signal() }
                 if released == 0 { await wake.wait(upTo: waiting > 0 ? poll : .milliseconds(500)) }
@@ -40,7 +43,7 @@ struct DispatchGate: Service {
                 let spent = ContinuousClock.now - began
                 if spent < minimumInterval { try? await Task.sleep(for: minimumInterval - spent) }
             } catch {
-                logger.error("dispatch gate failed; will retry", metadata: ["error": "\(error)"])
+                database.report(error, or: "dispatch gate failed; will retry", logger: logger)
                 try? await Task.sleep(for: backoff.nextDelay())
             }
         }

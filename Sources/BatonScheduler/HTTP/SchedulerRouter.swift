@@ -20,6 +20,9 @@ enum SchedulerRouter {
         let keys = APIKeyStore(configured: apiKeys, pool: pool)
         let router = Router()
         let routes = RouteTable()
+        // Requests by route template, method and status, with their durations
+        // (`hb_requests`, `http_server_request_duration`, as swift-prometheus names them).
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: BrowserSafetyMiddleware(allowedHosts: allowedHosts))
         if !corsOrigins.isEmpty { router.add(middleware: CORSPolicyMiddleware(origins: corsOrigins)) }
         router.add(middleware: ErrorMiddleware(database: database, routes: routes))

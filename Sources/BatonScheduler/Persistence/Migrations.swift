@@ -269,23 +269,62 @@ enum Migrations {
         ),
     ]
 
-    /// Brings the schema up to date; returns the versions applied now.
+    /// Brings the schema up to date; returns the versions applied now. With
+    /// `runtimeRole` (the scheduler's own role, when another one migrates), that role is
+    /// granted what the scheduler does with rows and nothing more: it cannot change the
+    /// schema. A schema already up to date needs no right to create anything, so a
+    /// scheduler whose role may only read and write rows starts on it.
     @discardableResult
-    static func run(on pool: PostgresPool) async throws -> [Int] {
-        try await pool.transaction { db in
-            // An arbitrary constant: the lock id of "baton migrations".
-            try db.query("SELECT pg_advisory_xact_lock(7261001)")
-            try db.query(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            let done = Set(try db.query("SELECT version FROM schema_migrations").all.map { try $0.int("version") })
-            var applied: [Int] = []
-            for migration in all where !done.contains(migration.version) {
-                for statement in migration.statements { try db.query(PostgresQuery(unsafeSQL: statement)) }
-                try db.query("INSERT INTO schema_migrations (version) VALUES (\(migration.version))")
-                applied.append(migration.version)
+    static func run(on pool: PostgresPool, grantingRowsTo runtimeRole: String? = nil) async throws -> [Int] {
+        do {
+            return try await pool.transaction { db in
+                // An arbitrary constant: the lock id of "baton migrations".
+                try db.query("SELECT pg_advisory_xact_lock(7261001)")
+                let tracked = try db.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present")
+                if try tracked.first?.bool("present") != true {
+                    try db.query(
+                        "CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+                    )
+                }
+                let done = Set(try db.query("SELECT version FROM schema_migrations").all.map { try $0.int("version") })
+                var applied: [Int] = []
+                for migration in all where !done.contains(migration.version) {
+                    for statement in migration.statements { try db.query(PostgresQuery(unsafeSQL: statement)) }
+                    try db.query("INSERT INTO schema_migrations (version) VALUES (\(migration.version))")
+                    applied.append(migration.version)
+                }
+                if let runtimeRole {
+                    let role = identifier(runtimeRole)
+                    let schema = identifier(
+                        try db.query("SELECT current_schema() AS name").first?.string("name") ?? "public")
+                    for grant in [
+                        "GRANT USAGE ON SCHEMA \(schema) TO \(role)",
+                        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA \(schema) TO \(role)",
+                        "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA \(schema) TO \(role)",
+                    ] {
+                        try db.query(PostgresQuery(unsafeSQL: grant))
+                    }
+                }
+                return applied
             }
-            return applied
+        } catch PostgresError.statementFailed("42501", let message, _) {
+            throw MigrationRefused(reason: message)
         }
+    }
+
+    /// A quoted SQL identifier: a role or schema name used as it is spelt.
+    private static func identifier(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+/// The schema needs migrating and the role may not (SQLSTATE 42501).
+struct MigrationRefused: Error, CustomStringConvertible {
+    var reason: String
+
+    var description: String {
+        "the database schema needs migrating, and this role may not change it (\(reason)); run "
+            + "'baton-scheduler migrate' with migration_postgres_url (BATON_MIGRATION_POSTGRES_URL) set to "
+            + "a role that owns the schema, or set it for this scheduler (docs/operations.md, Database roles)"
     }
 }

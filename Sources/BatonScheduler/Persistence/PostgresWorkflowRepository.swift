@@ -20,6 +20,10 @@ struct PostgresWorkflowRepository: WorkflowRepository {
     func isTransient(_ error: any Error) -> Bool {
         (error as? PostgresError)?.isTransient ?? false
     }
+
+    func isTimeout(_ error: any Error) -> Bool {
+        (error as? PostgresError)?.isTimeout ?? false
+    }
 }
 
 /// One transaction's statements, set-at-a-time where it counts.

@@ -12,6 +12,13 @@ protocol WorkflowRepository: Sendable {
     /// Whether `error` may pass if the transaction is tried again (a deadlock, a
     /// serialization failure, a lost connection).
     func isTransient(_ error: any Error) -> Bool
+    /// Whether `error` is a wait for the store that ran out of its limit: trying again at
+    /// once would keep the caller waiting that long again.
+    func isTimeout(_ error: any Error) -> Bool
+}
+
+extension WorkflowRepository {
+    func isTimeout(_ error: any Error) -> Bool { false }
 }
 
 /// The reads and writes of one transaction.

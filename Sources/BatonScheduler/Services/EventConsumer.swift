@@ -38,6 +38,8 @@ struct EventConsumer: Sendable {
     /// The batches of every events queue this replica holds, applied together when
     /// they arrive together.
     private let applier: GroupCommit<WorkflowEngine.Input, WorkflowEngine.Outcome>
+    /// The uneven agents last warned of, so that each change is said once.
+    private let unevenAgents = LastWarning()
     private let applied = Counter(label: "baton_events_applied_total")
     private let deadLettered = Counter(label: "baton_events_dead_lettered_total")
 
@@ -52,8 +54,9 @@ struct EventConsumer: Sendable {
         self.queue = queue
         self.batchSize = batchSize
         self.engine = engine
-        applier = GroupCommit(maximumInputs: 4 * batchSize, isTransient: engine.repository.isTransient) {
-            try await engine.apply($0)
+        let applyTime = Metrics.Timer(label: "baton_event_batch_apply_seconds")
+        applier = GroupCommit(maximumInputs: 4 * batchSize, isTransient: engine.repository.isTransient) { inputs in
+            try await applyTime.measure { try await engine.apply(inputs) }
         }
         self.database = database
         self.broker = broker
@@ -71,8 +74,20 @@ struct EventConsumer: Sendable {
         func flush() async throws {
             if !statuses.isEmpty {
                 let (pool, batch) = (pool, statuses)
-                try await waitingOutOutages {
-                    try await pool.transaction { db in try WorkerRegistry.record(batch, now: Date(), on: db) }
+                let uneven = try await waitingOutOutages {
+                    try await pool.transaction { db in
+                        try WorkerRegistry.record(batch, now: Date(), on: db)
+                        return try WorkerRegistry.unevenAgents(now: Date(), on: db)
+                    }
+                }
+                if unevenAgents.changed(to: uneven), let uneven {
+                    logger.warning(
+                        """
+                        the live workers on queue \(engine.settings.commandQueue) do not all serve the same \
+                        agents: \(uneven) \
+                        serve them; a command that reaches a worker without its agent fails its workflow \
+                        (unknown_agent). Give every worker of a queue the same agents.
+                        """)
                 }
                 statuses.removeAll()
             }

@@ -17,14 +17,22 @@ struct OutboxRelay: Service {
     let broker: ReconnectingPublisher
     let wake: WakeSignal
     let logger: Logger
+    /// Told of the database's outages, which are logged there once, not at every retry.
+    let database: DependencyHealth?
     let batchSize = 256
     private let published = Counter(label: "baton_outbox_published_total")
+    /// From a command's commit to the broker's confirm of it.
+    private let lag = Metrics.Timer(label: "baton_outbox_lag_seconds")
     /// Rows the broker confirmed whose delete did not commit (the database went away
     /// between the two): deleted, not sent again, when the database is back. A second
     /// copy of a command runs its first node on another worker before it is stopped.
     private let confirmedNotDeleted = ConfirmedRows()
 
-    init(pool: PostgresPool, broker: ReconnectingPublisher, wake: WakeSignal, logger: Logger) {
+    init(
+        pool: PostgresPool, broker: ReconnectingPublisher, wake: WakeSignal, logger: Logger,
+        database: DependencyHealth? = nil
+    ) {
+        self.database = database
         self.pool = pool
         self.broker = broker
         self.wake = wake
@@ -36,10 +44,11 @@ struct OutboxRelay: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let count = try await relayBatch()
+                database?.succeeded(logger: logger)
                 backoff.reset()
                 if count < batchSize { await wake.wait(upTo: .milliseconds(250)) }
             } catch {
-                logger.error("outbox relay failed; will retry", metadata: ["error": "\(error)"])
+                database.report(error, or: "outbox relay failed; will retry", logger: logger)
                 try await Task.sleep(for: backoff.nextDelay())
             }
         }
@@ -51,7 +60,11 @@ struct OutboxRelay: Service {
             try await db.query("BEGIN")
             do {
                 let rows = try await db.query(
-                    "SELECT id, exchange, routing_key, body FROM outbox ORDER BY id LIMIT \(batchSize) FOR UPDATE SKIP LOCKED"
+                    """
+                    SELECT id, exchange, routing_key, body,
+                        extract(epoch FROM clock_timestamp() - created_at)::float8 AS age
+                    FROM outbox ORDER BY id LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
+                    """
                 )
                 guard !rows.isEmpty else {
                     try await db.query("COMMIT")
@@ -67,6 +80,7 @@ struct OutboxRelay: Service {
                         exchange: exchange, mandatory: exchange.isEmpty)
                 }
                 try await broker.publish(messages)
+                for row in rows.all { lag.recordSeconds(Double(row["age"] ?? "") ?? 0) }
                 confirmedNotDeleted.insert(ids)
                 try await db.query("DELETE FROM outbox WHERE id = ANY(\(ids))")
                 try await db.query("COMMIT")

@@ -35,29 +35,47 @@ struct TimerService: Service {
     }
 
     func run() async throws {
+        var backoff = Backoff(initial: interval, maximum: .seconds(5))
         while !Task.isShuttingDownGracefully {
             do {
+                let asked = ContinuousClock.now
                 let silenceCounts = await eventsGate?.isOpen() ?? true
-                let count = try await fireDueTimers(includingSilence: silenceCounts)
+                let count = try await fireDueTimers(includingSilence: silenceCounts, askedAt: asked)
                 database?.succeeded(logger: logger)
+                backoff.reset()
                 if count == batchSize { continue }
+                try await Task.sleep(for: interval)
             } catch let error as PostgresError where error.isTransient && database != nil {
                 database?.failed(error, logger: logger)
+                try await Task.sleep(for: interval)
             } catch {
+                // Not an outage (a bug, a refused statement): tried again, but less and less often.
                 logger.warning("firing timers failed; will retry", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: backoff.nextDelay())
             }
-            try await Task.sleep(for: interval)
         }
     }
+
+    /// How long the events gate's answer holds: a pass whose first round trip ends later
+    /// than this after the gate was asked leaves the silence timers for the next pass.
+    static let gateAnswerLifetime: Duration = .seconds(2)
 
     /// The timers that judge a worker by its silence (see `EventsBacklogGate`).
     static let silenceTimers: [WorkflowTimer] = [.heartbeat, .scheduleToStart]
 
     /// Fires the timers due now; returns how many fired. Without `includingSilence`,
     /// heartbeat and schedule-to-start timers wait.
-    func fireDueTimers(includingSilence: Bool = true) async throws -> Int {
+    ///
+    /// The gate's answer, given at `askedAt`, goes stale during a long wait for the
+    /// database: heartbeats that arrived meanwhile still wait in the events queues, and
+    /// a decision made before the wait would time out attempts that are fine (seen after
+    /// a frozen primary: 32 heartbeat timeouts the moment the database answered again).
+    func fireDueTimers(
+        includingSilence: Bool = true, askedAt: ContinuousClock.Instant = .now
+    ) async throws -> Int {
         let count = try await engine.fireDueTimers(
-            holding: includingSilence ? [] : Self.silenceTimers, limit: batchSize)
+            holding: includingSilence ? [] : Self.silenceTimers, limit: batchSize,
+            heldIfLate: { ContinuousClock.now - askedAt > Self.gateAnswerLifetime ? Self.silenceTimers : [] })
         fired.increment(by: count)
         return count
     }

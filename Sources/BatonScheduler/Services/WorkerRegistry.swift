@@ -32,6 +32,22 @@ enum WorkerRegistry {
         "SELECT agents FROM workers WHERE NOT stopping AND seen_at > \(now.addingTimeInterval(-liveness))"
     }
 
+    /// What is uneven about the agents the live workers serve, or nil when every live
+    /// worker serves the same ones. One queue carries every agent's commands and whichever
+    /// worker takes one runs it: a worker that does not serve its agent fails the workflow
+    /// (`unknown_agent`), so the workers of one queue must serve the same agents.
+    static func unevenAgents(now: Date, on db: PostgresTransaction) throws -> String? {
+        let rows = try db.query(
+            "SELECT agents FROM workers WHERE NOT stopping AND seen_at > \(now.addingTimeInterval(-liveness))")
+        let served = try rows.all.map { Set(try JSONColumn.value([String].self, from: $0["agents"]) ?? []) }
+        let all = served.reduce(into: Set<String>()) { $0.formUnion($1) }
+        let partial = all.sorted().compactMap { agent -> String? in
+            let count = served.filter { $0.contains(agent) }.count
+            return count < served.count ? "\(agent) (\(count) of \(served.count))" : nil
+        }
+        return partial.isEmpty ? nil : partial.joined(separator: ", ")
+    }
+
     /// The agents live workers serve, by name, as the most recently seen worker
     /// describes each (during a rolling upgrade, the newest version wins).
     static func catalog(now: Date, on db: PostgresTransaction) throws -> [String: AgentView] {

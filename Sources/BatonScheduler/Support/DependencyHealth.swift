@@ -1,3 +1,4 @@
+import BatonPostgres
 import Logging
 import Synchronization
 
@@ -35,6 +36,18 @@ final class DependencyHealth: Sendable {
         if wasDown {
             recovered.withLock { $0 = .now }
             logger.notice("\(name) is reachable again")
+        }
+    }
+}
+
+extension DependencyHealth? {
+    /// A transient PostgreSQL error is the database's outage, logged once by its
+    /// `DependencyHealth`; anything else is logged as `message` every time.
+    func report(_ error: any Error, or message: Logger.Message, logger: Logger) {
+        if let self, let error = error as? PostgresError, error.isTransient {
+            self.failed(error, logger: logger)
+        } else {
+            logger.error(message, metadata: ["error": "\(error)"])
         }
     }
 }

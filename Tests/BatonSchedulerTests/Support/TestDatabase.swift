@@ -14,7 +14,7 @@ enum TestDatabase {
         let name = "baton_sched_\(UUID().uuidString.prefix(8).lowercased())"
         let admin: PostgresConnection
         do {
-            admin = try await PostgresConnection.connect(serverURL, name: "test-admin")
+            admin = try await PostgresConnection.connect(serverURL, name: "test-admin", timeouts: .unbounded)
         } catch {
             Issue.record("PostgreSQL is not reachable at \(serverURL): start it with 'make services-start' (\(error))")
             throw error

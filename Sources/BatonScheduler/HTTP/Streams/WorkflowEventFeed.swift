@@ -7,7 +7,8 @@ import ServiceLifecycle
 /// One workflow's live events (`GET /v1/workflows/{id}/events`): the workflow whenever
 /// it changes, its history entries in order with their sequence as the event id, the
 /// text its model calls are generating as `text` events (no id: they are not stored,
-/// so not resumable; `TextFanout`), and `end` once it is over and every entry is out.
+/// so not resumable; `TextFanout`; only the current attempt's or a newer one's), and
+/// `end` once it is over and every entry is out.
 ///
 /// The entries come from the history table: each is committed under its workflow's
 /// row lock, so one workflow's sequence numbers become visible in order, and "after
@@ -71,7 +72,11 @@ struct WorkflowEventFeed: AsyncSequence, Sendable {
                     follower = text.follow(feed.id)
                 }
                 if let follower {
-                    pending += follower.take().map { .json("text", $0) }
+                    // A worker still writing for an attempt that no longer counts (a zombie
+                    // cut off from the scheduler, a timed-out attempt) is not shown: its
+                    // answer will never reach the history.
+                    let attempt = shown.attempt
+                    pending += follower.take().filter { $0.attempt >= attempt }.map { .json("text", $0) }
                     if !pending.isEmpty { continue }
                 }
                 let now = ContinuousClock.now
