@@ -32,6 +32,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // OTLP/HTTP only: its gRPC exporter would build gRPC for nothing.
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         // C libraries, each seen only by its one wrapper module.
@@ -58,6 +61,12 @@ let package = Package(
         .target(name: "BatonHTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
 
         .target(name: "BatonContracts", swiftSettings: strict),
+        // Trace context across processes (W3C headers) and the spans' attribute names;
+        // the tracer itself is chosen by the daemons (BatonDaemon, swift-otel).
+        .target(
+            name: "BatonTracing",
+            dependencies: [.product(name: "Instrumentation", package: "swift-distributed-tracing")],
+            swiftSettings: strict),
         // Who calls the API: roles, tenants, API keys and workflows' delegation tokens.
         .target(
             name: "BatonIdentity", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
@@ -68,10 +77,16 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "BatonWorkflow", dependencies: ["BatonContracts"], swiftSettings: strict),
         .target(name: "BatonAssistant", dependencies: ["BatonContracts", "BatonLLM"], swiftSettings: strict),
-        .target(name: "BatonGraph", dependencies: ["BatonContracts"], swiftSettings: strict),
+        .target(
+            name: "BatonGraph",
+            dependencies: ["BatonContracts", .product(name: "Tracing", package: "swift-distributed-tracing")],
+            swiftSettings: strict),
         .target(
             name: "BatonLLM",
-            dependencies: ["BatonContracts", "BatonHTTPClient", .product(name: "Metrics", package: "swift-metrics")],
+            dependencies: [
+                "BatonContracts", "BatonHTTPClient", .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
             swiftSettings: strict),
         .target(
             name: "BatonScriptedLLM",
@@ -110,7 +125,7 @@ let package = Package(
         .target(
             name: "BatonSchedulerClient",
             dependencies: [
-                "BatonContracts", "BatonHTTPClient", "BatonAPI", "BatonIdentity",
+                "BatonContracts", "BatonHTTPClient", "BatonAPI", "BatonIdentity", "BatonTracing",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -123,8 +138,9 @@ let package = Package(
             name: "BatonScheduler",
             dependencies: [
                 "BatonContracts", "BatonWorkflow", "BatonAMQP", "BatonPostgres", "BatonConfiguration", "BatonLifecycle",
-                "BatonObservability", "BatonAPI", "BatonIdentity", "BatonHTTPClient",
+                "BatonObservability", "BatonAPI", "BatonIdentity", "BatonHTTPClient", "BatonTracing",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
@@ -140,7 +156,8 @@ let package = Package(
             name: "BatonWorker",
             dependencies: [
                 "BatonContracts", "BatonGraph", "BatonAgents", "BatonAMQP", "BatonConfiguration", "BatonLifecycle",
-                "BatonLLM", "BatonSchedulerClient",
+                "BatonLLM", "BatonSchedulerClient", "BatonTracing",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -151,6 +168,8 @@ let package = Package(
             name: "BatonDaemon",
             dependencies: [
                 "BatonConfiguration", "BatonObservability",
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -261,6 +280,7 @@ let package = Package(
                 "BatonLifecycle", "BatonLLM", "BatonScriptedLLM", "BatonSchedulerClient", "BatonFuzzMutations",
                 "BatonAssistant", "BatonIdentity", "ChildProcesses", "BatonConfiguration", "BatonObservability",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],

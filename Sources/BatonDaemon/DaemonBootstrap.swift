@@ -1,8 +1,10 @@
 import ArgumentParser
 import BatonConfiguration
 import BatonObservability
+import Foundation
 import Logging
 import Metrics
+import OTel
 import Prometheus
 import ServiceLifecycle
 
@@ -13,6 +15,7 @@ public protocol DaemonConfiguration: ShapedConfiguration {
     func validate(source: String) throws(ConfigurationError)
     var logLevel: String { get }
     var logFormat: String { get }
+    var tracing: TracingSettings { get }
     /// Said at start, after the configuration is valid: settings that work but expose
     /// something (a password sent in the clear, an unverified server).
     var startWarnings: [String] { get }
@@ -52,7 +55,13 @@ public enum DaemonBootstrap {
         }
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
         let format = LogFormat(rawValue: configuration.logFormat) ?? .text
-        LoggingSystem.bootstrap { label in DaemonLogHandler(label: label, level: level, format: format) }
+        // Inside a span, every line names its trace_id and span_id.
+        LoggingSystem.bootstrap(
+            { label, provider in
+                var handler = DaemonLogHandler(label: label, level: level, format: format)
+                handler.metadataProvider = provider
+                return handler
+            }, metadataProvider: OTel.makeLoggingMetadataProvider())
         let logger = Logger(label: "baton.\(name.replacingOccurrences(of: "baton-", with: ""))")
         for warning in configuration.startWarnings { logger.warning("\(warning)") }
         for variable in environment.unaskedBatonVariables where !Self.isReadElsewhere(variable) {
@@ -84,9 +93,15 @@ public enum DaemonBootstrap {
             "baton_dispatch_to_start_seconds": wait,
         ]
         MetricsSystem.bootstrap(factory)
-        let made: [ServiceGroupConfiguration.ServiceConfiguration]
+        var made: [ServiceGroupConfiguration.ServiceConfiguration] = []
         do {
-            made = try await services(configuration, logger, registry)
+            if let exporter = try DaemonTracing.bootstrap(
+                configuration.tracing, serviceName: name, environment: ProcessInfo.processInfo.environment,
+                logger: logger)
+            {
+                made.append(.init(service: exporter))
+            }
+            made += try await services(configuration, logger, registry)
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(69)

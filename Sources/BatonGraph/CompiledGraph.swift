@@ -1,5 +1,6 @@
 import BatonContracts
 import Foundation
+import Tracing
 
 /// A validated graph, ready to run from its start, resume from a checkpoint, or fork.
 ///
@@ -150,7 +151,34 @@ public struct CompiledGraph<State: GraphState>: Sendable {
         return .next(newState)
     }
 
+    /// One task as a span of the attempt's trace: parallel branches are sibling spans.
     private func runTask(
+        _ task: String, state: State, checkpoint: Checkpoint, recorder: RunRecorder, attempt: Int,
+        hooks: GraphRunHooks, parallel: Bool
+    ) async throws -> TaskResult {
+        let span = startSpan("node \(Self.node(of: task))")
+        defer { span.end() }
+        span.attributes["baton.graph.node"] = Self.node(of: task)
+        span.attributes["baton.graph.task"] = task
+        span.attributes["baton.graph.superstep"] = checkpoint.superstep
+        do {
+            return try await InstrumentationContext.$current.withValue(span.context) {
+                try await runTaskBody(
+                    task, state: state, checkpoint: checkpoint, recorder: recorder, attempt: attempt, hooks: hooks,
+                    parallel: parallel)
+            }
+        } catch let interrupt as GraphInterrupt {
+            // Waiting for a person is not a failure of the node.
+            span.attributes["baton.graph.interrupted"] = true
+            throw interrupt
+        } catch {
+            span.recordError(error)
+            span.setStatus(SpanStatus(code: .error))
+            throw error
+        }
+    }
+
+    private func runTaskBody(
         _ task: String, state: State, checkpoint: Checkpoint, recorder: RunRecorder, attempt: Int,
         hooks: GraphRunHooks, parallel: Bool
     ) async throws -> TaskResult {

@@ -39,6 +39,19 @@ public actor ModelGateway: StreamingChatModel {
     /// filled in. Throws `LLMError`, or `CancellationError` as soon as the task is cancelled
     /// (waiting for a slot or a budget, or with its request in flight).
     public func complete(_ request: ChatRequest) async throws -> ChatResponse {
+        let span = ChatSpan.start(
+            provider: name, model: client.provider.model, baseURL: client.provider.baseURL, streamed: false)
+        do {
+            let response = try await completeInSlot(request)
+            ChatSpan.finish(span, with: response)
+            return response
+        } catch {
+            ChatSpan.finish(span, failedWith: error)
+            throw error
+        }
+    }
+
+    private func completeInSlot(_ request: ChatRequest) async throws -> ChatResponse {
         try await acquire()
         defer { release() }
         try await waitForBudget()
@@ -66,7 +79,20 @@ public actor ModelGateway: StreamingChatModel {
     public nonisolated func stream(
         _ request: ChatRequest, idleTimeout: Duration
     ) -> AsyncThrowingStream<ChatStreamEvent, any Error> {
-        .producing { emit in try await self.streamInSlot(request, idleTimeout: idleTimeout, emit: emit) }
+        .producing { emit in
+            let span = ChatSpan.start(
+                provider: self.name, model: self.client.provider.model, baseURL: self.client.provider.baseURL,
+                streamed: true)
+            do {
+                try await self.streamInSlot(request, idleTimeout: idleTimeout) { event in
+                    if case .completed(let response) = event { ChatSpan.finish(span, with: response) }
+                    emit(event)
+                }
+            } catch {
+                ChatSpan.finish(span, failedWith: error)
+                throw error
+            }
+        }
     }
 
     private func streamInSlot(

@@ -51,6 +51,8 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
     public var logLevel: String
     /// `text`, `json` (one object per line) or `logfmt`.
     public var logFormat: String
+    /// Spans to an OpenTelemetry collector (OTLP/HTTP); off without an endpoint.
+    public var tracing: TracingSettings
     /// API keys of the configuration, by their hashes (more are made with `POST /v1/keys`).
     public var apiKeys: [ConfiguredAPIKey]
     /// Origins whose pages may call the API from a browser (CORS); none by default.
@@ -92,6 +94,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         case metricsPort = "metrics_port"
         case logLevel = "log_level"
         case logFormat = "log_format"
+        case tracing
         case apiKeys = "api_keys"
         case allowedHosts = "allowed_hosts"
         case oidc
@@ -116,8 +119,10 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         queueType: String = "classic", deliveryLimit: Int = 20,
         apiKeys: [ConfiguredAPIKey] = [], allowedHosts: [String] = [], oidc: OIDCConfiguration? = nil,
         corsOrigins: [String] = [], fairness: FairnessConfiguration = FairnessConfiguration(),
-        limits: WorkflowLimits = WorkflowLimits(), retention: RetentionPolicy = RetentionPolicy()
+        limits: WorkflowLimits = WorkflowLimits(), retention: RetentionPolicy = RetentionPolicy(),
+        tracing: TracingSettings = TracingSettings()
     ) {
+        self.tracing = tracing
         self.retention = retention
         self.limits = limits
         self.fairness = fairness
@@ -177,6 +182,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         metricsPort = try c.decode(.metricsPort, default: d.metricsPort)
         logLevel = try c.decode(.logLevel, default: d.logLevel)
         logFormat = try c.decode(.logFormat, default: d.logFormat)
+        tracing = try c.decode(.tracing, default: d.tracing)
         brokerRecoveryGraceSeconds = try c.decode(.brokerRecoveryGraceSeconds, default: d.brokerRecoveryGraceSeconds)
         apiKeys = try c.decode(.apiKeys, default: d.apiKeys)
         allowedHosts = try c.decode(.allowedHosts, default: d.allowedHosts)
@@ -201,6 +207,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         if let value = try environment.string("BATON_LOG_LEVEL") { logLevel = value }
         if let value = try environment.int("BATON_SCHEDULER_METRICS_PORT") { metricsPort = value }
         if let value = try environment.string("BATON_LOG_FORMAT") { logFormat = value }
+        try tracing.apply(environment)
         if let value = try environment.bool("BATON_FAIRNESS") { fairness.enabled = value }
         // An administrator key for stacks that are configured by environment (compose, `baton dev`).
         if let value = try environment.string("BATON_ADMIN_KEY_SHA256") {
@@ -267,6 +274,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         validator.require(
             (1024...67_108_864).contains(maxRequestBytes), "max_request_bytes must be between 1 KiB and 64 MiB")
         LogSettings.check(level: logLevel, format: logFormat, into: &validator)
+        tracing.check(into: &validator)
         limits.check(into: &validator, maxRequestBytes: maxRequestBytes)
         for problem in retention.problems() { validator.require(false, problem) }
         validator.require(
@@ -323,6 +331,7 @@ extension SchedulerConfiguration: ShapedConfiguration {
                 CodingKeys.apiKeys.rawValue: .list(of: .flat(["name", "tenant", "roles", "sha256"])),
                 CodingKeys.oidc.rawValue: .flat(OIDCConfiguration.CodingKeys.allCases.map(\.rawValue)),
                 CodingKeys.limits.rawValue: .flat(WorkflowLimits.CodingKeys.allCases.map(\.rawValue)),
+                CodingKeys.tracing.rawValue: .flat(TracingSettings.keys),
                 CodingKeys.retention.rawValue: .flat(
                     RetentionPolicy.CodingKeys.allCases.map(\.rawValue),
                     except: [

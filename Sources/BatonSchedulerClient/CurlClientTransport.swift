@@ -1,4 +1,5 @@
 import BatonHTTPClient
+import BatonTracing
 import Foundation
 import HTTPTypes
 import OpenAPIRuntime
@@ -28,6 +29,8 @@ struct CurlClientTransport: ClientTransport {
             headers[field.name.canonicalName] =
                 headers[field.name.canonicalName].map { "\($0), \(field.value)" } ?? field.value
         }
+        // A child workflow submitted by an agent joins the parent's attempt's trace.
+        headers.merge(TraceHeaders.current()) { own, _ in own }
         let outgoing = BatonHTTPClient.HTTPRequest(
             method: request.method.rawValue, url: base + (request.path ?? ""), headers: headers, body: data,
             timeout: timeout, maxResponseBytes: Self.maximumResponseBytes)

@@ -4,9 +4,11 @@ import BatonContracts
 import BatonGraph
 import BatonLLM
 import BatonSchedulerClient
+import BatonTracing
 import Logging
 import Metrics
 import Synchronization
+import Tracing
 
 /// Runs one `RunActivity` command: started, heartbeats on a timer, a confirmed
 /// checkpoint after every graph step, then completed or failed.
@@ -27,7 +29,25 @@ struct ActivityRunner: Sendable {
     /// Returns when the outcome is published. Throws when the broker is unreachable or
     /// the worker is stopping: the delivery must then stay unacknowledged so that it is
     /// redelivered.
-    func run(_ command: RunActivity) async throws {
+    ///
+    /// `trace`: the headers the command came with. The attempt is a span of that trace
+    /// (the submitting request's, or the retry's), with each graph step and model call
+    /// inside it, and the events it sends carry it back to the scheduler.
+    func run(_ command: RunActivity, trace: [String: String] = [:]) async throws {
+        let span = startSpan("activity \(command.agent)", context: TraceHeaders.extract(trace), ofKind: .consumer)
+        defer { span.end() }
+        span.attributes[SpanAttributeNames.workflowId] = command.workflowId
+        span.attributes[SpanAttributeNames.attempt] = command.attempt
+        span.attributes[SpanAttributeNames.agent] = command.agent
+        if let tenant = command.tenant { span.attributes[SpanAttributeNames.tenant] = tenant }
+        span.attributes[SpanAttributeNames.messagingSystem] = "rabbitmq"
+        span.attributes[SpanAttributeNames.messagingOperation] = "process"
+        try await InstrumentationContext.$current.withValue(span.context) {
+            try await runActivity(command, span: span)
+        }
+    }
+
+    private func runActivity(_ command: RunActivity, span: any Span) async throws {
         let limits = command.limits ?? .standard
         let emitAll: @Sendable ([WorkerEvent.Kind]) async throws -> Void = { kinds in
             try await publisher.publish(
@@ -164,6 +184,10 @@ struct ActivityRunner: Sendable {
             outcome = .failure(error)
         }
         ActivityMetrics.count(outcome, agent: command.agent)
+        span.attributes[SpanAttributeNames.outcome] = ActivityMetrics.name(of: outcome)
+        if case .failure(let error) = outcome, !(error is ActivityHandedBack) {
+            span.setStatus(SpanStatus(code: .error, message: Self.classify(error).kind))
+        }
         switch outcome {
         case .success(.completed(let output)):
             try await emitOutcome(.completed(output: output))
@@ -220,15 +244,18 @@ enum ActivityMetrics {
     }
 
     static func count(_ outcome: Result<AgentOutcome, any Error>, agent: String) {
-        let name =
-            switch outcome {
-            case .success(.completed): "completed"
-            case .success(.interrupted): "interrupted"
-            case .failure(is ActivityHandedBack): "handed_back"
-            case .failure(is ActivityCancelled): "cancelled"
-            case .failure: "failed"
-            }
-        Counter(label: "baton_worker_activities_total", dimensions: [("agent", agent), ("outcome", name)]).increment()
+        Counter(label: "baton_worker_activities_total", dimensions: [("agent", agent), ("outcome", name(of: outcome))])
+            .increment()
+    }
+
+    static func name(of outcome: Result<AgentOutcome, any Error>) -> String {
+        switch outcome {
+        case .success(.completed): "completed"
+        case .success(.interrupted): "interrupted"
+        case .failure(is ActivityHandedBack): "handed_back"
+        case .failure(is ActivityCancelled): "cancelled"
+        case .failure: "failed"
+        }
     }
 }
 

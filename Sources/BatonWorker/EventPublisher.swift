@@ -1,5 +1,6 @@
 import BatonAMQP
 import BatonContracts
+import BatonTracing
 
 /// Sends a worker's events to the scheduler; returns once the broker holds them.
 ///
@@ -65,7 +66,7 @@ struct EventPublisher: Sendable {
         if let failure = limits.failure(for: event.kind, bytes: body.count) { throw failure }
         return AMQPMessage(
             routingKey: routingKey ?? queue, body: body, exchange: Topology.eventsExchange(for: queue),
-            persistent: Self.mustSurviveTheBroker(event.kind))
+            headers: TraceHeaders.current(), persistent: Self.mustSurviveTheBroker(event.kind))
     }
 
     /// Heartbeats and progress are only news: the next one replaces a lost one, so the

@@ -42,6 +42,8 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
     public var logLevel: String
     /// `text`, `json` (one object per line) or `logfmt`.
     public var logFormat: String
+    /// Spans to an OpenTelemetry collector (OTLP/HTTP); off without an endpoint.
+    public var tracing: TracingSettings
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case queue
@@ -62,6 +64,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         case kpiStore = "kpi_store"
         case logLevel = "log_level"
         case logFormat = "log_format"
+        case tracing
     }
 
     public init(
@@ -71,8 +74,10 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         brokerOutageSeconds: Double = 120,
         agents: [String] = [], providers: [String: ProviderConfiguration] = [:], schedulerURL: String? = nil,
         metricsPort: Int = 0, metricsHost: String = "127.0.0.1", testHooksFolder: String? = nil,
-        logStore: String = "stdout", kpiStore: String = "log", logLevel: String = "info", logFormat: String = "text"
+        logStore: String = "stdout", kpiStore: String = "log", logLevel: String = "info", logFormat: String = "text",
+        tracing: TracingSettings = TracingSettings()
     ) {
+        self.tracing = tracing
         self.testHooksFolder = testHooksFolder
         self.queue = queue
         self.eventsQueue = eventsQueue
@@ -115,6 +120,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         kpiStore = try container.decode(.kpiStore, default: defaults.kpiStore)
         logLevel = try container.decode(.logLevel, default: defaults.logLevel)
         logFormat = try container.decode(.logFormat, default: defaults.logFormat)
+        tracing = try container.decode(.tracing, default: defaults.tracing)
     }
 
     /// `BATON_BROKER_URL`, `BATON_QUEUE`, `BATON_WORKER_CONCURRENCY`, `BATON_SCHEDULER_URL` override the file.
@@ -125,6 +131,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         if let value = try environment.int("BATON_WORKER_CONCURRENCY") { concurrency = value }
         if let value = try environment.string("BATON_LOG_LEVEL") { logLevel = value }
         if let value = try environment.string("BATON_LOG_FORMAT") { logFormat = value }
+        try tracing.apply(environment)
         if let value = try environment.string("BATON_SCHEDULER_URL") { schedulerURL = value }
         if let value = try environment.int("BATON_WORKER_METRICS_PORT") { metricsPort = value }
         if let value = try environment.string("BATON_TEST_HOOKS_FOLDER") { testHooksFolder = value }
@@ -222,6 +229,7 @@ public struct WorkerConfiguration: Sendable, Codable, Equatable {
         validator.require(logStore == "stdout", "log_store: only 'stdout' is supported, got '\(logStore)'")
         validator.require(kpiStore == "log", "kpi_store: only 'log' is supported, got '\(kpiStore)'")
         LogSettings.check(level: logLevel, format: logFormat, into: &validator)
+        tracing.check(into: &validator)
         try validator.check(source: source)
     }
 }
@@ -230,6 +238,9 @@ extension WorkerConfiguration: ShapedConfiguration {
     public static var shape: ConfigurationShape {
         .flat(
             CodingKeys.allCases.map(\.rawValue),
-            except: ["providers": .dictionary(of: .flat(ProviderConfiguration.yamlKeys))])
+            except: [
+                "providers": .dictionary(of: .flat(ProviderConfiguration.yamlKeys)),
+                CodingKeys.tracing.rawValue: .flat(TracingSettings.keys),
+            ])
     }
 }

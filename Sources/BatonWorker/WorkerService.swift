@@ -1,6 +1,7 @@
 import BatonAMQP
 import BatonAgents
 import BatonContracts
+import BatonTracing
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -351,7 +352,7 @@ public struct WorkerService: Service {
                 drain.activityEnded()
             }
             do {
-                try await runner.run(activity)
+                try await runner.run(activity, trace: TraceHeaders.filtered(delivery.headers))
             } catch {
                 _ = slots.finish(key)
                 throw error

@@ -28,6 +28,47 @@ import Testing
         #expect(validator.problems == ["log_format must be one of text, json, logfmt, got 'yaml'"])
     }
 
+    /// Issue #14: `tracing:` is checked at start with the rest, a misspelt key included.
+    @Test func everyTracingProblemIsReportedAtStart() throws {
+        let yaml = """
+            tracing:
+              otlp_endpont: http://collector:4318/v1/traces
+              otlp_endpoint: collector:4318
+              protocol: grpc
+              sample_ratio: 2
+            """
+        do {
+            let configuration = try ConfigurationLoader.decode(WorkerConfiguration.self, yaml: yaml, source: "w.yaml")
+            try configuration.validate(source: "w.yaml", environment: [:])
+            Issue.record("accepted")
+        } catch {
+            #expect(error.problems.contains { $0.contains("unknown key 'tracing.otlp_endpont'") }, "\(error)")
+        }
+        let fixed = yaml.replacingOccurrences(of: "  otlp_endpont: http://collector:4318/v1/traces\n", with: "")
+        do {
+            let configuration = try ConfigurationLoader.decode(WorkerConfiguration.self, yaml: fixed, source: "w.yaml")
+            try configuration.validate(source: "w.yaml", environment: [:])
+            Issue.record("accepted")
+        } catch {
+            #expect(error.problems.count == 3, "\(error.problems)")
+            #expect(
+                error.problems.contains { $0.hasPrefix("tracing.otlp_endpoint must be an http:// or https:// URL") })
+            #expect(
+                error.problems.contains { $0.hasPrefix("tracing.protocol must be one of http/protobuf, http/json") })
+            #expect(error.problems.contains { $0.hasPrefix("tracing.sample_ratio must be between 0 and 1") })
+        }
+        var scheduler = SchedulerConfiguration()
+        try scheduler.apply(
+            EnvironmentOverrides([
+                "BATON_TRACING_OTLP_ENDPOINT": "https://collector/v1/traces", "BATON_TRACING_SAMPLE_RATIO": "0.25",
+            ]))
+        #expect(scheduler.tracing == TracingSettings(otlpEndpoint: "https://collector/v1/traces", sampleRatio: 0.25))
+        #expect(scheduler.tracing.isEnabled(environment: [:]))
+        #expect(!SchedulerConfiguration().tracing.isEnabled(environment: [:]))
+        #expect(
+            SchedulerConfiguration().tracing.isEnabled(environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"]))
+    }
+
     @Test func theSchedulerFileLoadsAndValidates() throws {
         let file = Self.path("config/configuration_scheduler.yaml")
         let configuration = try ConfigurationLoader.load(SchedulerConfiguration.self, from: file)

@@ -27,12 +27,13 @@ struct ActionExecutor {
         case cancelChildren(parentEnded: WorkflowStatus)
     }
 
+    /// `trace`: the headers of the trace the commands continue (`TraceHeaders`).
     /// `saving`: false for a workflow that had already ended. Nothing of it changes, and
     /// its `finished_at` and `updated_at` keep the time it ended (a zombie's late event
     /// once moved them).
     func execute(
         _ actions: [WorkflowAction], of workflow: StoredWorkflow, machine: WorkflowStateMachine, saving: Bool,
-        now: Date, on tx: any WorkflowTransaction
+        now: Date, trace: [String: String] = [:], on tx: any WorkflowTransaction
     ) throws -> Execution {
         let id = workflow.id
         var execution = Execution()
@@ -42,7 +43,7 @@ struct ActionExecutor {
             try tx.enqueue(
                 OutboxMessage(
                     workflowId: id, exchange: WorkerCommand.controlExchange(for: settings.commandQueue),
-                    routingKey: "", body: command.encoded()))
+                    routingKey: "", body: command.encoded(), headers: trace))
             execution.enqueued = true
         }
         for action in actions {
@@ -63,7 +64,7 @@ struct ActionExecutor {
                 try tx.enqueue(
                     OutboxMessage(
                         workflowId: id, exchange: "", routingKey: settings.commandQueue, body: command.encoded(),
-                        heldFor: held))
+                        heldFor: held, headers: trace))
                 if held == nil { execution.enqueued = true } else { execution.held = true }
                 _ = try tx.appendHistory(HistoryEntries.dispatched(id, attempt: attempt, resumeFromStep: step))
             case .setTimer(let timer, let at, let attempt):

@@ -34,6 +34,8 @@ extension WorkflowEngine {
     struct Submission: Sendable {
         var request: SubmitWorkflowRequest
         var tenant: String
+        /// The submitting request's trace, which the first attempt continues.
+        var trace: [String: String] = [:]
     }
 
     /// Several submissions in one transaction (`GroupCommit`), each with the outcome
@@ -70,6 +72,7 @@ extension WorkflowEngine.Run {
         }
         let inserted = try tx.insertWorkflows(fresh.map(\.workflow))
         for (index, workflow) in fresh {
+            trace = submissions[index].trace
             outcomes[index] =
                 inserted.contains(workflow.id)
                 ? try created(workflow, warning: Self.warning(requests[index], agents), on: tx)
@@ -96,6 +99,7 @@ extension WorkflowEngine.Run {
         _ submission: WorkflowEngine.Submission, warning: String?, on tx: any WorkflowTransaction
     ) throws -> WorkflowEngine.SubmitOutcome {
         let request = submission.request
+        trace = submission.trace
         let id: String
         var childKey: String?
         if let parent = request.parentId {

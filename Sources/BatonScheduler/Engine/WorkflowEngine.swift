@@ -1,7 +1,9 @@
 import BatonContracts
+import BatonTracing
 import BatonWorkflow
 import Foundation
 import Metrics
+import Tracing
 
 /// Applies what happens to workflows — worker events, people's commands, timers that
 /// came due — as transactions on a `WorkflowRepository`.
@@ -96,13 +98,18 @@ struct WorkflowEngine: Sendable {
     }
 
     /// Applies `inputs` in one transaction; returns each one's outcome, in order.
-    func apply(_ inputs: [Input]) async throws -> [Outcome] {
+    /// `traces`: for each input, the trace that the commands it causes continue (the
+    /// headers its message came with); missing ones continue none.
+    func apply(_ inputs: [Input], traces: [[String: String]] = []) async throws -> [Outcome] {
         guard !inputs.isEmpty else { return [] }
         // Stable: each workflow's inputs keep their order.
         let order = inputs.indices.sorted { (inputs[$0].workflowId, $0) < (inputs[$1].workflowId, $1) }
         let outcomes = try await transaction { tx, run in
             try tx.prepare(lockingWorkflows: inputs.map(\.workflowId), eventIds: inputs.compactMap(\.eventId))
-            return try order.map { index in try run.apply(inputs[index], on: tx) }
+            return try order.map { index in
+                run.trace = traces.indices.contains(index) ? traces[index] : [:]
+                return try run.apply(inputs[index], on: tx)
+            }
         }
         var result = [Outcome](repeating: .unknownWorkflow, count: inputs.count)
         for (position, index) in order.enumerated() { result[index] = outcomes[position] }
@@ -113,7 +120,10 @@ struct WorkflowEngine: Sendable {
     func command(
         _ event: WorkflowEvent, to workflowId: String, by person: String? = nil
     ) async throws -> (Outcome, WorkflowView?) {
-        try await transaction { tx, run in
+        // Read here: the transaction's body may run on another thread, without the task's context.
+        let trace = TraceHeaders.current()
+        return try await transaction { tx, run in
+            run.trace = trace
             let outcome = try run.apply(.command(workflowId: workflowId, event, by: person), on: tx)
             return (outcome, try tx.view(of: workflowId))
         }
@@ -138,6 +148,14 @@ struct WorkflowEngine: Sendable {
             due.removeAll { late.contains($0.timer) }
             try tx.prepare(lockingWorkflows: due.map(\.workflowId), eventIds: [])
             for timer in due where try tx.takeTimer(timer, now: run.now) {
+                // A new trace: the attempt a retry or a lost worker's timeout dispatches
+                // is traced on its own, not inside the long-gone request that submitted it.
+                let span = startSpan("timer \(timer.timer.rawValue)", context: .topLevel)
+                defer { span.end() }
+                span.attributes[SpanAttributeNames.workflowId] = timer.workflowId
+                span.attributes[SpanAttributeNames.attempt] = timer.attempt
+                span.attributes[SpanAttributeNames.timer] = timer.timer.rawValue
+                run.trace = TraceHeaders.inject(span.context)
                 _ = try run.apply(
                     .command(workflowId: timer.workflowId, .timerFired(timer.timer, attempt: timer.attempt)), on: tx)
                 fired += 1
@@ -188,6 +206,9 @@ struct WorkflowEngine: Sendable {
         /// Attempts a worker started, with how long they waited since their dispatch
         /// (for a first attempt, since the submission).
         var starts: [(agent: String, seconds: Double)] = []
+        /// The trace that the commands of the input being applied continue, and those of
+        /// what it causes in other workflows (a parent resumed by its child's end).
+        var trace: [String: String] = [:]
 
         /// Applies `input` and everything it causes in other workflows.
         mutating func apply(_ input: Input, on tx: any WorkflowTransaction) throws -> Outcome {
@@ -223,7 +244,7 @@ struct WorkflowEngine: Sendable {
                 guard try tx.appendHistory(entry) else { return .duplicate }
             }
             let execution = try ActionExecutor(settings: engine.settings, admission: engine.admission).execute(
-                actions, of: stored, machine: machine, saving: !wasTerminal, now: now, on: tx)
+                actions, of: stored, machine: machine, saving: !wasTerminal, now: now, trace: trace, on: tx)
             if case .dispatched(_, let since) = stored.machine.state, case .running = machine.state {
                 starts.append((stored.agent, now.timeIntervalSince(since)))
             }

@@ -99,9 +99,10 @@ struct DispatchGate: Service {
                     WITH picked AS (
                         DELETE FROM dispatch_queue WHERE id IN (
                             SELECT id FROM dispatch_queue WHERE tenant = \(tenant) ORDER BY id LIMIT \(count))
-                        RETURNING id, workflow_id, attempt, routing_key, body)
-                    INSERT INTO outbox (workflow_id, exchange, routing_key, body)
-                    SELECT p.workflow_id, '', p.routing_key, p.body FROM picked p JOIN workflows w ON w.id = p.workflow_id
+                        RETURNING id, workflow_id, attempt, routing_key, body, headers)
+                    INSERT INTO outbox (workflow_id, exchange, routing_key, body, headers)
+                    SELECT p.workflow_id, '', p.routing_key, p.body, p.headers
+                    FROM picked p JOIN workflows w ON w.id = p.workflow_id
                     WHERE w.status = 'dispatched' AND w.attempt = p.attempt
                     ORDER BY p.id
                     RETURNING 1 AS one

@@ -22,6 +22,9 @@ enum SchedulerRouter {
         let routes = RouteTable()
         // Requests by route template, method and status, with their durations
         // (`hb_requests`, `http_server_request_duration`, as swift-prometheus names them).
+        // A server span per request (continuing a caller's `traceparent`); a submission's
+        // first attempt continues it, through the outbox and the broker to the worker.
+        router.add(middleware: RequestTracingMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: BrowserSafetyMiddleware(allowedHosts: allowedHosts))
         if !corsOrigins.isEmpty { router.add(middleware: CORSPolicyMiddleware(origins: corsOrigins)) }

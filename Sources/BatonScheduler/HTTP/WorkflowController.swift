@@ -2,6 +2,7 @@ import BatonAPI
 import BatonContracts
 import BatonIdentity
 import BatonPostgres
+import BatonTracing
 import BatonWorkflow
 import Foundation
 import Logging
@@ -99,7 +100,9 @@ struct WorkflowController: APIProtocol {
                                 "the input does not fit agent '\(submission.agent)' (see GET /v1/agents): \(violations.map(\.description).joined(separator: "; "))",
                             details: ["violations": try JSONValue(encoding: violations)]))))
         }
-        switch try await submissions.run([WorkflowEngine.Submission(request: submission, tenant: caller.tenant)])[0] {
+        switch try await submissions.run([
+            WorkflowEngine.Submission(request: submission, tenant: caller.tenant, trace: TraceHeaders.current())
+        ])[0] {
         case .created(var view, let warning):
             view.warnings = warning.map { [$0] }
             submitted.increment()

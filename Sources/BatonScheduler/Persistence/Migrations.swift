@@ -267,6 +267,14 @@ enum Migrations {
                 "CREATE INDEX workflows_finished ON workflows (finished_at) WHERE finished_at IS NOT NULL"
             ]
         ),
+        (
+            16,
+            [
+                // The trace a command continues (W3C trace context), sent as its message's headers.
+                "ALTER TABLE outbox ADD COLUMN headers jsonb",
+                "ALTER TABLE dispatch_queue ADD COLUMN headers jsonb",
+            ]
+        ),
     ]
 
     /// Brings the schema up to date; returns the versions applied now. With

@@ -191,11 +191,12 @@ struct PendingWrites {
     private func dispatchQueueInsert() -> PostgresQuery {
         let held = outbox.compactMap { message in message.heldFor.map { (message, $0) } }
         return """
-            INSERT INTO dispatch_queue (workflow_id, tenant, attempt, routing_key, body)
-            SELECT q.workflow_id, q.tenant, q.attempt, q.routing_key, q.body
+            INSERT INTO dispatch_queue (workflow_id, tenant, attempt, routing_key, body, headers)
+            SELECT q.workflow_id, q.tenant, q.attempt, q.routing_key, q.body, NULLIF(q.headers, '')::jsonb
             FROM unnest(\(held.map(\.0.workflowId))::text[], \(held.map(\.1.tenant))::text[], \(held.map(\.1.attempt))::int8[],
-                \(held.map(\.0.routingKey))::text[], \(held.map { String(decoding: $0.0.body, as: UTF8.self) })::text[])
-                WITH ORDINALITY AS q(workflow_id, tenant, attempt, routing_key, body, n)
+                \(held.map(\.0.routingKey))::text[], \(held.map { String(decoding: $0.0.body, as: UTF8.self) })::text[],
+                \(held.map { Self.headersText($0.0.headers) })::text[])
+                WITH ORDINALITY AS q(workflow_id, tenant, attempt, routing_key, body, headers, n)
             ORDER BY q.n
             """
     }
@@ -203,12 +204,18 @@ struct PendingWrites {
     private func outboxInsert() -> PostgresQuery {
         let outbox = outbox.filter { $0.heldFor == nil }
         return """
-            INSERT INTO outbox (workflow_id, exchange, routing_key, body)
-            SELECT o.workflow_id, o.exchange, o.routing_key, o.body
+            INSERT INTO outbox (workflow_id, exchange, routing_key, body, headers)
+            SELECT o.workflow_id, o.exchange, o.routing_key, o.body, NULLIF(o.headers, '')::jsonb
             FROM unnest(\(outbox.map(\.workflowId))::text[], \(outbox.map(\.exchange))::text[],
-                \(outbox.map(\.routingKey))::text[], \(outbox.map { String(decoding: $0.body, as: UTF8.self) })::text[])
-                WITH ORDINALITY AS o(workflow_id, exchange, routing_key, body, n)
+                \(outbox.map(\.routingKey))::text[], \(outbox.map { String(decoding: $0.body, as: UTF8.self) })::text[],
+                \(outbox.map { Self.headersText($0.headers) })::text[])
+                WITH ORDINALITY AS o(workflow_id, exchange, routing_key, body, headers, n)
             ORDER BY o.n
             """
+    }
+
+    /// A message's headers as a JSON object's text; "" (stored as NULL) for none.
+    static func headersText(_ headers: [String: String]) -> String {
+        headers.isEmpty ? "" : JSONColumn.text(headers)
     }
 }

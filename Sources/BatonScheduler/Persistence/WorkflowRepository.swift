@@ -140,6 +140,8 @@ struct OutboxMessage: Sendable {
     /// A run command held for fair dispatch: it waits in the dispatch queue under its
     /// tenant until the dispatch gate releases it to the outbox.
     var heldFor: HeldDispatch? = nil
+    /// The trace the command continues (`TraceHeaders`); empty when tracing is off.
+    var headers: [String: String] = [:]
 }
 
 struct HeldDispatch: Sendable, Hashable {

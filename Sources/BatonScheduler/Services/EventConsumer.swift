@@ -1,6 +1,7 @@
 import BatonAMQP
 import BatonContracts
 import BatonPostgres
+import BatonTracing
 import Foundation
 import Logging
 import Metrics
@@ -37,7 +38,7 @@ struct EventConsumer: Sendable {
     static let maximumTries = 3
     /// The batches of every events queue this replica holds, applied together when
     /// they arrive together.
-    private let applier: GroupCommit<WorkflowEngine.Input, WorkflowEngine.Outcome>
+    private let applier: GroupCommit<TracedInput, WorkflowEngine.Outcome>
     /// The uneven agents last warned of, so that each change is said once.
     private let unevenAgents = LastWarning()
     private let applied = Counter(label: "baton_events_applied_total")
@@ -56,7 +57,7 @@ struct EventConsumer: Sendable {
         self.engine = engine
         let applyTime = Metrics.Timer(label: "baton_event_batch_apply_seconds")
         applier = GroupCommit(maximumInputs: 4 * batchSize, isTransient: engine.repository.isTransient) { inputs in
-            try await applyTime.measure { try await engine.apply(inputs) }
+            try await applyTime.measure { try await engine.apply(inputs.map(\.input), traces: inputs.map(\.trace)) }
         }
         self.database = database
         self.broker = broker
@@ -93,7 +94,7 @@ struct EventConsumer: Sendable {
             }
             guard !fresh.isEmpty else { return }
             do {
-                let outcomes = try await applyWaitingOutOutages(fresh.map(\.event))
+                let outcomes = try await applyWaitingOutOutages(fresh)
                 try await deadLetterUnknown(fresh, outcomes)
             } catch let error where Self.isBadEvent(error) {
                 // One bad event must not hold back the batch: apply one by one to find it.
@@ -146,7 +147,7 @@ struct EventConsumer: Sendable {
             }
         }
         do {
-            let outcomes = try await applyWaitingOutOutages([event])
+            let outcomes = try await applyWaitingOutOutages([readable])
             try await deadLetterUnknown([readable], outcomes)
         } catch let error where Self.isBadEvent(error) {
             try await deadLetter(delivery, reason: "cannot apply event: \(error)")
@@ -190,9 +191,9 @@ struct EventConsumer: Sendable {
 
     /// Applies `events`; while PostgreSQL is unreachable (or a deadlock repeats) waits
     /// and tries again, however long it takes. Returns each event's outcome by id.
-    private func applyWaitingOutOutages(_ events: [WorkerEvent]) async throws -> [UUID: WorkflowEngine.Outcome] {
-        let outcomes = try await waitingOutOutages { try await applyAll(events) }
-        activity.applied(events.count)
+    private func applyWaitingOutOutages(_ readables: [Readable]) async throws -> [UUID: WorkflowEngine.Outcome] {
+        let outcomes = try await waitingOutOutages { try await applyAll(readables) }
+        activity.applied(readables.count)
         return outcomes
     }
 
@@ -217,10 +218,18 @@ struct EventConsumer: Sendable {
         }
     }
 
-    private func applyAll(_ events: [WorkerEvent]) async throws -> [UUID: WorkflowEngine.Outcome] {
-        let outcomes = try await applier.run(events.map(WorkflowEngine.Input.worker))
-        applied.increment(by: events.count)
-        return Dictionary(zip(events.map(\.eventId), outcomes), uniquingKeysWith: { first, _ in first })
+    private func applyAll(_ readables: [Readable]) async throws -> [UUID: WorkflowEngine.Outcome] {
+        let outcomes = try await applier.run(
+            readables.map { TracedInput(input: .worker($0.event), trace: TraceHeaders.filtered($0.delivery.headers)) })
+        applied.increment(by: readables.count)
+        return Dictionary(zip(readables.map(\.event.eventId), outcomes), uniquingKeysWith: { first, _ in first })
+    }
+
+    /// An event and the trace its message carried, which the commands it causes continue
+    /// (a parent resumed by its child's end, an attempt handed back and dispatched again).
+    struct TracedInput: Sendable {
+        var input: WorkflowEngine.Input
+        var trace: [String: String]
     }
 
     private func deadLetter(_ delivery: AMQPDelivery, reason: String) async throws {

@@ -1,10 +1,12 @@
 import BatonAMQP
 import BatonPostgres
+import BatonTracing
 import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// Publishes committed outbox rows to the broker with confirms, then deletes them.
 ///
@@ -61,7 +63,7 @@ struct OutboxRelay: Service {
             do {
                 let rows = try await db.query(
                     """
-                    SELECT id, exchange, routing_key, body,
+                    SELECT id, workflow_id, exchange, routing_key, body, headers::text AS headers,
                         extract(epoch FROM clock_timestamp() - created_at)::float8 AS age
                     FROM outbox ORDER BY id LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
                     """
@@ -72,14 +74,27 @@ struct OutboxRelay: Service {
                 }
                 let ids = try rows.all.map { try $0.int("id") }
                 let alreadySent = confirmedNotDeleted.contains(ids)
+                var spans: [any Span] = []
+                defer { for span in spans { span.end() } }
                 let messages = try rows.all.filter { !alreadySent.contains(try $0.int("id")) }.map { row in
                     let exchange = try row.string("exchange")
+                    let routingKey = try row.string("routing_key")
+                    let span = Self.sendSpan(
+                        workflowId: try row.string("workflow_id"),
+                        destination: exchange.isEmpty ? routingKey : exchange,
+                        continuing: try JSONColumn.value([String: String].self, from: row["headers"]) ?? [:])
+                    spans.append(span)
                     // Cancellations are broadcast; with no worker listening there is nobody to stop.
                     return AMQPMessage(
-                        routingKey: try row.string("routing_key"), body: Data(try row.string("body").utf8),
-                        exchange: exchange, mandatory: exchange.isEmpty)
+                        routingKey: routingKey, body: Data(try row.string("body").utf8), exchange: exchange,
+                        headers: TraceHeaders.inject(span.context), mandatory: exchange.isEmpty)
                 }
-                try await broker.publish(messages)
+                do {
+                    try await broker.publish(messages)
+                } catch {
+                    for span in spans { span.recordError(error) }
+                    throw error
+                }
                 for row in rows.all { lag.recordSeconds(Double(row["age"] ?? "") ?? 0) }
                 confirmedNotDeleted.insert(ids)
                 try await db.query("DELETE FROM outbox WHERE id = ANY(\(ids))")
@@ -92,6 +107,17 @@ struct OutboxRelay: Service {
                 throw error
             }
         }
+    }
+
+    /// A command's trip to the broker, as a span of the trace it continues: the
+    /// submitting request's, the timer's or the event's that caused it (or a new trace).
+    static func sendSpan(workflowId: String, destination: String, continuing headers: [String: String]) -> any Span {
+        let span = startSpan("send \(destination)", context: TraceHeaders.extract(headers), ofKind: .producer)
+        span.attributes[SpanAttributeNames.messagingSystem] = "rabbitmq"
+        span.attributes[SpanAttributeNames.messagingOperation] = "send"
+        span.attributes[SpanAttributeNames.messagingDestination] = destination
+        span.attributes[SpanAttributeNames.workflowId] = workflowId
+        return span
     }
 }
 
