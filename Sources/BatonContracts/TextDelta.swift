@@ -19,11 +19,16 @@ public struct TextDelta: Sendable, Hashable, Codable {
     public var restarted: Bool
     /// Counts one attempt's pieces from 1: a gap says that some were lost.
     public var sequence: Int
+    /// The worker generating it. Only the attempt's lease holder's text is shown: a
+    /// second copy of the same command, running until it is stopped, writes for the same
+    /// attempt. Optional (workers before it sent none).
+    public var workerId: String?
 
     public init(
         workflowId: String, attempt: Int, node: String, call: String, text: String, restarted: Bool = false,
-        sequence: Int
+        sequence: Int, workerId: String? = nil
     ) {
+        self.workerId = workerId
         self.workflowId = workflowId
         self.attempt = attempt
         self.node = node
@@ -35,6 +40,7 @@ public struct TextDelta: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case workflowId = "workflow_id", attempt, node, call, text, restarted, sequence
+        case workerId = "worker_id"
     }
 
     public static let type = "text_delta"
@@ -61,6 +67,7 @@ public struct TextDelta: Sendable, Hashable, Codable {
         guard delta.text.utf8.count <= maximumTextBytes else {
             throw .malformed("text is at most \(maximumTextBytes) bytes")
         }
+        if let workerId = delta.workerId { try WireChecks.check(workerId: workerId) }
         return delta
     }
 }

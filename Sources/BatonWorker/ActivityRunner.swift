@@ -115,14 +115,15 @@ struct ActivityRunner: Sendable {
                 try? await emit(.progress(progress))
             })
         if let text {
-            let (workflowId, attempt) = (command.workflowId, command.attempt)
+            let (workflowId, attempt, workerId) = (command.workflowId, command.attempt, workerId)
             let pieces = Atomic<Int>(0)
             activityHooks.event = { event in
                 guard case .text(_, let node, let call, let piece, let restarted) = event else { return }
                 text.offer(
                     TextDelta(
                         workflowId: workflowId, attempt: attempt, node: node, call: call, text: piece,
-                        restarted: restarted, sequence: pieces.add(1, ordering: .relaxed).newValue))
+                        restarted: restarted, sequence: pieces.add(1, ordering: .relaxed).newValue,
+                        workerId: workerId))
             }
         }
         activityHooks.checkpoint = { checkpoint, change in

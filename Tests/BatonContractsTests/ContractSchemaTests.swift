@@ -224,6 +224,9 @@ import Testing
                 call: String(repeating: "c", count: 256),
                 text: String(repeating: "x", count: TextDelta.maximumTextBytes), sequence: 2),
             TextDelta(workflowId: "wf", attempt: 1, node: "ü", call: "llm#1", text: "東京 🚀\n\"\\", sequence: 3),
+            TextDelta(
+                workflowId: "wf", attempt: 2, node: "draft", call: "llm#0", text: "Carriers", sequence: 4,
+                workerId: "host-4242-0a1b2c3d"),
         ]
     }
 

@@ -163,7 +163,8 @@ import Testing
                 try chain.release()  // step 1's checkpoint hands the activity back: attempt 2
                 try await group.waitForAll()
             }
-            #expect(try await stack.workflow(id).attempt == 2)
+            // The hand-back is applied by the scheduler after the worker has stopped.
+            try await Stack.waitUntil("attempt 2") { try await stack.workflow(id).attempt == 2 }
             let seen = SeenTexts()
             let watching = Task { try await Self.watch(id, on: stack) { seen.add($0.text) } }
             let broker = try await TestServices.broker()
@@ -192,11 +193,63 @@ import Testing
         }
     }
 
+    /// Issue #13: a second copy of the running attempt's command (the outbox sent it
+    /// again; the copy runs until it is stopped) writes text for the same attempt, which
+    /// the attempt filter let through beside the holder's. Here the test publishes, as
+    /// the copy would, text of the current attempt from another worker id, with the
+    /// holder's own as markers: only the markers reach the stream.
+    @Test func theTextOfASecondCopyOfTheRunningAttemptIsNotShown() async throws {
+        try await Stack.run(workers: 0) { stack in
+            let chain = HeldChain("copied-text", steps: 3, holdAt: 1)
+            let id = try await stack.submit(SubmitWorkflowRequest(agent: "chain", input: chain.input)).view.id
+            let worker = WorkerLifecycleTests.workerGroup(stack)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await worker.run() }
+                try await chain.waitUntilHeld()
+                let holder = try #require(
+                    try await stack.query(
+                        "SELECT machine #>> '{state,running,lease}' AS lease FROM workflows WHERE id = \(id)"
+                    ).first?["lease"], "the attempt is running")
+                let seen = SeenTexts()
+                let watching = Task { try await Self.watch(id, on: stack) { seen.add($0.text) } }
+                let broker = try await TestServices.broker()
+                let exchange = Topology.textExchange(for: stack.queue)
+                var round = 0
+                while !seen.contains("marker") && round < 150 {
+                    round += 1
+                    try await Self.publish(
+                        id, attempt: 1, text: "copy", sequence: round, to: exchange, on: broker, workerId: "a-copy")
+                    try await Self.publish(
+                        id, attempt: 1, text: "marker", sequence: round, to: exchange, on: broker, workerId: holder)
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                for later in 1...5 {
+                    try await Self.publish(
+                        id, attempt: 1, text: "copy", sequence: round + later, to: exchange, on: broker,
+                        workerId: "a-copy")
+                }
+                try await Self.publish(
+                    id, attempt: 1, text: "last", sequence: round + 6, to: exchange, on: broker, workerId: holder)
+                try await Stack.waitUntil("the last marker on the stream") { seen.contains("last") }
+                await broker.close()
+                try chain.release()
+                let (texts, end) = try await watching.value
+                #expect(end?.status == .completed)
+                #expect(texts.contains { $0.text == "marker" })
+                #expect(!texts.contains { $0.text == "copy" }, "\(texts.map { "\($0.workerId ?? "-") \($0.text)" })")
+                await worker.triggerGracefulShutdown()
+                try await group.waitForAll()
+            }
+        }
+    }
+
     static func publish(
-        _ workflowId: String, attempt: Int, text: String, sequence: Int, to exchange: String, on broker: AMQPConnection
+        _ workflowId: String, attempt: Int, text: String, sequence: Int, to exchange: String, on broker: AMQPConnection,
+        workerId: String? = nil
     ) async throws {
         let delta = TextDelta(
-            workflowId: workflowId, attempt: attempt, node: "step_2", call: "llm#0", text: text, sequence: sequence)
+            workflowId: workflowId, attempt: attempt, node: "step_2", call: "llm#0", text: text, sequence: sequence,
+            workerId: workerId)
         try await broker.publish([
             AMQPMessage(
                 routingKey: workflowId, body: delta.encoded(), exchange: exchange, persistent: false, mandatory: false)

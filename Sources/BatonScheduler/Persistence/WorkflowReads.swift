@@ -8,6 +8,17 @@ enum WorkflowReads {
         try db.query(viewQuery(of: id)).first.map(view(from:))
     }
 
+    /// The view, and the worker holding the running attempt (nil unless one is running).
+    static func viewAndLeaseHolder(
+        of id: String, on db: PostgresTransaction
+    ) throws -> (view: WorkflowView, leaseHolder: String?)? {
+        let query: PostgresQuery = """
+            SELECT \(unescaped: viewColumns), machine #>> '{state,running,lease}' AS lease_holder
+            FROM workflows WHERE id = \(id)
+            """
+        return try db.query(query).first.map { row in (try view(from: row), row["lease_holder"]) }
+    }
+
     static func viewQuery(of id: String) -> PostgresQuery {
         "SELECT \(unescaped: viewColumns) FROM workflows WHERE id = \(id)"
     }

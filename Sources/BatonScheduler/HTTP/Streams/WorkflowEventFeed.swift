@@ -48,6 +48,8 @@ struct WorkflowEventFeed: AsyncSequence, Sendable {
         private var nextRead = ContinuousClock.now
         /// Followed from the first look on, so that no text is missed while the backlog goes out.
         private var follower: TextFollower?
+        /// The worker whose `started` the current attempt accepted, as last read.
+        private var leaseHolder: String?
 
         init(feed: WorkflowEventFeed) {
             self.feed = feed
@@ -73,10 +75,15 @@ struct WorkflowEventFeed: AsyncSequence, Sendable {
                 }
                 if let follower {
                     // A worker still writing for an attempt that no longer counts (a zombie
-                    // cut off from the scheduler, a timed-out attempt) is not shown: its
-                    // answer will never reach the history.
-                    let attempt = shown.attempt
-                    pending += follower.take().filter { $0.attempt >= attempt }.map { .json("text", $0) }
+                    // cut off from the scheduler, a timed-out attempt), or for the current
+                    // one without holding it (a second copy of its command, being
+                    // stopped), is not shown: its answer will never reach the history.
+                    let (attempt, holder) = (shown.attempt, leaseHolder)
+                    pending += follower.take().filter { delta in
+                        delta.attempt > attempt
+                            || delta.attempt == attempt
+                                && (holder == nil || delta.workerId == nil || delta.workerId == holder)
+                    }.map { .json("text", $0) }
                     if !pending.isEmpty { continue }
                 }
                 let now = ContinuousClock.now
@@ -99,12 +106,14 @@ struct WorkflowEventFeed: AsyncSequence, Sendable {
         private mutating func read() async {
             let (id, after) = (feed.id, sequence)
             do {
-                let (entries, view) = try await feed.pool.autocommit { db in
+                let (entries, read) = try await feed.pool.autocommit { db in
                     (
                         try WorkflowReads.history(of: id, after: after, limit: WorkflowEventFeed.page, on: db) ?? [],
-                        try WorkflowReads.view(of: id, on: db)
+                        try WorkflowReads.viewAndLeaseHolder(of: id, on: db)
                     )
                 }
+                let view = read?.view
+                leaseHolder = read?.leaseHolder
                 for entry in entries {
                     pending.append(.json("history", entry, id: String(entry.sequence)))
                     sequence = entry.sequence
