@@ -38,6 +38,9 @@ public struct OperationsAnalysisAgent: Agent {
         public var area: String?
         public var analyses: [AreaAnalysis] = []
         public var report: OperationsReport?
+        /// The report as Markdown, stored by reference (`report.md`) when the worker
+        /// reaches the scheduler's API (`scheduler_url`).
+        public var reportArtifact: ArtifactView?
 
         public static let reducers: [String: Reducer] = ["evidence": .merge, "analyses": .append]
     }
@@ -52,10 +55,17 @@ public struct OperationsAnalysisAgent: Agent {
         state.request = request
         state.requestedBy = run.caller
         state.plan.areas = requestedAreas
-        return try await Self.graph(model: model).run(run, input: state, hooks: hooks)
+        let artifacts = resources.tasks.map { ReportArtifacts(tasks: $0, workflowId: run.workflowId) }
+        return try await Self.graph(model: model, artifacts: artifacts).run(run, input: state, hooks: hooks)
     }
 
-    static func graph(model: any ChatModel) throws -> CompiledGraph<State> {
+    /// Where the drafted report is stored as a file of the workflow.
+    struct ReportArtifacts: Sendable {
+        let tasks: any TaskDelegate
+        let workflowId: String
+    }
+
+    static func graph(model: any ChatModel, artifacts: ReportArtifacts? = nil) throws -> CompiledGraph<State> {
         var graph = StateGraph<State>()
         graph.addNode("plan") { state, context in
             await context.reportProgress(phase: "plan", percent: 5, label: "planning the analysis")
@@ -98,9 +108,18 @@ public struct OperationsAnalysisAgent: Agent {
                     messages: OperationsPrompts.draft(state.request, analyses: state.analyses, instructions: nil)),
                 using: model)
             var state = state
-            state.report = OperationsReport(
+            let report = OperationsReport(
                 request: state.request, requestedBy: state.requestedBy, summary: answer.text,
                 analyses: state.analyses, evidence: state.evidence)
+            state.report = report
+            if let artifacts {
+                // Journaled: a resumed step names the file it stored instead of storing it again.
+                state.reportArtifact = try await context.call("store_report") {
+                    try await artifacts.tasks.storeArtifact(
+                        Data(report.markdown.utf8), name: "report.md", contentType: "text/markdown",
+                        of: artifacts.workflowId)
+                }
+            }
             await context.reportProgress(phase: "done", percent: 100, label: "report ready")
             return state
         }

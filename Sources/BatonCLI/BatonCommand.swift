@@ -16,7 +16,7 @@ struct BatonCommand: AsyncParsableCommand {
             SubmitCommand.self, StatusCommand.self, WatchCommand.self, HistoryCommand.self, ListCommand.self,
             AgentsCommand.self, AnswerCommand.self, CancelCommand.self, PauseCommand.self, ResumeCommand.self,
             TerminateCommand.self, RetryCommand.self, ForkCommand.self, ChatCommand.self, LoginCommand.self,
-            KeysCommand.self, AdminCommand.self, DevCommand.self,
+            KeysCommand.self, AdminCommand.self, DevCommand.self, ArtifactsCommand.self,
         ])
 
     /// As ArgumentParser's, but a scheduler's refusal exits with the status that tells

@@ -203,7 +203,7 @@ public enum Scheduler {
             engine: engine, pool: pool, database: database, broker: broker,
             maxRequestBytes: configuration.maxRequestBytes, apiKeys: configuration.apiKeys, oidc: configuration.oidc,
             allowedHosts: configuration.allowedHostNames, corsOrigins: Set(configuration.corsOrigins), text: text,
-            retention: configuration.retention, logger: logger)
+            retention: configuration.retention, limits: configuration.limits, logger: logger)
         if configuration.apiKeys.isEmpty && configuration.oidc == nil {
             logger.warning(
                 "no API key is configured: API requests need a key made with POST /v1/keys, which needs one itself; add one to api_keys (make it with 'baton keys generate') or set BATON_ADMIN_KEY_SHA256"

@@ -13,6 +13,10 @@ public struct WorkflowLimits: Sendable, Codable, Equatable {
     /// Entries of one workflow's history (every event but plain heartbeats); the one
     /// that reaches it fails the workflow (`history_too_long`).
     public var maxHistoryEntries: Int
+    /// One artifact's contents (`PUT /v1/workflows/{id}/artifacts/{name}`): stored by
+    /// reference, so far larger than a result may be.
+    public var maxArtifactBytes: Int
+    public var maxArtifactsPerWorkflow: Int
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case maxInputBytes = "max_input_bytes"
@@ -20,14 +24,19 @@ public struct WorkflowLimits: Sendable, Codable, Equatable {
         case maxResultBytes = "max_result_bytes"
         case maxInterruptBytes = "max_interrupt_bytes"
         case maxHistoryEntries = "max_history_entries"
+        case maxArtifactBytes = "max_artifact_bytes"
+        case maxArtifactsPerWorkflow = "max_artifacts_per_workflow"
     }
 
     public init(
         maxInputBytes: Int = 256 * 1024, maxCheckpointBytes: Int = ActivityLimits.standard.maxCheckpointBytes,
         maxResultBytes: Int = ActivityLimits.standard.maxResultBytes,
         maxInterruptBytes: Int = ActivityLimits.standard.maxInterruptBytes,
-        maxHistoryEntries: Int = Self.defaultMaxHistoryEntries
+        maxHistoryEntries: Int = Self.defaultMaxHistoryEntries, maxArtifactBytes: Int = 16 << 20,
+        maxArtifactsPerWorkflow: Int = 100
     ) {
+        self.maxArtifactBytes = maxArtifactBytes
+        self.maxArtifactsPerWorkflow = maxArtifactsPerWorkflow
         self.maxHistoryEntries = maxHistoryEntries
         self.maxInputBytes = maxInputBytes
         self.maxCheckpointBytes = maxCheckpointBytes
@@ -43,7 +52,10 @@ public struct WorkflowLimits: Sendable, Codable, Equatable {
             maxCheckpointBytes: try c.decodeIfPresent(Int.self, forKey: .maxCheckpointBytes) ?? d.maxCheckpointBytes,
             maxResultBytes: try c.decodeIfPresent(Int.self, forKey: .maxResultBytes) ?? d.maxResultBytes,
             maxInterruptBytes: try c.decodeIfPresent(Int.self, forKey: .maxInterruptBytes) ?? d.maxInterruptBytes,
-            maxHistoryEntries: try c.decodeIfPresent(Int.self, forKey: .maxHistoryEntries) ?? d.maxHistoryEntries)
+            maxHistoryEntries: try c.decodeIfPresent(Int.self, forKey: .maxHistoryEntries) ?? d.maxHistoryEntries,
+            maxArtifactBytes: try c.decodeIfPresent(Int.self, forKey: .maxArtifactBytes) ?? d.maxArtifactBytes,
+            maxArtifactsPerWorkflow: try c.decodeIfPresent(Int.self, forKey: .maxArtifactsPerWorkflow)
+                ?? d.maxArtifactsPerWorkflow)
     }
 
     /// Temporal's hard limit is 51,200 events per workflow run: a history of this size
@@ -74,6 +86,13 @@ public struct WorkflowLimits: Sendable, Codable, Equatable {
             Self.historyEntriesRange.contains(maxHistoryEntries),
             "limits.max_history_entries must be between \(Self.historyEntriesRange.lowerBound) and "
                 + "\(Self.historyEntriesRange.upperBound), got \(maxHistoryEntries)")
+        // Held in memory while stored or sent: a gigabyte is past what an API should move in one body.
+        validator.require(
+            (1024...(1 << 30)).contains(maxArtifactBytes),
+            "limits.max_artifact_bytes must be between 1024 and \(1 << 30) (1 GiB), got \(maxArtifactBytes)")
+        validator.require(
+            (1...10_000).contains(maxArtifactsPerWorkflow),
+            "limits.max_artifacts_per_workflow must be between 1 and 10000, got \(maxArtifactsPerWorkflow)")
         validator.require(
             maxInputBytes <= maxRequestBytes,
             "limits.max_input_bytes (\(maxInputBytes)) must not exceed max_request_bytes (\(maxRequestBytes))")

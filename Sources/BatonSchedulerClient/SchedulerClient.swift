@@ -431,6 +431,83 @@ public struct SchedulerClient: Sendable {
         }
     }
 
+    /// Stores a file of workflow `workflowId` (its own running attempt's credential, or
+    /// an administrator's); `contentType` is one of `ArtifactView.contentTypes`.
+    public func storeArtifact(
+        _ contents: Data, name: String, contentType: String, of workflowId: String
+    ) async throws(SchedulerClientError) -> ArtifactView {
+        let body = HTTPBody(contents)
+        let typed: Operations.PutArtifact.Input.Body
+        switch contentType {
+        case "text/plain": typed = .plainText(body)
+        case "text/markdown": typed = .textMarkdown(body)
+        case "text/csv": typed = .csv(body)
+        case "application/pdf": typed = .pdf(body)
+        case "image/png": typed = .png(body)
+        case "application/octet-stream": typed = .binary(body)
+        default:
+            throw SchedulerClientError(
+                message:
+                    "an artifact is one of \(ArtifactView.contentTypes.joined(separator: ", ")), not '\(contentType)'",
+                status: nil)
+        }
+        return try await call { () async throws -> Outcome<ArtifactView> in
+            switch try await client.putArtifact(path: .init(id: workflowId, name: name), body: typed) {
+            case .created(let created): .value(try created.body.json)
+            case .badRequest(let error): .refused(400, try error.body.json)
+            case .notFound(let error): .refused(404, try error.body.json)
+            case .conflict(let error): .refused(409, try error.body.json)
+            case .contentTooLarge(let error): .refused(413, try error.body.json)
+            case .unsupportedMediaType(let error): .refused(415, try error.body.json)
+            case .unauthorized(let error): .refused(401, try error.body.json)
+            case .forbidden(let error): .refused(403, try error.body.json)
+            case .serviceUnavailable(let error): .refused(503, try error.body.json)
+            case .undocumented(let status, let payload): .undocumented(status, payload)
+            }
+        }
+    }
+
+    /// The files workflow `id` stored, without their contents.
+    public func artifacts(of id: String) async throws(SchedulerClientError) -> [ArtifactView] {
+        try await call { () async throws -> Outcome<[ArtifactView]> in
+            switch try await client.listArtifacts(path: .init(id: id)) {
+            case .ok(let ok): .value(try ok.body.json)
+            case .notFound(let error): .refused(404, try error.body.json)
+            case .unauthorized(let error): .refused(401, try error.body.json)
+            case .forbidden(let error): .refused(403, try error.body.json)
+            case .serviceUnavailable(let error): .refused(503, try error.body.json)
+            case .undocumented(let status, let payload): .undocumented(status, payload)
+            }
+        }
+    }
+
+    /// One artifact's contents, at most `maximumBytes` of them.
+    public func artifact(
+        _ name: String, of id: String, maximumBytes: Int = 1 << 30
+    ) async throws(SchedulerClientError) -> Data {
+        let body = try await call { () async throws -> Outcome<HTTPBody> in
+            switch try await client.getArtifact(path: .init(id: id, name: name)) {
+            case .ok(let ok):
+                switch ok.body {
+                case .binary(let body), .plainText(let body), .textMarkdown(let body), .csv(let body), .pdf(let body),
+                    .png(let body):
+                    .value(body)
+                }
+            case .badRequest(let error): .refused(400, try error.body.json)
+            case .notFound(let error): .refused(404, try error.body.json)
+            case .unauthorized(let error): .refused(401, try error.body.json)
+            case .forbidden(let error): .refused(403, try error.body.json)
+            case .serviceUnavailable(let error): .refused(503, try error.body.json)
+            case .undocumented(let status, let payload): .undocumented(status, payload)
+            }
+        }
+        do {
+            return try await Data(collecting: body, upTo: maximumBytes)
+        } catch {
+            throw SchedulerClientError(message: "reading artifact \(name) of \(id) failed: \(error)", status: nil)
+        }
+    }
+
     /// An operation's answer: what was asked for, or the scheduler's documented refusal.
     private enum Outcome<Value> {
         case value(Value)

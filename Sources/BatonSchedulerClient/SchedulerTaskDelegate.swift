@@ -1,4 +1,5 @@
 import BatonContracts
+import Foundation
 
 /// Agents' `TaskDelegate` over the scheduler's HTTP API.
 public struct SchedulerTaskDelegate: TaskDelegate {
@@ -16,5 +17,11 @@ public struct SchedulerTaskDelegate: TaskDelegate {
 
     public func status(of id: String) async throws -> WorkflowView {
         try await client.workflow(id)
+    }
+
+    public func storeArtifact(
+        _ contents: Data, name: String, contentType: String, of workflowId: String
+    ) async throws -> ArtifactView {
+        try await client.storeArtifact(contents, name: name, contentType: contentType, of: workflowId)
     }
 }

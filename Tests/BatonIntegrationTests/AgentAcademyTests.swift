@@ -43,6 +43,11 @@ import Testing
 
         func submit(_ task: SubmitWorkflowRequest) async throws -> WorkflowView { try await bound.submit(task) }
         func status(of id: String) async throws -> WorkflowView { try await bound.status(of: id) }
+        func storeArtifact(
+            _ contents: Data, name: String, contentType: String, of workflowId: String
+        ) async throws -> ArtifactView {
+            try await bound.storeArtifact(contents, name: name, contentType: contentType, of: workflowId)
+        }
     }
 
     /// Waits until workflow `id` asks the question whose title is `title` (or starts

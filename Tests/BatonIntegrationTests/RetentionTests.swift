@@ -20,7 +20,8 @@ import Testing
         let counted = try await stack.query(
             """
             SELECT (SELECT count(*) FROM workflows WHERE id = \(id)) + (SELECT count(*) FROM workflow_events WHERE workflow_id = \(id))
-              + (SELECT count(*) FROM checkpoints WHERE workflow_id = \(id)) AS n
+              + (SELECT count(*) FROM checkpoints WHERE workflow_id = \(id))
+              + (SELECT count(*) FROM artifacts WHERE workflow_id = \(id)) AS n
             """)
         return Int(counted.first?["n"] ?? "") ?? -1
     }
@@ -51,6 +52,12 @@ import Testing
                 "SELECT count(*) AS n FROM workflows WHERE id = '\(elsewhere)' AND finished_at IS NOT NULL",
                 atLeast: 1)
             try await Self.finish(finished + [elsewhere], daysAgo: 8, on: stack)
+            // A stored file goes with its workflow.
+            _ = try await stack.query(
+                """
+                INSERT INTO artifacts (workflow_id, name, content_type, bytes, sha256, body)
+                VALUES (\(finished[0]), 'report.md', 'text/markdown', 2, '', 'hi'::bytea)
+                """)
             try await Self.finish([recent], daysAgo: 6, on: stack)
             // A finished child of a running parent stays: the parent may read its outcome.
             _ = try await stack.query(

@@ -15,7 +15,9 @@ enum SchedulerRouter {
         engine: WorkflowEngine, pool: PostgresPool, database: DependencyHealth, broker: DependencyHealth,
         maxRequestBytes: Int, apiKeys: [ConfiguredAPIKey],
         oidc: OIDCConfiguration? = nil, allowedHosts: Set<String>? = nil, corsOrigins: Set<String> = [],
-        text: TextFanout? = nil, retention: RetentionPolicy = RetentionPolicy(), logger: Logger
+        text: TextFanout? = nil, retention: RetentionPolicy = RetentionPolicy(),
+        limits: WorkflowLimits = WorkflowLimits(),
+        logger: Logger
     ) throws -> Router<BasicRequestContext> {
         let keys = APIKeyStore(configured: apiKeys, pool: pool)
         let router = Router()
@@ -29,7 +31,8 @@ enum SchedulerRouter {
         router.add(middleware: BrowserSafetyMiddleware(allowedHosts: allowedHosts))
         if !corsOrigins.isEmpty { router.add(middleware: CORSPolicyMiddleware(origins: corsOrigins)) }
         router.add(middleware: ErrorMiddleware(database: database, routes: routes))
-        router.add(middleware: JSONBodyMiddleware(maxRequestBytes: maxRequestBytes))
+        router.add(
+            middleware: JSONBodyMiddleware(maxRequestBytes: maxRequestBytes, maxArtifactBytes: limits.maxArtifactBytes))
         MetricsRoutes.add(to: router, registry: nil)  // `/healthz` only
         router.get("readyz") { _, _ -> Response in
             let problems = [database, broker].filter { !$0.isHealthy }.map { "\($0.name) is unreachable" }
@@ -44,14 +47,16 @@ enum SchedulerRouter {
         }
         WebPage.addRoutes(to: router)
         for path in ["/", "/healthz", "/readyz"] { routes.add(.get, path) }
-        try WorkflowController(engine: engine, pool: pool, keys: keys, text: text, retention: retention, logger: logger)
-            .registerHandlers(
-                on: RecordingTransport(router: router, table: routes), configuration: APIConfiguration.runtime,
-                middlewares: [
-                    AuthenticationMiddleware(keys: keys, pool: pool, oidc: oidc.map(OIDCVerifier.init)),
-                    EmptyBodyMiddleware(),
-                    ResumePointMiddleware(),
-                ])
+        try WorkflowController(
+            engine: engine, pool: pool, keys: keys, text: text, retention: retention, limits: limits, logger: logger
+        )
+        .registerHandlers(
+            on: RecordingTransport(router: router, table: routes), configuration: APIConfiguration.runtime,
+            middlewares: [
+                AuthenticationMiddleware(keys: keys, pool: pool, oidc: oidc.map(OIDCVerifier.init)),
+                EmptyBodyMiddleware(),
+                ResumePointMiddleware(),
+            ])
         return router
     }
 }

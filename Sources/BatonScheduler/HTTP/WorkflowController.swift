@@ -25,13 +25,18 @@ struct WorkflowController: APIProtocol {
     let text: TextFanout?
     /// What `POST /v1/admin/prune` applies.
     let retention: RetentionPolicy
+    /// The artifacts' caps.
+    let limits: WorkflowLimits
     let logger: Logger
     private let submitted = Counter(label: "baton_workflows_submitted_total")
 
     init(
         engine: WorkflowEngine, pool: PostgresPool, keys: APIKeyStore, streamTiming: StreamTiming = StreamTiming(),
-        text: TextFanout? = nil, retention: RetentionPolicy = RetentionPolicy(), logger: Logger
+        text: TextFanout? = nil, retention: RetentionPolicy = RetentionPolicy(),
+        limits: WorkflowLimits = WorkflowLimits(),
+        logger: Logger
     ) {
+        self.limits = limits
         self.retention = retention
         self.text = text
         self.engine = engine

@@ -43,6 +43,10 @@ struct AuthenticationMiddleware: ServerMiddleware {
         Operations.ListKeys.id: .admin,
         Operations.RevokeKey.id: .admin,
         Operations.PruneWorkflows.id: .admin,
+        Operations.ListArtifacts.id: .read,
+        Operations.GetArtifact.id: .read,
+        // And the workflow's own delegation token or an administrator (WorkflowController+Artifacts).
+        Operations.PutArtifact.id: .submit,
     ]
 
     func intercept(

@@ -275,6 +275,19 @@ enum Migrations {
                 "ALTER TABLE dispatch_queue ADD COLUMN headers jsonb",
             ]
         ),
+        (
+            17,
+            [
+                // Files an agent stores by reference (HTTP/WorkflowController+Artifacts.swift);
+                // they go with their workflow.
+                """
+                CREATE TABLE artifacts (
+                    workflow_id text NOT NULL REFERENCES workflows (id) ON DELETE CASCADE, name text NOT NULL,
+                    content_type text NOT NULL, bytes bigint NOT NULL, sha256 text NOT NULL, body bytea NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (workflow_id, name))
+                """
+            ]
+        ),
     ]
 
     /// Brings the schema up to date; returns the versions applied now. With

@@ -30,6 +30,19 @@ public final class RecordingTasks: TaskDelegate {
             caller: othersTasks[id] ?? owner)
     }
 
+    private let files = Mutex<[String: Data]>([:])
+
+    /// What was stored, by `<workflow>/<name>`.
+    public var artifacts: [String: Data] { files.withLock { $0 } }
+
+    public func storeArtifact(
+        _ contents: Data, name: String, contentType: String, of workflowId: String
+    ) async throws -> ArtifactView {
+        files.withLock { $0["\(workflowId)/\(name)"] = contents }
+        return ArtifactView(
+            name: name, contentType: contentType, bytes: contents.count, sha256: "", createdAt: Date())
+    }
+
     public static func view(
         id: String, status: WorkflowStatus, result: JSONValue? = nil, caller: String? = nil
     ) -> WorkflowView {
