@@ -15,4 +15,3 @@ public protocol TaskDelegate: Sendable {
         _ contents: Data, name: String, contentType: String, of workflowId: String
     ) async throws -> ArtifactView
 }
-
