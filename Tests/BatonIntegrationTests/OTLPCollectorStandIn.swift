@@ -9,7 +9,7 @@ import Synchronization
 /// of every `POST /v1/traces` (JSON encoding, `http/json`) and answers 200.
 final class OTLPCollectorStandIn: Sendable {
     /// One exported span, with the ids as the exporter wrote them.
-    struct Span: Sendable, CustomStringConvertible {
+    struct Span: Sendable, Encodable, CustomStringConvertible {
         var service: String
         var name: String
         var kind: Int
@@ -18,6 +18,8 @@ final class OTLPCollectorStandIn: Sendable {
         var parentSpanId: String
         var attributes: [String: JSONValue]
         var statusCode: Int
+        var startNanoseconds: String
+        var endNanoseconds: String
 
         var description: String { "\(service): \(name) (\(spanId) ← \(parentSpanId))" }
 
@@ -56,12 +58,19 @@ final class OTLPCollectorStandIn: Sendable {
                             service: service, name: span["name"]?.stringValue ?? "",
                             kind: Self.kind(span["kind"]), traceId: Self.hex(span["traceId"]),
                             spanId: Self.hex(span["spanId"]), parentSpanId: Self.hex(span["parentSpanId"]),
-                            attributes: attributes, statusCode: Self.kind(span["status"]?["code"])))
+                            attributes: attributes, statusCode: Self.kind(span["status"]?["code"]),
+                            startNanoseconds: Self.text(span["startTimeUnixNano"]),
+                            endNanoseconds: Self.text(span["endTimeUnixNano"])))
                 }
             }
         }
         spans.withLock { $0 += received }
         bodies.withLock { $0 += 1 }
+    }
+
+    /// A 64-bit number, as OTLP/JSON writes it (a string) or as a number.
+    static func text(_ value: JSONValue?) -> String {
+        value?.stringValue ?? value?.numberValue.map { String(format: "%.0f", $0) } ?? ""
     }
 
     /// OTLP/JSON asks for hex ids; protobuf's JSON mapping writes bytes in base64. Either reads.

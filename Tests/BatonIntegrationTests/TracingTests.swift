@@ -15,6 +15,36 @@ import Testing
 
     enum Kind: Int { case internalSpan = 1, server, client, producer, consumer }
 
+    /// `BATON_TEST_TELEMETRY_DIR`: where the run's trace (`trace.json`, its spans in
+    /// start order as the collector got them) and scrapes (`*-metrics.txt`) are kept.
+    static func save(_ spans: [OTLPCollectorStandIn.Span], scrapes: [String: String], to folder: String) throws {
+        let url = URL(fileURLWithPath: folder)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let ordered = spans.sorted { (UInt64($0.startNanoseconds) ?? 0) < (UInt64($1.startNanoseconds) ?? 0) }
+        try encoder.encode(ordered).write(to: url.appendingPathComponent("trace.json"))
+        for (name, text) in scrapes {
+            try text.write(to: url.appendingPathComponent("\(name)-metrics.txt"), atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// Apart from the test's long closure, whose last lines the compiler got wrong
+    /// (a filter there kept the trace's first span instead of its model calls).
+    static func checkModelCalls(in spans: [OTLPCollectorStandIn.Span]) {
+        let byId = Dictionary(spans.map { ($0.spanId, $0) }, uniquingKeysWith: { first, _ in first })
+        let chats = spans.filter { $0.name == "chat scripted" }
+        #expect(chats.count == 5, "gather ×2, analyse ×2, draft: \(chats)")
+        for chat in chats {
+            #expect(chat.kind == Kind.client.rawValue)
+            #expect(chat.string("gen_ai.operation.name") == "chat")
+            #expect(chat.string("gen_ai.request.model") == "scripted")
+            #expect(chat.int("gen_ai.usage.input_tokens") != nil)
+            #expect(chat.int("gen_ai.usage.output_tokens") != nil)
+            #expect(byId[chat.parentSpanId]?.name.hasPrefix("node ") == true, "\(chat)")
+        }
+    }
+
     @Test func oneTraceFollowsASubmissionThroughTheBrokerToTheWorkersStepsAndModelCalls() async throws {
         let worker = SchedulerCrashTests.root.appendingPathComponent(".build/debug/baton-worker")
         try #require(FileManager.default.isExecutableFile(atPath: worker.path), "build it with 'swift build'")
@@ -22,13 +52,16 @@ import Testing
             try await ScriptedLLM.withServer(OperationsAgentCrashTests.rules) { llmURL, _ in
                 let databaseURL = try await TestServices.freshDatabase()
                 let queue = TestServices.uniqueName("agents")
+                let (schedulerMetrics, workerMetrics) = (
+                    Int.random(in: 32_000..<36_000), Int.random(in: 36_000..<40_000)
+                )
                 // The scheduler is configured by its environment, the worker by its file.
                 let scheduler = try await SchedulerCrashTests.SchedulerProcess.start(
                     databaseURL: databaseURL, queue: queue, eventsQueue: queue + ".events",
                     port: Int.random(in: 20_000..<32_000),
                     environment: [
                         "BATON_TRACING_OTLP_ENDPOINT": tracesURL, "BATON_TRACING_PROTOCOL": "http/json",
-                        "OTEL_BSP_SCHEDULE_DELAY": "100",
+                        "OTEL_BSP_SCHEDULE_DELAY": "100", "BATON_SCHEDULER_METRICS_PORT": String(schedulerMetrics),
                     ])
                 let config = FileManager.default.temporaryDirectory.appendingPathComponent(
                     "baton-worker-\(UUID().uuidString).yaml")
@@ -41,7 +74,7 @@ import Testing
                   default:
                     base_url: \(llmURL)
                     model: scripted
-                metrics_port: 0
+                metrics_port: \(workerMetrics)
                 log_level: info
                 log_format: json
                 tracing:
@@ -77,14 +110,22 @@ import Testing
                     collector.all.contains { $0.service == "baton-worker" && $0.name == "chat scripted" }
                         && collector.all.contains { $0.service == "baton-worker" && $0.name.hasPrefix("activity") }
                 }
+                // The run's scrapes, beside its trace.
+                var scrapes: [String: String] = [:]
+                for (name, port) in [("scheduler", schedulerMetrics), ("worker", workerMetrics)] {
+                    let scraped = try await HTTPClient.send(HTTPRequest(url: "http://127.0.0.1:\(port)/metrics"))
+                    scrapes[name] = String(decoding: scraped.body, as: UTF8.self)
+                }
                 await workerProcess.terminate()
                 await scheduler.process.terminate()
+                #expect(scrapes["scheduler"]?.contains("baton_workflows_finished_total{") == true)
+                #expect(scrapes["worker"]?.contains("baton_llm_tokens_total{") == true)
+                if let folder = ProcessInfo.processInfo.environment["BATON_TEST_TELEMETRY_DIR"] {
+                    try Self.save(
+                        collector.all.filter { $0.traceId == Self.callerTraceId }, scrapes: scrapes, to: folder)
+                }
 
                 let spans = collector.all.filter { $0.traceId == Self.callerTraceId }
-                let byId = Dictionary(spans.map { ($0.spanId, $0) }, uniquingKeysWith: { first, _ in first })
-                func parent(of span: OTLPCollectorStandIn.Span) -> OTLPCollectorStandIn.Span? {
-                    byId[span.parentSpanId]
-                }
                 // API: the scheduler's server span continues the caller's.
                 let request = try #require(
                     spans.first { $0.service == "baton-scheduler" && $0.kind == Kind.server.rawValue },
@@ -117,16 +158,7 @@ import Testing
                 #expect(analyses.count == 2, "\(nodes.map(\.name))")
                 #expect(Set(analyses.compactMap { $0.string("baton.graph.task") }).count == 2)
                 // Model calls: GenAI conventions, inside the node that made them.
-                let chats = spans.filter { $0.name == "chat scripted" }
-                #expect(chats.count == 5, "gather ×2, analyse ×2, draft: \(chats)")
-                for chat in chats {
-                    #expect(chat.kind == Kind.client.rawValue)
-                    #expect(chat.string("gen_ai.operation.name") == "chat")
-                    #expect(chat.string("gen_ai.request.model") == "scripted")
-                    #expect(chat.int("gen_ai.usage.input_tokens") != nil)
-                    #expect(chat.int("gen_ai.usage.output_tokens") != nil)
-                    #expect(parent(of: chat)?.name.hasPrefix("node ") == true, "\(chat)")
-                }
+                Self.checkModelCalls(in: spans)
                 // The worker's lines of the attempt name the trace.
                 let started = workerProcess.output.split(separator: "\n").first { $0.contains("activity started") }
                 #expect(started?.contains(Self.callerTraceId) == true, "\(started ?? "no 'activity started' line")")
