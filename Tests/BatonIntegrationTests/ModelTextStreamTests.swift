@@ -167,23 +167,9 @@ import Testing
             try await Stack.waitUntil("attempt 2") { try await stack.workflow(id).attempt == 2 }
             let seen = SeenTexts()
             let watching = Task { try await Self.watch(id, on: stack) { seen.add($0.text) } }
-            let broker = try await TestServices.broker()
-            let exchange = Topology.textExchange(for: stack.queue)
-            // Until a marker comes through, the stream's binding is not in place yet.
-            var round = 0
-            while !seen.contains("marker") && round < 150 {
-                round += 1
-                try await Self.publish(id, attempt: 1, text: "zombie", sequence: round, to: exchange, on: broker)
-                try await Self.publish(id, attempt: 2, text: "marker", sequence: round, to: exchange, on: broker)
-                try await Task.sleep(for: .milliseconds(200))
-            }
-            for later in 1...5 {
-                try await Self.publish(
-                    id, attempt: 1, text: "zombie", sequence: round + later, to: exchange, on: broker)
-            }
-            try await Self.publish(id, attempt: 2, text: "last", sequence: round + 6, to: exchange, on: broker)
-            try await Stack.waitUntil("the last marker on the stream") { seen.contains("last") }
-            await broker.close()
+            try await Self.publishBesideMarkers(
+                id, hidden: TextSource(attempt: 1, text: "zombie"), markers: TextSource(attempt: 2, text: "marker"),
+                on: stack, seen: seen)
             let view = try await WorkerLifecycleTests.finish(id, on: stack)
             let (texts, end) = try await watching.value
             #expect(view.status == .completed)
@@ -212,26 +198,9 @@ import Testing
                     ).first?["lease"], "the attempt is running")
                 let seen = SeenTexts()
                 let watching = Task { try await Self.watch(id, on: stack) { seen.add($0.text) } }
-                let broker = try await TestServices.broker()
-                let exchange = Topology.textExchange(for: stack.queue)
-                var round = 0
-                while !seen.contains("marker") && round < 150 {
-                    round += 1
-                    try await Self.publish(
-                        id, attempt: 1, text: "copy", sequence: round, to: exchange, on: broker, workerId: "a-copy")
-                    try await Self.publish(
-                        id, attempt: 1, text: "marker", sequence: round, to: exchange, on: broker, workerId: holder)
-                    try await Task.sleep(for: .milliseconds(200))
-                }
-                for later in 1...5 {
-                    try await Self.publish(
-                        id, attempt: 1, text: "copy", sequence: round + later, to: exchange, on: broker,
-                        workerId: "a-copy")
-                }
-                try await Self.publish(
-                    id, attempt: 1, text: "last", sequence: round + 6, to: exchange, on: broker, workerId: holder)
-                try await Stack.waitUntil("the last marker on the stream") { seen.contains("last") }
-                await broker.close()
+                try await Self.publishBesideMarkers(
+                    id, hidden: TextSource(attempt: 1, workerId: "a-copy", text: "copy"),
+                    markers: TextSource(attempt: 1, workerId: holder, text: "marker"), on: stack, seen: seen)
                 try chain.release()
                 let (texts, end) = try await watching.value
                 #expect(end?.status == .completed)
@@ -241,6 +210,39 @@ import Testing
                 try await group.waitForAll()
             }
         }
+    }
+
+    /// Who a published piece of text says it comes from.
+    struct TextSource {
+        var attempt: Int
+        var workerId: String? = nil
+        var text: String
+    }
+
+    /// Publishes `hidden` text beside `markers` until a marker reaches the stream (until
+    /// then its binding is not in place), then five more hidden pieces and a last marker
+    /// ("last"), and waits for that one.
+    static func publishBesideMarkers(
+        _ id: String, hidden: TextSource, markers: TextSource, on stack: Stack, seen: SeenTexts
+    ) async throws {
+        let broker = try await TestServices.broker()
+        let exchange = Topology.textExchange(for: stack.queue)
+        func send(_ source: TextSource, _ text: String, _ sequence: Int) async throws {
+            try await publish(
+                id, attempt: source.attempt, text: text, sequence: sequence, to: exchange, on: broker,
+                workerId: source.workerId)
+        }
+        var round = 0
+        while !seen.contains(markers.text) && round < 150 {
+            round += 1
+            try await send(hidden, hidden.text, round)
+            try await send(markers, markers.text, round)
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        for later in 1...5 { try await send(hidden, hidden.text, round + later) }
+        try await send(markers, "last", round + 6)
+        try await Stack.waitUntil("the last marker on the stream") { seen.contains("last") }
+        await broker.close()
     }
 
     static func publish(

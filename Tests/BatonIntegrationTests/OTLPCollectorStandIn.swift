@@ -1,8 +1,7 @@
 import BatonContracts
+import BatonScriptedLLM
 import Foundation
 import Hummingbird
-import Logging
-import ServiceLifecycle
 import Synchronization
 
 /// An OpenTelemetry collector's OTLP/HTTP traces endpoint, for tests: keeps the spans
@@ -100,8 +99,6 @@ final class OTLPCollectorStandIn: Sendable {
     static func with<Result: Sendable>(
         _ body: @Sendable (_ tracesURL: String, OTLPCollectorStandIn) async throws -> Result
     ) async throws -> Result {
-        var logger = Logger(label: "otlp-collector")
-        logger.logLevel = .critical
         let collector = OTLPCollectorStandIn()
         let router = Router()
         router.post("v1/traces") { request, _ -> Response in
@@ -111,25 +108,8 @@ final class OTLPCollectorStandIn: Sendable {
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(string: "{}")))
         }
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = ports.makeAsyncIterator()
-            let port = await iterator.next() ?? 0
-            let result: Result
-            do {
-                result = try await body("http://127.0.0.1:\(port)/v1/traces", collector)
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            return result
+        return try await LoopbackServer.with(router, label: "otlp-collector") { port in
+            try await body("http://127.0.0.1:\(port)/v1/traces", collector)
         }
     }
 }
