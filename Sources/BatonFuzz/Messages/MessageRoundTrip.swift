@@ -33,6 +33,19 @@ enum MessageRoundTrip {
         } catch {
             checkReason(error)
         }
+        // Live text: dropped when unreadable, so only the round trip matters.
+        do throws(ContractError) {
+            let delta = try TextDelta.decode(data)
+            let again: TextDelta
+            do {
+                again = try TextDelta.decode(delta.encoded())
+            } catch {
+                FuzzViolation.fail(target, "a decoded text delta does not decode after encoding: \(error)")
+            }
+            FuzzViolation.check(again == delta, target, "text delta round trip differs: \(delta) vs \(again)")
+        } catch {
+            checkReason(error)
+        }
     }
 
     /// The reason goes into a header of at most 4 KiB (`DeadLetter`): it must say something.
