@@ -256,7 +256,7 @@ let package = Package(
             name: "BatonSchedulerTests",
             dependencies: [
                 "BatonScheduler", "BatonWorkflow", "BatonContracts", "BatonPostgres", "BatonFuzzMutations", "BatonAMQP",
-                "BatonConfiguration", "BatonIdentity", "BatonHTTPClient", "BatonSchedulerClient",
+                "BatonConfiguration", "BatonIdentity", "BatonHTTPClient", "BatonSchedulerClient", "BatonTracing",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],

@@ -172,6 +172,7 @@ public enum Scheduler {
                     "attempt": "\(workflow.attempt)",
                 ]
                 if let reason = workflow.reason { metadata["reason"] = "\(reason)" }
+                if let traceId = workflow.traceId { metadata["trace_id"] = "\(traceId)" }
                 let level: Logger.Level = workflow.status == .completed ? .info : .notice
                 logger.log(level: level, "workflow \(workflow.status.rawValue)", metadata: metadata)
             }

@@ -27,6 +27,17 @@ public enum TraceHeaders {
         return context
     }
 
+    /// The trace id a W3C `traceparent` names (`00-<32 hex>-<16 hex>-<2 hex>`), for log
+    /// lines written outside the trace's spans; nil without one.
+    public static func traceId(_ headers: [String: String]) -> String? {
+        guard let parent = headers["traceparent"] else { return nil }
+        let parts = parent.split(separator: "-")
+        guard parts.count == 4, parts[1].count == 32, parts[1].allSatisfy(\.isHexDigit),
+            parts[1].contains(where: { $0 != "0" })
+        else { return nil }
+        return String(parts[1]).lowercased()
+    }
+
     /// Only the headers that carry a trace, from a message's or a request's headers.
     public static func filtered(_ headers: [String: String]) -> [String: String] {
         headers.filter { names.contains($0.key.lowercased()) }

@@ -252,7 +252,8 @@ struct WorkflowEngine: Sendable {
                 ended.append(
                     EndedWorkflow(
                         id: workflowId, agent: stored.agent, tenant: stored.tenant, status: machine.status,
-                        attempt: machine.attempt, reason: EndedWorkflow.reason(machine.state)))
+                        attempt: machine.attempt, reason: EndedWorkflow.reason(machine.state),
+                        traceId: TraceHeaders.traceId(trace)))
             }
             enqueued = enqueued || execution.enqueued
             held = held || execution.held
@@ -321,6 +322,8 @@ struct EndedWorkflow: Sendable, Equatable {
     var attempt: Int
     /// A failure's kind and message, a cancellation's reason.
     var reason: String?
+    /// The trace of what ended it (the worker's attempt, a person's cancel), for its log line.
+    var traceId: String? = nil
 
     static func reason(_ state: WorkflowStateMachine.State) -> String? {
         switch state {

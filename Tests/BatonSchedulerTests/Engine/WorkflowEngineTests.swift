@@ -1,4 +1,6 @@
 import BatonContracts
+import BatonIdentity
+import BatonTracing
 import BatonWorkflow
 import Foundation
 import Testing
@@ -8,6 +10,35 @@ import Testing
 /// The engine on the in-memory repository: ordering, idempotence, retries, and the
 /// parent/child follow-ups it applies in the same transaction.
 @Suite struct WorkflowEngineTests {
+    /// Issue #14: a submission's trace travels with its first command (to the relay,
+    /// which sends it in the message's headers), and the trace of the event that ends a
+    /// workflow reaches the "workflow completed" line. Without a tracer bootstrapped the
+    /// headers are the test's own.
+    @Test func theTraceOfWhatCausedACommandOrAnEndTravelsWithIt() async throws {
+        var h = EngineHarness()
+        let ended = Locked<[EndedWorkflow]>([])
+        h.engine.onEnded = { workflows in ended.withLock { $0 += workflows } }
+        let submitted = ["traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]
+        let outcome = try await h.engine.submit([
+            WorkflowEngine.Submission(
+                request: SubmitWorkflowRequest(id: "traced", agent: "chain"), tenant: TenantName.initial,
+                trace: submitted)
+        ])
+        guard case .created = outcome.first else { throw HarnessError("not created: \(outcome)") }
+        let commands = h.repository.drainOutbox()
+        #expect(commands.count == 1)
+        #expect(commands.first?.headers == submitted)
+
+        let attempt = ["traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"]
+        _ = try await h.engine.apply([.worker(h.event("traced", .started))], traces: [attempt])
+        _ = try await h.engine.apply(
+            [.worker(h.event("traced", .completed(output: "done")))], traces: [attempt])
+        #expect(ended.withLock { $0 }.map(\.traceId) == ["0af7651916cd43dd8448eb211c80319c"])
+        #expect(TraceHeaders.traceId(["traceparent": "00-00000000000000000000000000000000-b7ad6b7169203331-01"]) == nil)
+        #expect(TraceHeaders.traceId(["traceparent": "not a trace"]) == nil)
+        #expect(TraceHeaders.traceId([:]) == nil)
+    }
+
     @Test func aBatchKeepsEachWorkflowsOrderAndAnswersInInputOrder() async throws {
         let h = EngineHarness()
         let a = try await h.submit("a")
