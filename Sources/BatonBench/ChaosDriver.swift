@@ -20,6 +20,9 @@ struct ChaosWorkflowTrack: Sendable {
     /// The first terminal status the driver saw; it must never change.
     var firstTerminal: WorkflowStatus?
     var laterStatuses: [WorkflowStatus] = []
+
+    /// A cancel is planned for it and it was submitted, but no answer to the cancel was recorded.
+    var awaitsCancelAnswer: Bool { submitted && plan?.cancelDelay != nil && cancelOutcome == nil }
 }
 
 /// Submits the planned workflows at their times, answers questions, cancels, and
@@ -63,7 +66,12 @@ actor ChaosDriver {
             await answerDue()
             await cancelDue(elapsed: elapsed)
             if ContinuousClock.now >= runStart + minimum, tracks.values.allSatisfy({ $0.firstTerminal != nil }) {
-                return true
+                // A planned cancel that never got an answer (sent into an outage, or not
+                // yet due when its workflow ended) is sent now, so that its refusal is
+                // recorded: without it, a workflow that ended before its cancel reached
+                // the scheduler looked like one that ignored an accepted cancel.
+                await cancelDue(elapsed: .infinity, everyEnded: true)
+                if !tracks.values.contains(where: \.awaitsCancelAnswer) { return true }
             }
             try? await Task.sleep(for: .milliseconds(300))
         }
@@ -159,11 +167,13 @@ actor ChaosDriver {
         }
     }
 
-    private func cancelDue(elapsed: Double) async {
+    /// `everyEnded`: every workflow has ended, so a family's cancel need not wait for its
+    /// children (it only records the refusal).
+    private func cancelDue(elapsed: Double, everyEnded: Bool = false) async {
         for id in order {
             guard let track = tracks[id], let plan = track.plan, let delay = plan.cancelDelay,
                 track.submitted, track.cancelOutcome == nil, plan.submitAt + delay <= elapsed,
-                track.childIds.count == plan.childSteps.count
+                everyEnded || track.childIds.count == plan.childSteps.count
             else { continue }
             guard let response = await post("/v1/workflows/\(id)/cancel", CancelWorkflowRequest(reason: "chaos driver"))
             else { continue }
